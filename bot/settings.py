@@ -1,0 +1,195 @@
+"""Typed settings, loaded once from the environment and ``.env``.
+
+Grouped by the outside system they configure. The composition root reads them and hands plain
+values to adapters and services; nothing else imports this module's ``load_settings``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = [
+    "EmbeddingSettings",
+    "IngestSettings",
+    "LLMSettings",
+    "ReportSettings",
+    "Settings",
+    "StorageSettings",
+    "TelegramSettings",
+    "load_settings",
+]
+
+DEFAULT_TRANSCRIPT_LANGUAGES = (
+    "zh-Hans",
+    "zh-CN",
+    "zh",
+    "zh-SG",
+    "zh-Hant",
+    "zh-TW",
+    "zh-HK",
+    "en",
+)
+
+
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class StorageSettings(BaseSettings):
+    """Where sources, chunks, notes and history live."""
+
+    model_config = _config("PAPERTUTOR_")
+
+    data_dir: Path = Field(Path("./data"), description="data directory; embedded Qdrant lives here")
+    qdrant_url: str | None = Field(None, description="Qdrant server URL; unset = embedded Qdrant")
+    qdrant_api_key: SecretStr | None = Field(None, description="API key of the Qdrant server")
+    collection_prefix: str = Field("papertutor", description="prefix of the Qdrant collections")
+    qdrant_wait_s: float = Field(
+        30.0, ge=0, description="seconds to wait at start-up for the Qdrant server"
+    )
+
+    @property
+    def qdrant_path(self) -> Path:
+        return self.data_dir / "qdrant"
+
+
+class EmbeddingSettings(BaseSettings):
+    """The dense embedding model (fastembed)."""
+
+    model_config = _config("PAPERTUTOR_EMBEDDING_")
+
+    model: str = Field(
+        "jinaai/jina-embeddings-v2-base-zh", description="fastembed model name (Chinese+English)"
+    )
+    model_path: Path | None = Field(
+        None, description="local fastembed-compatible ONNX directory used instead of a download"
+    )
+    cache_dir: Path | None = Field(None, description="model download cache (default: fastembed's)")
+    batch_size: int = Field(16, ge=1, le=256, description="passages per embedding batch")
+    url: str | None = Field(
+        None,
+        description="OpenAI-compatible /v1/embeddings endpoint used instead of fastembed; "
+        "the model name is sent as `model`",
+    )
+    api_key: SecretStr | None = Field(None, description="API key of the embeddings endpoint")
+    query_prefix: str = Field("", description='prefix for queries (e5 models: "query: ")')
+    passage_prefix: str = Field("", description='prefix for passages (e5: "passage: ")')
+    threads: int | None = Field(None, ge=1, description="ONNX threads (default: all cores)")
+
+
+class IngestSettings(BaseSettings):
+    """Limits and options for papers and videos."""
+
+    model_config = _config("PAPERTUTOR_")
+
+    max_file_mb: float = Field(50.0, gt=0, description="largest PDF or subtitle file accepted, MB")
+    max_pages: int = Field(300, ge=1, description="largest page count accepted")
+    ocr: bool = Field(True, description="OCR scanned pages when Tesseract is installed")
+    ocr_languages: str = Field("chi_sim+eng", description="Tesseract languages for OCR")
+    transcript_languages: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_TRANSCRIPT_LANGUAGES),
+        description="YouTube transcript languages in order of preference, comma-separated",
+    )
+    youtube_proxy: str | None = Field(
+        None, description="HTTP(S) proxy for YouTube (datacenter IPs are often blocked)"
+    )
+    bilibili_sessdata: SecretStr | None = Field(
+        None, description="optional Bilibili SESSDATA cookie to fetch subtitles directly"
+    )
+
+    _split = field_validator("transcript_languages", mode="before")(_split_csv)
+
+
+class LLMSettings(BaseSettings):
+    """Any OpenAI-compatible chat endpoint."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("OPENAI_BASE_URL"),
+        description="OpenAI-compatible endpoint (unset = api.openai.com)",
+    )
+    api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY"), description="API key"
+    )
+    model: str = Field(
+        "gpt-4o-mini", validation_alias=AliasChoices("PAPERTUTOR_LLM_MODEL"), description="model"
+    )
+    timeout_s: float = Field(
+        60.0, gt=0, validation_alias=AliasChoices("PAPERTUTOR_LLM_TIMEOUT"), description="seconds"
+    )
+    max_retries: int = Field(
+        3, ge=0, validation_alias=AliasChoices("PAPERTUTOR_LLM_MAX_RETRIES"), description="retries"
+    )
+    temperature: float = Field(
+        0.3, ge=0, le=2, validation_alias=AliasChoices("PAPERTUTOR_LLM_TEMPERATURE")
+    )
+
+
+class TelegramSettings(BaseSettings):
+    """The Telegram front door."""
+
+    model_config = _config("PAPERTUTOR_")
+
+    token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN"), description="from @BotFather"
+    )
+    telegram_api_url: str = Field(
+        "https://api.telegram.org/bot", description="Bot API base URL (self-hosted server)"
+    )
+    telegram_file_url: str = Field(
+        "https://api.telegram.org/file/bot", description="Bot API file URL"
+    )
+    allowed_users: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="comma-separated Telegram user ids; empty = everyone"
+    )
+    rate_limit_per_minute: int = Field(20, ge=1, description="messages per user per minute")
+    webhook_url: str | None = Field(None, description="public HTTPS URL; unset = polling")
+    webhook_port: int = Field(8443, description="local port the webhook server listens on")
+    webhook_secret: SecretStr | None = Field(None, description="webhook secret token")
+    max_download_mb: float = Field(20.0, gt=0, description="Bot API download limit, MB")
+    concurrency: int = Field(8, ge=1, description="blocking jobs (parsing, embedding) at once")
+
+    _split = field_validator("allowed_users", mode="before")(_split_csv)
+
+
+class ReportSettings(BaseSettings):
+    """The reading report."""
+
+    model_config = _config("PAPERTUTOR_REPORT_")
+
+    min_chars: int = Field(2000, ge=100, description="fewest 字 in the four sections")
+    max_chars: int = Field(3000, ge=200, description="most 字 in the four sections")
+    max_revisions: int = Field(3, ge=0, description="revision rounds to reach the length")
+
+
+class Settings(BaseSettings):
+    """All settings. Build with ``load_settings()``; tests pass groups explicitly."""
+
+    model_config = _config("PAPERTUTOR_")
+
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
+    log_level: str = Field("INFO", description="logging level")
+
+
+def load_settings() -> Settings:
+    """Read the environment and ``.env`` once."""
+    return Settings()

@@ -1,0 +1,164 @@
+"""Every error a student or operator can be shown, in one place.
+
+Each error formats its own message in Chinese and English and says whether retrying the same
+thing later can help. The Telegram error handler and the CLI translate them; anything that is
+not a ``PaperTutorError`` is a bug, logged and answered with a short apology.
+
+    PaperTutorError                      (root: .message(lang), .retryable)
+    ├── InputError                       the student must send something else
+    │   ├── NotAPDFError
+    │   ├── EmptyFileError
+    │   ├── DamagedFileError             truncated / unreadable
+    │   ├── PasswordRequiredError        encrypted, no password given
+    │   ├── WrongPasswordError
+    │   ├── TooLargeError                over the size or page limit
+    │   ├── NoTextError                  scanned pages and no OCR, nothing left to ingest
+    │   ├── UnsupportedFileError         neither PDF nor subtitle file
+    │   ├── SubtitleFormatError          not a subtitle file / broken subtitles
+    │   ├── UnsupportedLinkError         not a link we can read
+    │   └── MissingSourceError           the chat has no paper (or video) yet
+    ├── VideoUnavailableError            no transcript can be fetched; send a subtitle file
+    ├── VideoMissingError                /report without a video: ask before going on
+    ├── ReportTooShortError              the report cannot reach the minimum 字数
+    ├── BusyError                        this chat is already ingesting something; wait
+    ├── NotFoundError                    unknown source or note id
+    ├── ConfigError                      a setting is missing or wrong (operator)
+    └── ServiceError                     retryable: an outside system failed
+        ├── LLMError                     the language model failed (timeout, 429, 5xx, junk)
+        └── StoreUnavailableError        Qdrant cannot be reached
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BusyError",
+    "ConfigError",
+    "DamagedFileError",
+    "EmptyFileError",
+    "InputError",
+    "LLMError",
+    "MissingSourceError",
+    "NoTextError",
+    "NotAPDFError",
+    "NotFoundError",
+    "PaperTutorError",
+    "PasswordRequiredError",
+    "ReportTooShortError",
+    "ServiceError",
+    "StoreUnavailableError",
+    "SubtitleFormatError",
+    "TooLargeError",
+    "UnsupportedFileError",
+    "UnsupportedLinkError",
+    "VideoMissingError",
+    "VideoUnavailableError",
+    "WrongPasswordError",
+]
+
+
+class PaperTutorError(Exception):
+    """Root of all expected errors: carries the text the student sees, in both languages."""
+
+    retryable: bool = False
+
+    def __init__(self, zh: str, en: str, *, retryable: bool | None = None) -> None:
+        super().__init__(en)
+        self.zh = zh
+        self.en = en
+        if retryable is not None:
+            self.retryable = retryable
+
+    def message(self, lang: str = "zh") -> str:
+        """The student-facing text in ``lang`` ("zh" or "en")."""
+        return self.en if lang == "en" else self.zh
+
+
+class InputError(PaperTutorError):
+    """The input cannot be used; the student has to send something else."""
+
+
+class NotAPDFError(InputError):
+    pass
+
+
+class EmptyFileError(InputError):
+    pass
+
+
+class DamagedFileError(InputError):
+    pass
+
+
+class PasswordRequiredError(InputError):
+    pass
+
+
+class WrongPasswordError(InputError):
+    pass
+
+
+class TooLargeError(InputError):
+    pass
+
+
+class NoTextError(InputError):
+    pass
+
+
+class UnsupportedFileError(InputError):
+    pass
+
+
+class SubtitleFormatError(InputError):
+    pass
+
+
+class UnsupportedLinkError(InputError):
+    pass
+
+
+class MissingSourceError(InputError):
+    pass
+
+
+class VideoMissingError(PaperTutorError):
+    """The report was asked for with no video ingested; the student decides whether to go on."""
+
+
+class BusyError(PaperTutorError):
+    """Another ingestion of this chat is running; this one waits or is retried."""
+
+    retryable = True
+
+
+class VideoUnavailableError(PaperTutorError):
+    """No transcript could be fetched; the message always says a subtitle file can be sent."""
+
+
+class NotFoundError(PaperTutorError):
+    pass
+
+
+class ConfigError(PaperTutorError):
+    pass
+
+
+class ServiceError(PaperTutorError):
+    """An outside system failed; trying again later may work."""
+
+    retryable = True
+
+
+class LLMError(ServiceError):
+    pass
+
+
+class StoreUnavailableError(ServiceError):
+    pass
+
+
+class ReportTooShortError(PaperTutorError):
+    """The report stays under the minimum 字数 after every revision and the expand round.
+
+    Retryable when the model was too terse; not retryable when the paper itself is too short.
+    """

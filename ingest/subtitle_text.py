@@ -1,0 +1,117 @@
+"""Text-level help for subtitle files: decoding bytes, stripping styling, joining lines.
+
+Split from ``ingest.subtitles`` to keep each module small; nothing here knows about cue
+formats. ``join_text`` is the one rule for gluing transcript pieces: no space next to Chinese
+or Japanese, one space between Latin words.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+
+from ingest.errors import SubtitleFormatError
+
+__all__ = ["clean_line", "decode_text", "format_error", "join_lines", "join_text"]
+
+# --- decoding ------------------------------------------------------------------------------
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
+_BINARY_MAGIC = {
+    b"%PDF": ("PDF 文件", "a PDF file"),
+    b"PK\x03\x04": ("压缩包或 Word/Office 文件", "a ZIP or Word/Office file"),
+    b"\x89PNG": ("图片", "an image"),
+    b"\xff\xd8\xff": ("图片", "an image"),
+    b"GIF8": ("图片", "an image"),
+}
+_HINT_ZH = "请发送 .srt、.vtt、.json 或 .txt 格式的字幕文件。"
+_HINT_EN = "Please send a subtitle file in .srt, .vtt, .json or .txt format."
+
+
+def format_error(zh: str, en: str) -> SubtitleFormatError:
+    """A ``SubtitleFormatError`` that ends by saying which files we accept."""
+    return SubtitleFormatError(f"{zh}{_HINT_ZH}", f"{en} {_HINT_EN}")
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes to text: BOM first, then UTF-8, UTF-16 without BOM, GB18030 (covers GBK), cp1252."""
+    for magic, (zh, en) in _BINARY_MAGIC.items():
+        if data.startswith(magic):
+            raise format_error(
+                f"这看起来是{zh}，不是字幕文件。", f"This looks like {en}, not subtitles."
+            )
+    text: str | None = None
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            text = data.decode(codec, errors="replace")
+            break
+    if text is None:
+        sample = data[:4000]
+        # UTF-16 without BOM: every other byte of ASCII text is NUL.
+        if len(sample) >= 4 and sample[1::2].count(0) > len(sample) * 0.4:
+            text = data.decode("utf-16-le", errors="replace")
+        elif len(sample) >= 4 and sample[0::2].count(0) > len(sample) * 0.4:
+            text = data.decode("utf-16-be", errors="replace")
+    if text is None:
+        for codec in ("utf-8", "gb18030", "cp1252"):
+            try:
+                text = data.decode(codec)
+                break
+            except UnicodeDecodeError:
+                continue
+    if text is None:
+        text = data.decode("latin-1")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if len(_CONTROL.findall(text)) > max(2, len(text) // 100):
+        raise format_error(
+            "这个文件无法识别为文字（可能是二进制文件或编码损坏）。",
+            "This file does not read as text (binary or a broken encoding).",
+        )
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# --- cleaning ------------------------------------------------------------------------------
+
+_TAGS = re.compile(
+    r"</?(?:i|b|u|s|c|v|lang|ruby|rt|font|span|br|em|strong)(?:[.\s][^<>]*)?/?>"
+    r"|<\d{1,2}(?::\d{1,2}){1,2}(?:[.,]\d+)?>",
+    re.IGNORECASE,
+)
+_ASS_OVERRIDE = re.compile(r"\{\\[^{}]*\}")
+_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
+
+
+def clean_line(line: str) -> str:
+    """Drop styling (``<i>``, ``<font>``, ``<c>``, ``<00:00:01.000>``, ``{\\an8}``), unescape."""
+    line = _ASS_OVERRIDE.sub("", _TAGS.sub("", line))
+    line = html.unescape(line.replace("\\N", " ").replace("\\n", " ").replace("\\h", " "))
+    return _SPACES.sub(" ", _CONTROL.sub("", line)).strip()
+
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def join_text(left: str, right: str) -> str:
+    """Join two pieces of transcript: no space next to Chinese/Japanese, one space otherwise."""
+    if not left:
+        return right
+    if not right:
+        return left
+    if _CJK.match(left[-1]) or _CJK.match(right[0]):
+        return left + right
+    return f"{left} {right}"
+
+
+def join_lines(lines: Iterable[str]) -> str:
+    """Join the lines of one cue with ``join_text``."""
+    result = ""
+    for line in lines:
+        result = join_text(result, line)
+    return result

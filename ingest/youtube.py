@@ -1,0 +1,317 @@
+"""Fetch a YouTube video's transcript (with timestamps) as a video source; explain Bilibili.
+
+The one module that imports ``youtube_transcript_api``. Synchronous and not thread-safe (the
+library keeps state on its ``requests.Session``): the bot builds one fetcher per link and runs
+``fetch`` in a worker thread. Every failure becomes a ``VideoUnavailableError`` whose message
+says what happened and that a subtitle file can be sent instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol, TypeVar
+from xml.etree.ElementTree import ParseError
+
+import requests
+from requests.adapters import HTTPAdapter
+from youtube_transcript_api import YouTubeTranscriptApi
+from youtube_transcript_api._errors import (
+    AgeRestricted,
+    CouldNotRetrieveTranscript,
+    InvalidVideoId,
+    NoTranscriptFound,
+    PoTokenRequired,
+    RequestBlocked,
+    TranscriptsDisabled,
+    VideoUnavailable,
+    VideoUnplayable,
+)
+from youtube_transcript_api.proxies import GenericProxyConfig, InvalidProxyConfig
+
+from ingest.errors import ConfigError, VideoUnavailableError
+from ingest.models import ParsedSource, SourceKind, VideoMeta
+from ingest.subtitle_text import clean_line
+from ingest.subtitles import Cue
+from ingest.transcript import chunk_cues
+from ingest.video_links import VideoLink
+
+__all__ = [
+    "DEFAULT_LANGUAGES",
+    "YouTubeTranscriptFetcher",
+    "bilibili_unavailable",
+    "choose_transcript",
+]
+
+# Simplified Chinese variants, then Traditional, then English (YouTube uses all these codes).
+DEFAULT_LANGUAGES: tuple[str, ...] = (
+    "zh-Hans", "zh-CN", "zh", "zh-SG", "zh-Hant", "zh-TW", "zh-HK", "en", "en-US", "en-GB",
+)  # fmt: skip
+OEMBED_URL = "https://www.youtube.com/oembed"
+
+_SEND_FILE_ZH = "你可以把这个视频的字幕文件（.srt 或 .vtt）直接发给我，我会用它来学习这个视频。"
+_SEND_FILE_EN = "You can send me the video's subtitle file (.srt or .vtt) instead."
+
+
+def _unavailable(zh: str, en: str, *, retryable: bool = False) -> VideoUnavailableError:
+    return VideoUnavailableError(
+        f"{zh}{_SEND_FILE_ZH}", f"{en} {_SEND_FILE_EN}", retryable=retryable
+    )
+
+
+def bilibili_unavailable(link: VideoLink) -> VideoUnavailableError:
+    """The error for a Bilibili link: no anonymous subtitle API, so explain the export."""
+    return VideoUnavailableError(
+        f"B 站没有公开的字幕接口，我无法直接读取这个视频（{link.video_id}）的字幕。请这样做："
+        "1）在视频页确认有 CC 字幕，用浏览器扩展（例如“哔哩哔哩 CC 字幕下载”类插件）"
+        "把字幕下载为 .srt 或 B 站字幕 JSON 文件；"
+        "2）把这个字幕文件直接发给我。"
+        "如果视频没有 CC 字幕，可以用 Whisper 等语音识别工具生成 .srt 字幕文件再发给我。",
+        f"Bilibili has no public subtitle API, so I cannot read the subtitles of this video "
+        f"({link.video_id}) myself. Please: 1) check the video has CC subtitles and download "
+        "them with a browser extension (a Bilibili CC subtitle downloader) as an .srt or "
+        "Bilibili JSON subtitle file; 2) send me that subtitle file. If the video has no CC "
+        "subtitles, make an .srt subtitle file with a speech recogniser such as Whisper and "
+        "send it.",
+    )
+
+
+def _translate_error(error: Exception) -> VideoUnavailableError:
+    """One clear student message per failure the library (or the network) can raise."""
+    # RequestBlocked before the rest: IpBlocked is its subclass.
+    if isinstance(error, RequestBlocked):
+        return _unavailable(
+            "YouTube 拒绝了我的请求（服务器的网络地址被 YouTube 限制了），暂时拿不到字幕。",
+            "YouTube refused my request (the server's IP address is blocked by YouTube), "
+            "so I cannot fetch the transcript right now.",
+            retryable=True,
+        )
+    if isinstance(error, TranscriptsDisabled):
+        return _unavailable(
+            "这个视频关闭了字幕，我拿不到文字稿。", "This video has subtitles turned off."
+        )
+    if isinstance(error, NoTranscriptFound):
+        return _unavailable("这个视频没有任何字幕。", "This video has no transcript at all.")
+    if isinstance(error, VideoUnavailable | InvalidVideoId):
+        return _unavailable(
+            "找不到这个视频（可能已被删除、设为私密，或链接有误）。",
+            "I cannot find this video (it may be deleted or private, or the link is wrong).",
+        )
+    if isinstance(error, AgeRestricted):
+        return _unavailable(
+            "这个视频有年龄限制，需要登录才能观看，我无法获取它的字幕。",
+            "This video is age-restricted and needs a signed-in account, so I cannot fetch "
+            "its transcript.",
+        )
+    if isinstance(error, PoTokenRequired):
+        return _unavailable(
+            "YouTube 要求对这个视频做额外验证（PO Token），我无法自动获取它的字幕。",
+            "YouTube requires an extra check (PO token) for this video, so I cannot fetch "
+            "its transcript automatically.",
+        )
+    if isinstance(error, VideoUnplayable):
+        return _unavailable(
+            "这个视频在 YouTube 上无法播放（可能有地区或会员限制），我拿不到字幕。",
+            "This video cannot be played on YouTube (region or membership restriction?), "
+            "so I cannot fetch its transcript.",
+        )
+    if isinstance(error, requests.RequestException) and not isinstance(
+        error, requests.JSONDecodeError
+    ):
+        return _unavailable(
+            "连接 YouTube 失败（网络问题或超时），可以稍后再试。",
+            "I could not reach YouTube (network problem or timeout); you can try again later.",
+            retryable=True,
+        )
+    return _unavailable(
+        "YouTube 返回了我看不懂的内容，暂时拿不到字幕，可以稍后再试。",
+        "YouTube sent a response I could not understand; you can try again later.",
+        retryable=True,
+    )
+
+
+_EXPECTED = (
+    CouldNotRetrieveTranscript,
+    requests.RequestException,
+    ParseError,  # a timedtext body that is not XML
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,  # the player JSON is missing fields the library indexes blindly
+)
+
+
+class _TranscriptInfo(Protocol):
+    """What ``choose_transcript`` needs of the library's ``Transcript`` objects."""
+
+    @property
+    def language_code(self) -> str: ...
+
+    @property
+    def is_generated(self) -> bool: ...
+
+
+T = TypeVar("T", bound=_TranscriptInfo)
+
+
+def _family(code: str) -> str:
+    """Language family for matching: zh-hans / zh-hant / the primary subtag."""
+    code = code.lower().replace("_", "-")
+    if code.startswith("zh"):
+        return "zh-hant" if any(t in code for t in ("hant", "tw", "hk", "mo")) else "zh-hans"
+    return code.split("-")[0]
+
+
+def choose_transcript(available: Sequence[T], languages: Sequence[str]) -> tuple[T, bool] | None:
+    """Pick a transcript: per preference tier manual first, then auto-generated.
+
+    Consecutive preferences of one family form a tier (Simplified Chinese, Traditional, English
+    with the defaults), so a manual Chinese track beats an auto-generated one, and an
+    auto-generated Chinese track still beats English. A code matches exactly first, then by
+    family ("en" finds "en-GB"). With no preferred language, the first manual (else generated)
+    track is taken; the flag says it is outside the preferences.
+    """
+    tiers: dict[str, list[str]] = {}
+    for code in languages:
+        tiers.setdefault(_family(code), []).append(code.lower())
+    for family, codes in tiers.items():
+        for generated in (False, True):
+            kind = [t for t in available if t.is_generated == generated]
+            for code in codes:
+                for t in kind:
+                    if t.language_code.lower() == code:
+                        return t, False
+            for t in kind:
+                if _family(t.language_code) == family:
+                    return t, False
+    ordered = sorted(available, key=lambda t: t.is_generated)
+    return (ordered[0], True) if ordered else None
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """Default timeout for every request: the library sets none, and a hung read would hold a
+    worker thread forever."""
+
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__()
+        self._timeout_s = timeout_s
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        return super().send(request, stream, timeout or self._timeout_s, verify, cert, proxies)
+
+
+class YouTubeTranscriptFetcher:
+    """Fetches one video's transcript and title; one instance per call (not thread-safe)."""
+
+    def __init__(
+        self,
+        *,
+        languages: Sequence[str] = DEFAULT_LANGUAGES,
+        proxy: str | None = None,
+        session_factory: Callable[[], requests.Session] | None = None,
+        timeout_s: float = 20.0,
+    ) -> None:
+        self._languages = tuple(languages) or DEFAULT_LANGUAGES
+        self._timeout_s = timeout_s
+        self._session_factory = session_factory or self._default_session
+        try:
+            self._proxy = GenericProxyConfig(http_url=proxy, https_url=proxy) if proxy else None
+        except InvalidProxyConfig as error:  # pragma: no cover - guarded by the `if proxy`
+            raise ConfigError("YouTube 代理设置无效。", "The YouTube proxy is invalid.") from error
+
+    def _default_session(self) -> requests.Session:
+        session = requests.Session()
+        session.mount("https://", _TimeoutAdapter(self._timeout_s))
+        session.mount("http://", _TimeoutAdapter(self._timeout_s))
+        return session
+
+    def fetch(self, link: VideoLink) -> ParsedSource:
+        """The transcript of ``link`` as a chunked video source (synchronous, network)."""
+        if link.platform == "bilibili":
+            raise bilibili_unavailable(link)
+        session = self._session_factory()
+        try:
+            return self._fetch(session, link)
+        finally:
+            session.close()
+
+    def _fetch(self, session: requests.Session, link: VideoLink) -> ParsedSource:
+        try:
+            api = YouTubeTranscriptApi(proxy_config=self._proxy, http_client=session)
+            choice = choose_transcript(list(api.list(link.video_id)), self._languages)
+            if choice is None:
+                raise _unavailable("这个视频没有任何字幕。", "This video has no transcript at all.")
+            transcript, other_language = choice
+            fetched = transcript.fetch()
+        except _EXPECTED as error:
+            raise _translate_error(error) from error
+        snippets = [(s.start, s.duration, clean_line(s.text)) for s in fetched.snippets]
+        cues = _cues(snippets)
+        if not cues:
+            raise _unavailable("这个视频的字幕是空的。", "This video's transcript is empty.")
+        language = str(fetched.language_code)
+        warnings = []
+        if other_language:
+            warnings.append(
+                f"这个视频没有中文或英文字幕，我使用了 {fetched.language}（{language}）字幕。 / "
+                f"The video has no Chinese or English transcript; I used {fetched.language} "
+                f"({language})."
+            )
+        if fetched.is_generated:
+            warnings.append(
+                "字幕是 YouTube 自动生成的，可能有识别错误。 / "
+                "The transcript was generated automatically by YouTube and may contain errors."
+            )
+        meta = VideoMeta(
+            title=self._title(session, link),
+            url=link.url,
+            video_id=link.video_id,
+            platform="youtube",
+            language=language,
+            auto_generated=bool(fetched.is_generated),
+            duration_s=max(c.end_s or 0.0 for c in cues),
+        )
+        return ParsedSource(
+            kind=SourceKind.VIDEO,
+            fingerprint=link.fingerprint,
+            video=meta,
+            chunks=tuple(chunk_cues(cues)),
+            warnings=tuple(warnings),
+        )
+
+    def _title(self, session: requests.Session, link: VideoLink) -> str:
+        """The title from YouTube's oEmbed endpoint (same session and proxy), or a fallback."""
+        fallback = f"YouTube video {link.video_id}"
+        try:
+            response = session.get(
+                OEMBED_URL,
+                params={"url": link.url, "format": "json"},
+                timeout=self._timeout_s,
+            )
+            response.raise_for_status()
+            title = response.json().get("title")
+        except (requests.RequestException, ValueError, AttributeError):
+            return fallback
+        if not isinstance(title, str) or not title.strip():
+            return fallback
+        return " ".join(title.split())[:300]
+
+
+def _cues(snippets: Sequence[tuple[float, float, str]]) -> list[Cue]:
+    """Snippets to cues; an end never runs past the next start (YouTube durations overlap)."""
+    timed = sorted((float(s), float(d), t) for s, d, t in snippets if t)
+    cues = []
+    for i, (start, duration, text) in enumerate(timed):
+        end = start + max(duration, 0.0)
+        if i + 1 < len(timed) and timed[i + 1][0] > start:
+            end = min(end, timed[i + 1][0])
+        cues.append(Cue(start, end, text))
+    return cues

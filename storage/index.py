@@ -1,0 +1,432 @@
+"""The Qdrant adapter: collections, tenancy, hybrid search. The only module importing qdrant_client.
+
+One code path for embedded Qdrant (``path``) and a server (``url``). Every point carries
+``chat_id`` and every read filters by it. Data lives in four kinds of collections: ``chunks``
+(dense + IDF-weighted sparse vectors) and the payload-only ``sources``, ``notes``, ``history``;
+``{prefix}_meta`` records the embedding model the vectors were made with.
+
+Tenancy differs by mode, behind the same API. A server keeps one collection per kind, with a
+tenant keyword index (``is_tenant``) and per-tenant HNSW graphs, so a search touches only its
+chat's data. Embedded Qdrant has no indexes at all (every search is brute force over the whole
+collection), so there each chat gets its own collections (``{prefix}_chunks_{chat}``): search
+time then depends on the chat's data only, not on how many other chats the bot serves.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal, TypeVar
+
+import httpx
+from qdrant_client import QdrantClient
+from qdrant_client import models as qm
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+from ingest.errors import ConfigError, StoreUnavailableError
+from storage.sparse import SparseVec
+
+__all__ = ["KINDS", "ChunkPoint", "QdrantIndex", "RecordKind", "ScoredPayload", "SearchMode"]
+
+RecordKind = Literal["sources", "notes", "history"]
+SearchMode = Literal["hybrid", "dense", "sparse"]
+KINDS: Final = ("chunks", "sources", "notes", "history")
+_META_ID: Final = "00000000-0000-0000-0000-00000000e3bd"  # the one meta point
+_PAGE: Final = 256
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ChunkPoint:
+    """A chunk ready to upsert: deterministic id, both vectors, payload (incl. chat_id)."""
+
+    point_id: str
+    dense: list[float]
+    sparse: SparseVec
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ScoredPayload:
+    point_id: str
+    score: float
+    payload: dict[str, Any]
+
+
+def _unavailable(exc: BaseException) -> StoreUnavailableError:
+    return StoreUnavailableError(
+        "暂时连不上知识库（Qdrant），请稍后再试。",
+        "The knowledge store (Qdrant) cannot be reached right now; please try again later. "
+        f"({exc})",
+    )
+
+
+def _match(key: str, value: Any) -> qm.FieldCondition:
+    if isinstance(value, list | tuple | set | frozenset):
+        return qm.FieldCondition(key=key, match=qm.MatchAny(any=list(value)))
+    return qm.FieldCondition(key=key, match=qm.MatchValue(value=value))
+
+
+def _in_use(path: Path) -> bool:
+    """Whether another client holds embedded Qdrant's lock on ``path``.
+
+    Checked before opening: qdrant-client would load every collection first and then leak the
+    lock file's handle when the lock is taken.
+    """
+    lock_file = path / ".lock"
+    if not lock_file.is_file():
+        return False
+    import portalocker
+
+    with lock_file.open("r+") as handle:
+        try:
+            portalocker.lock(
+                handle, portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
+            )
+        except portalocker.exceptions.LockException:
+            return True
+        portalocker.unlock(handle)
+    return False
+
+
+class QdrantIndex:
+    """Thread-safe Qdrant access for the store (local mode blocks and is not thread-safe)."""
+
+    def __init__(
+        self,
+        *,
+        path: Path | None = None,
+        url: str | None = None,
+        api_key: str | None = None,
+        prefix: str = "papertutor",
+        timeout: int = 10,
+        per_chat_collections: bool | None = None,
+    ) -> None:
+        """``per_chat_collections`` defaults to True embedded, False on a server (see above);
+        overriding it is for benchmarks comparing the two layouts."""
+        if (path is None) == (url is None):
+            raise ValueError("give exactly one of path (embedded) or url (server)")
+        self.prefix = prefix
+        self.server = url is not None
+        self.per_chat = (not self.server) if per_chat_collections is None else per_chat_collections
+        self._lock = threading.RLock()
+        self._known: set[str] = set()
+        self._dim = 0
+        try:
+            if url is not None:
+                # The version check runs in a background thread that raises there when the
+                # server is down; get_collections below fails properly on the caller's thread.
+                self._client = QdrantClient(
+                    url=url, api_key=api_key, timeout=timeout, check_compatibility=False
+                )
+            else:
+                assert path is not None
+                if _in_use(path):
+                    raise RuntimeError(f"{path} is locked")
+                path.mkdir(parents=True, exist_ok=True)
+                self._client = QdrantClient(path=str(path))
+        except RuntimeError as exc:  # local: another client (maybe another process) has the path
+            raise ConfigError(
+                f"数据目录 {path} 正被另一个程序使用；同一时间只能有一个机器人进程使用内置知识库。",
+                f"The data directory {path} is used by another process; embedded Qdrant allows "
+                "one bot process at a time (use a Qdrant server for several).",
+            ) from exc
+        self._known = {
+            c.name for c in self._call(lambda: self._client.get_collections()).collections
+        }
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one client call under the lock; connection failures become retryable errors."""
+        with self._lock:
+            try:
+                return fn(*args, **kwargs)
+            except (ResponseHandlingException, httpx.TransportError, ConnectionError) as exc:
+                raise _unavailable(exc) from exc
+            except UnexpectedResponse as exc:
+                if exc.status_code is None or exc.status_code >= 500:
+                    raise _unavailable(exc) from exc
+                raise
+
+    def _name(self, kind: str, chat_id: int | None = None) -> str:
+        if not self.per_chat or chat_id is None:
+            return f"{self.prefix}_{kind}"
+        tag = str(chat_id) if chat_id >= 0 else f"n{-chat_id}"  # group chats are negative
+        return f"{self.prefix}_{kind}_{tag}"
+
+    def _chat_filter(self, chat_id: int, **where: Any) -> qm.Filter:
+        must = [_match("chat_id", chat_id)]
+        if self.server:  # the keyword twin of chat_id carries the tenant index
+            must.append(_match("tenant", str(chat_id)))
+        must += [_match(key, value) for key, value in where.items() if value is not None]
+        return qm.Filter(must=list(must))
+
+    def _owner(self, chat_id: int) -> dict[str, Any]:
+        return {"chat_id": chat_id, "tenant": str(chat_id)}
+
+    def _create(self, fn: Callable[[], object]) -> None:
+        try:
+            self._call(fn)
+        except UnexpectedResponse as exc:
+            if exc.status_code != 409:  # another replica created it first: fine
+                raise
+
+    def _ensure(self, kind: str, chat_id: int | None = None) -> str:
+        name = self._name(kind, chat_id)
+        if name in self._known:
+            return name
+        with self._lock:  # two threads ingesting into a new chat must not both create it
+            if name not in self._known:
+                self._create_collection(name, kind)
+                self._known.add(name)
+        return name
+
+    def _create_collection(self, name: str, kind: str) -> None:
+        if kind == "chunks":
+            vectors: dict[str, qm.VectorParams] = {
+                "dense": qm.VectorParams(size=self._dim, distance=qm.Distance.COSINE)
+            }
+            sparse = {"sparse": qm.SparseVectorParams(modifier=qm.Modifier.IDF)}
+            # Server: no global graph, one per chat (payload_m) - every search filters by chat.
+            hnsw = qm.HnswConfigDiff(payload_m=16, m=0) if self.server else None
+            self._create(
+                lambda: self._client.create_collection(
+                    name, vectors_config=vectors, sparse_vectors_config=sparse, hnsw_config=hnsw
+                )
+            )
+        else:
+            self._create(lambda: self._client.create_collection(name, vectors_config={}))
+        if self.server and kind != "meta":
+            self._create_payload_indexes(name, kind)
+
+    def _create_payload_indexes(self, name: str, kind: str) -> None:
+        """Server only (embedded Qdrant ignores payload indexes and warns about them)."""
+        kw = qm.PayloadSchemaType.KEYWORD
+        # is_tenant exists for keyword indexes only, hence the string twin "tenant" of chat_id.
+        fields: dict[str, Any] = {
+            "tenant": qm.KeywordIndexParams(type=qm.KeywordIndexType.KEYWORD, is_tenant=True),
+            "chat_id": qm.IntegerIndexParams(
+                type=qm.IntegerIndexType.INTEGER, lookup=True, range=False
+            ),
+        }
+        if kind in ("chunks", "sources"):
+            fields |= {"source_id": kw, "kind": kw}
+        if kind == "sources":
+            fields["status"] = kw
+        if kind in ("notes", "history"):
+            fields["ts"] = qm.PayloadSchemaType.FLOAT  # order_by needs a range index
+        for field, schema in fields.items():
+            self._call(
+                self._client.create_payload_index,
+                name,
+                field_name=field,
+                field_schema=schema,
+                wait=True,
+            )
+
+    def _exists(self, kind: str, chat_id: int | None) -> str | None:
+        name = self._name(kind, chat_id)
+        return name if name in self._known else None
+
+    def _scroll(self, name: str, flt: qm.Filter | None) -> Iterator[qm.Record]:
+        offset: Any = None
+        while True:
+            points, offset = self._call(
+                self._client.scroll,
+                name,
+                scroll_filter=flt,
+                limit=_PAGE,
+                offset=offset,
+                with_payload=True,
+            )
+            yield from points
+            if offset is None:
+                return
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def open(self, model_name: str, dim: int) -> None:
+        """Create the shared collections; refuse vectors from a different embedding model."""
+        self._dim = dim
+        meta = self._ensure("meta")
+        found = self._call(lambda: self._client.retrieve(meta, [_META_ID], with_payload=True))
+        if not found:
+            payload = {"model": model_name, "dim": dim}
+            self._call(
+                lambda: self._client.upsert(
+                    meta, [qm.PointStruct(id=_META_ID, vector={}, payload=payload)]
+                )
+            )
+        else:
+            stored = found[0].payload or {}
+            if stored.get("model") != model_name or stored.get("dim") != dim:
+                raise ConfigError(
+                    f"知识库是用嵌入模型 {stored.get('model')}（{stored.get('dim')} 维）建立的，"
+                    f"现在配置的是 {model_name}（{dim} 维）。请改回原模型，"
+                    "或清空数据目录/集合后重新导入论文和视频。",
+                    f"The store was built with embedding model {stored.get('model')} "
+                    f"({stored.get('dim')} dims) but {model_name} ({dim} dims) is configured. "
+                    "Switch back, or re-index: empty the store and ingest the sources again.",
+                )
+        if not self.per_chat:
+            for kind in KINDS:
+                self._ensure(kind)
+
+    def close(self) -> None:
+        self._call(self._client.close)
+
+    # -- chunks -------------------------------------------------------------------------------
+
+    def upsert_chunks(self, chat_id: int, points: Sequence[ChunkPoint]) -> None:
+        name = self._ensure("chunks", chat_id)
+        structs = []
+        for p in points:
+            vector: dict[str, Any] = {"dense": p.dense}
+            if p.sparse.indices:  # a chunk of stopwords only has no lexical vector
+                vector["sparse"] = qm.SparseVector(indices=p.sparse.indices, values=p.sparse.values)
+            payload = p.payload | self._owner(chat_id)
+            structs.append(qm.PointStruct(id=p.point_id, vector=vector, payload=payload))
+        self._call(lambda: self._client.upsert(name, structs, wait=True))
+
+    def delete_chunks(self, chat_id: int, source_id: str) -> None:
+        if name := self._exists("chunks", chat_id):
+            selector = qm.FilterSelector(filter=self._chat_filter(chat_id, source_id=source_id))
+            self._call(lambda: self._client.delete(name, selector, wait=True))
+
+    def count_chunks(self, chat_id: int, source_id: str | None = None) -> int:
+        if not (name := self._exists("chunks", chat_id)):
+            return 0
+        flt = self._chat_filter(chat_id, source_id=source_id)
+        return self._call(lambda: self._client.count(name, count_filter=flt, exact=True)).count
+
+    def chunk_payloads(self, chat_id: int, source_id: str) -> list[dict[str, Any]]:
+        """Payloads of every chunk of a source, in ordinal order."""
+        if not (name := self._exists("chunks", chat_id)):
+            return []
+        flt = self._chat_filter(chat_id, source_id=source_id)
+        payloads = [dict(r.payload or {}) for r in self._scroll(name, flt)]
+        return sorted(payloads, key=lambda p: int(p.get("ordinal", 0)))
+
+    def search(
+        self,
+        chat_id: int,
+        *,
+        dense: Sequence[list[float]],
+        sparse: Sequence[SparseVec],
+        source_ids: Sequence[str],
+        kinds: Sequence[str] | None = None,
+        k: int = 5,
+        mode: SearchMode = "hybrid",
+    ) -> list[ScoredPayload]:
+        """Top ``k`` chunks of ``source_ids``; every query vector is one leg, fused by RRF."""
+        name = self._exists("chunks", chat_id)
+        if not name or not source_ids or k <= 0:
+            return []
+        flt = self._chat_filter(chat_id, source_id=list(source_ids), kind=kinds and list(kinds))
+        legs: list[qm.Prefetch] = []
+        if mode in ("hybrid", "dense"):
+            legs += [qm.Prefetch(query=v, using="dense", filter=flt, limit=4 * k) for v in dense]
+        if mode in ("hybrid", "sparse"):
+            legs += [
+                qm.Prefetch(
+                    query=qm.SparseVector(indices=s.indices, values=s.values),
+                    using="sparse",
+                    filter=flt,
+                    limit=4 * k,
+                )
+                for s in sparse
+                if s.indices
+            ]
+        if not legs:
+            return []
+        if len(legs) == 1:  # one leg: keep its own scores (cosine / BM25) for the eval
+            leg = legs[0]
+            response = self._call(
+                lambda: self._client.query_points(
+                    name, query=leg.query, using=leg.using, query_filter=flt, limit=k
+                )
+            )
+        else:
+            response = self._call(
+                lambda: self._client.query_points(
+                    name,
+                    prefetch=legs,
+                    query=qm.FusionQuery(fusion=qm.Fusion.RRF),
+                    query_filter=flt,
+                    limit=k,
+                )
+            )
+        return [ScoredPayload(str(p.id), p.score, dict(p.payload or {})) for p in response.points]
+
+    # -- payload-only records (sources, notes, history) ----------------------------------------
+
+    def put_record(
+        self, kind: RecordKind, chat_id: int, point_id: str, payload: dict[str, Any]
+    ) -> None:
+        name = self._ensure(kind, chat_id)
+        point = qm.PointStruct(id=point_id, vector={}, payload=payload | self._owner(chat_id))
+        self._call(lambda: self._client.upsert(name, [point], wait=True))
+
+    def get_record(self, kind: RecordKind, chat_id: int, point_id: str) -> dict[str, Any] | None:
+        if not (name := self._exists(kind, chat_id)):
+            return None
+        found = self._call(lambda: self._client.retrieve(name, [point_id], with_payload=True))
+        payload = dict(found[0].payload or {}) if found else None
+        # Retrieval by id has no filter: check the owner explicitly (server mode shares ids).
+        return payload if payload and payload.get("chat_id") == chat_id else None
+
+    def records(self, kind: RecordKind, chat_id: int, **where: Any) -> list[dict[str, Any]]:
+        """All records of a chat matching ``where`` (field == value), in storage order."""
+        if not (name := self._exists(kind, chat_id)):
+            return []
+        return [
+            dict(r.payload or {}) for r in self._scroll(name, self._chat_filter(chat_id, **where))
+        ]
+
+    def latest_records(self, kind: RecordKind, chat_id: int, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` records with the highest ``ts``, newest first."""
+        if not (name := self._exists(kind, chat_id)) or limit <= 0:
+            return []
+        order = qm.OrderBy(key="ts", direction=qm.Direction.DESC)
+        points, _ = self._call(
+            lambda: self._client.scroll(
+                name, scroll_filter=self._chat_filter(chat_id), limit=limit, order_by=order
+            )
+        )
+        return [dict(p.payload or {}) for p in points]
+
+    def all_records(self, kind: RecordKind, **where: Any) -> list[dict[str, Any]]:
+        """Records of every chat matching ``where`` (for startup recovery)."""
+        flt = qm.Filter(must=[_match(key, value) for key, value in where.items()])
+        if not self.per_chat:
+            names = [self._name(kind)]
+        else:
+            names = sorted(n for n in self._known if n.startswith(f"{self.prefix}_{kind}_"))
+        return [dict(r.payload or {}) for n in names for r in self._scroll(n, flt)]
+
+    def delete_record(self, kind: RecordKind, chat_id: int, point_id: str) -> bool:
+        if self.get_record(kind, chat_id, point_id) is None:
+            return False
+        name = self._name(kind, chat_id)
+        selector = qm.PointIdsList(points=[point_id])
+        self._call(lambda: self._client.delete(name, selector, wait=True))
+        return True
+
+    def delete_chat(self, chat_id: int) -> None:
+        """Remove every point of a chat (local mode: drop its collections)."""
+        with self._lock:
+            self._delete_chat(chat_id)
+
+    def _delete_chat(self, chat_id: int) -> None:
+        for kind in KINDS:
+            if not (name := self._exists(kind, chat_id)):
+                continue
+            if not self.per_chat:
+                selector = qm.FilterSelector(filter=self._chat_filter(chat_id))
+                self._call(self._client.delete, name, selector, wait=True)
+            else:
+                self._call(self._client.delete_collection, name)
+                self._known.discard(name)

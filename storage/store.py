@@ -1,0 +1,277 @@
+"""The knowledge store the bot layer uses: sources, hybrid search, notes and history per chat.
+
+Synchronous and thread-safe (the bot calls it from worker threads). It turns value objects into
+Qdrant points and back; ``storage.index`` does the Qdrant work, an ``Embedder`` the vectors.
+A source is written as INDEXING first and flipped to READY only after its last chunk is stored;
+search reads only READY sources, so a half-indexed source is never visible, and ``recover``
+cleans up after a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID, uuid5
+
+from pydantic import BaseModel
+
+from ingest.errors import NotFoundError
+from ingest.models import ParsedSource, SourceKind
+from ingest.video_links import url_at
+from storage.embedder import Embedder
+from storage.index import ChunkPoint, QdrantIndex
+from storage.models import Note, SearchHit, SourceRecord, SourceStatus, Turn
+from storage.sparse import sparse_document, sparse_query
+
+__all__ = ["NAMESPACE", "SEARCH_MODES", "KnowledgeStore", "chunk_id", "source_id_for"]
+
+NAMESPACE = UUID("6f1c2a8e-3b7d-5e4f-9a21-7c0d4b8e2f15")  # fixed forever: ids depend on it
+SEARCH_MODES = ("hybrid", "dense", "sparse")
+STALE_AFTER = timedelta(hours=1)  # server mode: another replica may still be indexing
+M = TypeVar("M", bound=BaseModel)
+
+
+def source_id_for(chat_id: int, fingerprint: str) -> str:
+    """Same content in the same chat -> same id, so re-ingesting replaces."""
+    return str(uuid5(NAMESPACE, f"{chat_id}:{fingerprint}"))
+
+
+def chunk_id(source_id: str, ordinal: int) -> str:
+    return str(uuid5(NAMESPACE, f"{source_id}:{ordinal}"))
+
+
+def _point_id(kind: str, chat_id: int, item_id: str) -> str:
+    return str(uuid5(NAMESPACE, f"{kind}:{chat_id}:{item_id}"))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _load(model: type[M], payload: dict[str, Any]) -> M:
+    """Payload -> model, dropping the index's own fields (tenant, ts)."""
+    return model.model_validate({k: v for k, v in payload.items() if k in model.model_fields})
+
+
+class KnowledgeStore:
+    """Embedder + Qdrant index behind the API the tutoring services use."""
+
+    def __init__(self, index: QdrantIndex, embedder: Embedder, *, batch_size: int = 16) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.batch_size = max(1, batch_size)
+        index.open(embedder.model_name, embedder.dim)
+
+    # -- sources ------------------------------------------------------------------------------
+
+    def add_source(
+        self,
+        chat_id: int,
+        parsed: ParsedSource,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> SourceRecord:
+        """Index ``parsed`` for the chat (replacing an earlier copy); READY when it returns."""
+        sid = source_id_for(chat_id, parsed.fingerprint)
+        previous = self.source(chat_id, sid)
+        record = SourceRecord(
+            chat_id=chat_id,
+            source_id=sid,
+            kind=parsed.kind,
+            status=SourceStatus.INDEXING,
+            title=parsed.title,
+            paper=parsed.paper,
+            video=parsed.video,
+            chunks=0,
+            warnings=parsed.warnings,
+            created_at=previous.created_at if previous else _now(),
+            updated_at=_now(),
+        )
+        self._put_source(record)
+        try:
+            self.index.delete_chunks(chat_id, sid)
+            self._index_chunks(chat_id, sid, parsed, progress)
+        except BaseException:
+            self._fail(record)
+            raise
+        ready = record.model_copy(
+            update={
+                "status": SourceStatus.READY,
+                "chunks": len(parsed.chunks),
+                "updated_at": _now(),
+            }
+        )
+        self._put_source(ready)
+        return ready
+
+    def _index_chunks(
+        self,
+        chat_id: int,
+        sid: str,
+        parsed: ParsedSource,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
+        source_url = (
+            parsed.video.url if parsed.video else parsed.paper.link if parsed.paper else None
+        )
+        base = {"source_id": sid, "kind": parsed.kind.value, "title": parsed.title}
+        total = len(parsed.chunks)
+        for start in range(0, total, self.batch_size):
+            batch = parsed.chunks[start : start + self.batch_size]
+            vectors = self.embedder.embed_passages([c.text for c in batch])
+            points = [
+                ChunkPoint(
+                    point_id=chunk_id(sid, c.ordinal),
+                    dense=vector,
+                    sparse=sparse_document(c.text),
+                    payload=base | c.model_dump() | {"source_url": source_url},
+                )
+                for c, vector in zip(batch, vectors, strict=True)
+            ]
+            self.index.upsert_chunks(chat_id, points)
+            if progress is not None:
+                progress(start + len(batch), total)
+
+    def _fail(self, record: SourceRecord) -> None:
+        """Best effort after an error: no orphan chunks, the record says FAILED."""
+        try:
+            self.index.delete_chunks(record.chat_id, record.source_id)
+            failed = {"status": SourceStatus.FAILED, "chunks": 0, "updated_at": _now()}
+            self._put_source(record.model_copy(update=failed))
+        except Exception:  # keep the original error, it says what really went wrong
+            pass
+
+    def _put_source(self, record: SourceRecord) -> None:
+        payload = record.model_dump(mode="json")
+        self.index.put_record("sources", record.chat_id, record.source_id, payload)
+
+    def sources(self, chat_id: int) -> list[SourceRecord]:
+        """Every source of the chat (any status), oldest first."""
+        found = [_load(SourceRecord, p) for p in self.index.records("sources", chat_id)]
+        return sorted(found, key=lambda r: r.created_at)
+
+    def source(self, chat_id: int, source_id: str) -> SourceRecord | None:
+        payload = self.index.get_record("sources", chat_id, source_id)
+        return _load(SourceRecord, payload) if payload else None
+
+    def forget(self, chat_id: int, source_id: str) -> None:
+        """Remove a source and its chunks."""
+        if self.source(chat_id, source_id) is None:
+            raise NotFoundError(
+                "找不到这份材料，可能已经删除了。发送 /sources 查看现有材料。",
+                "That source does not exist (maybe it was already removed). "
+                "Send /sources to see what is there.",
+            )
+        self.index.delete_chunks(chat_id, source_id)
+        self.index.delete_record("sources", chat_id, source_id)
+
+    def chunks(self, chat_id: int, source_id: str) -> list[SearchHit]:
+        """Every chunk of a source in reading order (for the report)."""
+        payloads = self.index.chunk_payloads(chat_id, source_id)
+        return [self._hit(i, 0.0, p) for i, p in enumerate(payloads, start=1)]
+
+    def recover(self) -> int:
+        """Clean up sources a crash left INDEXING; returns how many were marked FAILED."""
+        cutoff = _now() - STALE_AFTER
+        count = 0
+        for payload in self.index.all_records("sources", status=SourceStatus.INDEXING.value):
+            record = _load(SourceRecord, payload)
+            if self.index.server and record.updated_at > cutoff:
+                continue
+            self._fail(record)
+            count += 1
+        return count
+
+    # -- search -------------------------------------------------------------------------------
+
+    def search(
+        self,
+        chat_id: int,
+        queries: str | Sequence[str],
+        *,
+        k: int = 5,
+        mode: str = "hybrid",
+        kinds: Collection[SourceKind] | None = None,
+    ) -> list[SearchHit]:
+        """The ``k`` best chunks of the chat's READY sources for one or more query texts."""
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"mode must be one of {SEARCH_MODES}, not {mode!r}")
+        texts = [queries] if isinstance(queries, str) else list(queries)
+        texts = list(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
+        ready = self._ready_ids(chat_id, kinds)
+        if not texts or not ready:
+            return []
+        dense = [self.embedder.embed_query(t) for t in texts] if mode != "sparse" else []
+        sparse = [sparse_query(t) for t in texts] if mode != "dense" else []
+        found = self.index.search(
+            chat_id,
+            dense=dense,
+            sparse=sparse,
+            source_ids=ready,
+            kinds=[k.value for k in kinds] if kinds is not None else None,
+            k=k,
+            mode=mode,  # type: ignore[arg-type]  # checked against SEARCH_MODES above
+        )
+        return [self._hit(i, f.score, f.payload) for i, f in enumerate(found, start=1)]
+
+    def _ready_ids(self, chat_id: int, kinds: Collection[SourceKind] | None) -> list[str]:
+        records = self.index.records("sources", chat_id, status=SourceStatus.READY.value)
+        return [
+            str(p["source_id"]) for p in records if kinds is None or SourceKind(p["kind"]) in kinds
+        ]
+
+    @staticmethod
+    def _hit(rank: int, score: float, payload: dict[str, Any]) -> SearchHit:
+        kind = SourceKind(payload["kind"])
+        source_url = payload.get("source_url")
+        url = None
+        if kind is SourceKind.VIDEO and source_url:
+            url = url_at(source_url, payload.get("start_s"))
+        fields = {k: v for k, v in payload.items() if k in SearchHit.model_fields}
+        return SearchHit.model_validate(
+            fields
+            | {
+                "rank": rank,
+                "score": score,
+                "chunk_id": chunk_id(payload["source_id"], int(payload["ordinal"])),
+                "url": url,
+            }
+        )
+
+    # -- notes and history --------------------------------------------------------------------
+
+    def put_note(self, note: Note) -> None:
+        payload = note.model_dump(mode="json") | {"ts": note.created_at.timestamp()}
+        self.index.put_record(
+            "notes", note.chat_id, _point_id("note", note.chat_id, note.note_id), payload
+        )
+
+    def notes(self, chat_id: int) -> list[Note]:
+        """The chat's notes, oldest first."""
+        payloads = sorted(self.index.records("notes", chat_id), key=lambda p: float(p["ts"]))
+        return [_load(Note, p) for p in payloads]
+
+    def delete_note(self, chat_id: int, note_id: str) -> bool:
+        """True if the note existed."""
+        return self.index.delete_record("notes", chat_id, _point_id("note", chat_id, note_id))
+
+    def add_turn(self, turn: Turn) -> None:
+        payload = turn.model_dump(mode="json") | {"ts": turn.created_at.timestamp()}
+        self.index.put_record(
+            "history", turn.chat_id, _point_id("turn", turn.chat_id, turn.turn_id), payload
+        )
+
+    def turns(self, chat_id: int, limit: int = 20) -> list[Turn]:
+        """The last ``limit`` turns of the conversation, oldest first."""
+        newest_first = self.index.latest_records("history", chat_id, limit)
+        return [_load(Turn, p) for p in reversed(newest_first)]
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def reset_chat(self, chat_id: int) -> None:
+        """Forget everything of a chat: sources, chunks, notes, history."""
+        self.index.delete_chat(chat_id)
+
+    def close(self) -> None:
+        """Close the index. The embedder is left to its owner (it may be shared)."""
+        self.index.close()

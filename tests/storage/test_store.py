@@ -1,0 +1,364 @@
+"""KnowledgeStore on embedded Qdrant and the local test model: what a student's chat gets."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ingest.errors import ConfigError, NotFoundError
+from ingest.models import Chunk, PaperMeta, ParsedSource, SourceKind, VideoMeta
+from storage.embedder import Embedder
+from storage.index import ChunkPoint, QdrantIndex
+from storage.models import Note, SourceRecord, SourceStatus, Turn
+from storage.sparse import sparse_document
+from storage.store import KnowledgeStore, chunk_id, source_id_for
+from tests.embedding import test_embedder
+
+PAPER_TEXTS = (
+    "The Transformer relies entirely on self-attention and dispenses with recurrence.",
+    "Multi-head attention lets the model attend to information from different subspaces.",
+    "We trained the base models for 100,000 steps on eight NVIDIA P100 GPUs.",
+    "Positional encodings use sine and cosine functions of different frequencies.",
+    "Label smoothing hurts perplexity but improves accuracy and BLEU score.",
+)
+
+
+def paper(fingerprint: str = "sha256:paper", texts: Sequence[str] = PAPER_TEXTS) -> ParsedSource:
+    return ParsedSource(
+        kind=SourceKind.PAPER,
+        fingerprint=fingerprint,
+        paper=PaperMeta(title="Attention Is All You Need", pages=len(texts)),
+        chunks=tuple(
+            Chunk(ordinal=i, text=t, page=i + 1, page_end=i + 1, section="Model")
+            for i, t in enumerate(texts)
+        ),
+    )
+
+
+def video() -> ParsedSource:
+    return ParsedSource(
+        kind=SourceKind.VIDEO,
+        fingerprint="youtube:dQw4w9WgXcQ",
+        video=VideoMeta(title="Lecture", url="https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
+        chunks=(
+            Chunk(ordinal=0, text="Welcome to the lecture on GPU training", start_s=0, end_s=30),
+            Chunk(ordinal=1, text="Attention heads look at other tokens", start_s=754.6, end_s=790),
+        ),
+    )
+
+
+def open_store(
+    path: Path, embedder: Embedder | None = None, batch_size: int = 16
+) -> KnowledgeStore:
+    return KnowledgeStore(
+        QdrantIndex(path=path), embedder or test_embedder(), batch_size=batch_size
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[KnowledgeStore]:
+    st = open_store(tmp_path / "qdrant")
+    yield st
+    st.close()
+
+
+def test_answers_cite_the_page_the_passage_is_on(store: KnowledgeStore) -> None:
+    progress: list[tuple[int, int]] = []
+    record = store.add_source(
+        7, paper(), progress=lambda done, total: progress.append((done, total))
+    )
+
+    assert record.status is SourceStatus.READY
+    assert record.chunks == 5
+    assert progress[-1] == (5, 5)
+    hits = store.search(7, "How many GPUs were used for training?", k=3)
+    assert hits[0].page == 3
+    assert hits[0].text == PAPER_TEXTS[2]
+    assert hits[0].title == "Attention Is All You Need"
+    assert [h.rank for h in hits] == [1, 2, 3]
+
+
+def test_hybrid_finds_exact_chinese_terms_through_the_lexical_leg(store: KnowledgeStore) -> None:
+    texts = (
+        "自注意力机制让每个位置都能看到序列中的所有其他位置。",
+        "位置编码使用不同频率的正弦和余弦函数，为模型提供顺序信息。",
+        "训练使用了八块GPU，基础模型训练了十万步。",
+        "标签平滑会损害困惑度，但能提高准确率。",
+    )
+    store.add_source(7, paper("sha256:zh", texts))
+    # The English test model cannot embed Chinese; only the bigram leg can find these.
+    for query, page in (("位置编码", 2), ("标签平滑", 4), ("困惑度是什么", 4)):
+        assert store.search(7, query, k=2)[0].page == page
+        assert store.search(7, query, k=2, mode="sparse")[0].page == page
+
+
+def test_several_query_texts_are_fused(store: KnowledgeStore) -> None:
+    store.add_source(7, paper())
+    hits = store.search(7, ["标签平滑有什么用", "label smoothing effect"], k=2)
+    assert hits[0].page == 5
+
+
+def test_a_chat_never_sees_another_chats_material(store: KnowledgeStore) -> None:
+    store.add_source(1, paper())
+    now = datetime.now(UTC)
+    store.put_note(
+        Note(chat_id=1, note_id="n", question="q", answer="a", grounded=True, created_at=now)
+    )
+    store.add_turn(Turn(chat_id=1, turn_id="t", role="user", text="hi", created_at=now))
+
+    assert store.search(2, "Transformer self-attention") == []
+    assert store.sources(2) == []
+    assert store.notes(2) == []
+    assert store.turns(2) == []
+    assert store.chunks(2, source_id_for(1, "sha256:paper")) == []
+    assert store.source(2, source_id_for(1, "sha256:paper")) is None
+    with pytest.raises(NotFoundError):
+        store.forget(2, source_id_for(1, "sha256:paper"))
+    assert store.delete_note(2, "n") is False
+    assert len(store.notes(1)) == 1
+
+
+def test_everything_survives_closing_and_reopening(tmp_path: Path) -> None:
+    first = open_store(tmp_path / "q")
+    first.add_source(1, paper())
+    first.put_note(
+        Note(
+            chat_id=1,
+            note_id="n1",
+            question="什么是注意力?",
+            answer="...",
+            grounded=True,
+            created_at=datetime.now(UTC),
+        )
+    )
+    first.close()
+
+    again = open_store(tmp_path / "q")
+    assert [s.title for s in again.sources(1)] == ["Attention Is All You Need"]
+    assert [n.question for n in again.notes(1)] == ["什么是注意力?"]
+    assert again.search(1, "positional encoding sine cosine")[0].page == 4
+    again.close()
+
+
+def test_ingesting_the_same_source_again_replaces_it(store: KnowledgeStore) -> None:
+    first = store.add_source(1, paper())
+    second = store.add_source(1, paper())
+    assert first.source_id == second.source_id
+    assert second.created_at == first.created_at
+    assert store.index.count_chunks(1) == 5
+    assert len(store.sources(1)) == 1
+
+    shorter = store.add_source(1, paper(texts=PAPER_TEXTS[:2]))  # same file id, fewer chunks
+    assert shorter.chunks == 2
+    assert store.index.count_chunks(1) == 2
+    assert [h.ordinal for h in store.chunks(1, first.source_id)] == [0, 1]
+
+
+def test_forget_removes_the_source_and_its_chunks(store: KnowledgeStore) -> None:
+    kept = store.add_source(1, video())
+    gone = store.add_source(1, paper())
+    store.forget(1, gone.source_id)
+    assert [s.source_id for s in store.sources(1)] == [kept.source_id]
+    assert store.index.count_chunks(1, gone.source_id) == 0
+    assert all(h.kind is SourceKind.VIDEO for h in store.search(1, "Transformer attention", k=5))
+    with pytest.raises(NotFoundError):
+        store.forget(1, gone.source_id)
+
+
+def test_chunks_come_back_in_reading_order_with_ids(store: KnowledgeStore) -> None:
+    record = store.add_source(1, paper(), progress=None)
+    chunks = store.chunks(1, record.source_id)
+    assert [c.ordinal for c in chunks] == [0, 1, 2, 3, 4]
+    assert [c.page for c in chunks] == [1, 2, 3, 4, 5]
+    assert chunks[0].chunk_id == chunk_id(record.source_id, 0)
+
+
+def test_video_hits_link_to_the_second_they_quote(store: KnowledgeStore) -> None:
+    store.add_source(1, video())
+    store.add_source(1, paper())
+    hits = store.search(1, "attention heads tokens", k=3, kinds={SourceKind.VIDEO})
+    assert {h.kind for h in hits} == {SourceKind.VIDEO}
+    assert hits[0].start_s == pytest.approx(754.6)
+    assert hits[0].url == "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=754s"
+    paper_hits = store.search(1, "attention", kinds={SourceKind.PAPER})
+    assert paper_hits
+    assert all(h.url is None and h.page for h in paper_hits)
+
+
+class _FailingEmbedder:
+    """The test model, but the Nth passage batch fails (a crash in the middle of indexing)."""
+
+    def __init__(self, fail_on_batch: int) -> None:
+        self.inner = test_embedder()
+        self.model_name, self.dim = self.inner.model_name, self.inner.dim
+        self.batches = 0
+        self.fail_on_batch = fail_on_batch
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        self.batches += 1
+        if self.batches == self.fail_on_batch:
+            raise OSError("disk full")
+        return self.inner.embed_passages(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_source_is_invisible_until_fully_indexed(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "q", batch_size=2)
+    seen: list[int] = []
+    sid = source_id_for(1, "sha256:paper")
+
+    def peek(done: int, total: int) -> None:  # runs between batches, chunks partly stored
+        seen.append(len(store.search(1, "Transformer attention GPUs", k=5)))
+        record = store.source(1, sid)
+        assert record is not None
+        assert record.status is SourceStatus.INDEXING
+
+    store.add_source(1, paper(), progress=peek)
+    assert seen == [0, 0, 0]
+    assert len(store.search(1, "Transformer attention GPUs", k=5)) == 5
+    store.close()
+
+
+def test_a_failure_while_indexing_leaves_no_chunks_and_a_failed_record(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "q", embedder=_FailingEmbedder(fail_on_batch=2), batch_size=2)
+    with pytest.raises(OSError, match="disk full"):
+        store.add_source(1, paper())
+    (record,) = store.sources(1)
+    assert record.status is SourceStatus.FAILED
+    assert store.index.count_chunks(1) == 0
+    assert store.search(1, "Transformer") == []
+    store.close()
+
+
+def test_recover_cleans_up_a_source_a_crash_left_indexing(tmp_path: Path) -> None:
+    index = QdrantIndex(path=tmp_path / "q")
+    embedder = test_embedder()
+    index.open(embedder.model_name, embedder.dim)
+    sid = source_id_for(5, "sha256:crash")
+    now = datetime.now(UTC) - timedelta(minutes=1)
+    record = SourceRecord(
+        chat_id=5,
+        source_id=sid,
+        kind=SourceKind.PAPER,
+        title="Crashed",
+        status=SourceStatus.INDEXING,
+        created_at=now,
+        updated_at=now,
+    )
+    index.put_record("sources", 5, sid, record.model_dump(mode="json"))
+    index.upsert_chunks(
+        5,
+        [
+            ChunkPoint(
+                chunk_id(sid, i),
+                embedder.embed_passages([t])[0],
+                sparse_document(t),
+                {"source_id": sid, "kind": "paper", "ordinal": i, "text": t, "title": "Crashed"},
+            )
+            for i, t in enumerate(PAPER_TEXTS[:3])
+        ],
+    )
+    index.close()  # the process "crashes" here: no READY, chunks left behind
+
+    store = open_store(tmp_path / "q")
+    assert store.recover() == 1
+    assert store.source(5, sid).status is SourceStatus.FAILED  # type: ignore[union-attr]
+    assert store.index.count_chunks(5) == 0
+    assert store.search(5, "Transformer") == []
+    assert store.recover() == 0
+    store.close()
+
+
+def test_a_store_built_with_another_model_refuses_to_open(tmp_path: Path) -> None:
+    open_store(tmp_path / "q").close()
+
+    class OtherModel(_FailingEmbedder):
+        model_name = "BAAI/bge-small-zh-v1.5"
+
+    other = OtherModel(fail_on_batch=0)
+    other.model_name = "BAAI/bge-small-zh-v1.5"
+    with pytest.raises(ConfigError) as err:
+        open_store(tmp_path / "q", embedder=other)
+    assert "sentence-transformers/all-MiniLM-L6-v2" in err.value.message("en")
+
+
+def test_notes_and_history_keep_their_order(store: KnowledgeStore) -> None:
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    for i in (2, 0, 1):
+        store.put_note(
+            Note(
+                chat_id=1,
+                note_id=f"n{i}",
+                question=f"q{i}",
+                answer="a",
+                grounded=True,
+                created_at=start + timedelta(minutes=i),
+            )
+        )
+    for i in range(30):
+        store.add_turn(
+            Turn(
+                chat_id=1,
+                turn_id=f"t{i}",
+                role="user" if i % 2 else "assistant",
+                text=f"m{i}",
+                created_at=start + timedelta(seconds=i),
+            )
+        )
+
+    assert [n.note_id for n in store.notes(1)] == ["n0", "n1", "n2"]
+    assert store.delete_note(1, "n1") is True
+    assert store.delete_note(1, "n1") is False
+    assert [n.note_id for n in store.notes(1)] == ["n0", "n2"]
+    assert [t.text for t in store.turns(1)] == [f"m{i}" for i in range(10, 30)]
+    assert [t.text for t in store.turns(1, limit=3)] == ["m27", "m28", "m29"]
+
+
+def test_reset_chat_forgets_only_that_chat(store: KnowledgeStore) -> None:
+    now = datetime.now(UTC)
+    for chat in (1, 2):
+        store.add_source(chat, paper())
+        store.add_turn(Turn(chat_id=chat, turn_id="t", role="user", text="hi", created_at=now))
+    store.reset_chat(1)
+    assert store.sources(1) == []
+    assert store.turns(1) == []
+    assert store.search(1, "Transformer") == []
+    assert len(store.sources(2)) == 1
+    assert len(store.turns(2)) == 1
+    assert store.search(2, "Transformer")
+    store.add_source(1, paper())  # the chat can start over
+    assert store.search(1, "Transformer")
+
+
+def test_worker_threads_can_share_the_store(store: KnowledgeStore) -> None:
+    errors: list[BaseException] = []
+
+    def work(chat: int) -> None:
+        try:
+            store.add_source(chat, paper())
+            for _ in range(3):
+                assert store.search(chat, "positional encoding")[0].page == 4
+        except BaseException as exc:  # collected: a thread's failure must fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(chat,)) for chat in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert all(len(store.sources(chat)) == 1 for chat in range(4))
+
+
+def test_unknown_search_mode_is_a_programming_error(store: KnowledgeStore) -> None:
+    with pytest.raises(ValueError, match="mode"):
+        store.search(1, "x", mode="fuzzy")
