@@ -1,0 +1,141 @@
+"""The composition root: settings -> adapters -> services.
+
+Nothing else constructs adapters. Both front doors (the Telegram bot and the CLI) call
+``build_services`` once and close the result at shutdown.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import requests
+
+from bot.answering import Answerer
+from bot.library import Library, PdfLimits
+from bot.llm import ChatModel, OpenAIChatModel
+from bot.ops import check_qdrant_server
+from bot.report.builder import ReportBuilder
+from bot.services import Services
+from bot.settings import EmbeddingSettings, Settings, StorageSettings
+from ingest.errors import StoreUnavailableError
+from storage.embedder import Embedder, FastEmbedEmbedder
+from storage.http_embedder import HttpEmbedder
+from storage.index import QdrantIndex
+from storage.store import KnowledgeStore
+
+__all__ = [
+    "build_embedder",
+    "build_index",
+    "build_services",
+    "configure_logging",
+    "wait_for_qdrant",
+]
+
+log = logging.getLogger(__name__)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    for noisy in ("httpx", "httpx2", "httpcore", "httpcore2"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def build_embedder(cfg: EmbeddingSettings) -> Embedder:
+    if cfg.url:
+        return HttpEmbedder(
+            cfg.url,
+            cfg.model,
+            api_key=cfg.api_key.get_secret_value() if cfg.api_key else None,
+            query_prefix=cfg.query_prefix,
+            passage_prefix=cfg.passage_prefix,
+            batch_size=cfg.batch_size,
+        )
+    return FastEmbedEmbedder(
+        cfg.model,
+        model_path=cfg.model_path,
+        cache_dir=cfg.cache_dir,
+        threads=cfg.threads,
+        batch_size=cfg.batch_size,
+    )
+
+
+def wait_for_qdrant(url: str, api_key: str | None, wait_s: float) -> None:
+    """Wait up to ``wait_s`` for the server (it may still be starting, e.g. under compose)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            check_qdrant_server(url, api_key)
+            return
+        except StoreUnavailableError:
+            if time.monotonic() >= deadline:
+                raise
+            log.warning("Qdrant at %s is not reachable yet; waiting…", url)
+            time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
+
+
+def build_index(cfg: StorageSettings) -> QdrantIndex:
+    api_key = cfg.qdrant_api_key.get_secret_value() if cfg.qdrant_api_key else None
+    if cfg.qdrant_url:
+        # Fail at start-up with a message naming the setting, not on a student's first question.
+        wait_for_qdrant(cfg.qdrant_url, api_key, cfg.qdrant_wait_s)
+    return QdrantIndex(
+        path=None if cfg.qdrant_url else cfg.qdrant_path,
+        url=cfg.qdrant_url,
+        api_key=api_key,
+        prefix=cfg.collection_prefix,
+    )
+
+
+def build_services(
+    settings: Settings,
+    *,
+    chat_model: ChatModel | None = None,
+    embedder: Embedder | None = None,
+    youtube_session_factory: Callable[[], requests.Session] | None = None,
+) -> Services:
+    """Build every adapter and service from ``settings``; tests may pass their own adapters."""
+    embedder = embedder or build_embedder(settings.embedding)
+    index = build_index(settings.storage)
+    store = KnowledgeStore(index, embedder, batch_size=settings.embedding.batch_size)
+    if chat_model is None:
+        llm = settings.llm
+        chat_model = OpenAIChatModel(
+            base_url=llm.base_url,
+            api_key=llm.api_key.get_secret_value() if llm.api_key else None,
+            model=llm.model,
+            timeout_s=llm.timeout_s,
+            max_retries=llm.max_retries,
+            temperature=llm.temperature,
+        )
+    ing = settings.ingest
+    library = Library(
+        store,
+        pdf_limits=PdfLimits(
+            max_bytes=int(ing.max_file_mb * 2**20),
+            max_pages=ing.max_pages,
+            ocr=ing.ocr,
+            ocr_languages=ing.ocr_languages,
+        ),
+        transcript_languages=ing.transcript_languages,
+        youtube_proxy=ing.youtube_proxy,
+        youtube_session_factory=youtube_session_factory,
+        concurrency=settings.telegram.concurrency,
+    )
+    answerer = Answerer(store, chat_model, run_blocking=library.run_blocking)
+    rep = settings.report
+    reports = ReportBuilder(
+        store,
+        chat_model,
+        min_chars=rep.min_chars,
+        max_chars=rep.max_chars,
+        max_revisions=rep.max_revisions,
+        run_blocking=library.run_blocking,
+    )
+    return Services(
+        store=store, library=library, answerer=answerer, reports=reports, chat_model=chat_model
+    )

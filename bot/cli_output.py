@@ -1,0 +1,194 @@
+"""JSON shapes and plain-text renderings of the CLI's results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ingest.models import SourceKind
+from ingest.video_links import format_span
+from storage.models import Citation, Note, SearchHit, SourceRecord
+
+if TYPE_CHECKING:
+    from bot.answering import Answer
+    from bot.report import Report
+
+__all__ = [
+    "answer_json",
+    "emit",
+    "format_answer",
+    "format_hit",
+    "format_note",
+    "format_report",
+    "format_source",
+    "hit_json",
+    "note_json",
+    "report_json",
+    "source_summary",
+]
+
+
+def emit(payload: dict[str, Any], as_json: bool, text: str) -> None:
+    if as_json:
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print(text)
+
+
+def source_summary(record: SourceRecord, seconds: float | None = None) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "source_id": record.source_id,
+        "kind": record.kind.value,
+        "title": record.title,
+        "status": record.status.value,
+    }
+    if record.paper is not None:
+        paper = record.paper
+        base |= {
+            "authors": list(paper.authors),
+            "venue": paper.venue,
+            "year": paper.year,
+            "link": paper.link,
+            "pages": paper.pages,
+        }
+    if record.video is not None:
+        video = record.video
+        base |= {
+            "url": video.url,
+            "language": video.language,
+            "auto_generated": video.auto_generated,
+            "duration_s": video.duration_s,
+        }
+    base["chunks"] = record.chunks
+    base["warnings"] = list(record.warnings)
+    if seconds is not None:
+        base["seconds"] = seconds
+    return base
+
+
+def format_source(record: SourceRecord, seconds: float | None = None) -> str:
+    lines = [f"[{record.kind.value}] {record.title}  ({record.source_id}, {record.status.value})"]
+    if record.paper is not None:
+        p = record.paper
+        lines.append(f"  authors: {', '.join(p.authors) or 'unknown'}")
+        venue = " ".join(str(x) for x in (p.venue, p.year) if x) or "unknown"
+        lines.append(f"  venue/year: {venue}")
+        lines.append(f"  link: {p.link or 'unknown'}")
+        lines.append(f"  pages: {p.pages}, chunks: {record.chunks}")
+    if record.video is not None:
+        v = record.video
+        duration = format_span(0, v.duration_s) if v.duration_s else "unknown"
+        lines.append(f"  url: {v.url or 'none'}")
+        lines.append(f"  language: {v.language or 'unknown'}, duration: {duration}")
+        lines.append(f"  segments: {record.chunks}")
+    lines.extend(f"  note: {w}" for w in record.warnings)
+    if seconds is not None:
+        lines.append(f"  took {seconds:.1f} s")
+    return "\n".join(lines)
+
+
+def _locator(kind: SourceKind, page: int | None, start: float | None, end: float | None) -> str:
+    if kind is SourceKind.PAPER:
+        return f"p.{page}" if page is not None else ""
+    if start is not None and end is not None:
+        return format_span(start, end)
+    return ""
+
+
+def hit_json(hit: SearchHit) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "rank": hit.rank,
+        "score": hit.score,
+        "source_id": hit.source_id,
+        "kind": hit.kind.value,
+        "title": hit.title,
+        "page": hit.page,
+        "text": hit.text,
+    }
+    if hit.kind is SourceKind.VIDEO:
+        data |= {"start_s": hit.start_s, "end_s": hit.end_s, "url": hit.url}
+    elif hit.page_end is not None and hit.page_end != hit.page:
+        data["page_end"] = hit.page_end
+    return data
+
+
+def format_hit(hit: SearchHit) -> str:
+    where = _locator(hit.kind, hit.page, hit.start_s, hit.end_s)
+    head = f"{hit.rank}. {hit.title} {where}  (score {hit.score:.3f})"
+    if hit.url:
+        head += f"\n   {hit.url}"
+    text = hit.text if len(hit.text) <= 400 else hit.text[:400] + "…"
+    return f"{head}\n   {text}"
+
+
+def _citation_json(c: Citation) -> dict[str, Any]:
+    return {
+        "n": c.n,
+        "source_id": c.source_id,
+        "kind": c.kind.value,
+        "title": c.title,
+        "page": c.page,
+        "start_s": c.start_s,
+        "end_s": c.end_s,
+        "url": c.url,
+        "snippet": c.snippet,
+    }
+
+
+def _format_citation(c: Citation) -> str:
+    where = _locator(c.kind, c.page, c.start_s, c.end_s)
+    link = f" {c.url}" if c.url else ""
+    return f"[{c.n}] {c.title} {where}{link}\n    “{c.snippet}”"
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    return {
+        "answer": answer.answer,
+        "grounded": answer.grounded,
+        "flagged": answer.flagged,
+        "citations": [_citation_json(c) for c in answer.citations],
+        "note_id": answer.note_id,
+    }
+
+
+def format_answer(answer: Answer) -> str:
+    return "\n".join(_format_citation(c) for c in answer.citations)
+
+
+def note_json(note: Note) -> dict[str, Any]:
+    return {
+        "note_id": note.note_id,
+        "question": note.question,
+        "answer": note.answer,
+        "grounded": note.grounded,
+        "citations": [_citation_json(c) for c in note.citations],
+        "terms": [t.model_dump() for t in note.terms],
+        "created_at": note.created_at.isoformat(),
+    }
+
+
+def format_note(note: Note) -> str:
+    answer = note.answer if len(note.answer) <= 300 else note.answer[:300] + "…"
+    return f"{note.note_id}  {note.created_at:%Y-%m-%d %H:%M}\nQ: {note.question}\nA: {answer}"
+
+
+def report_json(report: Report, path: Path) -> dict[str, Any]:
+    return {
+        "path": str(path),
+        "chars": report.chars,
+        "sections": [{"heading": s.heading, "chars": s.chars} for s in report.sections],
+        "citations": report.citations,
+        "video_included": report.video_included,
+        "notes_used": report.notes_used,
+    }
+
+
+def format_report(report: Report, path: Path) -> str:
+    lines = [f"{path}: {report.chars} 字"]
+    lines += [f"  {s.heading}: {s.chars} 字" for s in report.sections]
+    video = "yes" if report.video_included else "no"
+    lines.append(
+        f"  citations: {report.citations}, notes used: {report.notes_used}, video: {video}"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,249 @@
+"""The language-model seam: a ``ChatModel`` protocol and its OpenAI-compatible adapter.
+
+This is the only module that imports ``openai``. Services depend on ``ChatModel`` only.
+Every fault of the endpoint (timeout, rate limit, 5xx, connection error, junk body, stream cut
+off, empty reply) surfaces as ``ingest.errors.LLMError`` with a kind, retryable message; a
+missing or rejected key / unknown model as ``ingest.errors.ConfigError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Protocol, TypedDict, cast
+
+import openai
+from openai import AsyncOpenAI
+
+from ingest.errors import ConfigError, LLMError
+
+__all__ = ["ChatModel", "Message", "OpenAIChatModel"]
+
+log = logging.getLogger(__name__)
+
+
+class Message(TypedDict):
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+class ChatModel(Protocol):
+    """An async chat model. Faults surface as ``ingest.errors.LLMError`` (retryable)."""
+
+    model_name: str
+
+    async def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str:
+        """The whole reply at once."""
+        ...
+
+    def stream(
+        self, messages: Sequence[Message], *, max_tokens: int | None = None
+    ) -> AsyncIterator[str]:
+        """The reply as text deltas; raises ``LLMError`` if the stream is cut off or malformed."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+_TRY_AGAIN_ZH = "你的问题没有丢失，请稍后再问一次。"
+_TRY_AGAIN_EN = "Your question is not lost; please ask again in a moment."
+
+
+def _llm_error(zh: str, en: str, *, retryable: bool = True) -> LLMError:
+    if retryable:
+        zh, en = f"{zh}{_TRY_AGAIN_ZH}", f"{en} {_TRY_AGAIN_EN}"
+    return LLMError(zh, en, retryable=retryable)
+
+
+def _missing_key() -> ConfigError:
+    return ConfigError(
+        "还没有配置语言模型的密钥：请在 .env 文件中设置 OPENAI_API_KEY，然后重启机器人。",
+        "No language-model key is configured: set OPENAI_API_KEY in .env and restart the bot.",
+    )
+
+
+def _translate(err: Exception) -> Exception:
+    """Map an ``openai`` / parsing exception to the error the student or operator sees."""
+    if isinstance(err, openai.APITimeoutError):
+        return _llm_error("语言模型响应超时了。", "The language model took too long to answer.")
+    if isinstance(err, openai.APIConnectionError):
+        return _llm_error(
+            "暂时连不上语言模型服务（网络中断或回答中途断开）。",
+            "The language model could not be reached, or its answer broke off.",
+        )
+    if isinstance(err, openai.RateLimitError):
+        return _llm_error(
+            "语言模型服务现在太忙（请求过多）。",
+            "The language model is busy right now (too many requests).",
+        )
+    if isinstance(err, openai.AuthenticationError | openai.PermissionDeniedError):
+        return ConfigError(
+            "语言模型拒绝了密钥：请检查 .env 中的 OPENAI_API_KEY（和 OPENAI_BASE_URL）。",
+            "The language model rejected the key: check OPENAI_API_KEY (and OPENAI_BASE_URL) "
+            "in .env.",
+        )
+    if isinstance(err, openai.NotFoundError):
+        return ConfigError(
+            "语言模型服务找不到所配置的模型：请检查 PAPERTUTOR_LLM_MODEL 和 OPENAI_BASE_URL。",
+            "The endpoint does not know the configured model: check PAPERTUTOR_LLM_MODEL and "
+            "OPENAI_BASE_URL.",
+        )
+    if isinstance(err, openai.APIStatusError):
+        if err.status_code >= 500:
+            return _llm_error(
+                f"语言模型服务暂时出错了（HTTP {err.status_code}）。",
+                f"The language model service had an error (HTTP {err.status_code}).",
+            )
+        return _llm_error(
+            f"语言模型拒绝了这次请求（HTTP {err.status_code}），可能是问题或对话太长。",
+            f"The language model refused the request (HTTP {err.status_code}); the question or "
+            "conversation may be too long.",
+            retryable=False,
+        )
+    return _malformed()
+
+
+def _malformed() -> LLMError:
+    return _llm_error(
+        "语言模型返回了无法识别的内容。", "The language model sent back something unreadable."
+    )
+
+
+def _cut_off() -> LLMError:
+    return _llm_error("语言模型的回答中途断开了。", "The language model's answer broke off midway.")
+
+
+def _empty() -> LLMError:
+    return _llm_error("语言模型返回了空回答。", "The language model returned an empty answer.")
+
+
+# What the openai client raises for a bad endpoint or body: its own errors, JSON/validation
+# errors (ValueError, incl. pydantic's), and attribute/type errors from a body of the wrong shape.
+_FAULTS = (openai.OpenAIError, ValueError, TypeError, AttributeError, KeyError, IndexError)
+
+
+class OpenAIChatModel:
+    """``ChatModel`` over any OpenAI-compatible endpoint (OpenAI, DeepSeek, Qwen, Ollama, vLLM).
+
+    Rate limits (429) are retried ``max_retries`` times with exponential backoff starting at
+    ``retry_backoff_s`` (a ``Retry-After`` header wins, capped at ``max_backoff_s``); every
+    other fault fails fast so the student hears about it quickly. The client is created on first
+    use so a bot without a key still starts and can ingest sources.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None,
+        api_key: str | None,
+        model: str,
+        *,
+        timeout_s: float = 60,
+        max_retries: int = 3,
+        temperature: float = 0.3,
+        retry_backoff_s: float = 1.0,
+        max_backoff_s: float = 20.0,
+    ) -> None:
+        self.model_name = model
+        self._base_url = base_url or None
+        self._api_key = api_key or None
+        self._timeout_s = timeout_s
+        self._max_retries = max(0, max_retries)
+        self._temperature = temperature
+        self._backoff = retry_backoff_s
+        self._max_backoff = max_backoff_s
+        self._client: AsyncOpenAI | None = None
+
+    def _get_client(self) -> AsyncOpenAI:
+        if self._api_key is None:
+            raise _missing_key()
+        if self._client is None:
+            # The client's own retries are off: we retry 429 only, with our own backoff.
+            self._client = AsyncOpenAI(
+                base_url=self._base_url,
+                api_key=self._api_key,
+                timeout=self._timeout_s,
+                max_retries=0,
+            )
+        return self._client
+
+    def _params(
+        self, messages: Sequence[Message], max_tokens: int | None, stream: bool
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model": self.model_name,
+            "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
+            "temperature": self._temperature,
+            "stream": stream,
+        }
+        if max_tokens is not None:
+            params["max_tokens"] = max_tokens
+        return params
+
+    async def _create(self, params: dict[str, Any]) -> Any:
+        """Send one request, retrying rate limits; translate every fault."""
+        client = self._get_client()
+        attempt = 0
+        while True:
+            try:
+                return await client.chat.completions.create(**params)
+            except openai.RateLimitError as err:
+                if attempt >= self._max_retries:
+                    raise _translate(err) from err
+                delay = self._delay(attempt, err)
+                log.warning("LLM rate limited; retry %d in %.2fs", attempt + 1, delay)
+                await asyncio.sleep(delay)
+                attempt += 1
+            except _FAULTS as err:
+                raise _translate(err) from err
+
+    def _delay(self, attempt: int, err: openai.RateLimitError) -> float:
+        delay = self._backoff * (2**attempt)
+        retry_after = err.response.headers.get("retry-after")
+        if retry_after:
+            # An HTTP date instead of seconds: keep our own backoff.
+            with contextlib.suppress(ValueError):
+                delay = float(retry_after)
+        return float(min(max(delay, 0.0), self._max_backoff))
+
+    async def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str:
+        """The whole reply at once."""
+        response = await self._create(self._params(messages, max_tokens, stream=False))
+        try:
+            content = response.choices[0].message.content
+        except _FAULTS as err:
+            raise _malformed() from err
+        if not isinstance(content, str) or not content.strip():
+            raise _empty()
+        return content
+
+    async def stream(
+        self, messages: Sequence[Message], *, max_tokens: int | None = None
+    ) -> AsyncIterator[str]:
+        """The reply as text deltas; ``LLMError`` if cut off, malformed or empty."""
+        response = await self._create(self._params(messages, max_tokens, stream=True))
+        finished = False
+        got_text = False
+        try:
+            async with response:
+                async for chunk in response:
+                    for choice in chunk.choices or ():
+                        piece = choice.delta.content if choice.delta is not None else None
+                        if piece:
+                            got_text = got_text or bool(piece.strip())
+                            yield cast(str, piece)
+                        if choice.finish_reason is not None:
+                            finished = True
+        except _FAULTS as err:
+            raise _translate(err) from err
+        if not finished:
+            raise _cut_off()  # the connection closed without finish_reason
+        if not got_text:
+            raise _empty()
+
+    async def aclose(self) -> None:
+        """Close the HTTP client (idempotent)."""
+        if self._client is not None:
+            await self._client.close()
+            self._client = None

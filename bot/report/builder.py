@@ -1,0 +1,312 @@
+"""Writing the 《大模型技术论文阅读报告》 of a chat, within a 字数 range, with checked citations.
+
+Plan: section (1) is written by code; sections (2)–(4) get a 字 budget each (the range's middle,
+less section (1), split by weight) and are drafted one by one from labelled snippets. Every
+draft is cleaned (own section only, no Markdown), checked (Chinese prose; each citation marker
+must resolve to a given snippet, else it is fixed or removed) and counted. Then up to
+``max_revisions`` rounds ask the model to rewrite unusable drafts and the sections that push the
+total out of range. Whatever the model did, deterministic fallbacks finish the job: too long ->
+drop whole sentences from the sections most over budget; too short -> one "expand" round,
+then a clear error (``ReportTooShortError``) if the material cannot fill the minimum.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from bot.llm import ChatModel, Message
+from bot.report import prompts
+from bot.report.citations import Snippet, check_citations, count_markers, format_snippets
+from bot.report.drafts import (
+    clean_draft,
+    is_chinese,
+    markers_before_stop,
+    split_sentences,
+)
+from bot.report.material import Material, gather_material, notes_block, too_short_error
+from bot.report.models import HEADINGS, REPORT_TITLE, Report, ReportSection
+from bot.report.sections import basic_info, paper_title, source_list
+from bot.report.wordcount import count_zi
+from ingest.errors import LLMError, VideoMissingError
+from storage.store import KnowledgeStore
+
+__all__ = ["BlockingRunner", "ReportBuilder"]
+
+T = TypeVar("T")
+
+
+class BlockingRunner(Protocol):
+    """Runs a blocking call off the event loop (``asyncio.to_thread`` by default)."""
+
+    def __call__(self, fn: Callable[[], T], /) -> Awaitable[T]: ...
+
+
+_WEIGHTS_VIDEO = (0.38, 0.40, 0.22)  # sections 2, 3, 4
+_WEIGHTS_NO_VIDEO = (0.45, 0.55)
+_NOT_CHINESE = "上一稿不可用：没有使用中文书面语写成正文。请用规范的中文书面语重写。"
+_NO_CITATIONS = "上一稿没有任何有效的引用标记：每个技术性陈述都必须引用下方资料片段的标记。"
+
+
+@dataclass(eq=False)  # compared and hashed by identity
+class _Draft:
+    """A generated section while it is being fitted."""
+
+    index: int
+    prompt: str
+    snippets: tuple[Snippet, ...]
+    budget: int
+    body: str = ""
+    problem: str | None = None
+
+    @property
+    def heading(self) -> str:
+        return HEADINGS[self.index]
+
+    @property
+    def chars(self) -> int:
+        return count_zi(self.heading) + count_zi(self.body)
+
+
+class ReportBuilder:
+    """Builds the reading report of a chat from its paper, video transcript and notes."""
+
+    def __init__(
+        self,
+        store: KnowledgeStore,
+        model: ChatModel,
+        *,
+        min_chars: int = 2000,
+        max_chars: int = 3000,
+        max_revisions: int = 3,
+        run_blocking: BlockingRunner | None = None,
+    ) -> None:
+        if not 0 < min_chars < max_chars:
+            raise ValueError("need 0 < min_chars < max_chars")
+        self._store = store
+        self._model = model
+        self.min_chars = min_chars
+        self.max_chars = max_chars
+        self.max_revisions = max(0, max_revisions)
+        self._blocking: BlockingRunner = run_blocking or asyncio.to_thread
+
+    async def build(
+        self,
+        chat_id: int,
+        *,
+        allow_no_video: bool = False,
+        progress: Callable[[int, int], Awaitable[None]] | None = None,
+    ) -> Report:
+        """The report; ``progress(n, 4)`` after each section's first draft."""
+
+        async def step(n: int) -> None:
+            if progress is not None:
+                await progress(n, 4)
+
+        material = await self._blocking(lambda: gather_material(self._store, chat_id))
+        if material.video is None and not allow_no_video:
+            raise VideoMissingError(
+                "还没有讲解视频。报告的第（4）部分需要视频：请先发送视频链接或字幕文件；"
+                "如果确定不使用视频，也可以选择不带视频继续生成报告。",
+                "There is no lecture video yet. Section (4) of the report needs one: send a video "
+                "link or subtitle file first, or choose to go on without the video.",
+            )
+        info = basic_info(material.paper)
+        await step(1)
+        drafts = self._plan(material, count_zi(HEADINGS[0]) + count_zi(info))
+        for draft in drafts:
+            await self._write(draft)
+            await step(draft.index + 1)
+        fixed = count_zi(HEADINGS[0]) + count_zi(info)
+        if material.video is None:
+            fixed += count_zi(HEADINGS[3]) + count_zi(prompts.NO_VIDEO_TEXT)
+        await self._fit(drafts, fixed, material)
+        return self._assemble(material, info, drafts)
+
+    # -- planning and writing -----------------------------------------------------------------
+
+    def _plan(self, material: Material, info_chars: int) -> list[_Draft]:
+        target = (self.min_chars + self.max_chars) // 2
+        title = paper_title(material.paper)
+        if material.video is None:
+            rest = target - info_chars - count_zi(HEADINGS[3]) - count_zi(prompts.NO_VIDEO_TEXT)
+            weights: tuple[float, ...] = _WEIGHTS_NO_VIDEO
+        else:
+            rest = target - info_chars
+            weights = _WEIGHTS_VIDEO
+        budgets = [max(100, int(rest * w)) for w in weights]
+        notes_text, terms = notes_block(material)
+        drafts = [
+            _Draft(1, "", material.summary, budgets[0]),
+            _Draft(2, "", material.tech, budgets[1]),
+        ]
+        drafts[0].prompt = prompts.SECTION_SUMMARY_PROMPT.format(
+            paper_title=title, budget=budgets[0], snippets=format_snippets(material.summary)
+        )
+        drafts[1].prompt = prompts.SECTION_TECH_PROMPT.format(
+            paper_title=title,
+            budget=budgets[1],
+            notes=notes_text,
+            terms=terms,
+            snippets=format_snippets(material.tech),
+        )
+        if material.video is not None:
+            meta = material.video.video
+            talk = _Draft(3, "", material.talk, budgets[2])
+            talk.prompt = prompts.SECTION_VIDEO_PROMPT.format(
+                video_title=meta.title if meta else material.video.title,
+                budget=budgets[2],
+                snippets=format_snippets(material.talk),
+            )
+            drafts.append(talk)
+        return drafts
+
+    async def _ask(self, prompt: str, budget: int) -> str:
+        messages: list[Message] = [
+            {"role": "system", "content": prompts.SYSTEM_PROMPT},
+            {"role": "user", "content": prompt},
+        ]
+        return await self._model.complete(messages, max_tokens=max(1024, budget * 3))
+
+    def _accept(self, draft: _Draft, raw: str) -> tuple[str, str | None]:
+        """The usable body of a reply (maybe empty) and what was wrong with it."""
+        text = clean_draft(raw, draft.heading)
+        text, valid = check_citations(text, draft.snippets)
+        text = markers_before_stop(text)
+        if draft.index == 3 and valid:
+            # Each video point carries its timestamp; a point without one is unverifiable.
+            text = "\n".join(p for p in text.split("\n") if "[视频" in p)
+        if not is_chinese(text):
+            return "", _NOT_CHINESE
+        if valid == 0 and draft.snippets:
+            return text, _NO_CITATIONS
+        return text, None
+
+    async def _write(self, draft: _Draft, problem: str | None = None) -> None:
+        prompt = draft.prompt if problem is None else f"{draft.prompt}\n注意：{problem}"
+        draft.body, draft.problem = self._accept(draft, await self._ask(prompt, draft.budget))
+
+    async def _revise(self, draft: _Draft) -> None:
+        if not draft.body:  # nothing usable yet: write it again, saying what went wrong
+            await self._write(draft, draft.problem)
+            return
+        current = draft.chars
+        prompt = prompts.REVISE_PROMPT.format(
+            heading=draft.heading,
+            current=current,
+            direction="扩写" if current < draft.budget else "压缩",
+            budget=draft.budget,
+            problem=draft.problem or "",
+            draft=draft.body,
+            snippets=format_snippets(draft.snippets),
+        )
+        body, problem = self._accept(draft, await self._ask(prompt, draft.budget))
+        if body:  # an unusable revision keeps the previous draft
+            draft.body, draft.problem = body, problem
+
+    # -- fitting the length -------------------------------------------------------------------
+
+    def _to_revise(self, drafts: list[_Draft], total: int) -> list[_Draft]:
+        chosen = [d for d in drafts if d.problem is not None or not d.body]
+        if total > self.max_chars:
+            over = [d for d in drafts if d.chars > d.budget * 1.1]
+            chosen += over or [max(drafts, key=lambda d: d.chars - d.budget)]
+        elif total < self.min_chars:
+            under = [d for d in drafts if d.chars < d.budget * 0.9]
+            chosen += under or [min(drafts, key=lambda d: d.chars - d.budget)]
+        return list(dict.fromkeys(chosen))
+
+    async def _fit(self, drafts: list[_Draft], fixed: int, material: Material) -> None:
+        def total() -> int:
+            return fixed + sum(d.chars for d in drafts)
+
+        for _ in range(self.max_revisions):
+            todo = self._to_revise(drafts, total())
+            if not todo:
+                break
+            for draft in todo:
+                await self._revise(draft)
+        if total() < self.min_chars:
+            await self._expand(drafts, self.min_chars - total() + 100)
+        self._trim(drafts, total)
+        if any(not d.body for d in drafts):
+            missing = "、".join(d.heading for d in drafts if not d.body)
+            raise LLMError(
+                f"语言模型多次没有按要求写出{missing}（例如没有用中文书写），报告未能生成。请稍后重试。",
+                f"The language model repeatedly failed to write {missing} in usable Chinese; "
+                "no report was made. Please try again later.",
+            )
+        if total() < self.min_chars:
+            raise too_short_error(total(), self.min_chars, material)
+
+    async def _expand(self, drafts: list[_Draft], deficit: int) -> None:
+        weight = sum(d.budget for d in drafts)
+        for draft in drafts:
+            extra = max(100, deficit * draft.budget // weight)
+            prompt = prompts.EXPAND_PROMPT.format(
+                heading=draft.heading,
+                extra=extra,
+                draft=draft.body or "（暂无）",
+                snippets=format_snippets(draft.snippets),
+            )
+            more, _ = self._accept(draft, await self._ask(prompt, extra))
+            if more and more not in draft.body:
+                draft.body = f"{draft.body}\n{more}".strip()
+
+    def _trim(self, drafts: list[_Draft], total: Callable[[], int]) -> None:
+        """Drop last sentences, most-over-budget section first, until the total fits."""
+        excess = total() - self.max_chars
+        if excess <= 0:
+            return
+        # Sentences end at a CJK stop, so a body's count is the sum of its sentences' counts.
+        tables = {
+            id(d): [
+                [(s, count_zi(s)) for s in split_sentences(p)]
+                for p in d.body.split("\n")
+                if p.strip()
+            ]
+            for d in drafts
+        }
+        sizes = {id(d): d.chars for d in drafts}
+        while excess > 0:
+            candidates = [d for d in drafts if sum(map(len, tables[id(d)])) > 1]
+            if not candidates:
+                break
+            worst = max(candidates, key=lambda d: sizes[id(d)] / d.budget)
+            table = tables[id(worst)]
+            _, size = table[-1].pop()
+            if not table[-1]:
+                table.pop()
+            sizes[id(worst)] -= size
+            excess -= size
+        for d in drafts:
+            d.body = "\n".join("".join(s for s, _ in p) for p in tables[id(d)])
+
+    # -- the result ---------------------------------------------------------------------------
+
+    def _assemble(self, material: Material, info: str, drafts: list[_Draft]) -> Report:
+        bodies = [info, *(d.body for d in drafts)]
+        if material.video is None:
+            bodies.append(prompts.NO_VIDEO_TEXT)
+        sections = tuple(
+            ReportSection(heading=h, body=b, chars=count_zi(h) + count_zi(b))
+            for h, b in zip(HEADINGS, bodies, strict=True)
+        )
+        notes_used = len(material.notes)
+        return Report(
+            title=REPORT_TITLE,
+            sections=sections,
+            sources=source_list(
+                material.paper,
+                material.video,
+                background=any(prompts.BACKGROUND_LABEL in b for b in bodies),
+                notes=notes_used,
+            ),
+            chars=sum(s.chars for s in sections),
+            citations=sum(count_markers(b) for b in bodies),
+            video_included=material.video is not None,
+            notes_used=notes_used,
+            paper_title=paper_title(material.paper),
+        )

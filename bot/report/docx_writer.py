@@ -1,0 +1,109 @@
+"""The report as a Word document (.docx) that shows Chinese correctly on any machine.
+
+Word picks the font of Chinese characters from ``w:eastAsia`` in ``w:rFonts``; python-docx's
+``font.name`` sets only the Latin fonts, and the built-in heading/title styles point at theme
+fonts (``asciiTheme`` …) that override explicit names. So every style used gets explicit
+fonts with the theme attributes removed: 宋体 for body text, 黑体 for the title and headings.
+The footer carries a PAGE field so Word numbers the pages.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Pt, RGBColor
+
+from bot.report.models import Report
+
+__all__ = ["BODY_FONT", "HEADING_FONT", "LATIN_FONT", "report_filename", "write_docx"]
+
+BODY_FONT = "宋体"
+HEADING_FONT = "黑体"
+LATIN_FONT = "Times New Roman"
+_THEME_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
+
+
+def _set_fonts(style: Any, east_asian: str, size: float, *, bold: bool | None = None) -> None:
+    font = style.font
+    font.name = LATIN_FONT
+    font.size = Pt(size)
+    if bold is not None:
+        font.bold = bold
+    font.color.rgb = RGBColor(0, 0, 0)  # heading styles default to theme blue
+    r_pr = style.element.get_or_add_rPr()
+    r_fonts = r_pr.find(qn("w:rFonts"))
+    if r_fonts is None:
+        r_fonts = OxmlElement("w:rFonts")
+        r_pr.insert(0, r_fonts)
+    for attr in _THEME_ATTRS:
+        r_fonts.attrib.pop(qn(attr), None)
+    for attr in ("w:ascii", "w:hAnsi", "w:cs"):
+        r_fonts.set(qn(attr), LATIN_FONT)
+    r_fonts.set(qn("w:eastAsia"), east_asian)
+
+
+def _page_number_footer(document: Any) -> None:
+    paragraph = document.sections[0].footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = paragraph.add_run()
+    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), ("end", None)):
+        if kind is None:
+            instr = OxmlElement("w:instrText")
+            instr.set(qn("xml:space"), "preserve")
+            instr.text = text
+            run._r.append(instr)
+            continue
+        char = OxmlElement("w:fldChar")
+        char.set(qn("w:fldCharType"), kind)
+        run._r.append(char)
+        if kind == "separate":
+            run._r.append(_text_element("1"))  # shown until Word updates the field
+
+
+def _text_element(text: str) -> Any:
+    element = OxmlElement("w:t")
+    element.text = text
+    return element
+
+
+def write_docx(report: Report, path: Path) -> Path:
+    """Write the report to ``path`` (a .docx file); returns ``path``."""
+    document = Document()
+    styles = document.styles
+    _set_fonts(styles["Normal"], BODY_FONT, 12)
+    _set_fonts(styles["Title"], HEADING_FONT, 20, bold=True)
+    _set_fonts(styles["Heading 1"], HEADING_FONT, 15, bold=True)
+    _set_fonts(styles["Heading 2"], HEADING_FONT, 13, bold=True)
+    styles["Normal"].paragraph_format.line_spacing = 1.5
+
+    title = document.add_paragraph(report.title, style="Title")
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for section in report.sections:
+        document.add_heading(section.heading, level=1)
+        for line in section.body.split("\n"):
+            if line.strip():
+                paragraph = document.add_paragraph(line.strip())
+                paragraph.paragraph_format.first_line_indent = Pt(24)  # two characters
+    document.add_heading("参考来源", level=2)
+    for n, source in enumerate(report.sources, start=1):
+        document.add_paragraph(f"[{n}] {source}")
+    _page_number_footer(document)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))
+    return path
+
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+
+
+def report_filename(report: Report, ext: str) -> str:
+    """A safe file name from the paper title: ``<title>_阅读报告.<ext>``."""
+    name = _UNSAFE.sub(" ", report.paper_title)
+    name = " ".join(name.split()).strip(" .")[:80].strip(" .") or "论文"
+    return f"{name}_阅读报告.{ext.lstrip('.')}"

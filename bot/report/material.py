@@ -1,0 +1,268 @@
+"""What the report is written from: the chat's paper, video and notes, cut to prompt budgets.
+
+A paper can be long (67 pages), so each section gets a selection of labelled snippets:
+section (2) the opening, method, experiment and conclusion chunks; section (3) search hits for
+every note's terms and question, the notes' own cited snippets, and method chunks; section (4)
+transcript chunks sampled evenly across the talk plus hits for the note terms. Blocking (store
+calls): run it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.report.citations import Snippet
+from bot.report.prompts import NO_NOTES_TEXT
+from bot.report.wordcount import count_zi
+from ingest.errors import MissingSourceError, ReportTooShortError
+from ingest.models import SourceKind
+from storage.models import Note, SearchHit, SourceRecord, SourceStatus
+from storage.store import KnowledgeStore
+
+__all__ = ["Material", "gather_material", "notes_block", "too_short_error"]
+
+SUMMARY_BUDGET = 12_000  # characters of snippet text per prompt (~4k tokens)
+TECH_BUDGET = 12_000
+VIDEO_BUDGET = 10_000
+SNIPPET_CHARS = 900  # a snippet is shown at most this long
+MAX_SEARCH_NOTES = 12  # notes whose terms are searched (one search call each)
+
+_REFERENCES = re.compile(r"^\s*(?:\d+\.?\s*)?(references|bibliography|参考文献)\b", re.I)
+# Back matter: acknowledgements and appendices ("A.1 ...", "Appendix B") are not the paper's story.
+_BACK_MATTER = re.compile(r"^\s*(?:(?i:acknowledg|appendix)|致谢|附录|[A-H](?:\.\d+)*\s)")
+_INTRO = re.compile(r"abstract|introduction|摘要|引言|绪论|背景", re.I)
+_METHOD = re.compile(r"method|approach|model|architecture|framework|方法|模型|结构", re.I)
+_EXPERIMENT = re.compile(r"experiment|result|evaluation|benchmark|实验|结果|评估", re.I)
+_CONCLUSION = re.compile(
+    r"conclusion|discussion|summary|future work|reflection|takeaway|outlook|结论|总结|讨论", re.I
+)
+
+
+@dataclass(frozen=True)
+class Material:
+    """The sources of one chat and the snippets chosen for each generated section."""
+
+    paper: SourceRecord
+    video: SourceRecord | None
+    notes: tuple[Note, ...]
+    summary: tuple[Snippet, ...]
+    tech: tuple[Snippet, ...]
+    talk: tuple[Snippet, ...]
+    paper_zi: int  # 字数 of the whole paper text: tells "paper too short" from "model too terse"
+
+
+class _Registry:
+    """Gives every chunk one snippet id, whichever section selects it."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[object, ...], Snippet] = {}
+
+    def add(
+        self, kind: SourceKind, text: str, *, key: tuple[object, ...], **where: object
+    ) -> Snippet:
+        found = self._by_key.get(key)
+        if found is None:
+            found = Snippet(f"S{len(self._by_key) + 1}", kind, text, **where)  # type: ignore[arg-type]
+            self._by_key[key] = found
+        return found
+
+    def hit(self, hit: SearchHit) -> Snippet:
+        return self.add(
+            hit.kind,
+            hit.text,
+            key=(hit.source_id, hit.ordinal),
+            page=hit.page,
+            page_end=hit.page_end,
+            start_s=hit.start_s,
+            end_s=hit.end_s,
+        )
+
+
+def _latest_ready(records: Sequence[SourceRecord], kind: SourceKind) -> SourceRecord | None:
+    ready = [r for r in records if r.kind is kind and r.status is SourceStatus.READY]
+    return max(ready, key=lambda r: r.updated_at) if ready else None
+
+
+def _cut(chunks: list[SearchHit], pattern: re.Pattern[str], *, text: bool) -> list[SearchHit]:
+    """The chunks before the first one in the second half whose section matches ``pattern``
+    (or, with ``text``, whose text starts with it: a heading the parser did not detect)."""
+    for i, c in enumerate(chunks):
+        found = pattern.match(c.section or "") or (text and pattern.match(c.text))
+        if i >= len(chunks) // 2 and found:
+            return chunks[:i] or chunks
+    return chunks
+
+
+def _within(hits: Iterable[SearchHit], allowed: Sequence[SearchHit]) -> list[SearchHit]:
+    """Search hits, less the paper chunks outside ``allowed`` (e.g. the reference list)."""
+    keep = {(c.source_id, c.ordinal) for c in allowed}
+    papers = {c.source_id for c in allowed}
+    return [h for h in hits if h.source_id not in papers or (h.source_id, h.ordinal) in keep]
+
+
+def _matching(chunks: Sequence[SearchHit], pattern: re.Pattern[str], n: int) -> list[SearchHit]:
+    return [c for c in chunks if c.section and pattern.search(c.section)][:n]
+
+
+def _evenly(items: Sequence[SearchHit], n: int) -> list[SearchHit]:
+    if len(items) <= n:
+        return list(items)
+    step = len(items) / n
+    return [items[int(i * step)] for i in range(n)]
+
+
+def _fill(picks: Iterable[SearchHit], budget: int) -> list[SearchHit]:
+    """First picks first, until the budget; returned in reading order."""
+    chosen: dict[tuple[str, int], SearchHit] = {}
+    used = 0
+    for hit in picks:
+        key = (hit.source_id, hit.ordinal)
+        if key in chosen:
+            continue
+        size = min(len(hit.text), SNIPPET_CHARS)
+        if used + size > budget and chosen:
+            continue
+        chosen[key] = hit
+        used += size
+    return sorted(chosen.values(), key=lambda h: (h.kind.value, h.ordinal))
+
+
+def _note_queries(note: Note) -> list[str]:
+    terms = [t for term in note.terms for t in (term.en, term.zh) if t]
+    return [*terms, note.question]
+
+
+def gather_material(store: KnowledgeStore, chat_id: int) -> Material:
+    """Read the chat's sources and pick the snippets; no paper -> ``MissingSourceError``."""
+    records = store.sources(chat_id)
+    paper = _latest_ready(records, SourceKind.PAPER)
+    if paper is None:
+        raise MissingSourceError(
+            "还没有论文，无法撰写阅读报告。请先发送论文的 PDF 文件，等我读完后再发送 /report。",
+            "There is no paper yet, so I cannot write the report. Send the paper's PDF first, "
+            "then /report once it is read.",
+        )
+    video = _latest_ready(records, SourceKind.VIDEO)
+    notes = tuple(store.notes(chat_id))
+    registry = _Registry()
+
+    chunks = store.chunks(chat_id, paper.source_id)
+    text = _cut(
+        chunks, _REFERENCES, text=True
+    )  # what notes may draw on: all but the reference list
+    body = _cut(text, _BACK_MATTER, text=False)  # the paper's own story, for the summary
+    picks = [
+        *body[:3],
+        *_matching(body, _INTRO, 2),
+        *_matching(body, _METHOD, 3),
+        *_matching(body, _EXPERIMENT, 3),
+        *_matching(body, _CONCLUSION, 2),
+        *body[-2:],
+        *_within(
+            store.search(
+                chat_id,
+                [
+                    "main contributions of this paper",
+                    "experimental results",
+                    "conclusion",
+                    "主要贡献",
+                ],
+                k=4,
+                kinds=[SourceKind.PAPER],
+            ),
+            body,
+        ),
+        *_evenly(body, 24),
+    ]
+    summary = [registry.hit(h) for h in _fill(picks, SUMMARY_BUDGET)]
+
+    note_hits: list[SearchHit] = []
+    for note in notes[:MAX_SEARCH_NOTES]:
+        note_hits.extend(_within(store.search(chat_id, _note_queries(note), k=3), text))
+    tech_picks = [
+        *note_hits,
+        *_matching(body, _METHOD, 4),
+        *_within(store.search(chat_id, ["key technique proposed method", "关键技术"], k=3), body),
+        *_evenly(body, 12),
+    ]
+    tech = [registry.hit(h) for h in _fill(tech_picks, TECH_BUDGET)]
+    for note in notes:  # the snippets the tutor already showed the student are citable too
+        for c in note.citations:
+            if c.source_id in {paper.source_id, video.source_id if video else ""}:
+                key = (c.source_id, "note", c.page, c.start_s)
+                tech.append(
+                    registry.add(
+                        c.kind, c.snippet, key=key, page=c.page, start_s=c.start_s, end_s=c.end_s
+                    )
+                )
+
+    talk: list[Snippet] = []
+    if video is not None:
+        lines = store.chunks(chat_id, video.source_id)
+        term_hits: list[SearchHit] = []
+        for note in notes[:MAX_SEARCH_NOTES]:
+            term_hits.extend(
+                store.search(chat_id, _note_queries(note), k=2, kinds=[SourceKind.VIDEO])
+            )
+        # As many evenly spaced chunks as the budget holds, so the whole talk is represented.
+        size = max(1, min(SNIPPET_CHARS, sum(len(c.text) for c in lines) // max(1, len(lines))))
+        spread = _evenly(lines, max(4, min(24, int(VIDEO_BUDGET * 0.75) // size)))
+        talk = [registry.hit(h) for h in _fill([*spread, *term_hits], VIDEO_BUDGET)]
+
+    return Material(
+        paper=paper,
+        video=video,
+        notes=notes,
+        summary=tuple(summary),
+        tech=tuple(dict.fromkeys(tech)),
+        talk=tuple(talk),
+        paper_zi=sum(count_zi(c.text) for c in text),
+    )
+
+
+def notes_block(material: Material, limit: int = 5000) -> tuple[str, str]:
+    """The notes as prompt text (answers shortened), and the terms the student asked about."""
+    if not material.notes:
+        return NO_NOTES_TEXT, "无"
+    lines: list[str] = []
+    used = 0
+    for i, note in enumerate(material.notes, start=1):
+        answer = " ".join(note.answer.split())[:300]
+        line = f"问{i}：{note.question}\n答：{answer}"
+        if used + len(line) > limit:
+            line = f"问{i}：{note.question}"
+        lines.append(line)
+        used += len(line)
+    terms: list[str] = []
+    for note in material.notes:
+        for term in note.terms:
+            if term.en and term.zh:
+                terms.append(f"{term.zh}（{term.en}）")
+            elif term.en or term.zh:
+                terms.append(term.en or term.zh or "")
+    return "\n".join(lines), "、".join(
+        dict.fromkeys(terms)
+    ) or "（笔记中未标注术语，请从提问中归纳）"
+
+
+def too_short_error(total: int, minimum: int, material: Material) -> ReportTooShortError:
+    pages = material.paper.paper.pages if material.paper.paper else 0
+    if material.paper_zi < minimum * 2:
+        return ReportTooShortError(
+            f"报告只写出了 {total} 字，达不到要求的 {minimum} 字：这篇论文可用的文字太少"
+            f"（{pages} 页，约 {material.paper_zi} 字），不足以支撑有引用的报告。"
+            "请发送内容更完整的论文（例如不是扫描件的版本），或补充讲解视频后再试。",
+            f"The report reached only {total} of the required {minimum} characters: the paper "
+            f"has too little usable text ({pages} pages, about {material.paper_zi} words) for a "
+            "cited report. Send a fuller copy of the paper (not a scan), or add the video.",
+            retryable=False,
+        )
+    return ReportTooShortError(
+        f"报告只写出了 {total} 字，达不到要求的 {minimum} 字：语言模型几次生成的内容都太短。"
+        "请稍后再发送 /report 重试。",
+        f"The report reached only {total} of the required {minimum} characters: the language "
+        "model's drafts were too short several times. Please send /report again later.",
+        retryable=True,
+    )

@@ -1,0 +1,183 @@
+"""The Telegram application: configuration check, handler wiring, polling or webhook.
+
+``run_bot(settings)`` is what ``papertutor run`` calls. ``build_application(services, config)``
+wires the feature modules onto a PTB ``Application`` and is what tests use with a recording
+request or a fake Bot API server.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseHandler,
+    ContextTypes,
+    Defaults,
+    PicklePersistence,
+)
+from telegram.request import BaseRequest
+
+from bot.telegram import ask, documents, guard, report, sources, start, videos
+from bot.telegram.config import TelegramConfig
+from bot.telegram.errors import handle_error
+from bot.telegram.i18n import commands
+from ingest.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.services import Services
+    from bot.settings import Settings
+
+__all__ = ["TelegramConfig", "build_application", "check_config", "run_bot", "telegram_config"]
+
+log = logging.getLogger(__name__)
+
+_TOKEN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+
+
+def check_config(settings: Settings) -> None:
+    """Raise ``ConfigError`` naming every missing setting and how to get it."""
+    zh: list[str] = []
+    en: list[str] = []
+    token = settings.telegram.token.get_secret_value().strip() if settings.telegram.token else ""
+    if not token:
+        zh.append(
+            "缺少 TELEGRAM_BOT_TOKEN：在 Telegram 里找 @BotFather，发送 /newbot 创建机器人，"
+            "把它给的令牌写进 .env，例如 TELEGRAM_BOT_TOKEN=123456789:AA..."
+        )
+        en.append(
+            "TELEGRAM_BOT_TOKEN is missing: in Telegram, talk to @BotFather, send /newbot, and put "
+            "the token it gives you in .env, e.g. TELEGRAM_BOT_TOKEN=123456789:AA..."
+        )
+    elif not _TOKEN.match(token):
+        zh.append("TELEGRAM_BOT_TOKEN 格式不对：应像 123456789:AA...（从 @BotFather 复制完整令牌）")
+        en.append(
+            "TELEGRAM_BOT_TOKEN looks wrong: it should look like 123456789:AA... "
+            "(copy the whole token from @BotFather)"
+        )
+    if settings.llm.api_key is None or not settings.llm.api_key.get_secret_value().strip():
+        zh.append(
+            "缺少 OPENAI_API_KEY：填入任一 OpenAI 兼容服务的密钥（OpenAI、DeepSeek、通义千问等），"
+            "非 OpenAI 服务还要设置 OPENAI_BASE_URL（例如 https://api.deepseek.com/v1）和 "
+            "PAPERTUTOR_LLM_MODEL。本地 Ollama/vLLM：OPENAI_BASE_URL=http://localhost:11434/v1，"
+            "OPENAI_API_KEY 随便填一个值即可。"
+        )
+        en.append(
+            "OPENAI_API_KEY is missing: put the key of any OpenAI-compatible service (OpenAI, "
+            "DeepSeek, Qwen...) in .env; for a service other than OpenAI also set OPENAI_BASE_URL "
+            "(e.g. https://api.deepseek.com/v1) and PAPERTUTOR_LLM_MODEL. For a local "
+            "Ollama/vLLM set OPENAI_BASE_URL=http://localhost:11434/v1 and any OPENAI_API_KEY."
+        )
+    webhook = settings.telegram.webhook_url
+    if webhook and not webhook.startswith("https://"):
+        zh.append("PAPERTUTOR_WEBHOOK_URL 必须是 https:// 开头的公网地址（或删掉它改用轮询）。")
+        en.append("PAPERTUTOR_WEBHOOK_URL must be a public https:// URL (or unset it for polling).")
+    if zh:
+        raise ConfigError(
+            "机器人还不能启动：\n- " + "\n- ".join(zh),
+            "The bot cannot start yet:\n- " + "\n- ".join(en),
+        )
+
+
+def telegram_config(settings: Settings) -> TelegramConfig:
+    """The plain Telegram configuration from the typed settings."""
+    tg = settings.telegram
+    return TelegramConfig(
+        token=tg.token.get_secret_value().strip() if tg.token else "",
+        api_url=tg.telegram_api_url,
+        file_url=tg.telegram_file_url,
+        allowed_users=frozenset(tg.allowed_users),
+        rate_limit_per_minute=tg.rate_limit_per_minute,
+        max_download_bytes=int(tg.max_download_mb * 2**20),
+        webhook_url=tg.webhook_url,
+        webhook_port=tg.webhook_port,
+        webhook_secret=tg.webhook_secret.get_secret_value() if tg.webhook_secret else None,
+        persistence_path=settings.storage.data_dir / "telegram.pickle",
+    )
+
+
+def build_application(
+    services: Services,
+    config: TelegramConfig,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The PTB application with every feature's handlers, the guard and the error handler."""
+
+    async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        for lang, code in (("zh", "zh"), ("en", None)):
+            menu = [BotCommand(name, text) for name, text in commands(lang)]  # type: ignore[arg-type]
+            try:
+                await application.bot.set_my_commands(menu, language_code=code)
+            except TelegramError as exc:  # the menu is a nicety; the bot works without it
+                log.warning("could not set the %s command menu: %s", lang, exc)
+        recovered = await services.library.run_blocking(services.store.recover)
+        if recovered:
+            log.info("marked %d interrupted ingestions as failed", recovered)
+
+    builder = (
+        ApplicationBuilder()
+        .token(config.token)
+        .base_url(config.api_url)
+        .base_file_url(config.file_url)
+        .concurrent_updates(True)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .post_init(post_init)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    if config.persistence_path is not None:
+        config.persistence_path.parent.mkdir(parents=True, exist_ok=True)
+        builder = builder.persistence(PicklePersistence(filepath=config.persistence_path))
+    application = builder.build()
+
+    application.add_handlers(guard.build_handlers(services, config), group=guard.GUARD_GROUP)
+    features: list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, Any]] = []
+    # Order matters within the group: the first matching handler wins, and the question
+    # handler takes any text, so it comes last.
+    for module in (start, sources, report, documents, videos, ask):
+        features.extend(module.build_handlers(services, config))
+    application.add_handlers(features)
+    application.add_error_handler(handle_error)
+    return application
+
+
+def run_bot(settings: Settings) -> None:
+    """Check the configuration, build the services, and serve until interrupted."""
+    check_config(settings)
+    from bot.app import build_services  # the composition root; imported late (heavy)
+
+    config = telegram_config(settings)
+    services = build_services(settings)
+    application = build_application(services, config)
+
+    async def post_shutdown(_: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        await services.aclose()
+
+    application.post_shutdown = post_shutdown
+    if config.webhook_url:
+        application.run_webhook(
+            listen=config.webhook_listen,
+            port=config.webhook_port,
+            url_path=urlsplit(config.webhook_url).path.lstrip("/"),
+            webhook_url=config.webhook_url,
+            secret_token=config.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)

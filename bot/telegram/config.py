@@ -1,0 +1,28 @@
+"""Plain settings of the Telegram front door (built from ``bot.settings`` or by tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["TelegramConfig"]
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    """What the handlers and the application need; no secrets beyond the token."""
+
+    token: str
+    api_url: str = "https://api.telegram.org/bot"
+    file_url: str = "https://api.telegram.org/file/bot"
+    allowed_users: frozenset[int] = field(default_factory=frozenset)
+    rate_limit_per_minute: int = 20
+    max_download_bytes: int = 20 * 2**20
+    webhook_url: str | None = None
+    webhook_port: int = 8443
+    webhook_listen: str = "0.0.0.0"
+    webhook_secret: str | None = None
+    edit_interval_s: float = 1.0
+    """Least time between two edits of one status or streaming message (flood limit)."""
+    persistence_path: Path | None = None
+    """Pickle file for chat/user data (language choice, remembered video link); None = memory."""

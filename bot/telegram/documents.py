@@ -1,0 +1,208 @@
+"""Files the student sends: paper PDFs (with the password follow-up) and subtitle files.
+
+One status message is edited as the work goes on (下载中 → 解析第 n/N 页 → 建立索引 → the
+paper card). A file over the download limit is refused before downloading. An encrypted PDF
+is kept in memory while the bot asks for the password in the next message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+
+from telegram import Document, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
+
+from bot.telegram.cards import (
+    LAST_VIDEO_KEY,
+    paper_card,
+    question_buttons,
+    suggested_questions,
+    video_card,
+)
+from bot.telegram.config import TelegramConfig
+from bot.telegram.errors import error_text
+from bot.telegram.i18n import lang_for, t
+from bot.telegram.render import esc
+from bot.telegram.status import StatusMessage, thread_callback
+from ingest.errors import PaperTutorError, PasswordRequiredError, WrongPasswordError
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+__all__ = ["SUBTITLE_SUFFIXES", "build_handlers", "classify"]
+
+SUBTITLE_SUFFIXES = (".srt", ".vtt", ".json", ".txt")
+PASSWORD_TRIES = 3
+
+
+def classify(document: Document) -> str | None:
+    """ "pdf", "subtitles", or None for a file we cannot read."""
+    suffix = PurePath(document.file_name or "").suffix.lower()
+    if suffix == ".pdf" or (not suffix and document.mime_type == "application/pdf"):
+        return "pdf"
+    if suffix in SUBTITLE_SUFFIXES:
+        return "subtitles"
+    return None
+
+
+@dataclass
+class _PendingPdf:
+    data: bytes
+    filename: str | None
+    user_id: int
+    tries_left: int = PASSWORD_TRIES
+
+
+class _AwaitingPassword(filters.MessageFilter):
+    """Plain text from the student whose encrypted PDF waits for its password."""
+
+    def __init__(self, pending: dict[int, _PendingPdf]) -> None:
+        super().__init__(name="AwaitingPassword")
+        self._pending = pending
+
+    def filter(self, message: Message) -> bool:
+        wanted = self._pending.get(message.chat_id)
+        text = message.text or ""
+        return (
+            wanted is not None
+            and message.from_user is not None
+            and message.from_user.id == wanted.user_id
+            and bool(text)
+            and not text.startswith("/")
+        )
+
+
+def build_handlers(
+    services: Services, config: TelegramConfig
+) -> list[BaseHandler[Update, Any, Any]]:
+    """The document handler and the password follow-up (register before the question one)."""
+    library = services.library
+    pending: dict[int, _PendingPdf] = {}
+
+    async def download(context: ContextTypes.DEFAULT_TYPE, document: Document) -> bytes:
+        file = await context.bot.get_file(document.file_id)
+        return bytes(await file.download_as_bytearray())
+
+    async def ingest_pdf(
+        status: StatusMessage,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        item: _PendingPdf,
+        password: str | None,
+        lang: str,
+    ) -> None:
+        pending.pop(chat_id, None)
+        try:
+            record = await library.add_pdf(
+                chat_id,
+                item.data,
+                filename=item.filename,
+                password=password,
+                progress=thread_callback(status, lang),
+            )
+        except PasswordRequiredError:
+            pending[chat_id] = item
+            await status.finish(t(lang, "password_needed"))
+            return
+        except WrongPasswordError:
+            item.tries_left -= 1
+            if item.tries_left <= 0:
+                await status.finish(t(lang, "password_gave_up"))
+                return
+            pending[chat_id] = item
+            await status.finish(t(lang, "password_wrong", left=item.tries_left))
+            return
+        except PaperTutorError as exc:
+            await status.finish(esc(error_text(exc, lang)))
+            return
+        except Exception:
+            await status.finish(t(lang, "failed"))
+            raise
+        assert context.chat_data is not None
+        buttons = question_buttons(context.chat_data, suggested_questions(record, lang))
+        await status.finish(paper_card(record, lang), reply_markup=buttons)
+
+    async def ingest_subtitles(
+        status: StatusMessage,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        data: bytes,
+        filename: str | None,
+        lang: str,
+    ) -> None:
+        assert context.chat_data is not None
+        last: dict[str, str] = context.chat_data.get(LAST_VIDEO_KEY) or {}
+        try:
+            record = await library.add_subtitles(
+                chat_id,
+                data,
+                filename=filename,
+                url=last.get("url"),
+                title=last.get("title"),
+                progress=thread_callback(status, lang),
+            )
+        except PaperTutorError as exc:
+            await status.finish(esc(error_text(exc, lang)))
+            return
+        except Exception:
+            await status.finish(t(lang, "failed"))
+            raise
+        await status.finish(video_card(record, lang))
+
+    async def handle_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        assert message.document is not None
+        document = message.document
+        lang = lang_for(update, context.user_data)
+        kind = classify(document)
+        if kind is None:
+            name = document.file_name or document.mime_type or "?"
+            await message.reply_text(t(lang, "unsupported_file", name=name))
+            return
+        size = document.file_size or 0
+        if size > config.max_download_bytes:
+            await message.reply_text(
+                t(
+                    lang,
+                    "too_large",
+                    size=f"{size / 2**20:.1f}",
+                    limit=f"{config.max_download_bytes / 2**20:.0f}",
+                )
+            )
+            return
+        status = await StatusMessage.send(
+            message.chat, t(lang, "downloading"), config.edit_interval_s
+        )
+        data = await download(context, document)
+        if library.is_busy(message.chat_id):
+            status.push(t(lang, "queued"))
+        if kind == "pdf":
+            assert message.from_user is not None
+            item = _PendingPdf(data, document.file_name, message.from_user.id)
+            await ingest_pdf(status, context, message.chat_id, item, None, lang)
+        else:
+            await ingest_subtitles(status, context, message.chat_id, data, document.file_name, lang)
+
+    async def handle_password(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        assert message.text is not None
+        item = pending.pop(message.chat_id, None)
+        if item is None:  # another update took it meanwhile
+            return
+        lang = lang_for(update, context.user_data)
+        with contextlib.suppress(TelegramError):  # no delete right in a group: keep going
+            await message.delete()
+        status = await StatusMessage.send(message.chat, t(lang, "working"), config.edit_interval_s)
+        await ingest_pdf(status, context, message.chat_id, item, message.text.strip(), lang)
+
+    only_new = filters.UpdateType.MESSAGE
+    return [
+        MessageHandler(only_new & filters.Document.ALL, handle_document),
+        MessageHandler(only_new & filters.TEXT & _AwaitingPassword(pending), handle_password),
+    ]

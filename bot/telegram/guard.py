@@ -1,0 +1,146 @@
+"""The door: group-chat addressing, the allow-list and a per-user rate limit.
+
+Runs in handler group -1, before any feature. An update it rejects stops there
+(``ApplicationHandlerStop``): no handler runs and no chat or user data is touched, so a
+stranger leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from telegram import Message, MessageEntity, Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
+
+from bot.telegram.config import TelegramConfig
+from bot.telegram.i18n import lang_for, t
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+__all__ = ["GUARD_GROUP", "RateLimiter", "addressed_to_bot", "build_handlers"]
+
+GUARD_GROUP = -1
+WINDOW_S = 60.0
+
+
+@dataclass
+class RateLimiter:
+    """Sliding one-minute window of updates per user."""
+
+    per_minute: int
+    clock: Callable[[], float] = time.monotonic
+    _seen: dict[int, deque[float]] = field(default_factory=dict)
+    _warned: dict[int, float] = field(default_factory=dict)
+
+    def check(self, user_id: int) -> float:
+        """0 when allowed (and counted), else seconds until the next one is allowed."""
+        now = self._now()
+        seen = self._seen.setdefault(user_id, deque())
+        while seen and now - seen[0] >= WINDOW_S:
+            seen.popleft()
+        if len(seen) < self.per_minute:
+            seen.append(now)
+            return 0.0
+        return max(1.0, WINDOW_S - (now - seen[0]))
+
+    def should_warn(self, user_id: int) -> bool:
+        """Warn once per window, not on every extra message."""
+        now = self._now()
+        if now - self._warned.get(user_id, -WINDOW_S) < WINDOW_S:
+            return False
+        self._warned[user_id] = now
+        return True
+
+    def _now(self) -> float:
+        return self.clock()
+
+
+def _mentions(message: Message, username: str, bot_id: int) -> bool:
+    entities = message.entities or message.caption_entities
+    parsed = (
+        message.parse_entities() if message.text is not None else message.parse_caption_entities()
+    )
+    for entity in entities:
+        if entity.type == MessageEntity.MENTION:
+            if parsed.get(entity, "").lower() == f"@{username}".lower():
+                return True
+        elif (
+            entity.type == MessageEntity.TEXT_MENTION
+            and entity.user is not None
+            and entity.user.id == bot_id
+        ):
+            return True
+    return False
+
+
+def addressed_to_bot(message: Message, username: str, bot_id: int) -> bool:
+    """In a group: a command, a mention of the bot, or a reply to one of its messages."""
+    if message.chat.type == ChatType.PRIVATE:
+        return True
+    text = message.text or ""
+    if text.startswith("/"):
+        return True
+    reply = message.reply_to_message
+    if reply is not None and reply.from_user is not None and reply.from_user.id == bot_id:
+        return True
+    return _mentions(message, username, bot_id)
+
+
+def build_handlers(
+    services: Services, config: TelegramConfig
+) -> list[TypeHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+    """One handler for group -1 that lets through only what the bot should act on."""
+    del services  # the guard needs no service; the signature matches the other modules
+    limiter = RateLimiter(config.rate_limit_per_minute)
+    allowed = config.allowed_users
+
+    async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        if message is not None and not addressed_to_bot(
+            message, context.bot.username, context.bot.id
+        ):
+            _leave_no_trace(update, context)
+            raise ApplicationHandlerStop
+        user = update.effective_user
+        if user is None:
+            raise ApplicationHandlerStop
+        lang = lang_for(update)  # never user_data here: nothing may be stored for strangers
+        if allowed and user.id not in allowed:
+            _leave_no_trace(update, context)
+            await _tell(update, t(lang, "not_allowed"))
+            raise ApplicationHandlerStop
+        wait = limiter.check(user.id)
+        if wait:
+            if limiter.should_warn(user.id):
+                await _tell(update, t(lang, "rate_limited", seconds=int(wait + 0.5)))
+            raise ApplicationHandlerStop
+
+    handler: TypeHandler[Update, ContextTypes.DEFAULT_TYPE, None] = TypeHandler(Update, guard)
+    return [handler]
+
+
+def _leave_no_trace(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Keep PTB from persisting empty chat/user entries for an update we turn away.
+
+    PTB creates (empty) chat/user entries for every update and marks them for persistence;
+    dropping an empty entry cancels that, while real data (a group's) stays untouched.
+    """
+    application = context.application
+    chat, user = update.effective_chat, update.effective_user
+    if chat is not None and not application.chat_data.get(chat.id):
+        application.drop_chat_data(chat.id)
+    if user is not None and not application.user_data.get(user.id):
+        application.drop_user_data(user.id)
+
+
+async def _tell(update: Update, text: str) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text)

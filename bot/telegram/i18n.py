@@ -1,0 +1,247 @@
+"""Every text the student sees in Telegram, in Chinese (default) and English.
+
+Texts are Telegram HTML: placeholders filled by ``t`` are escaped unless their name ends in
+``_html`` (already rendered markup). ``lang_for`` picks the language of an update: the /lang
+choice, else English when the message is written in English, else the Telegram client's
+language (English when it starts with "en"), else Chinese.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any, Literal
+
+from telegram import Update
+
+__all__ = ["LANG_KEY", "TEXTS", "Lang", "commands", "detect_text_lang", "lang_for", "t"]
+
+Lang = Literal["zh", "en"]
+LANG_KEY = "lang"
+"""``user_data`` key holding the language chosen with /lang."""
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+TEXTS: dict[str, tuple[str, str]] = {
+    # -- /start, /help, /lang ------------------------------------------------------------------
+    "start": (
+        "你好！我是论文伴读助手 📚\n\n"
+        "1. 把论文 PDF 发给我，我会读完并告诉你标题、作者和页数。\n"
+        "2. 发一个讲座视频链接（YouTube），或者直接发字幕文件（.srt / .vtt）。\n"
+        "3. 然后直接提问，例如“什么是 Transformer？”。我会用简单的话回答，"
+        "并标出出处：[1] 论文第 5 页、[2] 视频 12:34。\n"
+        "4. 每个回答都会记进你的笔记（/notes）。最后发 /report，我帮你写好"
+        "《大模型技术论文阅读报告》（.docx）。\n\n"
+        "命令：/sources 资料  /notes 笔记  /report 报告  /forget 删除资料  /reset 清空  "
+        "/lang 语言  /help 帮助",
+        "Hi! I'm Paper Tutor 📚\n\n"
+        "1. Send me a paper as a PDF: I read it and tell you its title, authors and pages.\n"
+        "2. Send a lecture video link (YouTube), or the subtitle file (.srt / .vtt).\n"
+        '3. Then just ask, e.g. "What is a Transformer?". I answer in plain words and '
+        "cite where it comes from: [1] paper p.5, [2] video 12:34.\n"
+        "4. Every answer goes into your notes (/notes). At the end, send /report and I write "
+        "the reading report (.docx) for you.\n\n"
+        "Commands: /sources  /notes  /report  /forget  /reset  /lang  /help",
+    ),
+    "lang_set": ("好的，之后我用中文回答。", "OK, I will answer in English from now on."),
+    "lang_choose": ("请选择语言：", "Choose a language:"),
+    # -- documents -----------------------------------------------------------------------------
+    "downloading": ("⏬ 下载中…", "⏬ Downloading…"),
+    "parsing": ("📄 解析第 {done}/{total} 页…", "📄 Reading page {done}/{total}…"),
+    "fetching": ("🎬 正在获取字幕…", "🎬 Fetching the transcript…"),
+    "indexing": ("🗂 建立索引 {done}/{total}…", "🗂 Indexing {done}/{total}…"),
+    "working": ("⏳ 处理中…", "⏳ Working…"),
+    "queued": (
+        "⏳ 上一个文件还在处理，这个排队等它完成后再开始。",
+        "⏳ The previous file is still being processed; this one waits its turn.",
+    ),
+    "too_large": (
+        "这个文件有 {size} MB，超过了我能下载的上限 {limit} MB。请压缩 PDF 或发一个更小的版本。",
+        "This file is {size} MB, over the {limit} MB I can download. "
+        "Please compress the PDF or send a smaller version.",
+    ),
+    "unsupported_file": (
+        "我只能读 PDF 论文和字幕文件（.srt / .vtt / .json / .txt）。"
+        "“{name}” 不是这几种，请换成 PDF 再发。",
+        'I can only read PDF papers and subtitle files (.srt / .vtt / .json / .txt). "{name}" is '
+        "neither; please send a PDF.",
+    ),
+    "password_needed": (
+        "🔒 这个 PDF 有密码。请在下一条消息里只发送密码，我读完后会删除那条消息。",
+        "🔒 This PDF is password-protected. Send just the password in your next message; "
+        "I will delete that message after reading it.",
+    ),
+    "password_wrong": (
+        "🔒 密码不对，请再发一次（还可以试 {left} 次）。",
+        "🔒 That password is wrong; send it again ({left} tries left).",
+    ),
+    "password_gave_up": (
+        "🔒 密码试了太多次，我先放下这个文件了。需要时请重新发送 PDF。",
+        "🔒 Too many wrong passwords; I dropped this file. Send the PDF again when ready.",
+    ),
+    "paper_done": ("✅ 论文读完了！", "✅ Paper ready!"),
+    "paper_title": ("<b>标题：</b>{title}", "<b>Title:</b> {title}"),
+    "paper_authors": ("<b>作者：</b>{authors}", "<b>Authors:</b> {authors}"),
+    "paper_venue": ("<b>发表：</b>{venue}", "<b>Published:</b> {venue}"),
+    "paper_link": ("<b>链接：</b>{link}", "<b>Link:</b> {link}"),
+    "paper_pages": (
+        "<b>页数：</b>{pages} 页（{chunks} 个片段）",
+        "<b>Pages:</b> {pages} ({chunks} passages)",
+    ),
+    "warnings": ("⚠️ 注意：", "⚠️ Note:"),
+    "suggest": ("可以先问我这些问题：", "You could start with:"),
+    "unknown": ("未知", "unknown"),
+    "failed": ("❌ 没有完成。", "❌ Not done."),
+    # -- videos --------------------------------------------------------------------------------
+    "video_done": ("✅ 视频字幕读完了！", "✅ Video transcript ready!"),
+    "video_title": ("<b>标题：</b>{title}", "<b>Title:</b> {title}"),
+    "video_lang": ("<b>语言：</b>{language}", "<b>Language:</b> {language}"),
+    "video_duration": ("<b>时长：</b>{duration}", "<b>Duration:</b> {duration}"),
+    "video_segments": ("<b>片段：</b>{chunks} 段", "<b>Segments:</b> {chunks}"),
+    "video_failed_hint": (
+        "你可以把这个视频的字幕文件（.srt / .vtt）直接发给我，我会把它和这个链接对应起来。",
+        "You can send me this video's subtitle file (.srt / .vtt); I will tie it to this link.",
+    ),
+    # -- answers -------------------------------------------------------------------------------
+    "thinking": ("🤔 思考中…", "🤔 Thinking…"),
+    "sources_heading": ("<b>来源</b>", "<b>Sources</b>"),
+    "cite_page": ("第 {page} 页", "p. {page}"),
+    "cite_video": ("视频 {time}", "video {time}"),
+    "btn_simpler": ("🙂 讲得更简单", "🙂 Explain more simply"),
+    "btn_example": ("📝 举个例子", "📝 Give an example"),
+    "btn_sources": ("📚 查看来源", "📚 Show the sources"),
+    "no_citations": ("这个回答没有引用资料。", "This answer cites no source."),
+    "expired": (
+        "这个按钮已经过期了，请直接重新提问。",
+        "This button has expired; please ask again.",
+    ),
+    "asked": ("❓ {question}", "❓ {question}"),
+    # -- sources, notes, reset -----------------------------------------------------------------
+    "no_sources": (
+        "还没有资料。先发一篇论文 PDF 或一个视频链接吧。",
+        "No sources yet. Send a paper PDF or a video link first.",
+    ),
+    "sources_list": ("📚 你的资料：", "📚 Your sources:"),
+    "kind_paper": ("论文", "paper"),
+    "kind_video": ("视频", "video"),
+    "status_indexing": ("（处理中）", " (processing)"),
+    "status_failed": ("（失败）", " (failed)"),
+    "btn_forget": ("🗑 删除 {n}", "🗑 Remove {n}"),
+    "forget_pick": ("要删除哪一个资料？", "Which source should I remove?"),
+    "forgot": ("🗑 已删除：{title}", "🗑 Removed: {title}"),
+    "forget_unknown": (
+        "没有找到这个资料，发 /sources 看看现在有哪些。",
+        "I can't find that source; send /sources to see what there is.",
+    ),
+    "reset_confirm": (
+        "⚠️ 确定要清空这个聊天的所有资料、笔记和对话记录吗？清空后不能恢复。",
+        "⚠️ Remove all sources, notes and history of this chat? This cannot be undone.",
+    ),
+    "btn_reset_yes": ("确认清空", "Yes, remove all"),
+    "btn_cancel": ("取消", "Cancel"),
+    "reset_done": ("🧹 已清空。可以重新发论文和视频了。", "🧹 All cleared. Send a new paper."),
+    "cancelled": ("好的，已取消。", "OK, cancelled."),
+    "no_notes": (
+        "还没有笔记。提一个问题，回答会自动记进笔记。",
+        "No notes yet. Ask a question and the answer is saved as a note.",
+    ),
+    "notes_list": ("📝 你的笔记（共 {n} 条）：", "📝 Your notes ({n}):"),
+    "btn_note_delete": ("🗑 删除笔记 {n}", "🗑 Remove note {n}"),
+    "note_deleted": ("🗑 已删除这条笔记。", "🗑 Note removed."),
+    "note_unknown": ("这条笔记已经不在了。", "That note is already gone."),
+    # -- report --------------------------------------------------------------------------------
+    "report_start": ("📝 开始写阅读报告…", "📝 Starting the reading report…"),
+    "report_progress": ("📝 正在撰写第 {n}/{total} 部分…", "📝 Writing part {n}/{total}…"),
+    "report_done": ("✅ 报告写好了，请查收文件。", "✅ The report is ready: see the file."),
+    "report_sending": ("📤 报告写好了，正在发送…", "📤 The report is done, sending it…"),
+    "report_caption": (
+        "《{title}》\n论文：{paper}\n字数：{chars}；用到 {notes} 条笔记；{video}；引用 {cites} 处",
+        "{title}\nPaper: {paper}\nLength: {chars} 字; {notes} notes used; {video}; "
+        "{cites} citations",
+    ),
+    "report_video_yes": ("包含视频要点", "video included"),
+    "report_video_no": ("未包含视频", "no video included"),
+    "report_no_video": (
+        "还没有视频资料，报告的第（4）部分“视频补充要点”会空着。"
+        "要先发视频链接或字幕文件，还是不含视频直接写？",
+        'There is no video yet, so part (4) "video highlights" would be empty. '
+        "Send a video link or subtitle file first, or write the report without it?",
+    ),
+    "btn_report_anyway": ("不含视频，直接写", "Write it without video"),
+    "btn_report_wait": ("我先发视频", "I'll send a video first"),
+    "report_wait": (
+        "好的，发来视频链接或字幕文件后，再发 /report。",
+        "OK: send the video link or subtitle file, then /report again.",
+    ),
+    # -- guard and errors ----------------------------------------------------------------------
+    "not_allowed": (
+        "抱歉，这个机器人目前只对受邀的同学开放。如需使用，请联系管理员。",
+        "Sorry, this bot is only open to invited students. Please ask its administrator.",
+    ),
+    "rate_limited": (
+        "你发得有点快 🙂 请等 {seconds} 秒再发。",
+        "You're sending messages a bit fast 🙂 Please wait {seconds} seconds.",
+    ),
+    "retry_later": ("可以稍后重试。", "You can try again later."),
+    "apology": (
+        "抱歉，我这边出了点问题，没能完成。请稍后再试一次。",
+        "Sorry, something went wrong on my side. Please try again in a moment.",
+    ),
+}
+
+_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("start", "开始使用", "Get started"),
+    ("help", "能做什么、怎么用", "What I can do"),
+    ("sources", "查看已上传的资料", "List your sources"),
+    ("notes", "查看笔记", "List your notes"),
+    ("report", "生成阅读报告（/report md 为 Markdown）", "Write the report (/report md)"),
+    ("forget", "删除一个资料", "Remove a source"),
+    ("reset", "清空这个聊天的所有数据", "Remove everything of this chat"),
+    ("lang", "切换语言 中文/English", "Switch language 中文/English"),
+)
+
+
+def commands(lang: Lang) -> list[tuple[str, str]]:
+    """The command menu as (command, description) pairs."""
+    return [(name, zh if lang == "zh" else en) for name, zh, en in _COMMANDS]
+
+
+def t(lang: str, key: str, **values: Any) -> str:
+    """The text ``key`` in ``lang`` with ``values`` filled in (escaped unless ``*_html``)."""
+    zh, en = TEXTS[key]
+    template = en if lang == "en" else zh
+    filled = {
+        name: value if name.endswith("_html") else html.escape(str(value), quote=False)
+        for name, value in values.items()
+    }
+    return template.format(**filled)
+
+
+def detect_text_lang(text: str | None) -> Lang | None:
+    """ "en" for English text, "zh" for text with Chinese characters, None when unclear."""
+    if not text:
+        return None
+    if _CJK.search(text):
+        return "zh"
+    if len(_LATIN_WORD.findall(text)) >= 2:
+        return "en"
+    return None
+
+
+def lang_for(update: object, user_data: dict[Any, Any] | None = None) -> Lang:
+    """The language to answer ``update`` in (see the module docstring)."""
+    if user_data is not None and user_data.get(LANG_KEY) in ("zh", "en"):
+        chosen: Lang = user_data[LANG_KEY]
+        return chosen
+    if not isinstance(update, Update):
+        return "zh"
+    message = update.effective_message
+    if message is not None and not (message.text or "").startswith("/"):
+        by_text = detect_text_lang(message.text or message.caption)
+        if by_text is not None:
+            return by_text
+    user = update.effective_user
+    if user is not None and (user.language_code or "").lower().startswith("en"):
+        return "en"
+    return "zh"

@@ -1,0 +1,191 @@
+"""Telegram HTML for answers and citations, and splitting long HTML at 4096 characters.
+
+Everything that comes from the model, a paper or a transcript is escaped here; only markup we
+write ourselves reaches Telegram unescaped. Telegram counts message length in UTF-16 code units
+after entity parsing; we count the raw HTML (tags included), which is never shorter, so every
+part we produce fits.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot.telegram.i18n import t
+from ingest.models import SourceKind
+from ingest.video_links import format_timestamp, url_at
+from storage.models import Citation
+
+if TYPE_CHECKING:
+    from bot.answering import Answer
+
+__all__ = [
+    "MAX_MESSAGE",
+    "esc",
+    "preview_text",
+    "render_answer",
+    "render_answer_body",
+    "render_citations",
+    "split_html",
+    "utf16_len",
+]
+
+MAX_MESSAGE = 4096
+SNIPPET_MAX = 700
+
+_TOKEN = re.compile(r"<[^>]*>|&#?\w+;|[^<&]+|[<&]")
+_TAG_NAME = re.compile(r"</?\s*([a-zA-Z-]+)")
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_SOFT_BREAKS = "。！？；，、.!?;, "
+
+
+def esc(text: str) -> str:
+    """Escape text for Telegram HTML (quotes too, so it is safe inside attributes)."""
+    return html.escape(text, quote=True)
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def render_answer_body(text: str) -> str:
+    """The model's answer as HTML: escaped, with Markdown ``**bold**`` kept as bold."""
+    return _BOLD.sub(r"<b>\1</b>", esc(text.strip()))
+
+
+def _locator(c: Citation, lang: str) -> str:
+    if c.kind == SourceKind.PAPER or (c.page is not None and c.start_s is None):
+        return t(lang, "cite_page", page=c.page) if c.page is not None else ""
+    if c.start_s is None:
+        return t(lang, "kind_video")
+    label = t(lang, "cite_video", time=format_timestamp(c.start_s))
+    if c.url:
+        return f'<a href="{esc(url_at(c.url, c.start_s))}">{label}</a>'
+    return label
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) > SNIPPET_MAX:
+        text = text[: SNIPPET_MAX - 1].rstrip() + "…"
+    return esc(text)
+
+
+def render_citations(citations: Sequence[Citation], lang: str, *, expandable: bool = True) -> str:
+    """The numbered source list: ``[n] title · page/video link`` and the quoted snippet."""
+    quote = "<blockquote expandable>" if expandable else "<blockquote>"
+    lines = [t(lang, "sources_heading")]
+    for c in citations:
+        where = _locator(c, lang)
+        head = f"[{c.n}] <b>{esc(c.title)}</b>" + (f" · {where}" if where else "")
+        lines.append(head)
+        if c.snippet.strip():
+            lines.append(f"{quote}{_snippet(c.snippet)}</blockquote>")
+    return "\n".join(lines)
+
+
+def render_answer(answer: Answer, lang: str) -> str:
+    """The final answer message: body with [n] markers, then the numbered source list."""
+    body = render_answer_body(answer.answer)
+    if not answer.citations:
+        return body
+    return body + "\n\n" + render_citations(answer.citations, lang)
+
+
+def preview_text(text: str, limit: int = MAX_MESSAGE - 96) -> str:
+    """Plain-text preview of a streaming answer that fits one message (keeps the end)."""
+    text = text.strip()
+    if utf16_len(text) <= limit:
+        return text
+    tail = text[-(limit // 2) :]
+    return "…" + tail
+
+
+def _cut_point(text: str, budget: int) -> int:
+    """Where to cut ``text`` so the head fits ``budget`` UTF-16 units, preferring a break."""
+    end = 0
+    used = 0
+    for i, ch in enumerate(text):
+        used += utf16_len(ch)
+        if used > budget:
+            break
+        end = i + 1
+    if end >= len(text) or end == 0:
+        return end
+    head = text[:end]
+    newline = head.rfind("\n")
+    if newline >= end // 3:
+        return newline + 1
+    soft = max(head.rfind(ch) for ch in _SOFT_BREAKS)
+    if soft >= end // 3:
+        return soft + 1
+    return end
+
+
+def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split Telegram HTML into parts of at most ``limit`` units without breaking markup.
+
+    Tags open at a cut are closed at the end of one part and reopened at the start of the
+    next (a link stays a link, a quote stays a quote); entities are never cut.
+    """
+    if utf16_len(text) <= limit:
+        return [text] if text.strip() else []
+    parts: list[str] = []
+    stack: list[tuple[str, str]] = []  # (name, opening tag) of the open elements
+    cur = ""
+    fresh = ""  # what ``cur`` is right after a cut: the reopened tags, no content yet
+
+    def closing() -> str:
+        return "".join(f"</{name}>" for name, _ in reversed(stack))
+
+    def budget() -> int:
+        return limit - utf16_len(cur) - utf16_len(closing())
+
+    def cut() -> None:
+        nonlocal cur, fresh
+        if cur != fresh and html.unescape(re.sub(r"<[^>]*>", "", cur)).strip():
+            parts.append(cur + closing())
+        cur = fresh = "".join(tag for _, tag in stack)
+
+    for token in _TOKEN.findall(text):
+        if token.startswith("<") and len(token) > 1:
+            match = _TAG_NAME.match(token)
+            name = match.group(1).lower() if match else ""
+            if token.startswith("</"):
+                for i in range(len(stack) - 1, -1, -1):
+                    if stack[i][0] == name:
+                        del stack[i]
+                        break
+                cur += token
+                continue
+            if utf16_len(token) + len(name) + 3 > budget():
+                cut()
+            cur += token
+            stack.append((name, token))
+            continue
+        if token.startswith("&") and len(token) > 1:
+            if utf16_len(token) > budget():
+                cut()
+            cur += token
+            continue
+        rest = token
+        while rest:
+            if cur == fresh:
+                rest = rest.lstrip("\n")
+                if not rest:
+                    break
+            room = budget()
+            if utf16_len(rest) <= room:
+                cur += rest
+                break
+            at = _cut_point(rest, room) if room > 0 else 0
+            if at == 0 and cur == fresh:
+                at = max(1, _cut_point(rest, max(room, 1)))
+            cur += rest[:at]
+            rest = rest[at:]
+            cut()
+    cut()
+    return parts

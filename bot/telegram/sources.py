@@ -1,0 +1,231 @@
+"""/sources, /forget, /reset and /notes: what the chat has, and removing it.
+
+Removal goes through buttons: a source or note button removes that one; /reset asks for a
+confirmation first because it removes everything of the chat (sources, notes, history).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot.telegram.config import TelegramConfig
+from bot.telegram.i18n import lang_for, t
+from bot.telegram.render import esc, split_html
+from ingest.models import SourceKind
+from ingest.video_links import format_timestamp
+from storage.models import Note, SourceRecord, SourceStatus
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+__all__ = ["build_handlers", "format_notes", "format_sources"]
+
+FORGET_CALLBACK = "src:"
+NOTE_CALLBACK = "note:"
+RESET_CALLBACK = "rst:"
+_ID_CHARS = 56  # callback_data is at most 64 bytes
+_EXCERPT = 160
+
+
+def _source_line(n: int, s: SourceRecord, lang: str) -> str:
+    if s.kind == SourceKind.PAPER:
+        extra = f" · {s.paper.pages} p." if s.paper and s.paper.pages else ""
+        line = f"{n}. 📄 {t(lang, 'kind_paper')} <b>{esc(s.title)}</b>{extra}"
+    else:
+        duration = s.video.duration_s if s.video else None
+        extra = f" · {format_timestamp(duration)}" if duration else ""
+        line = f"{n}. 🎬 {t(lang, 'kind_video')} <b>{esc(s.title)}</b>{extra}"
+    if s.status == SourceStatus.INDEXING:
+        line += t(lang, "status_indexing")
+    elif s.status == SourceStatus.FAILED:
+        line += t(lang, "status_failed")
+    return line
+
+
+def format_sources(sources: list[SourceRecord], lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    """The numbered source list and one remove button per source."""
+    lines = [t(lang, "sources_list")]
+    lines += [_source_line(n, s, lang) for n, s in enumerate(sources, start=1)]
+    buttons = [
+        InlineKeyboardButton(
+            t(lang, "btn_forget", n=n), callback_data=FORGET_CALLBACK + s.source_id[:_ID_CHARS]
+        )
+        for n, s in enumerate(sources, start=1)
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup(
+        [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    )
+
+
+def format_notes(notes: list[Note], lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    """The numbered notebook (question and the start of the answer) and remove buttons."""
+    lines = [t(lang, "notes_list", n=len(notes))]
+    for n, note in enumerate(notes, start=1):
+        excerpt = " ".join(note.answer.split())
+        if len(excerpt) > _EXCERPT:
+            excerpt = excerpt[: _EXCERPT - 1] + "…"
+        lines += ["", f"{n}. <b>{esc(note.question)}</b>", esc(excerpt)]
+    buttons = [
+        InlineKeyboardButton(
+            t(lang, "btn_note_delete", n=n), callback_data=NOTE_CALLBACK + note.note_id[:_ID_CHARS]
+        )
+        for n, note in enumerate(notes, start=1)
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup(
+        [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    )
+
+
+def _without_button(markup: InlineKeyboardMarkup | None, data: str) -> InlineKeyboardMarkup | None:
+    if markup is None:
+        return None
+    rows = [[b for b in row if b.callback_data != data] for row in markup.inline_keyboard]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def _send_long(message: Message, html: str, markup: InlineKeyboardMarkup) -> None:
+    parts = split_html(html)
+    for i, part in enumerate(parts, start=1):
+        await message.chat.send_message(
+            part, parse_mode=ParseMode.HTML, reply_markup=markup if i == len(parts) else None
+        )
+
+
+def build_handlers(
+    services: Services, config: TelegramConfig
+) -> list[BaseHandler[Update, Any, Any]]:
+    """Listing and removing sources and notes, and the chat reset."""
+    del config
+    library = services.library
+    answerer = services.answerer
+
+    async def handle_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        lang = lang_for(update, context.user_data)
+        sources = await library.sources(message.chat_id)
+        if not sources:
+            await message.reply_text(t(lang, "no_sources"))
+            return
+        text, markup = format_sources(sources, lang)
+        await _send_long(message, text, markup)
+
+    async def handle_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        lang = lang_for(update, context.user_data)
+        sources = await library.sources(message.chat_id)
+        if not sources:
+            await message.reply_text(t(lang, "no_sources"))
+            return
+        arg = (context.args or [""])[0]
+        chosen = None
+        if arg.isdigit() and 1 <= int(arg) <= len(sources):
+            chosen = sources[int(arg) - 1]
+        elif arg:
+            chosen = next((s for s in sources if s.source_id.startswith(arg)), None)
+            if chosen is None:
+                await message.reply_text(t(lang, "forget_unknown"))
+                return
+        if chosen is None:
+            text, markup = format_sources(sources, lang)
+            await _send_long(message, t(lang, "forget_pick") + "\n\n" + text, markup)
+            return
+        await library.forget(message.chat_id, chosen.source_id)
+        await message.reply_text(t(lang, "forgot", title=chosen.title))
+
+    async def handle_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        assert query.data is not None
+        lang = lang_for(update, context.user_data)
+        message = query.message
+        if not isinstance(message, Message):
+            await query.answer()
+            return
+        prefix = query.data.removeprefix(FORGET_CALLBACK)
+        sources = await library.sources(message.chat_id)
+        chosen = next((s for s in sources if s.source_id.startswith(prefix)), None)
+        if chosen is None:
+            await query.answer(t(lang, "forget_unknown"), show_alert=True)
+            return
+        await library.forget(message.chat_id, chosen.source_id)
+        await query.answer()
+        await query.edit_message_reply_markup(_without_button(message.reply_markup, query.data))
+        await message.chat.send_message(t(lang, "forgot", title=chosen.title))
+
+    async def handle_notes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        lang = lang_for(update, context.user_data)
+        notes = await answerer.notes(message.chat_id)
+        if not notes:
+            await message.reply_text(t(lang, "no_notes"))
+            return
+        text, markup = format_notes(notes, lang)
+        await _send_long(message, text, markup)
+
+    async def handle_note_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        assert query.data is not None
+        lang = lang_for(update, context.user_data)
+        message = query.message
+        if not isinstance(message, Message):
+            await query.answer()
+            return
+        prefix = query.data.removeprefix(NOTE_CALLBACK)
+        notes = await answerer.notes(message.chat_id)
+        note = next((n for n in notes if n.note_id.startswith(prefix)), None)
+        removed = note is not None and await answerer.remove_note(message.chat_id, note.note_id)
+        await query.answer(t(lang, "note_deleted" if removed else "note_unknown"))
+        await query.edit_message_reply_markup(_without_button(message.reply_markup, query.data))
+
+    async def handle_reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        lang = lang_for(update, context.user_data)
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        t(lang, "btn_reset_yes"), callback_data=RESET_CALLBACK + "yes"
+                    ),
+                    InlineKeyboardButton(
+                        t(lang, "btn_cancel"), callback_data=RESET_CALLBACK + "no"
+                    ),
+                ]
+            ]
+        )
+        await message.reply_text(t(lang, "reset_confirm"), reply_markup=markup)
+
+    async def handle_reset_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        assert query.data is not None
+        lang = lang_for(update, context.user_data)
+        message = query.message
+        await query.answer()
+        if not isinstance(message, Message) or query.data != RESET_CALLBACK + "yes":
+            await query.edit_message_text(t(lang, "cancelled"))
+            return
+        await library.reset(message.chat_id)
+        if context.chat_data is not None:
+            context.chat_data.clear()
+        await query.edit_message_text(t(lang, "reset_done"))
+
+    only_new = filters.UpdateType.MESSAGE
+    return [
+        CommandHandler("sources", handle_sources, filters=only_new),
+        CommandHandler("forget", handle_forget, filters=only_new),
+        CommandHandler("notes", handle_notes, filters=only_new),
+        CommandHandler("reset", handle_reset, filters=only_new),
+        CallbackQueryHandler(handle_forget_button, pattern=f"^{FORGET_CALLBACK}"),
+        CallbackQueryHandler(handle_note_button, pattern=f"^{NOTE_CALLBACK}"),
+        CallbackQueryHandler(handle_reset_button, pattern=f"^{RESET_CALLBACK}(yes|no)$"),
+    ]

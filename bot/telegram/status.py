@@ -1,0 +1,124 @@
+"""One message that is edited as work goes on, at most about once a second.
+
+Telegram flood-limits edits (about one per second per chat), so updates are coalesced: only
+the latest text is shown, and an edit is delayed until the interval has passed. Progress
+callbacks of the services run in worker threads; ``thread_callback`` marshals them onto the
+event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from telegram import Chat, InlineKeyboardMarkup, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, RetryAfter, TelegramError
+
+from bot.telegram.i18n import t
+from bot.telegram.render import split_html
+
+__all__ = ["StatusMessage", "progress_text", "thread_callback"]
+
+log = logging.getLogger(__name__)
+
+
+class StatusMessage:
+    """A message showing the latest state of a long job, edited with throttling."""
+
+    def __init__(self, message: Message, interval: float) -> None:
+        self.message = message
+        self._interval = interval
+        self._shown = message.text or ""
+        self._latest = self._shown
+        self._last_edit = time.monotonic()
+        self._pending: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @classmethod
+    async def send(cls, chat: Chat, text: str, interval: float) -> StatusMessage:
+        message = await chat.send_message(text)
+        return cls(message, interval)
+
+    def push(self, text: str) -> None:
+        """Show ``text`` soon (now if the interval has passed, else when it has)."""
+        if self._closed:
+            return
+        self._latest = text
+        if self._pending is None:
+            delay = max(0.0, self._last_edit + self._interval - time.monotonic())
+            self._pending = asyncio.get_running_loop().create_task(self._flush_later(delay))
+
+    async def _flush_later(self, delay: float) -> None:
+        try:
+            await asyncio.sleep(delay)
+            await self._edit(self._latest, None, None)
+        except TelegramError as exc:  # an intermediate state is not worth failing the job
+            log.warning("could not show progress: %s", exc)
+        finally:
+            self._pending = None
+
+    async def _edit(
+        self, text: str, parse_mode: str | None, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        if text == self._shown and markup is None:
+            return
+        try:
+            await self.message.edit_text(text, parse_mode=parse_mode, reply_markup=markup)
+            self._shown = text
+        except RetryAfter as exc:  # flood control: skip this intermediate state
+            log.info("edit throttled by Telegram for %s s", exc.retry_after)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+        self._last_edit = time.monotonic()
+
+    async def finish(
+        self, html_text: str, *, reply_markup: InlineKeyboardMarkup | None = None
+    ) -> list[Message]:
+        """Replace the status with the final HTML (split if long); buttons go on the last part."""
+        self._closed = True
+        if self._pending is not None:
+            self._pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pending
+        parts = split_html(html_text) or [html_text]
+        first_markup = reply_markup if len(parts) == 1 else None
+        try:
+            await self._edit(parts[0], ParseMode.HTML, first_markup)
+        except BadRequest:  # e.g. the student deleted the status message: send a new one
+            self.message = await self.message.chat.send_message(
+                parts[0], parse_mode=ParseMode.HTML, reply_markup=first_markup
+            )
+        sent = [self.message]
+        for i, part in enumerate(parts[1:], start=2):
+            markup = reply_markup if i == len(parts) else None
+            sent.append(
+                await self.message.chat.send_message(
+                    part, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+            )
+        return sent
+
+
+def progress_text(lang: str, stage: str, done: int, total: int) -> str:
+    """The status line for a service progress report."""
+    if stage in ("parsing", "indexing") and total > 0:
+        return t(lang, stage, done=min(done, total), total=total)
+    if stage == "fetching":
+        return t(lang, "fetching")
+    return t(lang, "working")
+
+
+def thread_callback(status: StatusMessage, lang: str) -> Callable[[str, int, int], None]:
+    """A ``progress(stage, done, total)`` safe to call from a worker thread."""
+    loop = asyncio.get_running_loop()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        text = progress_text(lang, stage, done, total)
+        loop.call_soon_threadsafe(status.push, text)
+
+    return progress

@@ -1,0 +1,38 @@
+"""Run every benchmark in turn (``make bench``): storage, video transcript, Telegram load.
+
+    .venv/bin/python -m scripts.bench
+
+Each benchmark runs as its own ``python -m`` process (a fresh interpreter: one embedded Qdrant
+client per process, no state carried over). A benchmark that skips (no corpus, no test model)
+or fails does not stop the others; the exit status is 1 if any failed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["BENCHMARKS", "main"]
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ("scripts.bench_storage", "scripts.bench_video", "scripts.bench_telegram")
+
+
+def main() -> int:
+    failed = []
+    for module in BENCHMARKS:
+        print(f"== {module}", flush=True)
+        start = time.monotonic()
+        code = subprocess.call([sys.executable, "-m", module], cwd=ROOT)
+        print(f"== {module}: exit {code} after {time.monotonic() - start:.0f} s", flush=True)
+        if code != 0:
+            failed.append(module)
+    if failed:
+        print("failed: " + ", ".join(failed), file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,411 @@
+"""Telegram load benchmark (issue 5): 100 chats ask at once while a 67-page PDF is ingested.
+
+    .venv/bin/python -m scripts.bench_telegram [--delays 1.0 0.5] [--chats 100]
+
+The fake Bot API server and the fake OpenAI server (``tests.fake_telegram``,
+``tests.fake_openai`` with ``delay_s`` of model latency per call) run in a child process, so
+their threads do not compete with the bot for the GIL. The bot is the real thing: services from
+``bot.app.build_services`` on embedded Qdrant in a temp dir with the offline test embedder, and
+the PTB ``Application`` from ``bot.telegram.app.build_application`` polling the fake server.
+Each chat first gets a small generated paper (written through the store). Then one
+``getUpdates`` batch delivers the T5 paper (67 pages) in one chat and one question in each of
+the other chats. Per question: time from the update being served by ``getUpdates`` to the
+final HTML answer (the message carrying the answer buttons) arriving at the fake server. An
+event-loop monitor sleeps 10 ms in a loop and records how late it wakes up; a watchdog thread
+samples every thread's stack while the loop is late, to show where it stalled.
+
+Prints a Markdown section and rewrites "## Telegram load (issue 5)" in BENCHMARKS.md. Skips
+with a message when the corpus PDF or the test model is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from scripts.bench_servers import DOC_CHAT, QUESTION, Servers
+from scripts.bench_stalls import StallMonitor, Watchdog, percentile
+
+__all__ = ["main", "render", "run_once", "write_section"]
+
+ROOT = Path(__file__).resolve().parents[1]
+PDF = Path(
+    "/work/shared/corpus/awkward/"
+    "Exploring the Limits of Transfer Learning with a Unified Text-to-Text Transformer .pdf"
+)
+PDF_TITLE = "Exploring the Limits of Transfer Learning"
+MODEL_DIR = ROOT / ".cache" / "test-model"
+SECTION = "## Telegram load (issue 5)"
+COMMAND = ".venv/bin/python -m scripts.bench_telegram"
+GOAL_P95_S, GOAL_STALL_S = 1.5, 0.100
+FIRST_CHAT, WARMUP_CHAT = 2001, 1999
+TIMEOUT_S = 300.0
+
+
+# -- one run -----------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    label: str
+    delay_s: float
+    chats: int
+    has_pdf: bool
+    latencies: list[float] = field(default_factory=list)
+    before_llm: list[float] = field(default_factory=list)
+    between_calls: list[float] = field(default_factory=list)
+    after_llm: list[float] = field(default_factory=list)
+    llm_calls: int = 0
+    burst_stall: float = 0.0
+    ingest_stall: float = 0.0
+    ingest_s: float = math.nan
+    ingest_ok: bool = False
+    flush_s: float = 0.0
+    flush_stall: float = 0.0
+    stalls: list[tuple[float, float, list[str]]] = field(default_factory=list)
+
+
+class PassageCache:
+    """Test embedder that embeds each passage text once (filling 100 chats with one paper)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.model_name, self.dim = inner, inner.model_name, inner.dim
+        self._seen: dict[str, list[float]] = {}
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._seen]
+        if missing:
+            self._seen.update(zip(missing, self.inner.embed_passages(missing), strict=True))
+        return [self._seen[t] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return list(self.inner.embed_query(text))
+
+    def close(self) -> None:
+        return None
+
+
+def _prefill(services: Any, chats: Sequence[int]) -> None:
+    from ingest.pdf import parse_pdf
+    from tests.pdfs import make_paper_pdf
+
+    parsed = parse_pdf(make_paper_pdf(filler_pages=1), filename="sparse-attention.pdf")
+    store = services.store
+    real, store.embedder = store.embedder, PassageCache(store.embedder)
+    try:
+        for chat in chats:
+            store.add_source(chat, parsed)
+    finally:
+        store.embedder = real
+
+
+async def _wait(servers: Servers, chats: set[int], doc: bool, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        finals, doc_done = await servers.ask("finished")
+        if chats <= finals and (doc_done or not doc):
+            return True
+        await asyncio.sleep(0.25)
+    return False
+
+
+async def run_once(label: str, delay_s: float, n_chats: int, pdf: Path | None) -> RunResult:
+    """One scenario: ``n_chats`` questions and/or ``pdf`` delivered in one getUpdates batch."""
+    from pydantic import SecretStr
+
+    from bot.app import build_services
+    from bot.settings import LLMSettings, Settings, StorageSettings
+    from bot.telegram.app import build_application
+    from bot.telegram.config import TelegramConfig
+    from tests.embedding import test_embedder
+    from tests.fake_telegram import TOKEN
+
+    result = RunResult(label, delay_s, n_chats, pdf is not None)
+    chats = list(range(FIRST_CHAT, FIRST_CHAT + n_chats))
+    servers = Servers(delay_s)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            storage=StorageSettings(data_dir=Path(tmp)),
+            llm=LLMSettings(OPENAI_BASE_URL=servers.llm_url, OPENAI_API_KEY=SecretStr("bench")),
+        )
+        services = build_services(settings, embedder=test_embedder())
+        print(f"[{label}] filling {n_chats + 1} chats...", file=sys.stderr)
+        _prefill(services, [WARMUP_CHAT, *chats])
+        cfg = TelegramConfig(
+            token=TOKEN,
+            api_url=servers.bot_url,
+            file_url=servers.file_url,
+            persistence_path=Path(tmp) / "telegram.pickle",
+        )
+        app = build_application(services, cfg)
+        monitor = StallMonitor()
+        watchdog = Watchdog(monitor)
+        try:
+            async with app:
+                assert app.post_init is not None
+                assert app.updater is not None
+                await app.post_init(app)
+                await app.updater.start_polling(poll_interval=0.0, timeout=10)
+                await app.start()
+                ticking = asyncio.get_running_loop().create_task(monitor.run())
+                watchdog.start()
+                # Warm-up: the first question opens the LLM connection pool, loads the
+                # query embedder's session, etc.; production bots are warm.
+                await servers.ask("queue", [(WARMUP_CHAT, QUESTION.format(n=0), None)])
+                await _wait(servers, {WARMUP_CHAT}, False, 60)
+                await asyncio.sleep(0.5)
+                print(f"[{label}] burst...", file=sys.stderr)
+                burst: list[tuple[int, str, str | None]] = []
+                if pdf is not None:
+                    burst.append((DOC_CHAT, "", str(pdf)))
+                burst += [(c, QUESTION.format(n=c), None) for c in chats]
+                started = time.monotonic()
+                update_chats = await servers.ask("queue", burst)
+                done = await _wait(servers, set(chats), pdf is not None, TIMEOUT_S)
+                ended = time.monotonic()
+                if not done:
+                    print(f"timed out after {TIMEOUT_S:.0f} s", file=sys.stderr)
+                # PTB pickles chat/user data every 60 s (and at shutdown): time one flush.
+                flush_start = time.monotonic()
+                await app.update_persistence()
+                result.flush_s = time.monotonic() - flush_start
+                await asyncio.sleep(0.05)
+                result.flush_stall = monitor.max_stall(flush_start, time.monotonic())
+                ticking.cancel()
+                await app.updater.stop()
+                await app.stop()
+        finally:
+            watchdog.stop()
+            await services.aclose()
+        served, events, llm_calls = await servers.ask("results")
+        servers.close()
+    _score(result, update_chats, served, events, llm_calls, started, ended)
+    result.stalls = watchdog.top_stalls(monitor, started, ended)
+    # Two windows: the answer burst (ingestion runs meanwhile), then ingestion alone.
+    last_answer = started + max(result.latencies, default=0.0)
+    doc_done = ended if math.isnan(result.ingest_s) else started + result.ingest_s
+    result.burst_stall = monitor.max_stall(started, last_answer)
+    result.ingest_stall = monitor.max_stall(last_answer, doc_done)
+    return result
+
+
+def _score(
+    result: RunResult,
+    update_chats: dict[int, int],
+    served: dict[int, float],
+    events: list[tuple[float, str, int, str | None, bool, str]],
+    llm_calls: list[tuple[float, str, int]],
+    started: float,
+    ended: float,
+) -> None:
+    """Per-question latency and its parts, from the fake servers' timestamps."""
+    final: dict[int, float] = {}
+    for at, _method, chat, _mode, is_final, _text in events:
+        if is_final and chat not in final:
+            final[chat] = at
+    calls: dict[tuple[str, int], float] = {}
+    for at, kind, n in llm_calls:
+        calls.setdefault((kind, n), at)
+    result.llm_calls = sum(1 for at, _, _ in llm_calls if at >= started)
+    for update_id, chat in update_chats.items():
+        if chat == DOC_CHAT:
+            doc = [e for e in events if e[2] == chat and e[1] == "editMessageText" and e[3]]
+            if doc and update_id in served:
+                result.ingest_s = doc[0][0] - served[update_id]
+                result.ingest_ok = PDF_TITLE in doc[0][5]
+            continue
+        if chat not in final or update_id not in served:
+            continue
+        t0, t_end = served[update_id], final[chat]
+        result.latencies.append(t_end - t0)
+        rewrite, answer = calls.get(("rewrite", chat)), calls.get(("answer", chat))
+        if rewrite is not None and answer is not None:
+            result.before_llm.append(rewrite - t0)
+            result.between_calls.append(answer - rewrite - result.delay_s)
+            result.after_llm.append(t_end - answer - result.delay_s)
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def _p(samples: Sequence[float]) -> str:
+    if not samples:
+        return "n/a"
+    return f"{percentile(samples, 50):.2f} / {percentile(samples, 95):.2f}"
+
+
+def _row(r: RunResult) -> str:
+    answered = f"{len(r.latencies)}/{r.chats}" if r.chats else "-"
+    latency = _p(r.latencies) if r.chats else "-"
+    top = f"{max(r.latencies):.2f}" if r.latencies else "-"
+    burst = _ms(r.burst_stall) if r.chats else "-"
+    alone = "-" if not r.has_pdf else _ms(r.ingest_stall)
+    ingest = "-" if not r.has_pdf else f"{r.ingest_s:.1f}" + ("" if r.ingest_ok else " (failed)")
+    return f"| {r.label} | {answered} | {latency} | {top} | {burst} | {alone} | {ingest} |"
+
+
+def _findings(results: Sequence[RunResult]) -> list[str]:
+    """Why the goals are missed, from the runs (the control runs isolate each half)."""
+    mixed = [r for r in results if r.chats and r.has_pdf and r.latencies]
+    calm = [r for r in results if r.chats and not r.has_pdf and r.latencies]
+    alone = [r for r in results if not r.chats and r.has_pdf]
+    out = ["Reading:", ""]
+    if mixed:
+        r = mixed[0]
+        out.append(
+            f"- Floor: two sequential LLM calls per question, so {r.delay_s:.1f} s per call "
+            f"cannot answer under {2 * r.delay_s:.1f} s; the 1.5 s goal needs <= 0.75 s per call "
+            "even with zero overhead (or one call per answer: skip the rewrite when there is no "
+            "history and the question's language matches the sources', or search with the raw "
+            "question while the rewrite runs)."
+        )
+    if mixed and calm:
+        m, c = percentile(mixed[0].latencies, 50), percentile(calm[0].latencies, 50)
+        out.append(
+            f"- Ingestion is the main cost: p50 {m:.1f} s with the T5 paper being indexed vs "
+            f"{c:.1f} s without. `FastEmbedEmbedder` serialises all calls on one lock and "
+            "`add_source` embeds 16 passages per call (~0.5-1 s on 2 busy cores), so every "
+            'question\'s `embed_query` queues behind passage batches ("between calls"); the '
+            "searches waiting there hold worker threads (asyncio's default executor has 6 on 2 "
+            'cores), so other chats\' history reads and saves queue too ("before"/"after"). '
+            "Fix: queries first (a priority lock, or a separate ONNX session for queries, or "
+            "passage batches of 2-4), and a separate small executor for ingestion."
+        )
+        out.append(
+            f"- Without ingestion the overhead beyond 2 x latency is still "
+            f"{c - 2 * calm[0].delay_s:.1f} s at p50 on this loaded 2-core machine: 100 chats' "
+            "store calls go one at a time through embedded Qdrant (one lock, Python brute force, "
+            "sqlite writes), and each chat's first answer creates its turns and notes "
+            "collections; a Qdrant server (or async client) removes the lock."
+        )
+    if alone:
+        out.append(
+            f"- Ingestion alone stalls the loop at most {_ms(alone[0].ingest_stall)}: parsing "
+            "(pymupdf) and embedding run in worker threads and do not block it. The large stalls "
+            "come with 100 answers at once: 100 replies land in the same instant and their "
+            "callbacks (openai/httpx parsing, PTB requests) run back to back on the loop while "
+            "worker threads doing embedded-Qdrant work in Python contend for the GIL; the loop "
+            "thread's CPU time in each stall below tells its own work from waiting."
+        )
+    flush = max((r.flush_s for r in results), default=0.0)
+    out.append(
+        f"- PTB's `PicklePersistence` (on_flush=False) re-pickles the whole file once per changed "
+        f"chat, on the loop: one save round after the burst took up to {_ms(flush)} and grows "
+        "with chats x changed chats (it runs every 60 s). Fix: write once per round in a thread."
+    )
+    return out
+
+
+def render(results: Sequence[RunResult]) -> str:
+    load = os.getloadavg()[0]
+    lines = [
+        SECTION,
+        "",
+        f"Command: `{COMMAND}` ({date.today().isoformat()}, 2 cores shared with other work, "
+        f"load average {load:.1f} at the end). Fake Bot API + fake OpenAI server in a child "
+        "process; real PTB polling `Application`, real services, embedded Qdrant, offline test "
+        "embedder (MiniLM-L6 int8), default settings (8 blocking jobs at once, edits at most 1/s, "
+        "pickle persistence). Each chat holds one small generated paper; one `getUpdates` batch "
+        "brings one question from each of N chats plus the T5 paper (67 pages, "
+        f"{PDF.stat().st_size / 2**20:.1f} MB) in another chat. Latency: update served by "
+        "`getUpdates` -> final HTML answer received by the fake server. Every question makes 2 "
+        "LLM calls (query rewrite, then the streamed answer), each waiting the model latency "
+        "before its first byte, so 2 x latency is the floor. Stall: how late a 10 ms sleep on "
+        "the event loop woke up.",
+        "",
+        "| Run | answered | p50 / p95 latency, s | max, s | largest stall during answers "
+        "| largest stall, ingestion alone | T5 ingest, s |",
+        "|---|---|---|---|---|---|---|",
+        *(_row(r) for r in results),
+        "",
+        "Where the time goes beyond the model (p50 / p95, s): before the first LLM call "
+        "(history + sources reads), between the two calls minus latency (query embedding + "
+        "hybrid search), after the answer's first byte minus latency (stream, save, render, "
+        "send):",
+        "",
+        "| Run | before 1st call | between calls | after answer |",
+        "|---|---|---|---|",
+    ]
+    for r in results:
+        if r.chats:
+            lines.append(
+                f"| {r.label} | {_p(r.before_llm)} | {_p(r.between_calls)} | {_p(r.after_llm)} |"
+            )
+    lines += ["", "Goals of issue 5 (p95 <= 1.5 s, no stall over 100 ms):", ""]
+    for r in results:
+        stall = max(r.burst_stall, r.ingest_stall)
+        parts = []
+        if r.chats:
+            p95 = percentile(r.latencies, 95) if r.latencies else math.inf
+            parts.append(f"p95 {p95:.2f} s {'met' if p95 <= GOAL_P95_S else 'missed'}")
+        parts.append(f"largest stall {_ms(stall)} {'met' if stall <= GOAL_STALL_S else 'missed'}")
+        parts.append(f"{r.llm_calls} LLM calls")
+        parts.append(f"persistence flush {_ms(r.flush_s)} (stall {_ms(r.flush_stall)})")
+        lines.append(f"- {r.label}: " + "; ".join(parts))
+    lines += ["", *_findings(results)]
+    for r in results:
+        lines += ["", f"Largest stalls, {r.label} (watchdog stack samples):", ""]
+        for at, late, where in r.stalls[:3]:
+            lines.append(f"- +{at:.2f} s, {_ms(late)}: " + ("; ".join(where) or "no sample"))
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
+    """Replace this benchmark's section of ``path`` (or append it); other sections stay."""
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    start = old.find(SECTION)
+    if start == -1:
+        new = old.rstrip("\n") + "\n\n" + text
+    else:
+        end = old.find("\n## ", start + len(SECTION))
+        new = old[:start] + text.rstrip("\n") + "\n" + ("" if end == -1 else old[end:])
+    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--delays", type=float, nargs="+", default=[1.0, 0.5])
+    parser.add_argument("--chats", type=int, default=100)
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--no-controls", action="store_true", help="skip the control runs")
+    args = parser.parse_args(argv)
+    if not PDF.is_file():
+        print(f"skipped: {PDF} not found (the shared corpus is not on this machine)")
+        return 0
+    if not (MODEL_DIR / "tokenizer.json").is_file():
+        print(f"skipped: test model missing at {MODEL_DIR} (scripts/assemble_test_model.py)")
+        return 0
+    n = args.chats
+    runs: list[tuple[str, float, int, Path | None]] = [
+        (f"{d:.1f} s per call: {n} questions + T5 ingestion", d, n, PDF) for d in args.delays
+    ]
+    if not args.no_controls:  # the two halves alone, to tell what causes what
+        d = args.delays[0]
+        runs += [
+            (f"{d:.1f} s per call: {n} questions, no ingestion", d, n, None),
+            ("T5 ingestion alone", d, 0, PDF),
+        ]
+    results = [asyncio.run(run_once(*run)) for run in runs]
+    text = render(results)
+    print(text)
+    if not args.no_write:
+        write_section(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

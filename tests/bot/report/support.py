@@ -1,0 +1,166 @@
+"""Material for the report tests: a generated paper, a talk, notes, and a cooperative writer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.report.wordcount import count_zi
+from ingest.models import Chunk, PaperMeta, ParsedSource, SourceKind, VideoMeta
+from storage.index import QdrantIndex
+from storage.models import Citation, Note, Term
+from storage.store import KnowledgeStore
+from tests.embedding import test_embedder
+
+__all__ = [
+    "CHAT",
+    "VIDEO_URL",
+    "cooperative",
+    "markers_in",
+    "note",
+    "open_store",
+    "paper_source",
+    "prompt_of",
+    "video_source",
+    "writer_reply",
+]
+
+CHAT = 42
+VIDEO_URL = "https://www.youtube.com/watch?v=eMlx5fFNoYc"
+
+_SECTIONS = (
+    ("Abstract", "We propose the Transformer, a model based solely on attention mechanisms."),
+    ("1 Introduction", "Recurrent networks process tokens one by one and are hard to parallelize."),
+    ("3 Model Architecture", "The encoder maps an input sequence to continuous representations."),
+    ("3.2 Attention", "Scaled dot-product attention divides the scores by the square root of d_k."),
+    ("3.3 Multi-Head Attention", "Multi-head attention runs several attention heads in parallel."),
+    ("3.5 Positional Encoding", "Sine and cosine positional encodings give the order of tokens."),
+    ("5 Training", "We trained on the WMT 2014 English-German dataset with eight GPUs."),
+    ("6 Results", "The big model reaches 28.4 BLEU on English-to-German translation."),
+    ("7 Conclusion", "Attention-only models train faster and translate better than RNNs."),
+    (
+        "References",
+        "[1] Jimmy Lei Ba, Jamie Ryan Kiros, and Geoffrey E Hinton. Layer normalization.",
+    ),
+)
+
+
+def paper_source(*, meta: PaperMeta | None = None, repeat: int = 2) -> ParsedSource:
+    """A ten-section paper, ``repeat`` chunks per section, one section per page."""
+    chunks = []
+    for page, (section, text) in enumerate(_SECTIONS, start=1):
+        for r in range(repeat):
+            chunks.append(
+                Chunk(
+                    ordinal=len(chunks),
+                    text=f"{text} Detail {r + 1} of section {section}: {text.lower()}",
+                    page=page,
+                    page_end=page,
+                    section=section,
+                )
+            )
+    return ParsedSource(
+        kind=SourceKind.PAPER,
+        fingerprint="sha256:attention",
+        paper=meta
+        or PaperMeta(
+            title="Attention Is All You Need",
+            authors=("Ashish Vaswani", "Noam Shazeer", "Niki Parmar", "Jakob Uszkoreit"),
+            affiliations=("Google Brain", "Google Research"),
+            year=2017,
+            arxiv_id="1706.03762",
+            pages=len(_SECTIONS),
+        ),
+        chunks=tuple(chunks),
+    )
+
+
+def video_source(n: int = 12) -> ParsedSource:
+    """A talk of ``n`` 60-second transcript chunks."""
+    lines = [
+        "Each token starts as an embedding vector in a high dimensional space.",
+        "The query asks a question and the key answers it; their dot product is the score.",
+        "Softmax turns the scores into weights that add up to one.",
+        "Masking stops later words from influencing earlier ones during training.",
+    ]
+    chunks = tuple(
+        Chunk(ordinal=i, text=lines[i % len(lines)], start_s=60.0 * i, end_s=60.0 * i + 58)
+        for i in range(n)
+    )
+    return ParsedSource(
+        kind=SourceKind.VIDEO,
+        fingerprint="youtube:eMlx5fFNoYc",
+        video=VideoMeta(
+            title="Attention in transformers, visually explained",
+            url=VIDEO_URL,
+            video_id="eMlx5fFNoYc",
+            platform="youtube",
+            duration_s=60.0 * n,
+        ),
+        chunks=chunks,
+    )
+
+
+def note(store: KnowledgeStore, question: str, terms: Sequence[tuple[str, str]]) -> Note:
+    """A stored note citing page 3 of the paper."""
+    paper = next(r for r in store.sources(CHAT) if r.kind is SourceKind.PAPER)
+    made = Note(
+        chat_id=CHAT,
+        note_id=f"n{len(store.notes(CHAT)) + 1}",
+        question=question,
+        answer="Transformer 是一种只依靠注意力机制的模型 [1]。",
+        grounded=True,
+        citations=(
+            Citation(
+                n=1,
+                source_id=paper.source_id,
+                kind=SourceKind.PAPER,
+                title=paper.title,
+                snippet="The encoder maps an input sequence.",
+                page=3,
+            ),
+        ),
+        terms=tuple(Term(en=en, zh=zh) for en, zh in terms),
+        created_at=datetime.now(UTC),
+    )
+    store.put_note(made)
+    return made
+
+
+def open_store(path: Path) -> KnowledgeStore:
+    return KnowledgeStore(QdrantIndex(path=path), test_embedder())
+
+
+def prompt_of(body: dict[str, Any]) -> str:
+    """The user prompt of a chat-completions request body."""
+    return str(body["messages"][-1]["content"])
+
+
+def markers_in(text: str) -> list[str]:
+    return re.findall(r"\[[^\[\]]*\]", text)
+
+
+_SENTENCE = (
+    "从这一部分可以看出，作者利用注意力机制（Attention）刻画序列中各个位置之间的依赖关系，"
+    "这一设计使初学者能够较为清楚地理解模型的核心思想{marker}。"
+)
+
+
+def writer_reply(prompt: str, *, scale: float = 1.0) -> str:
+    """Chinese prose of about the length the prompt asks for, citing its snippets in turn."""
+    asked = re.search(r"(?:到约|续写约|篇幅：约) (\d+) 字", prompt)
+    target = int(int(asked.group(1)) * scale) if asked else 300
+    markers = re.findall(r"^S\d+ (\[[^\]\n]+\])$", prompt, re.MULTILINE) or [""]
+    sentences: list[str] = []
+    while count_zi("".join(sentences)) < target - 20:
+        sentences.append(_SENTENCE.format(marker=markers[len(sentences) % len(markers)]))
+    paragraphs = ["".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)]
+    return "\n\n".join(paragraphs)
+
+
+def cooperative(body: dict[str, Any]) -> str:
+    """A FakeOpenAI default: a model that does what it is asked."""
+    return writer_reply(prompt_of(body))

@@ -1,0 +1,317 @@
+"""ReportBuilder end to end: real store (embedded Qdrant), real OpenAI client, fake server.
+
+Models that misbehave (too short, too long, whole reports, invented citations, English) must
+still end in a report with the four headings in order, a 字数 within range and only citations
+that resolve to the paper's pages or the talk's timestamps.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.llm import OpenAIChatModel
+from bot.report import HEADINGS, Report, ReportBuilder
+from bot.report.prompts import NO_NOTES_TEXT, NO_VIDEO_TEXT
+from bot.report.wordcount import count_zi
+from ingest.errors import LLMError, MissingSourceError, ReportTooShortError, VideoMissingError
+from ingest.models import PaperMeta
+from storage.store import KnowledgeStore
+from tests.bot.report.support import (
+    CHAT,
+    VIDEO_URL,
+    cooperative,
+    note,
+    open_store,
+    paper_source,
+    prompt_of,
+    video_source,
+    writer_reply,
+)
+from tests.fake_openai import FakeOpenAI, fake_openai
+
+__all__ = ["fake_openai"]
+
+PAPER_PAGES = set(range(1, 11))
+TALK_SECONDS = [(60.0 * i, 60.0 * i + 58) for i in range(12)]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[KnowledgeStore]:
+    st = open_store(tmp_path / "qdrant")
+    yield st
+    st.close()
+
+
+@pytest.fixture
+def full_store(store: KnowledgeStore) -> KnowledgeStore:
+    store.add_source(CHAT, paper_source())
+    store.add_source(CHAT, video_source())
+    note(store, "什么是Transformer？", [("Transformer", "变换器")])
+    note(store, "多头注意力有什么用？", [("Multi-Head Attention", "多头注意力")])
+    return store
+
+
+@pytest.fixture
+async def model(fake_openai: FakeOpenAI) -> AsyncIterator[OpenAIChatModel]:
+    llm = OpenAIChatModel(fake_openai.base_url, "k", "writer", timeout_s=5, retry_backoff_s=0.01)
+    yield llm
+    await llm.aclose()
+
+
+def _seconds(stamp: str) -> int:
+    parts = [int(p) for p in stamp.split(":")]
+    return (
+        parts[0] * 60 + parts[1] if len(parts) == 2 else parts[0] * 3600 + parts[1] * 60 + parts[2]
+    )
+
+
+def assert_well_formed(report: Report, lo: int = 2000, hi: int = 3000) -> None:
+    """Structure, range and citations every student must get."""
+    assert [s.heading for s in report.sections] == list(HEADINGS)
+    assert all(s.body.strip() for s in report.sections)
+    assert report.chars == sum(count_zi(s.heading) + count_zi(s.body) for s in report.sections)
+    assert lo <= report.chars <= hi
+    found = 0
+    for section in report.sections:
+        for marker in re.findall(r"\[[^\[\]]*\]", section.body):
+            paper = re.fullmatch(r"\[论文 p\.(\d+)\]", marker)
+            talk = re.fullmatch(r"\[视频 (\d+:\d\d(?::\d\d)?)\]", marker)
+            assert paper or talk, f"stray marker {marker!r}"
+            if paper:
+                assert int(paper.group(1)) in PAPER_PAGES
+                assert section.heading != HEADINGS[3], "section (4) cites the video only"
+            if talk:
+                t = _seconds(talk.group(1))
+                assert any(a - 1 <= t <= b + 1 for a, b in TALK_SECONDS), marker
+                assert section.heading != HEADINGS[1], "section (2) cites the paper only"
+            found += 1
+    assert found == report.citations
+
+
+async def test_cooperative_model_gives_the_full_report(
+    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.set_default(cooperative)
+    steps: list[tuple[int, int]] = []
+
+    async def progress(n: int, total: int) -> None:
+        steps.append((n, total))
+
+    report = await ReportBuilder(full_store, model).build(CHAT, progress=progress)
+
+    assert_well_formed(report)
+    assert steps == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert report.video_included
+    assert report.notes_used == 2
+    assert report.paper_title == "Attention Is All You Need"
+    info = report.sections[0].body
+    assert "论文标题：Attention Is All You Need" in info
+    assert "Ashish Vaswani" in info
+    assert "Google Brain" in info
+    assert "发表刊物或会议：未知（论文中未注明）" in info  # the metadata has no venue
+    assert "https://arxiv.org/abs/1706.03762" in info
+    assert any("https://arxiv.org/abs/1706.03762" in s for s in report.sources)
+    assert any(VIDEO_URL in s for s in report.sources)
+    assert "[视频" in report.sections[3].body
+    assert "[论文" in report.sections[1].body
+    prompts = [prompt_of(body) for body in fake_openai.requests]
+    tech = next(p for p in prompts if "关键技术解析" in p)
+    assert "什么是Transformer？" in tech
+    assert "多头注意力（Multi-Head Attention）" in tech
+    talk = next(p for p in prompts if "视频补充要点" in p)
+    assert "[论文" not in talk
+    assert "Softmax turns the scores" in talk
+    assert "Layer normalization" not in next(p for p in prompts if "核心内容摘要" in p)
+
+
+async def test_too_short_drafts_are_revised_into_range(
+    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+) -> None:
+    for _ in range(3):
+        fake_openai.enqueue("本部分内容较为简略，仅作概述[论文 p.3]。")
+    fake_openai.set_default(cooperative)
+
+    report = await ReportBuilder(full_store, model).build(CHAT)
+
+    assert_well_formed(report)
+    assert len(fake_openai.requests) > 3  # revisions were asked for
+
+
+async def test_a_model_that_stays_terse_still_reaches_the_minimum(
+    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+) -> None:
+    # Every draft and revision is a third of what was asked; only "expand" works.
+    def terse(body: dict[str, object]) -> str:
+        prompt = prompt_of(body)  # type: ignore[arg-type]
+        return writer_reply(prompt, scale=1.0 if "续写" in prompt else 0.3)
+
+    fake_openai.set_default(terse)
+    report = await ReportBuilder(full_store, model, max_revisions=1).build(CHAT)
+
+    assert_well_formed(report)
+    assert any("续写" in prompt_of(b) for b in fake_openai.requests)
+
+
+async def test_too_long_drafts_are_trimmed_at_sentence_ends(
+    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.set_default(lambda body: writer_reply(prompt_of(body), scale=4.0))
+
+    report = await ReportBuilder(full_store, model, max_revisions=1).build(CHAT)
+
+    assert_well_formed(report)
+    for section in report.sections[1:]:
+        assert all(p.endswith("。") for p in section.body.split("\n"))
+
+
+async def test_whole_report_markdown_and_invented_citations_are_cleaned(
+    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+) -> None:
+    summary = writer_reply("篇幅：约 900 字\nS1 [论文 p.1]\n")
+    fake_openai.enqueue(
+        "# 大模型技术论文阅读报告\n## （1）论文基本信息\n作者是某某。\n"
+        f"## （2）核心内容摘要\n**研究背景**\n{summary}\n"
+        "另据研究，该模型在 99 种语言上取得最佳成绩[论文 p.99][视频 99:00][S999]。\n"
+        "## （3）关键技术解析\n这里是别的部分。"
+    )
+    fake_openai.set_default(cooperative)
+
+    report = await ReportBuilder(full_store, model).build(CHAT)
+
+    assert_well_formed(report)
+    body = report.sections[1].body
+    assert "作者是某某" not in body
+    assert "这里是别的部分" not in body
+    assert "#" not in body
+    assert "**" not in body
+    assert "论文 p.99" not in body
+    assert "99:00" not in body
+    assert "S999" not in body
+
+
+async def test_english_junk_is_rejected_and_rewritten(
+    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+) -> None:
+    for _ in range(3):
+        fake_openai.enqueue("As an AI model I think the paper is about attention. " * 30)
+    fake_openai.set_default(cooperative)
+
+    report = await ReportBuilder(full_store, model).build(CHAT)
+
+    assert_well_formed(report)
+    assert all("As an AI" not in s.body for s in report.sections)
+    assert any("没有使用中文书面语" in prompt_of(b) for b in fake_openai.requests)
+
+
+async def test_a_model_that_never_writes_chinese_gives_a_clear_error(
+    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.set_default(lambda body: "Sorry, I can only answer in English. " * 20)
+
+    with pytest.raises(LLMError) as info:
+        await ReportBuilder(full_store, model, max_revisions=1).build(CHAT)
+
+    assert info.value.retryable
+    assert "稍后重试" in info.value.message("zh")
+
+
+async def test_no_video_asks_first_then_says_so_plainly(
+    store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+) -> None:
+    store.add_source(CHAT, paper_source())
+    fake_openai.set_default(cooperative)
+    builder = ReportBuilder(store, model)
+
+    with pytest.raises(VideoMissingError) as info:
+        await builder.build(CHAT)
+    assert "视频" in info.value.message("zh")
+    assert "video" in info.value.message("en")
+    assert fake_openai.requests == []
+
+    report = await builder.build(CHAT, allow_no_video=True)
+
+    assert_well_formed(report)
+    assert report.sections[3].body == NO_VIDEO_TEXT
+    assert not report.video_included
+    assert not any("讲解视频" in s for s in report.sources)
+    assert not any("视频补充要点" in prompt_of(b) for b in fake_openai.requests)
+    assert "[视频" not in "".join(s.body for s in report.sections)
+    # No notes either: section (3) is about the paper's own techniques.
+    assert report.notes_used == 0
+    assert any(NO_NOTES_TEXT in prompt_of(b) for b in fake_openai.requests)
+
+
+async def test_no_paper_asks_for_the_pdf(store: KnowledgeStore) -> None:
+    from tests.fake_chat import ScriptedChatModel
+
+    store.add_source(CHAT, video_source())
+    with pytest.raises(MissingSourceError) as info:
+        await ReportBuilder(store, ScriptedChatModel()).build(CHAT, allow_no_video=True)
+    assert "PDF" in info.value.message("zh")
+    assert "PDF" in info.value.message("en")
+
+
+async def test_configured_range_is_respected(
+    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.set_default(cooperative)
+    report = await ReportBuilder(full_store, model, min_chars=1000, max_chars=1400).build(CHAT)
+    assert_well_formed(report, 1000, 1400)
+
+
+async def test_a_paper_too_short_for_the_report_is_explained(
+    store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+) -> None:
+    store.add_source(CHAT, paper_source(meta=PaperMeta(title="A Tiny Note", pages=1), repeat=1))
+    fake_openai.set_default(lambda body: writer_reply(prompt_of(body), scale=0.2))
+
+    with pytest.raises(ReportTooShortError) as info:
+        await ReportBuilder(store, model, max_revisions=1).build(CHAT, allow_no_video=True)
+
+    assert not info.value.retryable
+    assert "论文可用的文字太少" in info.value.message("zh")
+
+
+async def test_video_points_without_a_timestamp_are_dropped(full_store: KnowledgeStore) -> None:
+    from tests.fake_chat import ScriptedChatModel
+
+    model = ScriptedChatModel()
+    model.set_default(lambda messages: writer_reply(messages[-1]["content"]))
+    model.enqueue(lambda messages: writer_reply(messages[-1]["content"]))  # section (2)
+    model.enqueue(lambda messages: writer_reply(messages[-1]["content"]))  # section (3)
+    model.enqueue(
+        lambda messages: (
+            writer_reply(messages[-1]["content"])
+            + "\n要点九：视频还讨论了强化学习与人类反馈的关系，这是视频中最精彩的部分之一。"
+        )
+    )
+
+    report = await ReportBuilder(full_store, model).build(CHAT)
+
+    assert_well_formed(report)
+    assert "强化学习" not in report.sections[3].body
+    assert all("[视频" in p for p in report.sections[3].body.split("\n"))
+
+
+async def test_store_work_runs_through_the_given_runner(full_store: KnowledgeStore) -> None:
+    import asyncio
+
+    from tests.fake_chat import ScriptedChatModel
+
+    ran: list[str] = []
+
+    async def run_blocking(fn):  # type: ignore[no-untyped-def]
+        ran.append(getattr(fn, "__name__", "fn"))
+        return await asyncio.to_thread(fn)
+
+    model = ScriptedChatModel()
+    model.set_default(lambda messages: writer_reply(messages[-1]["content"]))
+    report = await ReportBuilder(full_store, model, run_blocking=run_blocking).build(CHAT)
+
+    assert_well_formed(report)
+    assert ran  # the embedded store is never called on the event loop
+    assert all(t and t > 1000 for t in model.max_tokens)

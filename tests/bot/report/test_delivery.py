@@ -1,0 +1,119 @@
+"""The report as .docx (read back with python-docx), Markdown, and a safe file name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+from docx.oxml.ns import qn
+
+from bot.report import (
+    HEADINGS,
+    REPORT_TITLE,
+    Report,
+    ReportSection,
+    count_zi,
+    report_filename,
+    to_markdown,
+    write_docx,
+    write_pdf,
+)
+
+
+def sample_report(paper_title: str = "Attention Is All You Need") -> Report:
+    bodies = (
+        "论文标题：Attention Is All You Need\n作者：Ashish Vaswani、Noam Shazeer",
+        "本文提出变换器（Transformer）[论文 p.2]。\n实验表明 BLEU 达到 28.4[论文 p.8]。",
+        "注意力机制（Attention）计算查询与键的相似度[论文 p.4][视频 12:34]。",
+        "要点一：视频用直观的动画解释了注意力[视频 03:10]。",
+    )
+    sections = tuple(
+        ReportSection(h, b, count_zi(h) + count_zi(b))
+        for h, b in zip(HEADINGS, bodies, strict=True)
+    )
+    return Report(
+        title=REPORT_TITLE,
+        sections=sections,
+        sources=("论文：Vaswani 等.《Attention Is All You Need》", "讲解视频：《Attention》"),
+        chars=sum(s.chars for s in sections),
+        citations=5,
+        video_included=True,
+        notes_used=1,
+        paper_title=paper_title,
+    )
+
+
+def _east_asia(style: docx.styles.style.BaseStyle) -> tuple[str | None, list[str]]:
+    fonts = style.element.rPr.find(qn("w:rFonts"))
+    themes = [a for a in fonts.attrib if "Theme" in a or "theme" in a]
+    return fonts.get(qn("w:eastAsia")), themes
+
+
+def test_docx_has_real_headings_chinese_fonts_and_page_numbers(tmp_path: Path) -> None:
+    report = sample_report()
+    path = write_docx(report, tmp_path / "out" / report_filename(report, "docx"))
+
+    document = docx.Document(str(path))
+    paragraphs = document.paragraphs
+    assert paragraphs[0].text == REPORT_TITLE
+    assert paragraphs[0].style.name == "Title"
+    headings = [p.text for p in paragraphs if p.style.name == "Heading 1"]
+    assert headings == list(HEADINGS)
+    assert _east_asia(document.styles["Normal"]) == ("宋体", [])
+    assert _east_asia(document.styles["Heading 1"]) == ("黑体", [])
+    assert _east_asia(document.styles["Title"]) == ("黑体", [])
+
+    # What Word counts over the four sections equals Report.chars.
+    start = next(i for i, p in enumerate(paragraphs) if p.text == HEADINGS[0])
+    end = next(i for i, p in enumerate(paragraphs) if p.text == "参考来源")
+    assert sum(count_zi(p.text) for p in paragraphs[start:end]) == report.chars
+
+    tail = [p.text for p in paragraphs[end + 1 :]]
+    assert tail == [f"[{n}] {s}" for n, s in enumerate(report.sources, start=1)]
+    footer = document.sections[0].footer._element.xml
+    assert "PAGE" in footer
+    assert 'w:fldCharType="begin"' in footer
+
+
+def test_markdown_keeps_order_paragraphs_and_the_count() -> None:
+    report = sample_report()
+    md = to_markdown(report)
+    positions = [md.index(f"## {h}") for h in HEADINGS]
+    assert positions == sorted(positions)
+    assert md.startswith(f"# {REPORT_TITLE}\n")
+    assert "\n\n实验表明 BLEU 达到 28.4[论文 p.8]。\n" in md  # each body line its own paragraph
+    assert "1. 论文：Vaswani" in md
+    assert "2. 讲解视频" in md
+    assert f"共 {report.chars} 字" in md
+    assert "有效引用 5 处" in md
+
+
+def test_file_names_are_safe_and_come_from_the_title() -> None:
+    assert report_filename(sample_report(), "docx") == "Attention Is All You Need_阅读报告.docx"
+    weird = sample_report('A/B: "Why?" <Attention>|*\n  Works. ')
+    name = report_filename(weird, ".md")
+    assert name == "A B Why Attention Works_阅读报告.md"
+    assert report_filename(sample_report("..."), "pdf") == "论文_阅读报告.pdf"
+    assert len(report_filename(sample_report("长" * 300), "docx")) < 100
+
+
+def test_pdf_copy_has_the_chinese_text_in_order_and_page_numbers(tmp_path: Path) -> None:
+    import pymupdf
+
+    base = sample_report()
+    long_body = "\n".join(["注意力机制（Attention）计算查询与键的相似度[论文 p.4]。" * 6] * 20)
+    sections = (*base.sections[:2], ReportSection(HEADINGS[2], long_body, 0), base.sections[3])
+    report = Report(**{**base.__dict__, "sections": sections})
+
+    path = write_pdf(report, tmp_path / report_filename(report, "pdf"))
+
+    with pymupdf.open(str(path)) as document:
+        pages = [page.get_text() for page in document]
+    assert len(pages) > 1
+    text = "".join(pages)
+    positions = [text.index(h) for h in HEADINGS]
+    assert positions == sorted(positions)
+    assert "查询与键的相似度[论文 p.4]" in text
+    for number, page in enumerate(pages, start=1):
+        assert page.strip().splitlines()[-1] == str(number)
+    assert not list(tmp_path.glob("*.tmp.pdf"))

@@ -1,0 +1,202 @@
+"""OpenAIChatModel against the fake OpenAI-compatible server, with the real ``openai`` client."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.llm import Message, OpenAIChatModel
+from ingest.errors import ConfigError, LLMError
+from tests.fake_openai import (
+    CutOffStream,
+    FakeOpenAI,
+    Malformed,
+    RateLimited,
+    Status,
+    Timeout,
+    fake_openai,  # noqa: F401 - pytest fixture
+)
+
+MESSAGES: list[Message] = [
+    {"role": "system", "content": "You are a tutor."},
+    {"role": "user", "content": "什么是Transformer?"},
+]
+
+
+@pytest.fixture
+async def model(fake_openai: FakeOpenAI) -> AsyncIterator[OpenAIChatModel]:  # noqa: F811
+    llm = OpenAIChatModel(
+        fake_openai.base_url, "test-key", "tutor-model", timeout_s=0.5, retry_backoff_s=0.01
+    )
+    yield llm
+    await llm.aclose()
+
+
+async def collect(llm: OpenAIChatModel) -> str:
+    return "".join([piece async for piece in llm.stream(MESSAGES)])
+
+
+async def test_complete_sends_messages_model_and_key(
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,  # noqa: F811
+) -> None:
+    fake_openai.enqueue("Transformer 是一种神经网络。")
+    assert await model.complete(MESSAGES, max_tokens=50) == "Transformer 是一种神经网络。"
+    body = fake_openai.requests[0]
+    assert body["model"] == "tutor-model"
+    assert body["messages"] == MESSAGES
+    assert body["max_tokens"] == 50
+    assert body["temperature"] == pytest.approx(0.3)
+    assert not body.get("stream")
+    assert fake_openai.headers[0]["authorization"] == "Bearer test-key"
+
+
+async def test_stream_yields_deltas_in_order(
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,  # noqa: F811
+) -> None:
+    fake_openai.enqueue("Attention lets every word look at every other word.", stream_chunks=5)
+    pieces = [piece async for piece in model.stream(MESSAGES)]
+    assert len(pieces) == 5
+    assert "".join(pieces) == "Attention lets every word look at every other word."
+    assert fake_openai.requests[0]["stream"] is True
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+async def test_rate_limit_then_success_is_retried(
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,  # noqa: F811
+    streaming: bool,
+) -> None:
+    fake_openai.enqueue(RateLimited(2))
+    fake_openai.enqueue("ok after waiting")
+    text = await collect(model) if streaming else await model.complete(MESSAGES)
+    assert text == "ok after waiting"
+    assert len(fake_openai.requests) == 3
+
+
+async def test_rate_limit_forever_gives_up_with_retryable_error(
+    fake_openai: FakeOpenAI,  # noqa: F811
+) -> None:
+    llm = OpenAIChatModel(
+        fake_openai.base_url, "k", "m", max_retries=2, retry_backoff_s=0.01, timeout_s=2
+    )
+    fake_openai.enqueue(RateLimited(100))
+    started = time.monotonic()
+    with pytest.raises(LLMError) as info:
+        await llm.complete(MESSAGES)
+    await llm.aclose()
+    assert len(fake_openai.requests) == 3  # first try + 2 retries
+    assert time.monotonic() - started < 2
+    assert info.value.retryable
+    assert "太忙" in info.value.message("zh")
+    assert "busy" in info.value.message("en")
+
+
+async def test_retry_after_header_is_capped(fake_openai: FakeOpenAI) -> None:  # noqa: F811
+    llm = OpenAIChatModel(
+        fake_openai.base_url, "k", "m", max_retries=1, retry_backoff_s=5, max_backoff_s=0.05
+    )
+    fake_openai.enqueue(RateLimited(1, retry_after=30))
+    fake_openai.enqueue("fine")
+    started = time.monotonic()
+    assert await llm.complete(MESSAGES) == "fine"
+    assert time.monotonic() - started < 1
+    await llm.aclose()
+
+
+FAULTS = [
+    (Timeout(3), "超时", "too long"),
+    (Status(500), "HTTP 500", "HTTP 500"),
+    (Status(503, "<html>down</html>"), "HTTP 503", "HTTP 503"),
+    (Malformed(), "无法识别", "unreadable"),
+    (CutOffStream(after_chars=12), "断开", "broke off"),
+    ("", "空回答", "empty"),
+    ("   ", "空回答", "empty"),
+]
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+@pytest.mark.parametrize(("fault", "zh", "en"), FAULTS)
+async def test_faults_become_retryable_llm_errors(
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,  # noqa: F811
+    fault: object,
+    zh: str,
+    en: str,
+    streaming: bool,
+) -> None:
+    fake_openai.enqueue(fault)  # type: ignore[arg-type]
+    started = time.monotonic()
+    call = collect(model) if streaming else model.complete(MESSAGES)
+    with pytest.raises(LLMError) as info:
+        await call
+    assert time.monotonic() - started < 2.5  # no retries on these: fail fast
+    assert len(fake_openai.requests) == 1
+    assert info.value.retryable
+    assert zh in info.value.message("zh")
+    assert en in info.value.message("en")
+    assert "请稍后再问一次" in info.value.message("zh")
+
+
+async def test_stream_cut_off_still_yields_the_partial_text_first(
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,  # noqa: F811
+) -> None:
+    fake_openai.enqueue(CutOffStream(after_chars=20, text="Partial text that stops here."))
+    seen: list[str] = []
+
+    async def consume() -> None:
+        async for piece in model.stream(MESSAGES):
+            seen.append(piece)
+
+    with pytest.raises(LLMError):
+        await consume()
+    assert "".join(seen) == "Partial text that st"
+
+
+async def test_connection_refused_is_llm_error() -> None:
+    with FakeOpenAI() as srv:
+        url = srv.base_url  # the port is closed once the server stops
+    llm = OpenAIChatModel(url, "k", "m", timeout_s=1)
+    with pytest.raises(LLMError) as info:
+        await llm.complete(MESSAGES)
+    await llm.aclose()
+    assert "连不上" in info.value.message("zh")
+
+
+@pytest.mark.parametrize("key", [None, ""])
+async def test_missing_key_is_config_error_naming_the_setting(key: str | None) -> None:
+    llm = OpenAIChatModel("http://127.0.0.1:9/v1", key, "m")
+    with pytest.raises(ConfigError) as info:
+        await llm.complete(MESSAGES)
+    with pytest.raises(ConfigError):
+        await collect(llm)
+    assert "OPENAI_API_KEY" in info.value.message("zh")
+    assert ".env" in info.value.message("en")
+    await llm.aclose()
+
+
+@pytest.mark.parametrize(("code", "setting"), [(401, "OPENAI_API_KEY"), (404, "MODEL")])
+async def test_rejected_key_or_unknown_model_is_config_error(
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,  # noqa: F811
+    code: int,
+    setting: str,
+) -> None:
+    fake_openai.enqueue(Status(code, '{"error": {"message": "nope"}}'))
+    with pytest.raises(ConfigError) as info:
+        await model.complete(MESSAGES)
+    assert setting in info.value.message("en")
+
+
+async def test_bad_request_is_not_retryable(
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,  # noqa: F811
+) -> None:
+    fake_openai.enqueue(Status(400, '{"error": {"message": "context length exceeded"}}'))
+    with pytest.raises(LLMError) as info:
+        await model.complete(MESSAGES)
+    assert not info.value.retryable

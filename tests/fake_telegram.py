@@ -1,0 +1,491 @@
+"""A fake Telegram Bot API for offline tests: one state, two doors.
+
+``FakeBotApi`` answers Bot API methods the way Telegram does (enough of them for this bot),
+keeps every chat's messages as the student would see them (edits applied, deletions
+removed), serves files for ``getFile`` + download, and queues updates for ``getUpdates``.
+
+- ``RecordingRequest(api)``: a ``telegram.request.BaseRequest`` for handler tests
+  (``ApplicationBuilder().request(...)``), no sockets.
+- ``FakeBotApiServer(api)``: the same API over HTTP on 127.0.0.1, for end-to-end tests with
+  the real PTB polling loop (``base_url`` / ``base_file_url`` point at it).
+
+Updates are built from JSON fixtures in ``tests/telegram/fixtures`` (``api.update(...)``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import html
+import itertools
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import default as email_policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from telegram.request import BaseRequest, RequestData
+
+__all__ = [
+    "BOT_ID",
+    "BOT_USERNAME",
+    "TOKEN",
+    "Call",
+    "FakeBotApi",
+    "FakeBotApiServer",
+    "RecordingRequest",
+    "Seen",
+    "plain",
+]
+
+TOKEN = "123456789:AAFakeTokenForOfflineTestsOnly_0123456789"
+BOT_ID = 123456789
+BOT_USERNAME = "papertutor_test_bot"
+FIXTURES = Path(__file__).parent / "telegram" / "fixtures"
+
+
+def plain(text: str) -> str:
+    """Telegram HTML as the student reads it: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+@dataclass
+class Call:
+    """One Bot API call the bot made."""
+
+    method: str
+    params: dict[str, Any]
+    files: dict[str, tuple[str | None, bytes]] = field(default_factory=dict)
+
+
+@dataclass
+class Seen:
+    """One message in a chat, as it currently looks."""
+
+    message_id: int
+    text: str
+    from_bot: bool
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+    document: tuple[str | None, bytes] | None = None
+    edits: int = 0
+    parse_mode: str | None = None
+    markup: dict[str, Any] | None = None
+    history: list[str] = field(default_factory=list)
+    """Every text the message showed, in order (sent, then each edit)."""
+
+    def __post_init__(self) -> None:
+        self.history.append(self.text)
+
+    @property
+    def plain(self) -> str:
+        return plain(self.text) if self.parse_mode == "HTML" else self.text
+
+
+def _decode(value: str) -> Any:
+    """Form values: non-strings arrive JSON-encoded; texts stay texts."""
+    if value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _buttons(markup: Any) -> list[tuple[str, str]]:
+    if not isinstance(markup, dict):
+        return []
+    return [
+        (b.get("text", ""), b.get("callback_data") or b.get("url") or "")
+        for row in markup.get("inline_keyboard", [])
+        for b in row
+    ]
+
+
+class FakeBotApi:
+    """The fake Bot API's state. Thread-safe: the HTTP server answers from its threads."""
+
+    def __init__(self, *, token: str = TOKEN) -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.bot_user = {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "Paper Tutor",
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self._lock = threading.Condition()
+        self._chats: dict[int, dict[str, Any]] = {}
+        self._messages: dict[int, dict[int, Seen]] = {}
+        self._message_ids = itertools.count(1000)
+        self._update_ids = itertools.count(1)
+        self._updates: list[dict[str, Any]] = []
+        self._files: dict[str, bytes] = {}
+        self._file_ids = itertools.count(1)
+        self.fail_methods: dict[str, str] = {}
+        """method -> description: answer that method with a 400 error (e.g. deleteMessage)."""
+
+    # -- building updates ----------------------------------------------------------------------
+
+    def add_file(self, data: bytes) -> str:
+        """Make ``data`` downloadable; returns its file_id."""
+        with self._lock:
+            file_id = f"file-{next(self._file_ids)}"
+            self._files[file_id] = data
+            return file_id
+
+    def update(self, fixture: str, **fields: Any) -> dict[str, Any]:
+        """An update from ``fixtures/<fixture>.json`` with a fresh id and ``fields`` applied.
+
+        ``fields`` are message fields (``text``, ``caption``, ``document``...), plus ``chat`` /
+        ``user`` dicts merged into the chat and sender, and ``data`` for callback queries.
+        A message sent by the student is also added to the chat's visible history.
+        """
+        raw = json.loads((FIXTURES / f"{fixture}.json").read_text(encoding="utf-8"))
+        raw = copy.deepcopy(raw)
+        with self._lock:
+            raw["update_id"] = next(self._update_ids)
+            if "callback_query" in raw:
+                query = raw["callback_query"]
+                query["id"] = str(raw["update_id"])
+                if "data" in fields:
+                    query["data"] = fields.pop("data")
+                query["from"].update(fields.pop("user", {}))
+                message = query["message"]
+                message.update(fields)
+                message["from"] = self.bot_user
+                return raw
+            message = raw["message"]
+            message["message_id"] = next(self._message_ids)
+            message["date"] = int(time.time())
+            message["chat"].update(fields.pop("chat", {}))
+            message["from"].update(fields.pop("user", {}))
+            message.update(fields)
+            if "text" in fields and str(fields["text"]).startswith("/"):
+                command = str(fields["text"]).split()[0]
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+            chat = message["chat"]
+            self._chats[chat["id"]] = chat
+            self._messages.setdefault(chat["id"], {})[message["message_id"]] = Seen(
+                message["message_id"], message.get("text") or message.get("caption") or "", False
+            )
+        return raw
+
+    def document_update(
+        self, data: bytes, file_name: str, *, mime_type: str | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        """A message carrying ``data`` as a document (size as Telegram reports it)."""
+        file_id = self.add_file(data)
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": file_name,
+            "file_size": fields.pop("file_size", len(data)),
+        }
+        if mime_type:
+            document["mime_type"] = mime_type
+        return self.update("document", document=document, **fields)
+
+    def callback_update(self, chat_id: int, message_id: int, data: str, **fields: Any) -> Any:
+        """The student pressing the button ``data`` under the bot's message ``message_id``."""
+        with self._lock:
+            seen = self._messages[chat_id][message_id]
+            chat = self._chats.get(chat_id, {"id": chat_id, "type": "private"})
+        if seen.markup:
+            fields.setdefault("reply_markup", seen.markup)
+        return self.update(
+            "callback_query",
+            data=data,
+            chat=chat,
+            message_id=message_id,
+            text=seen.text,
+            date=int(time.time()),
+            **fields,
+        )
+
+    def queue(self, update: dict[str, Any]) -> None:
+        """Deliver ``update`` through ``getUpdates``."""
+        with self._lock:
+            self._updates.append(update)
+            self._lock.notify_all()
+
+    # -- what the student sees -----------------------------------------------------------------
+
+    def chat(self, chat_id: int) -> list[Seen]:
+        """The chat's messages in order (both sides), as they look now."""
+        with self._lock:
+            return [copy.deepcopy(m) for m in self._messages.get(chat_id, {}).values()]
+
+    def bot_messages(self, chat_id: int) -> list[Seen]:
+        return [m for m in self.chat(chat_id) if m.from_bot]
+
+    def of(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    async def wait_for(
+        self, predicate: Callable[[], bool], *, within: float = 20.0, what: str = ""
+    ) -> None:
+        """Wait (in the test's event loop) until ``predicate()`` holds, at most ``within`` s."""
+        deadline = time.monotonic() + within
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what or predicate}")
+            await asyncio.sleep(0.05)
+
+    # -- answering the bot ---------------------------------------------------------------------
+
+    def download(self, file_path: str) -> bytes | None:
+        with self._lock:
+            return self._files.get(file_path.rsplit("/", 1)[-1])
+
+    def handle(
+        self, method: str, params: dict[str, Any], files: dict[str, tuple[str | None, bytes]]
+    ) -> tuple[int, dict[str, Any]]:
+        """Answer one Bot API call: (HTTP status, JSON body)."""
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": self._get_updates(params)}
+        with self._lock:
+            self.calls.append(Call(method, params, files))
+            if method in self.fail_methods:
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": self.fail_methods[method],
+                }
+            answer = getattr(self, "_" + re.sub(r"(?<!^)([A-Z])", r"_\1", method).lower(), None)
+            if answer is None:
+                if method in _TRUE_METHODS:
+                    return 200, {"ok": True, "result": True}
+                return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+            return 200, {"ok": True, "result": answer(params, files)}
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        wait = min(float(params.get("timeout") or 0), 0.5)
+        with self._lock:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            if not self._updates and wait:
+                self._lock.wait(wait)
+            return list(self._updates)
+
+    def _get_me(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        return self.bot_user
+
+    def _message(self, params: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        chat = self._chats.get(chat_id, {"id": chat_id, "type": "private"})
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.bot_user,
+            **extra,
+        }
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        return message
+
+    def _send_message(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        message = self._message(params, text=params["text"])
+        chat_id = message["chat"]["id"]
+        self._messages.setdefault(chat_id, {})[message["message_id"]] = Seen(
+            message["message_id"],
+            params["text"],
+            True,
+            _buttons(params.get("reply_markup")),
+            parse_mode=params.get("parse_mode"),
+            markup=params.get("reply_markup") or None,
+        )
+        return message
+
+    def _send_document(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        upload = files.get("document")
+        caption = params.get("caption", "")
+        doc_name = upload[0] if upload else None
+        message = self._message(
+            params,
+            caption=caption,
+            document={"file_id": "sent", "file_unique_id": "sent", "file_name": doc_name},
+        )
+        seen = Seen(message["message_id"], caption, True, parse_mode=params.get("parse_mode"))
+        seen.document = upload
+        self._messages.setdefault(message["chat"]["id"], {})[message["message_id"]] = seen
+        return message
+
+    def _find(self, params: dict[str, Any]) -> Seen:
+        return self._messages[int(params["chat_id"])][int(params["message_id"])]
+
+    def _edit_message_text(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        seen = self._find(params)
+        seen.text = params["text"]
+        seen.history.append(seen.text)
+        seen.parse_mode = params.get("parse_mode")
+        seen.buttons = _buttons(params.get("reply_markup"))
+        seen.markup = params.get("reply_markup") or None
+        seen.edits += 1
+        return self._message(params, text=seen.text) | {"message_id": seen.message_id}
+
+    def _edit_message_reply_markup(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        seen = self._find(params)
+        seen.buttons = _buttons(params.get("reply_markup"))
+        seen.markup = params.get("reply_markup") or None
+        return self._message(params, text=seen.text) | {"message_id": seen.message_id}
+
+    def _delete_message(self, params: dict[str, Any], files: Any) -> bool:
+        self._messages.get(int(params["chat_id"]), {}).pop(int(params["message_id"]), None)
+        return True
+
+    def _get_file(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        file_id = params["file_id"]
+        data = self._files[file_id]
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(data),
+            "file_path": f"documents/{file_id}",
+        }
+
+
+_TRUE_METHODS = {
+    "sendChatAction",
+    "answerCallbackQuery",
+    "setMyCommands",
+    "deleteWebhook",
+    "setWebhook",
+    "sendMessageDraft",
+    "close",
+    "logOut",
+}
+
+
+def _request_parts(
+    request_data: RequestData | None,
+) -> tuple[dict[str, Any], dict[str, tuple[str | None, bytes]]]:
+    if request_data is None:
+        return {}, {}
+    params = {k: _decode(v) for k, v in request_data.json_parameters.items()}
+    files: dict[str, tuple[str | None, bytes]] = {}
+    if request_data.contains_files:
+        for name, value in request_data.multipart_data.items():
+            if isinstance(value, tuple):
+                files[name] = (value[0], bytes(value[1]))
+    return params, files
+
+
+class RecordingRequest(BaseRequest):
+    """PTB's network seam, answered by a ``FakeBotApi`` in-process."""
+
+    def __init__(self, api: FakeBotApi) -> None:
+        self.api = api
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        path = urlsplit(url).path
+        if method == "GET" and "/file/bot" in path:
+            data = self.api.download(path)
+            return (200, data) if data is not None else (404, b"")
+        params, files = _request_parts(request_data)
+        status, body = self.api.handle(path.rsplit("/", 1)[-1], params, files)
+        return status, json.dumps(body).encode()
+
+
+def _parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    if content_type.startswith("multipart/form-data"):
+        head = f"Content-Type: {content_type}\r\n\r\n".encode()
+        message = BytesParser(policy=email_policy).parsebytes(head + body)
+        params: dict[str, Any] = {}
+        files: dict[str, tuple[str | None, bytes]] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True) or b""
+            filename = part.get_filename()
+            if filename is not None or part.get_content_type() != "text/plain":
+                files[str(name)] = (filename, payload)
+            else:
+                params[str(name)] = _decode(payload.decode("utf-8"))
+        return params, files
+    if content_type.startswith("application/json"):
+        return json.loads(body or b"{}"), {}
+    return {k: _decode(v) for k, v in parse_qsl(body.decode("utf-8"), keep_blank_values=True)}, {}
+
+
+class FakeBotApiServer:
+    """``FakeBotApi`` over HTTP on 127.0.0.1 (``base_url`` / ``file_url`` for PTB)."""
+
+    def __init__(self, api: FakeBotApi) -> None:
+        self.api = api
+        fake = api
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def _reply(self, status: int, body: bytes, ctype: str = "application/json") -> None:
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", ctype)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the bot gave up on a long poll while stopping
+
+            def do_GET(self) -> None:
+                data = fake.download(unquote(urlsplit(self.path).path))
+                if data is None:
+                    self._reply(404, b"")
+                else:
+                    self._reply(200, data, "application/octet-stream")
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                params, files = _parse_body(self.headers.get("Content-Type", ""), body)
+                method = urlsplit(self.path).path.rsplit("/", 1)[-1]
+                status, answer = fake.handle(method, params, files)
+                self._reply(status, json.dumps(answer).encode())
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        port = self._server.server_address[1]
+        self.base_url = f"http://127.0.0.1:{port}/bot"
+        self.file_url = f"http://127.0.0.1:{port}/file/bot"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @contextmanager
+    def running(self) -> Iterator[FakeBotApiServer]:
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self._server.shutdown()
+            self._server.server_close()

@@ -1,0 +1,251 @@
+"""Hand-written stand-ins for the services, for handler tests (the end-to-end test uses the
+real ones). Each keeps what it was asked and answers from a script, like the real service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from bot.answering import Answer
+from bot.report import Report, ReportSection
+from bot.services import Services
+from ingest.errors import VideoMissingError
+from ingest.models import PaperMeta, SourceKind, VideoMeta
+from storage.models import Citation, Note, SourceRecord, SourceStatus
+
+T = TypeVar("T")
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def paper_record(chat_id: int = 1001, **meta: Any) -> SourceRecord:
+    paper = PaperMeta(
+        **{
+            "title": "BERT: Pre-training of Deep Bidirectional Transformers",
+            "authors": ("Jacob Devlin", "Ming-Wei Chang"),
+            "venue": "NAACL",
+            "year": 2019,
+            "link": "https://arxiv.org/abs/1810.04805",
+            "pages": 16,
+            **meta,
+        }
+    )
+    return SourceRecord(
+        chat_id=chat_id,
+        source_id="src-paper-1",
+        kind=SourceKind.PAPER,
+        status=SourceStatus.READY,
+        title=paper.title or "paper",
+        paper=paper,
+        chunks=42,
+        warnings=("第 3 页没有文字层（可能是扫描页）",),
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+def video_record(chat_id: int = 1001, url: str | None = None) -> SourceRecord:
+    video = VideoMeta(
+        title="Attention lecture", url=url, language="en", duration_s=754.0, platform="youtube"
+    )
+    return SourceRecord(
+        chat_id=chat_id,
+        source_id="src-video-1",
+        kind=SourceKind.VIDEO,
+        status=SourceStatus.READY,
+        title=video.title,
+        video=video,
+        chunks=12,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.recovered = 0
+
+    def recover(self) -> int:
+        self.recovered += 1
+        return 0
+
+    def close(self) -> None:
+        return None
+
+
+@dataclass
+class FakeLibrary:
+    """Scripted ``Library``: ``results`` are returned or raised in order per method."""
+
+    results: dict[str, list[Any]] = field(default_factory=dict)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    stages: list[tuple[str, int, int]] = field(default_factory=lambda: [("parsing", 1, 3)])
+    busy: bool = False
+    gate: asyncio.Event | None = None
+    source_list: list[SourceRecord] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)
+    resets: list[int] = field(default_factory=list)
+
+    async def run_blocking(self, fn: Callable[[], T]) -> T:
+        return await asyncio.to_thread(fn)
+
+    def is_busy(self, chat_id: int) -> bool:
+        return self.busy
+
+    async def _do(self, name: str, progress: Any, **kwargs: Any) -> SourceRecord:
+        self.calls.append((name, kwargs))
+        if progress is not None:  # like the real one: progress comes from a worker thread
+            stages = list(self.stages)
+            thread = threading.Thread(target=lambda: [progress(*s) for s in stages])
+            thread.start()
+            await asyncio.to_thread(thread.join)
+            await asyncio.sleep(0.05)  # the work after the last report (indexing...) takes time
+        if self.gate is not None:
+            await self.gate.wait()
+        result = self.results[name].pop(0)
+        if isinstance(result, BaseException):
+            raise result
+        assert isinstance(result, SourceRecord)
+        return result
+
+    async def add_pdf(self, chat_id: int, data: bytes, *, progress: Any = None, **kw: Any) -> Any:
+        return await self._do("add_pdf", progress, chat_id=chat_id, data=data, **kw)
+
+    async def add_video_link(self, chat_id: int, text: str, *, progress: Any = None) -> Any:
+        return await self._do("add_video_link", progress, chat_id=chat_id, text=text)
+
+    async def add_subtitles(
+        self, chat_id: int, data: bytes, *, progress: Any = None, **kw: Any
+    ) -> Any:
+        return await self._do("add_subtitles", progress, chat_id=chat_id, data=data, **kw)
+
+    async def sources(self, chat_id: int) -> list[SourceRecord]:
+        return [s for s in self.source_list if s.chat_id == chat_id]
+
+    async def forget(self, chat_id: int, source_id: str) -> None:
+        self.forgotten.append(source_id)
+        self.source_list = [s for s in self.source_list if s.source_id != source_id]
+
+    async def reset(self, chat_id: int) -> None:
+        self.resets.append(chat_id)
+        self.source_list = [s for s in self.source_list if s.chat_id != chat_id]
+
+
+def citation(n: int = 1, **kw: Any) -> Citation:
+    values: dict[str, Any] = {
+        "n": n,
+        "source_id": "src-paper-1",
+        "kind": SourceKind.PAPER,
+        "title": "BERT",
+        "snippet": "We introduce BERT <Bidirectional> & more.",
+        "page": 3,
+    }
+    values.update(kw)
+    return Citation(**values)
+
+
+@dataclass
+class FakeAnswerer:
+    """Scripted ``Answerer``: streams ``deltas`` then returns the queued ``Answer``."""
+
+    answers: list[Answer | BaseException] = field(default_factory=list)
+    deltas: list[str] = field(default_factory=lambda: ["Transformer 是", "一种模型 [1]"])
+    asked: list[dict[str, Any]] = field(default_factory=list)
+    note_list: list[Note] = field(default_factory=list)
+
+    async def ask(
+        self,
+        chat_id: int,
+        question: str,
+        *,
+        lang: str | None = None,
+        on_delta: Callable[[str], Awaitable[None]] | None = None,
+        mode: str | None = None,
+    ) -> Answer:
+        self.asked.append({"chat_id": chat_id, "question": question, "lang": lang, "mode": mode})
+        for piece in self.deltas:
+            if on_delta is not None:
+                await on_delta(piece)
+        result = self.answers.pop(0)
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    async def notes(self, chat_id: int) -> list[Note]:
+        return [n for n in self.note_list if n.chat_id == chat_id]
+
+    async def remove_note(self, chat_id: int, note_id: str) -> bool:
+        before = len(self.note_list)
+        self.note_list = [n for n in self.note_list if n.note_id != note_id]
+        return len(self.note_list) < before
+
+
+def answer(text: str = "Transformer 是一种模型 [1]。", **kw: Any) -> Answer:
+    values: dict[str, Any] = {
+        "question": "什么是 Transformer？",
+        "answer": text,
+        "grounded": True,
+        "flagged": False,
+        "citations": (citation(),),
+        "note_id": "note-1",
+        "lang": "zh",
+        "queries": (),
+    }
+    values.update(kw)
+    return Answer(**values)
+
+
+def report(video: bool = True) -> Report:
+    return Report(
+        title="大模型技术论文阅读报告",
+        sections=(ReportSection("（1）论文基本信息", "正文", 10),),
+        sources=("[1] BERT p.3",),
+        chars=2345,
+        citations=17,
+        video_included=video,
+        notes_used=3,
+        paper_title="BERT: Pre-training",
+    )
+
+
+@dataclass
+class FakeReports:
+    results: list[Report | BaseException] = field(default_factory=list)
+    builds: list[bool] = field(default_factory=list)
+
+    async def build(
+        self,
+        chat_id: int,
+        *,
+        allow_no_video: bool = False,
+        progress: Callable[[int, int], Awaitable[None]] | None = None,
+    ) -> Report:
+        self.builds.append(allow_no_video)
+        result = self.results.pop(0)
+        if isinstance(result, VideoMissingError) and allow_no_video:
+            result = self.results.pop(0)
+        if isinstance(result, BaseException):
+            raise result
+        for n in range(1, 5):
+            if progress is not None:
+                await progress(n, 4)
+            await asyncio.sleep(0.02)  # writing a section takes a while
+        return result
+
+
+def services(
+    library: FakeLibrary | None = None,
+    answerer: FakeAnswerer | None = None,
+    reports: FakeReports | None = None,
+) -> Services:
+    return Services(
+        store=FakeStore(),  # type: ignore[arg-type]
+        library=library or FakeLibrary(),  # type: ignore[arg-type]
+        answerer=answerer or FakeAnswerer(),  # type: ignore[arg-type]
+        reports=reports or FakeReports(),  # type: ignore[arg-type]
+        chat_model=None,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,124 @@
+"""Questions: typing, a streamed draft, the final HTML answer with sources and buttons."""
+
+from __future__ import annotations
+
+from ingest.errors import LLMError
+from tests.fake_telegram import BOT_ID, BOT_USERNAME
+from tests.telegram.fakes import FakeAnswerer, FakeLibrary, answer, paper_record, services
+from tests.telegram.harness import running
+
+CHAT = 1001
+GROUP = -100300
+
+
+async def test_question_is_streamed_then_rendered_with_sources_and_buttons() -> None:
+    answerer = FakeAnswerer(answers=[answer()])
+    async with running(services(answerer=answerer)) as h:
+        await h.send(h.api.update("message", text="什么是 Transformer？"))
+        [reply] = h.api.bot_messages(CHAT)
+        assert h.api.of("sendChatAction")[0].params["action"] == "typing"
+    assert answerer.asked == [
+        {"chat_id": CHAT, "question": "什么是 Transformer？", "lang": None, "mode": None}
+    ]
+    assert reply.history[0] == "Transformer 是"  # the draft, plain text
+    assert reply.parse_mode == "HTML"
+    assert "Transformer 是一种模型 [1]。" in reply.plain
+    assert "来源" in reply.plain
+    assert "[1] BERT · 第 3 页" in reply.plain
+    assert "<blockquote expandable>We introduce BERT &lt;Bidirectional&gt;" in reply.text
+    assert [text for text, _ in reply.buttons] == ["🙂 讲得更简单", "📝 举个例子", "📚 查看来源"]
+
+
+async def test_buttons_ask_again_simpler_and_show_the_sources() -> None:
+    answerer = FakeAnswerer(answers=[answer(), answer("更简单的说法 [1]")])
+    async with running(services(answerer=answerer)) as h:
+        await h.send(h.api.update("message", text="什么是 Transformer？"))
+        [reply] = h.api.bot_messages(CHAT)
+        simpler, _, show = (data for _, data in reply.buttons)
+        await h.send(h.api.callback_update(CHAT, reply.message_id, simpler))
+        assert "更简单的说法" in h.api.bot_messages(CHAT)[-1].plain
+        await h.send(h.api.callback_update(CHAT, reply.message_id, show))
+        sources = h.api.bot_messages(CHAT)[-1]
+    assert answerer.asked[1]["mode"] == "simpler"
+    assert sources.text.startswith("<b>来源</b>")
+    assert "<blockquote>We introduce BERT" in sources.text
+
+
+async def test_suggested_question_button_asks_it() -> None:
+    library = FakeLibrary(results={"add_pdf": [paper_record()]})
+    answerer = FakeAnswerer(answers=[answer()])
+    async with running(services(library, answerer)) as h:
+        await h.send(h.api.document_update(b"%PDF", "bert.pdf"))
+        card = h.api.bot_messages(CHAT)[-1]
+        text, data = card.buttons[0]
+        await h.send(h.api.callback_update(CHAT, card.message_id, data))
+        echoed, reply = h.api.bot_messages(CHAT)[-2:]
+    assert echoed.plain == f"❓ {text}"
+    assert answerer.asked[0]["question"] == text
+    assert "Transformer 是一种模型" in reply.plain
+
+
+async def test_long_answer_is_split_and_buttons_go_last() -> None:
+    long = ("注意力机制让模型关注重要的词。" * 400) + "[1]"
+    answerer = FakeAnswerer(answers=[answer(long)], deltas=[])
+    async with running(services(answerer=answerer)) as h:
+        await h.send(h.api.update("message", text="讲讲注意力"))
+        parts = h.api.bot_messages(CHAT)
+    assert len(parts) >= 2
+    assert all(len(p.text) <= 4096 for p in parts)
+    assert parts[0].buttons == []
+    assert len(parts[-1].buttons) == 3
+    assert "".join(p.plain for p in parts).count("注意力机制让模型关注重要的词。") == 400
+
+
+async def test_model_failure_keeps_the_draft_and_says_retry_later() -> None:
+    answerer = FakeAnswerer(answers=[LLMError("语言模型暂时不可用。", "The model is down.")])
+    async with running(services(answerer=answerer)) as h:
+        await h.send(h.api.update("message", text="什么是注意力？"))
+        draft, error = h.api.bot_messages(CHAT)
+    assert "Transformer 是一种模型 [1]" in draft.plain
+    assert "没有完成" in draft.plain
+    assert error.plain == "语言模型暂时不可用。\n可以稍后重试。"
+
+
+async def test_a_bug_gets_a_short_apology() -> None:
+    answerer = FakeAnswerer(answers=[RuntimeError("boom")], deltas=[])
+    async with running(services(answerer=answerer)) as h:
+        await h.send(h.api.update("message", text="什么是注意力？"))
+        [error] = h.api.bot_messages(CHAT)
+    assert error.plain.startswith("抱歉，我这边出了点问题")
+    assert "boom" not in error.plain
+
+
+async def test_english_student_gets_english() -> None:
+    answerer = FakeAnswerer(answers=[answer("A Transformer is a model [1].", lang="en")])
+    async with running(services(answerer=answerer)) as h:
+        await h.send(h.api.update("message_en", text="What is a Transformer?"))
+        [reply] = h.api.bot_messages(2002)
+    assert "Sources" in reply.plain
+    assert "p. 3" in reply.plain
+    assert ("🙂 Explain more simply", reply.buttons[0][1]) == reply.buttons[0]
+
+
+async def test_group_answers_only_when_addressed() -> None:
+    answerer = FakeAnswerer(answers=[answer(), answer()])
+    async with running(services(answerer=answerer)) as h:
+        await h.send(h.api.update("group_message", text="今天吃什么？"))
+        assert h.api.bot_messages(GROUP) == []
+        assert h.api.calls == [c for c in h.api.calls if c.method in ("getMe", "setMyCommands")]
+        mention = f"@{BOT_USERNAME} 什么是注意力？"
+        entities = [{"type": "mention", "offset": 0, "length": len(BOT_USERNAME) + 1}]
+        await h.send(h.api.update("group_message", text=mention, entities=entities))
+        first = h.api.bot_messages(GROUP)[-1]
+        reply_to = {
+            "message_id": first.message_id,
+            "date": 0,
+            "chat": {"id": GROUP, "type": "supergroup", "title": "论文读书会"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Paper Tutor"},
+            "text": "x",
+        }
+        await h.send(h.api.update("group_message", text="那它呢？", reply_to_message=reply_to))
+    assert [a["question"] for a in answerer.asked] == ["什么是注意力？", "那它呢？"]
+    assert all(a["chat_id"] == GROUP for a in answerer.asked)
+    replies = h.api.of("sendMessage")
+    assert all("reply_parameters" in c.params for c in replies)

@@ -1,0 +1,157 @@
+"""Sending files: PDFs with progress and the paper card, passwords, subtitles, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ingest.errors import NoTextError, PasswordRequiredError, WrongPasswordError
+from tests.telegram.fakes import FakeLibrary, paper_record, services, video_record
+from tests.telegram.harness import running
+
+CHAT = 1001
+
+
+async def test_pdf_shows_progress_then_the_paper_card_with_questions() -> None:
+    library = FakeLibrary(
+        results={"add_pdf": [paper_record()]},
+        stages=[("parsing", 1, 2), ("parsing", 2, 2), ("indexing", 5, 5)],
+    )
+    async with running(services(library)) as h:
+        await h.send(h.api.document_update(b"%PDF-1.7 fake", "bert.pdf"))
+        [status] = h.api.bot_messages(CHAT)
+    assert library.calls == [
+        (
+            "add_pdf",
+            {"chat_id": CHAT, "data": b"%PDF-1.7 fake", "filename": "bert.pdf", "password": None},
+        )
+    ]
+    assert status.history[0] == "⏬ 下载中…"
+    # Reports that come faster than the edit interval are coalesced: the latest one shows.
+    assert "🗂 建立索引 5/5…" in status.history
+    card = status.plain
+    for expected in (
+        "论文读完了",
+        "标题：BERT: Pre-training of Deep Bidirectional Transformers",
+        "作者：Jacob Devlin, Ming-Wei Chang",
+        "发表：NAACL 2019",
+        "链接：https://arxiv.org/abs/1810.04805",
+        "页数：16 页（42 个片段）",
+        "第 3 页没有文字层",
+    ):
+        assert expected in card
+    questions = [text for text, _ in status.buttons]
+    assert len(questions) == 3
+    assert "BERT 是什么？请用简单的话解释" in questions
+
+
+async def test_oversized_file_is_refused_before_downloading() -> None:
+    library = FakeLibrary()
+    async with running(services(library)) as h:
+        await h.send(h.api.document_update(b"x", "big.pdf", file_size=25 * 2**20))
+        [reply] = h.api.bot_messages(CHAT)
+        assert h.api.of("getFile") == []
+    assert "25.0 MB" in reply.plain
+    assert "20 MB" in reply.plain
+    assert library.calls == []
+
+
+async def test_unsupported_file_gets_a_clear_reply() -> None:
+    library = FakeLibrary()
+    async with running(services(library)) as h:
+        await h.send(h.api.document_update(b"PK..", "notes.docx"))
+        [reply] = h.api.bot_messages(CHAT)
+        assert h.api.of("getFile") == []
+    assert "只能读 PDF 论文和字幕文件" in reply.plain
+    assert "notes.docx" in reply.plain
+
+
+async def test_encrypted_pdf_asks_for_the_password_and_deletes_it() -> None:
+    library = FakeLibrary(
+        results={
+            "add_pdf": [
+                PasswordRequiredError("需要密码", "password needed"),
+                WrongPasswordError("密码错误", "wrong password"),
+                paper_record(),
+            ]
+        }
+    )
+    async with running(services(library)) as h:
+        await h.send(h.api.document_update(b"%PDF enc", "locked.pdf"))
+        assert "请在下一条消息里只发送密码" in h.api.bot_messages(CHAT)[-1].plain
+        wrong = h.api.update("message", text="nope")
+        await h.send(wrong)
+        assert "密码不对" in h.api.bot_messages(CHAT)[-1].plain
+        assert "还可以试 2 次" in h.api.bot_messages(CHAT)[-1].plain
+        right = h.api.update("message", text="s3cret")
+        await h.send(right)
+        texts = [m.text for m in h.api.chat(CHAT)]
+        assert "s3cret" not in texts  # the password message was deleted
+        assert "论文读完了" in h.api.bot_messages(CHAT)[-1].plain
+    passwords = [kw["password"] for _, kw in library.calls]
+    assert passwords == [None, "nope", "s3cret"]
+    assert all(kw["data"] == b"%PDF enc" for _, kw in library.calls)
+
+
+async def test_scanned_pdf_error_replaces_the_status() -> None:
+    library = FakeLibrary(
+        results={"add_pdf": [NoTextError("这份 PDF 是扫描版，没有文字。", "scanned")]}
+    )
+    async with running(services(library)) as h:
+        await h.send(h.api.document_update(b"%PDF scan", "scan.pdf"))
+        [status] = h.api.bot_messages(CHAT)
+    assert status.plain == "这份 PDF 是扫描版，没有文字。"
+
+
+async def test_subtitle_file_is_tied_to_the_last_video_link() -> None:
+    url = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+    from ingest.errors import VideoUnavailableError
+
+    library = FakeLibrary(
+        results={
+            "add_video_link": [VideoUnavailableError("这个视频没有字幕。", "no captions")],
+            "add_subtitles": [video_record(url=url)],
+        }
+    )
+    async with running(services(library)) as h:
+        await h.send(h.api.update("message", text=f"看这个 {url}"))
+        failed = h.api.bot_messages(CHAT)[-1].plain
+        await h.send(h.api.document_update(b"1\n00:00:01,000 --> 00:00:02,000\nhi\n", "a.srt"))
+        done = h.api.bot_messages(CHAT)[-1].plain
+    assert "这个视频没有字幕。" in failed
+    assert "字幕文件" in failed
+    assert library.calls[1][1]["url"] == url
+    assert library.calls[1][1]["filename"] == "a.srt"
+    for expected in (
+        "视频字幕读完了",
+        "Attention lecture",
+        "语言：en",
+        "时长：12:34",
+        "片段：12 段",
+    ):
+        assert expected in done
+
+
+async def test_a_second_file_while_busy_says_it_waits_its_turn() -> None:
+    library = FakeLibrary(results={"add_pdf": [paper_record()]}, busy=True, stages=[])
+    async with running(services(library)) as h:
+        await h.send(h.api.document_update(b"%PDF", "p.pdf"))
+        [status] = h.api.bot_messages(CHAT)
+    assert any("排队" in text for text in status.history)
+
+
+async def test_progress_edits_are_throttled() -> None:
+    gate = asyncio.Event()
+    library = FakeLibrary(
+        results={"add_pdf": [paper_record()]},
+        stages=[("parsing", i, 200) for i in range(1, 201)],
+        gate=gate,
+    )
+    async with running(services(library), edit_interval_s=0.3) as h:
+        task = asyncio.create_task(h.send(h.api.document_update(b"%PDF", "p.pdf")))
+        await asyncio.sleep(0.8)
+        gate.set()
+        await task
+        [status] = h.api.bot_messages(CHAT)
+    # 200 reports in well under a second: at most a few edits, the last report shown.
+    assert status.edits <= 5
+    assert "📄 解析第 200/200 页…" in status.history

@@ -1,0 +1,203 @@
+"""The whole bot over HTTP: the real Application polls a fake Bot API server on 127.0.0.1,
+the real services use Qdrant local mode in tmp_path, the test embedding model and a fake
+OpenAI-compatible server. Assertions are on what the student sees.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from bot.app import build_services
+from bot.prompts import REWRITE_SYSTEM
+from bot.services import Services
+from bot.settings import LLMSettings, Settings, StorageSettings
+from bot.telegram.app import build_application
+from bot.telegram.config import TelegramConfig
+from tests.embedding import test_embedder
+from tests.fake_openai import FakeOpenAI
+from tests.fake_telegram import TOKEN, FakeBotApi, FakeBotApiServer, Seen
+from tests.pdfs import make_paper_pdf
+from tests.subtitle_samples import SRT_EN
+from tests.telegram.fakes import FakeReports, report, services
+
+STUDENT = 1001
+STRANGER = 777
+
+
+def _model(body: dict[str, Any]) -> str:
+    """The fake LLM: search queries for the rewrite step, a cited answer otherwise."""
+    messages = body["messages"]
+    if messages[0]["content"] == REWRITE_SYSTEM:
+        question = messages[-1]["content"]
+        return json.dumps({"queries": ["sparse attention memory", question[-80:]], "terms": []})
+    return (
+        "稀疏注意力只让每个词关注一部分词，所以需要的内存更少 [1]。"
+        "这样模型可以在固定的内存预算里读很长的文档，效果和普通注意力差不多 [1]。"
+    )
+
+
+@asynccontextmanager
+async def _bot(
+    api: FakeBotApi, svc: Services, tmp_path: Path, **config: Any
+) -> AsyncIterator[None]:
+    with FakeBotApiServer(api).running() as server:
+        cfg = TelegramConfig(
+            token=TOKEN,
+            api_url=server.base_url,
+            file_url=server.file_url,
+            persistence_path=tmp_path / "telegram.pickle",
+            edit_interval_s=0.2,
+            **config,
+        )
+        app = build_application(svc, cfg)
+        async with app:
+            assert app.post_init is not None
+            await app.post_init(app)
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0.0, timeout=1)
+            await app.start()
+            try:
+                yield
+            finally:
+                await app.updater.stop()
+                await app.stop()
+
+
+def _last(api: FakeBotApi, chat: int, needle: str) -> Seen | None:
+    found = [m for m in api.bot_messages(chat) if needle in m.plain]
+    return found[-1] if found else None
+
+
+async def _wait_text(api: FakeBotApi, chat: int, needle: str, within: float = 60) -> Seen:
+    await api.wait_for(lambda: _last(api, chat, needle) is not None, within=within, what=needle)
+    found = _last(api, chat, needle)
+    assert found is not None
+    return found
+
+
+async def test_student_journey(tmp_path: Path) -> None:
+    api = FakeBotApi()
+    with FakeOpenAI() as llm:
+        llm.set_default(_model)
+        settings = Settings(
+            storage=StorageSettings(data_dir=tmp_path),
+            llm=LLMSettings(  # type: ignore[call-arg]
+                OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY=SecretStr("test")
+            ),
+        )
+        svc = build_services(settings, embedder=test_embedder())
+        try:
+            async with _bot(api, svc, tmp_path, allowed_users=frozenset({STUDENT})):
+                await _journey(api, llm)
+                # A stranger: refused, and nothing is stored or asked of the model.
+                calls_before = len(llm.requests)
+                api.queue(
+                    api.update(
+                        "message",
+                        text="什么是稀疏注意力？",
+                        chat={"id": STRANGER},
+                        user={"id": STRANGER},
+                    )
+                )
+                refusal = await _wait_text(api, STRANGER, "只对受邀的同学开放")
+                assert refusal.plain.startswith("抱歉")
+                assert await svc.library.sources(STRANGER) == []
+                assert await svc.answerer.notes(STRANGER) == []
+                assert len(llm.requests) == calls_before
+        finally:
+            await svc.aclose()
+
+
+async def _journey(api: FakeBotApi, llm: FakeOpenAI) -> None:
+    api.queue(api.update("message", text="/start"))
+    await _wait_text(api, STUDENT, "把论文 PDF 发给我")
+
+    api.queue(api.document_update(make_paper_pdf(), "sparse.pdf"))
+    card = await _wait_text(api, STUDENT, "论文读完了")
+    assert "Sparse Attention for Beginners" in card.plain
+    assert "Alice Zhang" in card.plain
+    assert "2021" in card.plain
+    assert "⏬ 下载中…" in card.history
+    assert [t for t, _ in card.buttons][1] == "Sparse Attention 是什么？请用简单的话解释"
+
+    api.queue(api.document_update(SRT_EN.encode(), "lecture.srt"))
+    video = await _wait_text(api, STUDENT, "视频字幕读完了")
+    assert "片段" in video.plain
+
+    for n, question in enumerate(
+        ["什么是稀疏注意力？", "How does it save memory?", "那它为什么效果差不多？"], start=1
+    ):
+        api.queue(api.update("message", text=question))
+        await api.wait_for(
+            lambda n=n: (
+                sum("来源" in m.plain or "Sources" in m.plain for m in api.bot_messages(STUDENT))
+                >= n
+            ),
+            within=60,
+            what=f"answer {n}",
+        )
+    answers = [m for m in api.bot_messages(STUDENT) if "来源" in m.plain or "Sources" in m.plain]
+    first = answers[0]
+    assert "稀疏注意力只让每个词关注一部分词" in first.plain
+    assert "[1] " in first.plain
+    assert "<blockquote expandable>" in first.text
+    assert [t for t, _ in first.buttons] == ["🙂 讲得更简单", "📝 举个例子", "📚 查看来源"]
+    # The follow-up was searched with the conversation so far.
+    rewrite = [r for r in llm.requests if r["messages"][0]["content"] == REWRITE_SYSTEM][-1]
+    assert "什么是稀疏注意力" in rewrite["messages"][-1]["content"]
+
+    api.queue(api.update("message", text="/notes"))
+    notes = await _wait_text(api, STUDENT, "📝 你的笔记")
+    assert "共 3 条" in notes.plain
+
+    api.queue(api.update("message", text="/sources"))
+    listing = await _wait_text(api, STUDENT, "📚 你的资料")
+    assert "Sparse Attention for Beginners" in listing.plain
+    assert len(listing.buttons) == 2
+    video_button = next(
+        data for text, data in listing.buttons if text.endswith(str(_line_of(listing, "🎬")))
+    )
+    api.queue(api.callback_update(STUDENT, listing.message_id, video_button))
+    await _wait_text(api, STUDENT, "已删除")
+    api.queue(api.update("message", text="/sources"))
+    await api.wait_for(
+        lambda: sum("📚 你的资料" in m.plain for m in api.bot_messages(STUDENT)) == 2
+    )
+    after = _last(api, STUDENT, "📚 你的资料")
+    assert after is not None
+    assert "🎬" not in after.plain
+    assert len(after.buttons) == 1
+
+    api.queue(api.document_update(b"PK\x03\x04", "slides.pptx"))
+    await _wait_text(api, STUDENT, "slides.pptx")
+
+    downloads = len(api.of("getFile"))
+    api.queue(api.document_update(b"%PDF-1.7", "huge.pdf", file_size=30 * 2**20))
+    await _wait_text(api, STUDENT, "超过了我能下载的上限")
+    assert len(api.of("getFile")) == downloads
+
+
+def _line_of(message: Seen, marker: str) -> int:
+    for line in message.plain.splitlines():
+        if marker in line:
+            return int(line.split(".", 1)[0])
+    raise AssertionError(marker)
+
+
+async def test_report_document_is_uploaded_as_multipart(tmp_path: Path) -> None:
+    api = FakeBotApi()
+    async with _bot(api, services(reports=FakeReports(results=[report()])), tmp_path):
+        api.queue(api.update("message", text="/report"))
+        await api.wait_for(lambda: bool(api.of("sendDocument")), what="sendDocument")
+    [upload] = api.of("sendDocument")
+    name, data = upload.files["document"]
+    assert name is not None
+    assert name.endswith("_阅读报告.docx")
+    assert data.startswith(b"PK")
+    assert "字数：2345" in upload.params["caption"]

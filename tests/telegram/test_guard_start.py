@@ -1,0 +1,83 @@
+"""The door (allow-list, rate limit) and the greeting/language commands."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+from tests.telegram.fakes import FakeAnswerer, answer, services
+from tests.telegram.harness import running
+
+CHAT = 1001
+
+
+async def test_stranger_is_refused_politely_and_nothing_is_stored(tmp_path: Path) -> None:
+    answerer = FakeAnswerer(answers=[answer(), answer()])
+    stored = tmp_path / "telegram.pickle"
+    async with running(
+        services(answerer=answerer), allowed_users=frozenset({42}), persistence_path=stored
+    ) as h:
+        await h.send(h.api.update("message", text="什么是 Transformer？"))
+        await h.send(h.api.update("message", text="/lang en"))
+        [reply, reply2] = h.api.bot_messages(CHAT)
+        await h.send(h.api.update("message", text="/lang en", chat={"id": 42}, user={"id": 42}))
+        await h.app.update_persistence()
+        assert CHAT not in h.app.chat_data
+        assert CHAT not in h.app.user_data
+    data = pickle.loads(stored.read_bytes())
+    assert CHAT not in data["user_data"]
+    assert CHAT not in data["chat_data"]
+    assert data["user_data"][42] == {"lang": "en"}  # the invited student's choice is kept
+    assert "只对受邀的同学开放" in reply.plain
+    assert reply2.plain == reply.plain
+    assert answerer.asked == []
+
+
+async def test_allowed_user_passes() -> None:
+    answerer = FakeAnswerer(answers=[answer()])
+    async with running(services(answerer=answerer), allowed_users=frozenset({CHAT})) as h:
+        await h.send(h.api.update("message", text="什么是 Transformer？"))
+    assert len(answerer.asked) == 1
+
+
+async def test_rate_limit_warns_once_then_stays_quiet() -> None:
+    answerer = FakeAnswerer(answers=[answer(), answer()], deltas=[])
+    async with running(services(answerer=answerer), rate_limit_per_minute=2) as h:
+        for text in ("问题一", "问题二", "问题三", "问题四"):
+            await h.send(h.api.update("message", text=text))
+        replies = [m.plain for m in h.api.bot_messages(CHAT)]
+    assert [a["question"] for a in answerer.asked] == ["问题一", "问题二"]
+    warnings = [r for r in replies if "你发得有点快" in r]
+    assert len(warnings) == 1
+    assert "秒再发" in warnings[0]
+
+
+async def test_start_is_chinese_by_default_and_english_for_english_clients() -> None:
+    async with running(services()) as h:
+        await h.send(h.api.update("message", text="/start"))
+        await h.send(h.api.update("message_en", text="/help"))
+        [zh] = h.api.bot_messages(CHAT)
+        [en] = h.api.bot_messages(2002)
+        commands = h.api.of("setMyCommands")
+    assert "把论文 PDF 发给我" in zh.plain
+    assert "/report" in zh.plain
+    assert "Send me a paper as a PDF" in en.plain
+    assert {c.params.get("language_code") for c in commands} == {"zh", None}
+    zh_menu = next(c for c in commands if c.params.get("language_code") == "zh")
+    assert {"command": "report", "description": "生成阅读报告（/report md 为 Markdown）"} in (
+        zh_menu.params["commands"]
+    )
+
+
+async def test_lang_switch_is_remembered() -> None:
+    async with running(services()) as h:
+        await h.send(h.api.update("message", text="/lang"))
+        chooser = h.api.bot_messages(CHAT)[-1]
+        assert [t for t, _ in chooser.buttons] == ["中文", "English"]
+        await h.send(h.api.callback_update(CHAT, chooser.message_id, chooser.buttons[1][1]))
+        assert "English" in h.api.bot_messages(CHAT)[-1].plain
+        await h.send(h.api.update("message", text="/start"))
+        assert "Send me a paper as a PDF" in h.api.bot_messages(CHAT)[-1].plain
+        await h.send(h.api.update("message", text="/lang zh"))
+        await h.send(h.api.update("message", text="/help"))
+        assert "把论文 PDF 发给我" in h.api.bot_messages(CHAT)[-1].plain

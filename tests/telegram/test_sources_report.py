@@ -1,0 +1,122 @@
+"""/sources, /forget, /notes, /reset and /report as the student sees them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ingest.errors import VideoMissingError
+from storage.models import Note
+from tests.telegram.fakes import (
+    FakeAnswerer,
+    FakeLibrary,
+    FakeReports,
+    citation,
+    paper_record,
+    report,
+    services,
+    video_record,
+)
+from tests.telegram.harness import running
+
+CHAT = 1001
+
+
+def _note(n: int) -> Note:
+    return Note(
+        chat_id=CHAT,
+        note_id=f"note-{n}",
+        question=f"问题 {n} <b>?",
+        answer="回答" * 200,
+        grounded=True,
+        citations=(citation(),),
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+async def test_sources_list_and_remove_button() -> None:
+    library = FakeLibrary(source_list=[paper_record(), video_record()])
+    async with running(services(library)) as h:
+        await h.send(h.api.update("message", text="/sources"))
+        listing = h.api.bot_messages(CHAT)[-1]
+        assert "1. 📄 论文 BERT: Pre-training" in listing.plain
+        assert "2. 🎬 视频 Attention lecture · 12:34" in listing.plain
+        assert [t for t, _ in listing.buttons] == ["🗑 删除 1", "🗑 删除 2"]
+        await h.send(h.api.callback_update(CHAT, listing.message_id, listing.buttons[1][1]))
+        after = h.api.chat(CHAT)
+    assert library.forgotten == ["src-video-1"]
+    assert [t for t, _ in after[-2].buttons] == ["🗑 删除 1"]
+    assert after[-1].plain == "🗑 已删除：Attention lecture"
+
+
+async def test_forget_by_number_and_empty_list() -> None:
+    library = FakeLibrary(source_list=[paper_record()])
+    async with running(services(library)) as h:
+        await h.send(h.api.update("message", text="/forget 1"))
+        await h.send(h.api.update("message", text="/sources"))
+        done, empty = h.api.bot_messages(CHAT)
+    assert done.plain.startswith("🗑 已删除：BERT")
+    assert "还没有资料" in empty.plain
+
+
+async def test_notes_are_listed_escaped_and_removable() -> None:
+    answerer = FakeAnswerer(note_list=[_note(1), _note(2)])
+    async with running(services(answerer=answerer)) as h:
+        await h.send(h.api.update("message", text="/notes"))
+        listing = h.api.bot_messages(CHAT)[-1]
+        assert "你的笔记（共 2 条）" in listing.plain
+        assert "问题 1 &lt;b&gt;?" in listing.text
+        assert "…" in listing.plain  # long answers are cut to an excerpt
+        await h.send(h.api.callback_update(CHAT, listing.message_id, listing.buttons[0][1]))
+        assert [n.note_id for n in answerer.note_list] == ["note-2"]
+        toast = h.api.of("answerCallbackQuery")[-1].params
+        assert toast["text"] == "🗑 已删除这条笔记。"
+
+
+async def test_reset_needs_confirmation() -> None:
+    library = FakeLibrary(source_list=[paper_record()])
+    async with running(services(library)) as h:
+        await h.send(h.api.update("message", text="/reset"))
+        ask = h.api.bot_messages(CHAT)[-1]
+        assert library.resets == []
+        no = ask.buttons[1][1]
+        await h.send(h.api.callback_update(CHAT, ask.message_id, no))
+        assert library.resets == []
+        await h.send(h.api.update("message", text="/reset"))
+        ask = h.api.bot_messages(CHAT)[-1]
+        await h.send(h.api.callback_update(CHAT, ask.message_id, ask.buttons[0][1]))
+        assert library.resets == [CHAT]
+        assert "已清空" in h.api.bot_messages(CHAT)[-1].plain
+
+
+async def test_report_shows_progress_and_sends_the_docx() -> None:
+    reports = FakeReports(results=[report()])
+    async with running(services(reports=reports)) as h:
+        await h.send(h.api.update("message", text="/report"))
+        status, document = h.api.bot_messages(CHAT)
+        [upload] = h.api.of("sendDocument")
+    assert "📝 正在撰写第 4/4 部分…" in status.history
+    assert "报告写好了" in status.plain
+    name, data = upload.files["document"]
+    assert name == "BERT Pre-training_阅读报告.docx"
+    assert data.startswith(b"PK")  # a real .docx (zip) written by python-docx
+    assert "字数：2345" in document.plain
+    assert "用到 3 条笔记" in document.plain
+    assert "包含视频要点" in document.plain
+
+
+async def test_report_md_and_no_video_question() -> None:
+    missing = VideoMissingError("还没有讲解视频。", "no video")
+    reports = FakeReports(results=[missing, report(video=False)])
+    async with running(services(reports=reports)) as h:
+        await h.send(h.api.update("message", text="/report md"))
+        ask = h.api.bot_messages(CHAT)[-1]
+        assert "还没有视频资料" in ask.plain
+        assert [t for t, _ in ask.buttons] == ["不含视频，直接写", "我先发视频"]
+        await h.send(h.api.callback_update(CHAT, ask.message_id, ask.buttons[0][1]))
+        [upload] = h.api.of("sendDocument")
+        caption = h.api.bot_messages(CHAT)[-1].plain
+    assert reports.builds == [False, True]
+    name, data = upload.files["document"]
+    assert name.endswith(".md")
+    assert "（1）论文基本信息" in data.decode()
+    assert "未包含视频" in caption
