@@ -30,16 +30,14 @@ import numpy as np
 
 from ingest.models import ParsedSource, SourceKind
 from ingest.pdf import parse_pdf
+from scripts.benchlib import MODEL_DIR, MODEL_NAME, corpus_dir, write_section
 from storage.embedder import FastEmbedEmbedder
 from storage.index import ChunkPoint, QdrantIndex
 from storage.models import SourceRecord, SourceStatus
 from storage.sparse import sparse_document, sparse_query
 from storage.store import KnowledgeStore, chunk_id, source_id_for
 
-ROOT = Path(__file__).resolve().parents[1]
-PAPER = Path("/work/shared/corpus/papers/1706.03762.pdf")
-MODEL_DIR = ROOT / ".cache" / "test-model"
-MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+PAPER = corpus_dir() / "papers" / "1706.03762.pdf"
 SECTION = "## Storage (issue 2)"
 COMMAND = ".venv/bin/python -m scripts.bench_storage"
 CHAT = 1
@@ -233,18 +231,6 @@ def render(parse_s: float, chunks: int, raw_rate: float, layouts: dict[str, Layo
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start = old.find(SECTION)
-    if start == -1:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + ("" if end == -1 else old[end:])
-    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main() -> int:
     if not PAPER.is_file():
         print(f"skipped: {PAPER} not found (the shared corpus is not on this machine)")
@@ -271,7 +257,7 @@ def main() -> int:
             layouts[name] = run_layout(Path(tmp) / name, embedder, parsed, per_chat)
     text = render(parse_s, len(texts), raw_rate, layouts)
     print(text)
-    write_section(text)
+    write_section(SECTION, text)
     return 0
 
 

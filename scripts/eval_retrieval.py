@@ -16,7 +16,6 @@ section of BENCHMARKS.md. Skips with a message when the corpus is absent.
 from __future__ import annotations
 
 import json
-import os
 import select
 import subprocess
 import sys
@@ -28,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from scripts.benchlib import MODEL_DIR, ROOT, corpus_dir, write_section
+
 QUESTIONS = Path(__file__).resolve().parent / "eval_data" / "retrieval_questions.json"
 TEST_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 VIDEO_URL = "https://youtu.be/eMlx5fFNoYc"
@@ -117,11 +117,6 @@ def queries_for(q: Question, pass_name: str) -> list[str] | None:
 
 
 # -- running the pipeline --------------------------------------------------------------------
-
-
-def corpus_dir() -> Path:
-    env = os.environ.get("PAPERTUTOR_CORPUS")
-    return Path(env) if env else ROOT.parent / "shared" / "corpus"
 
 
 @contextmanager
@@ -223,24 +218,11 @@ def goals(results: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def write_section(body: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
-    """Replace (or append) our section, leaving the other sections as they are."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start = text.find(SECTION)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + body.rstrip("\n") + "\n"
-    else:
-        nxt = text.find("\n## ", start + len(SECTION))
-        tail = text[nxt + 1 :] if nxt != -1 else ""
-        text = text[:start] + body.rstrip("\n") + "\n" + ("\n" + tail if tail else "")
-    path.write_text(text, encoding="utf-8")
-
-
 def _embedders() -> Iterator[tuple[str, Any]]:
     from storage.embedder import FastEmbedEmbedder
     from storage.http_embedder import HttpEmbedder
 
-    model_dir = ROOT / ".cache" / "test-model"
+    model_dir = MODEL_DIR
     yield (
         "MiniLM-L6 (test model, English)",
         FastEmbedEmbedder(TEST_MODEL_NAME, model_path=model_dir),
@@ -301,7 +283,7 @@ def main() -> int:
         f"{md}\n\nGoals of issue 4:\n\n" + "\n".join(checks) + "\n\n"
         "Hybrid misses (question ids):\n\n" + "\n".join(misses) + "\n"
     )
-    write_section(body)
+    write_section(SECTION, body)
     print(f"\nwrote the section to {ROOT / 'BENCHMARKS.md'}")
     return 0
 

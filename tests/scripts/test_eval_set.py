@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from ingest.models import SourceKind
 from scripts.eval_retrieval import (
     QUESTIONS,
-    SECTION,
     Question,
     first_relevant_rank,
     is_relevant,
@@ -19,7 +17,6 @@ from scripts.eval_retrieval import (
     mrr,
     queries_for,
     recall_at_k,
-    write_section,
 )
 from storage.models import SearchHit
 
@@ -136,19 +133,3 @@ def test_rewrite_passes_send_the_rewrite_with_the_raw_question() -> None:
     assert queries_for(zh, "zh rewrite") == ["键向量 (key vector) 怎么算？", "那键向量呢？"]
     assert queries_for(zh, "en") is None
     assert queries_for(en, "en raw") == queries_for(en, "en") == ["And on French?"]
-
-
-def test_writing_the_section_replaces_only_our_section(tmp_path: Path) -> None:
-    path = tmp_path / "BENCHMARKS.md"
-    path.write_text(
-        "# Benchmarks\n\n## Latency\n\nfast\n\n" + SECTION + "\n\nold\n\n## Memory\n\nsmall\n"
-    )
-    write_section(SECTION + "\n\nnew table\n", path)
-    text = path.read_text()
-    assert "old" not in text
-    assert text.count(SECTION) == 1
-    assert "## Latency\n\nfast" in text
-    assert "new table\n\n## Memory\n\nsmall\n" in text
-    fresh = tmp_path / "NEW.md"
-    write_section(SECTION + "\n\nfirst\n", fresh)
-    assert fresh.read_text() == "# Benchmarks\n\n" + SECTION + "\n\nfirst\n"
