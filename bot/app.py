@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import requests
+from pydantic import SecretStr
 
 from bot.answering import Answerer
 from bot.library import Library, PdfLimits
@@ -30,6 +32,7 @@ __all__ = [
     "build_index",
     "build_services",
     "configure_logging",
+    "storage_at",
     "wait_for_qdrant",
 ]
 
@@ -138,4 +141,15 @@ def build_services(
     )
     return Services(
         store=store, library=library, answerer=answerer, reports=reports, chat_model=chat_model
+    )
+
+
+def storage_at(cfg: StorageSettings, target: str, api_key: str | None = None) -> StorageSettings:
+    """``cfg`` pointed at another store (``papertutor migrate --to``): an http(s) URL is a
+    Qdrant server, anything else another data directory (its embedded store is ``qdrant/``)."""
+    if target.startswith(("http://", "https://")):
+        key = SecretStr(api_key) if api_key else None
+        return cfg.model_copy(update={"qdrant_url": target, "qdrant_api_key": key})
+    return cfg.model_copy(
+        update={"data_dir": Path(target), "qdrant_url": None, "qdrant_api_key": None}
     )

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot import cli_backup
 from bot import cli_output as out
 from bot.settings import Settings, load_settings
 from ingest.errors import InputError, PaperTutorError
@@ -95,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     chat(sp)
     sp.add_argument("--yes", action="store_true", required=True, help="confirm")
 
+    cli_backup.add_parsers(sub)
     return p
 
 
@@ -109,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command in ("health", "models"):
             return _operate(args, settings)
+        if args.command in cli_backup.COMMANDS:
+            return cli_backup.run(args, settings)
         return asyncio.run(_dispatch(args, settings))
     except PaperTutorError as exc:
         print(f"papertutor: {exc.message(args.lang)}", file=sys.stderr)

@@ -14,8 +14,9 @@ time then depends on the chat's data only, not on how many other chats the bot s
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
@@ -28,7 +29,15 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 from ingest.errors import ConfigError, StoreUnavailableError
 from storage.sparse import SparseVec
 
-__all__ = ["KINDS", "ChunkPoint", "QdrantIndex", "RecordKind", "ScoredPayload", "SearchMode"]
+__all__ = [
+    "KINDS",
+    "ChunkPoint",
+    "ExportedPoint",
+    "QdrantIndex",
+    "RecordKind",
+    "ScoredPayload",
+    "SearchMode",
+]
 
 RecordKind = Literal["sources", "notes", "history"]
 SearchMode = Literal["hybrid", "dense", "sparse"]
@@ -265,11 +274,14 @@ class QdrantIndex:
             if stored.get("model") != model_name or stored.get("dim") != dim:
                 raise ConfigError(
                     f"知识库是用嵌入模型 {stored.get('model')}（{stored.get('dim')} 维）建立的，"
-                    f"现在配置的是 {model_name}（{dim} 维）。请改回原模型，"
-                    "或清空数据目录/集合后重新导入论文和视频。",
+                    f"现在配置的是 {model_name}（{dim} 维）。两个模型的向量不能混用。请改回原模型；"
+                    "或者先停止机器人，运行 `papertutor reindex` 用新模型重建索引"
+                    "（会先自动备份，笔记和对话记录都会保留）。",
                     f"The store was built with embedding model {stored.get('model')} "
-                    f"({stored.get('dim')} dims) but {model_name} ({dim} dims) is configured. "
-                    "Switch back, or re-index: empty the store and ingest the sources again.",
+                    f"({stored.get('dim')} dims) but {model_name} ({dim} dims) is configured; "
+                    "vectors of two models cannot be mixed. Switch back, or stop the bot and "
+                    "re-index with the new model: `papertutor reindex` (it writes a backup "
+                    "first and keeps notes and history).",
                 )
         if not self.per_chat:
             for kind in KINDS:
@@ -430,3 +442,147 @@ class QdrantIndex:
             else:
                 self._call(self._client.delete_collection, name)
                 self._known.discard(name)
+
+    # -- backup and migration (storage.backup) -------------------------------------------------
+
+    def stored_model(self) -> tuple[str, int] | None:
+        """The (model, dim) the store's vectors were made with; None for a new store.
+
+        Reads only: unlike ``open`` it never writes, so a source store stays untouched.
+        """
+        if not (meta := self._exists("meta", None)):
+            return None
+        found = self._call(lambda: self._client.retrieve(meta, [_META_ID], with_payload=True))
+        if not found:
+            return None
+        stored = found[0].payload or {}
+        return str(stored.get("model")), int(stored.get("dim") or 0)
+
+    def chats(self) -> list[int]:
+        """Every chat id with data of any kind, sorted."""
+        found: set[int] = set()
+        if self.per_chat:
+            pattern = re.compile(rf"^{re.escape(self.prefix)}_(?:{'|'.join(KINDS)})_(n?)(\d+)$")
+            for name in self._known:
+                if m := pattern.match(name):
+                    found.add(-int(m[2]) if m[1] else int(m[2]))
+        for kind in KINDS:  # shared collections (server layout) hold chats in the payload
+            if (name := self._name(kind)) not in self._known:
+                continue
+            offset: Any = None
+            while True:
+                points, offset = self._call(
+                    self._client.scroll,
+                    name,
+                    limit=_EXPORT_PAGE,
+                    offset=offset,
+                    with_payload=["chat_id"],
+                    with_vectors=False,
+                )
+                found.update(int((p.payload or {})["chat_id"]) for p in points)
+                if offset is None:
+                    break
+        return sorted(found)
+
+    def count_points(self, kind: str, chat_id: int) -> int:
+        """How many points of ``kind`` (chunks, sources, notes, history) the chat has."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+        if not (name := self._exists(kind, chat_id)):
+            return 0
+        flt = self._chat_filter(chat_id)
+        return self._call(lambda: self._client.count(name, count_filter=flt, exact=True)).count
+
+    def export_points(self, kind: str, chat_id: int) -> Iterator[ExportedPoint]:
+        """Every point of ``kind`` of the chat with its vectors, paged (read only)."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+        if not (name := self._exists(kind, chat_id)):
+            return
+        flt = self._chat_filter(chat_id)
+        offset: Any = None
+        while True:
+            points, offset = self._call(
+                self._client.scroll,
+                name,
+                scroll_filter=flt,
+                limit=_EXPORT_PAGE,
+                offset=offset,
+                with_payload=True,
+                with_vectors=kind == "chunks",
+            )
+            for p in points:
+                vectors = p.vector if isinstance(p.vector, dict) else {}
+                dense = vectors.get("dense")
+                sparse = vectors.get("sparse")
+                yield ExportedPoint(
+                    point_id=str(p.id),
+                    payload=dict(p.payload or {}),
+                    dense=_floats(dense),
+                    sparse=(
+                        SparseVec(list(sparse.indices), list(sparse.values))
+                        if isinstance(sparse, qm.SparseVector)
+                        else None
+                    ),
+                )
+            if offset is None:
+                return
+
+    def import_points(self, kind: str, chat_id: int, points: Iterable[ExportedPoint]) -> int:
+        """Upsert exported points into the chat (after ``open``); returns how many.
+
+        Ids, payloads and vectors are kept as they are; only the owner fields are set for
+        ``chat_id``. Chunks need a dense vector of the dimension ``open`` was given.
+        """
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+        name = self._ensure(kind, chat_id)
+        written = 0
+        batch: list[qm.PointStruct] = []
+        for p in points:
+            vector: dict[str, Any] = {}
+            if kind == "chunks":
+                if p.dense is None or len(p.dense) != self._dim:
+                    raise ValueError(f"chunk {p.point_id} has no {self._dim}-dim dense vector")
+                vector["dense"] = p.dense
+                if p.sparse is not None and p.sparse.indices:
+                    vector["sparse"] = qm.SparseVector(
+                        indices=p.sparse.indices, values=p.sparse.values
+                    )
+            payload = p.payload | self._owner(chat_id)
+            batch.append(qm.PointStruct(id=p.point_id, vector=vector, payload=payload))
+            if len(batch) >= _EXPORT_PAGE:
+                self._call(self._client.upsert, name, batch, wait=True)
+                written += len(batch)
+                batch = []
+        if batch:
+            self._call(self._client.upsert, name, batch, wait=True)
+            written += len(batch)
+        return written
+
+    def delete_all(self) -> None:
+        """Drop every collection of this prefix: all chats and the model record (re-index)."""
+        pattern = re.compile(
+            rf"^{re.escape(self.prefix)}_(?:meta|(?:{'|'.join(KINDS)})(?:_n?\d+)?)$"
+        )
+        with self._lock:
+            for name in sorted(n for n in self._known if pattern.match(n)):
+                self._call(self._client.delete_collection, name)
+                self._known.discard(name)
+
+
+_EXPORT_PAGE: Final = 512
+
+
+def _floats(vector: Any) -> list[float] | None:
+    return [float(x) for x in vector] if isinstance(vector, list) else None
+
+
+@dataclass(frozen=True)
+class ExportedPoint:
+    """One stored point as a backup holds it; ``dense``/``sparse`` only for chunks."""
+
+    point_id: str
+    payload: dict[str, Any]
+    dense: list[float] | None = None
+    sparse: SparseVec | None = None

@@ -1,0 +1,251 @@
+"""Backups, migration between stores, and re-indexing with another embedding model.
+
+Everything a chat has (sources, chunks with both vectors, notes, history) moves as a stream of
+points, so ``papertutor export``/``import``, ``migrate`` (embedded store -> server) and
+``reindex`` share one code path, whatever the two stores are. The file format is described in
+``storage.backup_file``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingest.errors import ConfigError, NotFoundError, ServiceError
+from storage.backup_file import (
+    FORMAT,
+    VERSION,
+    BackupHeader,
+    Counts,
+    Item,
+    file_items,
+    read_header,
+    validate,
+    write_file,
+)
+from storage.embedder import Embedder
+from storage.index import KINDS, ExportedPoint, QdrantIndex
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "BackupHeader",
+    "Summary",
+    "export_backup",
+    "import_backup",
+    "migrate",
+    "read_header",
+    "reindex",
+]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What was written: points per chat and kind, and the chats whose old data was replaced."""
+
+    model: str
+    dim: int
+    counts: Counts
+    replaced: tuple[int, ...] = ()
+    backup: Path | None = field(default=None)  # reindex: the safety copy it wrote first
+
+    def totals(self) -> dict[str, int]:
+        return {kind: sum(c.get(kind, 0) for c in self.counts.values()) for kind in KINDS}
+
+
+def _model_of(index: QdrantIndex) -> tuple[str, int]:
+    found = index.stored_model()
+    if found is None:
+        raise NotFoundError(
+            "知识库是空的，没有可以导出的内容。", "The store is empty: nothing to copy."
+        )
+    return found
+
+
+def _items(index: QdrantIndex, chats: Sequence[int]) -> Iterator[Item]:
+    """Every point of ``chats``, chat by chat, chunks before the sources that make them visible."""
+    for chat in chats:
+        for kind in KINDS:
+            for point in index.export_points(kind, chat):
+                yield chat, kind, point
+
+
+# -- export --------------------------------------------------------------------------------------
+
+
+def export_backup(index: QdrantIndex, path: Path, *, chats: Sequence[int] | None = None) -> Summary:
+    """Write ``chats`` (default: all) of ``index`` to ``path``. Reads only from ``index``."""
+    model, dim = _model_of(index)
+    present = index.chats()
+    if chats is None:
+        chats = present
+    for chat in chats:
+        if chat not in present:
+            raise NotFoundError(
+                f"知识库里没有聊天 {chat} 的任何数据。", f"The store has no data for chat {chat}."
+            )
+    part = path.with_name(path.name + ".part")  # a failed export leaves no plausible file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    counts = write_file(part, model, dim, chats, _items(index, chats))
+    part.replace(path)
+    return Summary(model, dim, counts)
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+
+def _reembedded(points: Iterator[ExportedPoint], embedder: Embedder) -> Iterator[ExportedPoint]:
+    """Chunks with dense vectors recomputed from their text (sparse vectors are model-free)."""
+    while batch := list(itertools.islice(points, 32)):
+        vectors = embedder.embed_passages([str(p.payload.get("text", "")) for p in batch])
+        for p, vector in zip(batch, vectors, strict=True):
+            yield ExportedPoint(p.point_id, p.payload, vector, p.sparse)
+
+
+def _write(
+    dst: QdrantIndex, items: Iterator[Item], reembed: Embedder | None
+) -> tuple[Counts, tuple[int, ...]]:
+    """Replace each chat's data in ``dst`` by its items (grouped by chat, then kind)."""
+    counts: Counts = {}
+    replaced: list[int] = []
+    for chat, group in itertools.groupby(items, key=lambda item: item[0]):
+        if chat not in counts:  # first time this chat appears: clear what dst had
+            if any(dst.count_points(kind, chat) for kind in KINDS):
+                replaced.append(chat)
+                dst.delete_chat(chat)
+            counts[chat] = dict.fromkeys(KINDS, 0)
+        for kind, points in itertools.groupby(group, key=lambda item: item[1]):
+            stream: Iterator[ExportedPoint] = (p for _, _, p in points)
+            if kind == "chunks" and reembed is not None:
+                stream = _reembedded(stream, reembed)
+            counts[chat][kind] += dst.import_points(kind, chat, stream)
+    return counts, tuple(replaced)
+
+
+def _verify(dst: QdrantIndex, expected: Counts, what: tuple[str, str]) -> None:
+    wrong = [
+        f"chat {chat} {kind}: {dst.count_points(kind, chat)}/{n}"
+        for chat, kinds in expected.items()
+        for kind, n in kinds.items()
+        if dst.count_points(kind, chat) != n
+    ]
+    if wrong:
+        raise ServiceError(
+            f"{what[0]}后目标知识库里的数量不对（{'; '.join(wrong)}）。请确认没有程序同时在写入，"
+            "然后重新运行。",
+            f"After the {what[1]} the target store holds the wrong number of points "
+            f"({'; '.join(wrong)}). Make sure nothing else writes to it, then run it again.",
+        )
+
+
+def _open_target(dst: QdrantIndex, model: str, dim: int, hint_zh: str, hint_en: str) -> None:
+    """Open ``dst`` for ``model``; a store built with another model is refused, not mixed."""
+    found = dst.stored_model()
+    if found is not None and found != (model, dim):
+        raise ConfigError(
+            f"目标知识库是用嵌入模型 {found[0]}（{found[1]} 维）建立的，要写入的数据来自 "
+            f"{model}（{dim} 维），两种向量不能混用。{hint_zh}",
+            f"The target store was built with embedding model {found[0]} ({found[1]} dims) but "
+            f"the data comes from {model} ({dim} dims); vectors of two models cannot be mixed. "
+            f"{hint_en}",
+        )
+    dst.open(model, dim)
+
+
+def import_backup(
+    dst: QdrantIndex,
+    path: Path,
+    *,
+    chats: Sequence[int] | None = None,
+    expect_model: str | None = None,
+    reembed: Embedder | None = None,
+) -> Summary:
+    """Load ``chats`` (default: all in the file) into ``dst``, replacing their data there.
+
+    Without ``reembed`` the vectors are used as they are, so the file's model must be
+    ``expect_model`` (the configured one) and the store's. With ``reembed`` every chunk's dense
+    vector is computed again by that embedder (another model: this is how ``reindex`` works).
+    """
+    header = read_header(path)
+    if reembed is None and expect_model is not None and header.model != expect_model:
+        raise ConfigError(
+            f"备份 {path} 的向量来自嵌入模型 {header.model}，现在配置的是 {expect_model}。"
+            f"请设置 PAPERTUTOR_EMBEDDING_MODEL={header.model} 再导入，"
+            "或者加 --reembed 用当前模型重新计算向量。",
+            f"The backup {path} holds vectors of embedding model {header.model} but "
+            f"{expect_model} is configured. Set PAPERTUTOR_EMBEDDING_MODEL={header.model}, or "
+            "import with --reembed to compute the vectors with the configured model.",
+        )
+    in_file = validate(path, header, check_dense=reembed is None)
+    wanted = list(in_file) if chats is None else list(chats)
+    missing = [c for c in wanted if c not in in_file]
+    if missing:
+        raise NotFoundError(
+            f"备份 {path} 里没有聊天 {missing[0]}。", f"The backup {path} has no chat {missing[0]}."
+        )
+    model, dim = (reembed.model_name, reembed.dim) if reembed else (header.model, header.dim)
+    _open_target(
+        dst,
+        model,
+        dim,
+        "请导入到空的知识库，或加 --reembed 用当前模型重新计算向量。",
+        "Import into an empty store, or use --reembed to compute vectors with its model.",
+    )
+    counts, replaced = _write(dst, file_items(path, wanted), reembed)
+    expected = {c: in_file[c] for c in wanted}
+    _verify(dst, expected, ("导入", "import"))
+    return Summary(
+        model, dim, counts | {c: expected[c] for c in wanted if c not in counts}, replaced
+    )
+
+
+def migrate(src: QdrantIndex, dst: QdrantIndex) -> Summary:
+    """Copy every chat of ``src`` into ``dst`` (streamed), then check the counts match.
+
+    ``src`` is only read (its model record included); ``dst`` chats that ``src`` also has are
+    replaced, others are left alone.
+    """
+    model, dim = _model_of(src)
+    _open_target(
+        dst,
+        model,
+        dim,
+        "请迁移到空的知识库（或另一个集合前缀）。",
+        "Migrate into an empty store (or another collection prefix).",
+    )
+    chats = src.chats()
+    counts, replaced = _write(dst, _items(src, chats), None)
+    expected = {chat: {kind: src.count_points(kind, chat) for kind in KINDS} for chat in chats}
+    _verify(dst, expected, ("迁移", "migration"))
+    return Summary(model, dim, counts, replaced)
+
+
+def reindex(index: QdrantIndex, embedder: Embedder, backup_dir: Path) -> Summary:
+    """Rebuild every chunk vector with ``embedder``'s model; sources, notes, history are kept.
+
+    Writes a full backup to ``backup_dir`` first; if anything fails after that, nothing is
+    lost: ``papertutor import <backup> --reembed`` finishes the job.
+    """
+    found = index.stored_model()
+    target = (embedder.model_name, embedder.dim)
+    if found is None or found == target:
+        index.open(*target)
+        return Summary(*target, counts={})
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    backup = backup_dir / f"before-reindex-{stamp}.jsonl.gz"
+    export_backup(index, backup)
+    try:
+        index.delete_all()
+        index.open(*target)
+        summary = import_backup(index, backup, reembed=embedder)
+    except Exception as exc:
+        raise ServiceError(
+            f"重建索引没有完成（{exc}）。数据都在备份 {backup} 里，没有丢失："
+            f"问题解决后运行 `papertutor import {backup} --reembed`。",
+            f"Re-indexing did not finish ({exc}). Nothing is lost, everything is in {backup}: "
+            f"once the problem is fixed, run `papertutor import {backup} --reembed`.",
+        ) from exc
+    return Summary(summary.model, summary.dim, summary.counts, backup=backup)

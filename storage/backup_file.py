@@ -1,0 +1,195 @@
+"""The Paper Tutor backup file: writing it, and reading it back with every check first.
+
+Backup file format, version 1 (JSON Lines, gzip'd when the name ends in ``.gz``; UTF-8):
+
+- line 1, the header: ``{"type": "header", "format": "papertutor-backup", "version": 1,
+  "model": "<embedding model>", "dim": <int>, "created_at": "<ISO 8601 UTC>",
+  "chats": [<chat id>, ...]}``
+- then one line per point, grouped by chat, chunks first: ``{"type": "point",
+  "kind": "chunks" | "sources" | "notes" | "history", "chat_id": <int>, "id": "<uuid>",
+  "payload": {...}, "dense": [<float>, ...] | null, "sparse": {"indices": [...],
+  "values": [...]} | null}`` (vectors only for chunks; payloads exactly as stored)
+- last line, the trailer: ``{"type": "end", "points": <int>, "counts": {"<chat id>":
+  {"<kind>": <int>}}}``. A file without it is incomplete and is refused.
+
+A reader refuses other formats and newer versions; fields it does not know are ignored, so a
+version-1 reader stays valid while fields are only added.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Final
+
+from ingest.errors import InputError
+from storage.index import KINDS, ExportedPoint
+from storage.sparse import SparseVec
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "BackupHeader",
+    "Counts",
+    "Item",
+    "file_items",
+    "read_header",
+    "validate",
+    "write_file",
+]
+
+FORMAT: Final = "papertutor-backup"
+VERSION: Final = 1
+Counts = dict[int, dict[str, int]]  # chat -> kind -> points
+Item = tuple[int, str, ExportedPoint]  # chat, kind, point
+
+
+@dataclass(frozen=True)
+class BackupHeader:
+    model: str
+    dim: int
+    created_at: str
+    chats: tuple[int, ...]
+
+
+def write_file(
+    path: Path, model: str, dim: int, chats: Sequence[int], items: Iterable[Item]
+) -> Counts:
+    """Write a backup of ``items`` (grouped by chat) to ``path``; returns the point counts."""
+    counts: Counts = {chat: dict.fromkeys(KINDS, 0) for chat in chats}
+    with _open_write(path) as out:
+        header = {
+            "type": "header",
+            "format": FORMAT,
+            "version": VERSION,
+            "model": model,
+            "dim": dim,
+            "created_at": datetime.now(UTC).isoformat(),
+            "chats": list(chats),
+        }
+        out.write(json.dumps(header, ensure_ascii=False) + "\n")
+        for chat, kind, p in items:
+            line = {
+                "type": "point",
+                "kind": kind,
+                "chat_id": chat,
+                "id": p.point_id,
+                "payload": p.payload,
+                "dense": p.dense,
+                "sparse": {"indices": p.sparse.indices, "values": p.sparse.values}
+                if p.sparse
+                else None,
+            }
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            counts[chat][kind] += 1
+        total = sum(sum(c.values()) for c in counts.values())
+        trailer = {"type": "end", "points": total, "counts": _counts_json(counts)}
+        out.write(json.dumps(trailer) + "\n")
+    return counts
+
+
+def _open_write(path: Path) -> IO[str]:
+    if path.name.removesuffix(".part").endswith(".gz"):
+        # Level 6: level 9 (the default) takes twice as long for about the same size.
+        return gzip.open(path, "wt", encoding="utf-8", compresslevel=6)
+    return path.open("w", encoding="utf-8")
+
+
+def _counts_json(counts: Counts) -> dict[str, dict[str, int]]:
+    return {str(chat): dict(kinds) for chat, kinds in counts.items()}
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def _not_a_backup(path: Path, why: str) -> InputError:
+    return InputError(
+        f"{path} 不是可用的 Paper Tutor 备份文件（{why}）。",
+        f"{path} is not a usable Paper Tutor backup ({why}).",
+    )
+
+
+def _lines(path: Path) -> Iterator[dict[str, Any]]:
+    if not path.is_file():
+        raise InputError(f"找不到文件：{path}", f"No such file: {path}")
+    with path.open("rb") as raw:
+        gz = raw.read(2) == b"\x1f\x8b"
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") if gz else path.open(encoding="utf-8") as f:
+            for n, line in enumerate(f, start=1):
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except ValueError as exc:
+                        raise _not_a_backup(path, f"line {n} is not JSON") from exc
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise _not_a_backup(path, str(exc)) from exc
+
+
+def _parse_header(path: Path, first: dict[str, Any] | None) -> BackupHeader:
+    if not first or first.get("format") != FORMAT:
+        raise _not_a_backup(path, "no papertutor-backup header")
+    version = first.get("version")
+    if version != VERSION:
+        raise InputError(
+            f"备份文件 {path} 是第 {version} 版格式，这个版本的 Paper Tutor 只认识第 {VERSION} 版。"
+            "请用生成它的（或更新的）Paper Tutor 导入。",
+            f"The backup {path} has format version {version}; this Paper Tutor reads version "
+            f"{VERSION} only. Import it with the Paper Tutor that wrote it (or a newer one).",
+        )
+    return BackupHeader(
+        str(first["model"]),
+        int(first["dim"]),
+        str(first.get("created_at", "")),
+        tuple(int(c) for c in first.get("chats", ())),
+    )
+
+
+def read_header(path: Path) -> BackupHeader:
+    """The header of a backup file (model, dim, chats); refuses unknown formats and versions."""
+    return _parse_header(path, next(_lines(path), None))
+
+
+def validate(path: Path, header: BackupHeader, check_dense: bool) -> Counts:
+    """Read the whole file once before writing anything: complete, consistent, right dims."""
+    counts: Counts = {}
+    end: dict[str, Any] | None = None
+    for line in itertools.islice(_lines(path), 1, None):
+        if line.get("type") == "end":
+            end = line
+            break
+        kind, chat = line.get("kind"), line.get("chat_id")
+        if line.get("type") != "point" or kind not in KINDS or not isinstance(chat, int):
+            raise _not_a_backup(path, f"unexpected line {str(line)[:80]}")
+        dense = line.get("dense")
+        if kind == "chunks" and check_dense and (not dense or len(dense) != header.dim):
+            raise _not_a_backup(path, f"chunk {line.get('id')} has no {header.dim}-dim vector")
+        counts.setdefault(chat, dict.fromkeys(KINDS, 0))[kind] += 1
+    if end is None:
+        raise _not_a_backup(path, "the end line is missing: the file is incomplete")
+    if end.get("counts") != _counts_json(counts):
+        raise _not_a_backup(path, "the point counts do not match its end line")
+    return counts
+
+
+def _point(line: dict[str, Any]) -> ExportedPoint:
+    sparse = line.get("sparse")
+    return ExportedPoint(
+        point_id=str(line["id"]),
+        payload=dict(line["payload"]),
+        dense=line.get("dense"),
+        sparse=SparseVec(list(sparse["indices"]), list(sparse["values"])) if sparse else None,
+    )
+
+
+def file_items(path: Path, chats: Sequence[int] | None) -> Iterator[Item]:
+    for line in itertools.islice(_lines(path), 1, None):
+        if line.get("type") == "end":
+            return
+        if chats is None or line["chat_id"] in chats:
+            yield int(line["chat_id"]), str(line["kind"]), _point(line)

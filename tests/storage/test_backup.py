@@ -1,0 +1,275 @@
+"""Backups, migration and re-indexing between embedded stores: what a restored chat gets back."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ingest.errors import ConfigError, InputError, NotFoundError
+from storage import backup
+from storage.index import QdrantIndex
+from storage.models import Note, SearchHit, Turn
+from storage.store import KnowledgeStore
+from tests.embedding import TEST_MODEL_NAME, test_embedder
+from tests.storage.test_store import open_store, paper, video
+
+QUERIES = (
+    "How many GPUs were used for training?",
+    "what are positional encodings",
+    "attention heads",
+    "多头注意力",
+)
+
+
+def fill(store: KnowledgeStore, chat: int, *, with_video: bool = True) -> None:
+    store.add_source(chat, paper(fingerprint=f"sha256:paper{chat}"))
+    if with_video:
+        store.add_source(chat, video())
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    for i in range(3):
+        store.put_note(
+            Note(
+                chat_id=chat,
+                note_id=f"n{i}",
+                question=f"问题 {i}",
+                answer=f"答案 {i} [1]",
+                grounded=i != 1,
+                created_at=start + timedelta(minutes=i),
+            )
+        )
+    for i in range(5):
+        store.add_turn(
+            Turn(
+                chat_id=chat,
+                turn_id=f"t{i}",
+                role="user" if i % 2 == 0 else "assistant",
+                text=f"turn {i}",
+                created_at=start + timedelta(seconds=i),
+            )
+        )
+
+
+def results(store: KnowledgeStore, chat: int) -> list[list[SearchHit]]:
+    return [store.search(chat, q, k=4, mode=m) for q in QUERIES for m in ("hybrid", "dense")]
+
+
+def assert_same_chat(a: KnowledgeStore, b: KnowledgeStore, chat: int) -> None:
+    for hits_a, hits_b in zip(results(a, chat), results(b, chat), strict=True):
+        assert [h.chunk_id for h in hits_a] == [h.chunk_id for h in hits_b]
+        assert [h.text for h in hits_a] == [h.text for h in hits_b]
+        for x, y in zip(hits_a, hits_b, strict=True):
+            assert abs(x.score - y.score) < 1e-6
+    assert a.notes(chat) == b.notes(chat)
+    assert a.turns(chat, limit=50) == b.turns(chat, limit=50)
+    assert a.sources(chat) == b.sources(chat)
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Iterator[KnowledgeStore]:
+    st = open_store(tmp_path / "src")
+    fill(st, 7)
+    fill(st, -1001, with_video=False)
+    yield st
+    st.close()
+
+
+def test_a_restored_store_answers_and_remembers_exactly_like_the_original(
+    source: KnowledgeStore, tmp_path: Path
+) -> None:
+    file = tmp_path / "all.jsonl.gz"
+    summary = backup.export_backup(source.index, file)
+
+    assert sorted(summary.counts) == [-1001, 7]
+    assert summary.counts[7] == {"chunks": 7, "sources": 2, "notes": 3, "history": 5}
+    target = open_store(tmp_path / "dst")
+    try:
+        restored = backup.import_backup(target.index, file, expect_model=TEST_MODEL_NAME)
+        assert restored.counts == summary.counts
+        assert restored.replaced == ()
+        for chat in (7, -1001):
+            assert_same_chat(source, target, chat)
+        assert target.search(7, "GPUs", k=1)[0].page == 3  # still cites the page
+    finally:
+        target.close()
+
+
+def test_the_file_is_documented_json_lines(source: KnowledgeStore, tmp_path: Path) -> None:
+    file = tmp_path / "chat7.jsonl.gz"
+    backup.export_backup(source.index, file, chats=[7])
+
+    with gzip.open(file, "rt", encoding="utf-8") as f:
+        lines = [json.loads(line) for line in f]
+    header, points, end = lines[0], lines[1:-1], lines[-1]
+    assert header["format"] == "papertutor-backup"
+    assert header["version"] == 1
+    assert (header["model"], header["dim"], header["chats"]) == (TEST_MODEL_NAME, 384, [7])
+    assert {p["chat_id"] for p in points} == {7}
+    chunk = next(p for p in points if p["kind"] == "chunks")
+    assert len(chunk["dense"]) == 384
+    assert chunk["sparse"]["indices"]
+    assert end == {"type": "end", "points": len(points), "counts": {"7": backup_counts(points)}}
+    assert [p["kind"] for p in points].index("sources") > 0  # chunks come first
+
+
+def backup_counts(points: Sequence[dict[str, object]]) -> dict[str, int]:
+    kinds = [p["kind"] for p in points]
+    return {k: kinds.count(k) for k in ("chunks", "sources", "notes", "history")}
+
+
+def test_one_chat_replaces_only_that_chat(source: KnowledgeStore, tmp_path: Path) -> None:
+    file = tmp_path / "chat7.jsonl"  # plain JSON Lines without .gz
+    backup.export_backup(source.index, file, chats=[7])
+    target = open_store(tmp_path / "dst")
+    try:
+        target.add_source(7, paper(fingerprint="sha256:other", texts=("Old text only.",)))
+        fill(target, 42, with_video=False)
+
+        summary = backup.import_backup(target.index, file)
+
+        assert summary.replaced == (7,)
+        assert_same_chat(source, target, 7)
+        assert [s.title for s in target.sources(42)] == ["Attention Is All You Need"]
+        assert len(target.notes(42)) == 3  # the other chat is untouched
+        assert target.sources(-1001) == []
+    finally:
+        target.close()
+
+
+def test_import_of_one_chat_from_a_full_backup(source: KnowledgeStore, tmp_path: Path) -> None:
+    file = tmp_path / "all.jsonl.gz"
+    backup.export_backup(source.index, file)
+    target = open_store(tmp_path / "dst")
+    try:
+        summary = backup.import_backup(target.index, file, chats=[-1001])
+        assert list(summary.counts) == [-1001]
+        assert_same_chat(source, target, -1001)
+        assert target.sources(7) == []
+        with pytest.raises(NotFoundError):
+            backup.import_backup(target.index, file, chats=[99])
+    finally:
+        target.close()
+
+
+def test_another_model_is_refused_not_mixed(source: KnowledgeStore, tmp_path: Path) -> None:
+    file = tmp_path / "all.jsonl.gz"
+    backup.export_backup(source.index, file)
+
+    with pytest.raises(ConfigError) as err:
+        backup.import_backup(QdrantIndex(path=tmp_path / "a"), file, expect_model="BAAI/bge-m3")
+    assert TEST_MODEL_NAME in err.value.message("en")
+    assert "--reembed" in err.value.message("zh")
+
+    other = QdrantIndex(path=tmp_path / "b")
+    other.open("BAAI/bge-small-zh-v1.5", 512)
+    with pytest.raises(ConfigError) as err:
+        backup.import_backup(other, file)
+    assert "cannot be mixed" in err.value.message("en")
+    assert other.chats() == []  # nothing was written
+    other.close()
+
+
+def rewrite(file: Path, edit: dict[str, object] | None = None, drop_last: bool = False) -> Path:
+    with gzip.open(file, "rt", encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    head = json.loads(lines[0]) | (edit or {})
+    lines = [json.dumps(head), *lines[1 : -1 if drop_last else None]]
+    out = file.with_name("edited.jsonl")
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
+
+
+def test_unknown_versions_and_incomplete_files_are_refused(
+    source: KnowledgeStore, tmp_path: Path
+) -> None:
+    file = tmp_path / "all.jsonl.gz"
+    backup.export_backup(source.index, file)
+    target = QdrantIndex(path=tmp_path / "dst")
+    try:
+        with pytest.raises(InputError) as err:
+            backup.import_backup(target, rewrite(file, {"version": 2}))
+        assert "version 2" in err.value.message("en")
+        with pytest.raises(InputError) as err:
+            backup.import_backup(target, rewrite(file, drop_last=True))
+        assert "incomplete" in err.value.message("en")
+        with pytest.raises(InputError):
+            backup.import_backup(target, rewrite(file, {"format": "something-else"}))
+        assert target.chats() == []
+    finally:
+        target.close()
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != ".lock"
+    }
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["per-chat", "server-layout"])
+def test_migrate_copies_everything_and_leaves_the_source_untouched(
+    tmp_path: Path, shared: bool
+) -> None:
+    src = open_store(tmp_path / "src")
+    fill(src, 7)
+    fill(src, -1001, with_video=False)
+    src.close()
+    before = tree_digest(tmp_path / "src")
+
+    # shared collections with a tenant field = the layout (and code path) of a server
+    dst = QdrantIndex(path=tmp_path / "dst", per_chat_collections=not shared)
+    src_index = QdrantIndex(path=tmp_path / "src")
+    summary = backup.migrate(src_index, dst)
+    src_index.close()
+    dst.close()
+
+    assert tree_digest(tmp_path / "src") == before
+    assert summary.counts[7] == {"chunks": 7, "sources": 2, "notes": 3, "history": 5}
+    a = open_store(tmp_path / "src")
+    b = KnowledgeStore(
+        QdrantIndex(path=tmp_path / "dst", per_chat_collections=not shared), test_embedder()
+    )
+    try:
+        for chat in (7, -1001):
+            assert_same_chat(a, b, chat)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_reindex_rebuilds_the_vectors_and_keeps_notes(tmp_path: Path) -> None:
+    old = QdrantIndex(path=tmp_path / "q")
+    old.open("old-model", 384)
+    old.close()
+    # A store whose meta says "old-model": stand in for vectors of another model.
+    reference = open_store(tmp_path / "ref")
+    fill(reference, 7)
+    file = tmp_path / "ref.jsonl.gz"
+    backup.export_backup(reference.index, file)
+    stale = rewrite(file, {"model": "old-model"})
+    index = QdrantIndex(path=tmp_path / "q")
+    backup.import_backup(index, stale)
+    with pytest.raises(ConfigError) as err:
+        index.open(TEST_MODEL_NAME, 384)
+    assert "papertutor reindex" in err.value.message("en")
+    assert "papertutor reindex" in err.value.message("zh")
+
+    summary = backup.reindex(index, test_embedder(), tmp_path / "backups")
+
+    assert summary.backup is not None
+    assert summary.backup.is_file()
+    assert backup.read_header(summary.backup).model == "old-model"
+    assert index.stored_model() == (TEST_MODEL_NAME, 384)
+    index.close()
+    store = open_store(tmp_path / "q")  # the configured model opens again
+    try:
+        assert_same_chat(reference, store, 7)
+    finally:
+        store.close()
+        reference.close()
