@@ -161,6 +161,11 @@ class TelegramSettings(BaseSettings):
     webhook_port: int = Field(8443, description="local port the webhook server listens on")
     webhook_secret: SecretStr | None = Field(None, description="webhook secret token")
     max_download_mb: float = Field(20.0, gt=0, description="Bot API download limit, MB")
+    drafts: bool = Field(
+        True,
+        validation_alias=AliasChoices("PAPERTUTOR_TELEGRAM_DRAFTS"),
+        description="stream answers as message drafts in private chats (Bot API 9.3+)",
+    )
     concurrency: int = Field(8, ge=1, description="blocking jobs (parsing, embedding) at once")
 
     _split = field_validator("allowed_users", mode="before")(_split_csv)

@@ -26,6 +26,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.telegram.cards import ASK_CALLBACK, recall, remember
 from bot.telegram.config import TelegramConfig
+from bot.telegram.draft import DraftStream
 from bot.telegram.i18n import LANG_KEY, lang_for, t
 from bot.telegram.render import esc, preview_text, render_answer, render_citations, split_html
 from bot.telegram.status import StatusMessage
@@ -55,6 +56,7 @@ def build_handlers(
 ) -> list[BaseHandler[Update, Any, Any]]:
     """The question handler (register last: it takes any other text) and its buttons."""
     answerer = services.answerer
+    drafts_offered = [config.use_drafts]  # turns False once the Bot API refuses a draft
 
     async def answer(
         context: ContextTypes.DEFAULT_TYPE,
@@ -75,6 +77,9 @@ def build_handlers(
         typing = asyncio.get_running_loop().create_task(_keep_typing(chat))
         pieces: list[str] = []
         stream: StatusMessage | None = None
+        draft: DraftStream | None = None
+        if drafts_offered[0] and chat.type == ChatType.PRIVATE:
+            draft = DraftStream(context.bot, chat.id, config.edit_interval_s)
 
         async def on_delta(piece: str) -> None:
             nonlocal stream
@@ -82,6 +87,10 @@ def build_handlers(
             preview = preview_text("".join(pieces))
             if not preview:
                 return
+            if draft is not None and not draft.failed:
+                await draft.push(preview)
+                if not draft.failed:
+                    return
             if stream is None:
                 sent = await chat.send_message(preview, parse_mode=None, reply_parameters=reply)
                 stream = StatusMessage(sent, config.edit_interval_s)
@@ -94,14 +103,24 @@ def build_handlers(
                 chat.id, question, lang=chosen, on_delta=on_delta, mode=mode
             )
         except Exception:
+            partial = preview_text("".join(pieces))
             if stream is not None:
-                partial = esc(preview_text("".join(pieces)))
-                await stream.finish(partial + "\n\n" + t(lang, "failed"))
+                await stream.finish(esc(partial) + "\n\n" + t(lang, "failed"))
+            elif partial:  # a draft vanishes: keep what the student was reading
+                await chat.send_message(
+                    esc(partial) + "\n\n" + t(lang, "failed"),
+                    parse_mode=ParseMode.HTML,
+                    reply_parameters=reply,
+                )
             raise
         finally:
             typing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await typing
+            if draft is not None:
+                await draft.close()
+                if draft.failed:  # this Bot API server has no drafts: stop asking it
+                    drafts_offered[0] = False
         lang = result.lang if result.lang in ("zh", "en") else lang
         html = render_answer(result, lang)
         key = remember(

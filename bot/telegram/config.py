@@ -22,6 +22,8 @@ class TelegramConfig:
     webhook_port: int = 8443
     webhook_listen: str = "0.0.0.0"
     webhook_secret: str | None = None
+    use_drafts: bool = True
+    """Stream answers as message drafts in private chats (falls back to edits if refused)."""
     edit_interval_s: float = 1.0
     """Least time between two edits of one status or streaming message (flood limit)."""
     persistence_path: Path | None = None

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from telegram import Chat, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
@@ -21,9 +21,54 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from bot.telegram.i18n import t
 from bot.telegram.render import split_html
 
-__all__ = ["StatusMessage", "progress_text", "thread_callback"]
+__all__ = ["Coalescer", "StatusMessage", "progress_text", "thread_callback"]
 
 log = logging.getLogger(__name__)
+
+
+class Coalescer:
+    """Calls ``show(latest)`` at most once per ``interval`` s; values in between are dropped.
+
+    ``show`` runs in a task; its ``TelegramError`` is logged, not raised: an intermediate
+    state is never worth failing the job.
+    """
+
+    def __init__(
+        self, show: Callable[[str], Awaitable[None]], interval: float, *, shown_at: float = 0.0
+    ) -> None:
+        self._show = show
+        self._interval = interval
+        self._last = shown_at
+        self._latest = ""
+        self._pending: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def push(self, text: str) -> None:
+        """Show ``text`` soon (now if the interval has passed, else when it has)."""
+        if self._closed:
+            return
+        self._latest = text
+        if self._pending is None:
+            delay = max(0.0, self._last + self._interval - time.monotonic())
+            self._pending = asyncio.get_running_loop().create_task(self._flush_later(delay))
+
+    async def _flush_later(self, delay: float) -> None:
+        try:
+            await asyncio.sleep(delay)
+            await self._show(self._latest)
+        except TelegramError as exc:
+            log.warning("could not show progress: %s", exc)
+        finally:
+            self._last = time.monotonic()
+            self._pending = None
+
+    async def close(self) -> None:
+        """Stop: drop what is pending and show nothing more."""
+        self._closed = True
+        if self._pending is not None:
+            self._pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pending
 
 
 class StatusMessage:
@@ -31,12 +76,8 @@ class StatusMessage:
 
     def __init__(self, message: Message, interval: float) -> None:
         self.message = message
-        self._interval = interval
         self._shown = message.text or ""
-        self._latest = self._shown
-        self._last_edit = time.monotonic()
-        self._pending: asyncio.Task[None] | None = None
-        self._closed = False
+        self._edits = Coalescer(self._show, interval, shown_at=time.monotonic())
 
     @classmethod
     async def send(cls, chat: Chat, text: str, interval: float) -> StatusMessage:
@@ -45,21 +86,10 @@ class StatusMessage:
 
     def push(self, text: str) -> None:
         """Show ``text`` soon (now if the interval has passed, else when it has)."""
-        if self._closed:
-            return
-        self._latest = text
-        if self._pending is None:
-            delay = max(0.0, self._last_edit + self._interval - time.monotonic())
-            self._pending = asyncio.get_running_loop().create_task(self._flush_later(delay))
+        self._edits.push(text)
 
-    async def _flush_later(self, delay: float) -> None:
-        try:
-            await asyncio.sleep(delay)
-            await self._edit(self._latest, None, None)
-        except TelegramError as exc:  # an intermediate state is not worth failing the job
-            log.warning("could not show progress: %s", exc)
-        finally:
-            self._pending = None
+    async def _show(self, text: str) -> None:
+        await self._edit(text, None, None)
 
     async def _edit(
         self, text: str, parse_mode: str | None, markup: InlineKeyboardMarkup | None
@@ -74,17 +104,12 @@ class StatusMessage:
         except BadRequest as exc:
             if "not modified" not in str(exc).lower():
                 raise
-        self._last_edit = time.monotonic()
 
     async def finish(
         self, html_text: str, *, reply_markup: InlineKeyboardMarkup | None = None
     ) -> list[Message]:
         """Replace the status with the final HTML (split if long); buttons go on the last part."""
-        self._closed = True
-        if self._pending is not None:
-            self._pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pending
+        await self._edits.close()
         parts = split_html(html_text) or [html_text]
         first_markup = reply_markup if len(parts) == 1 else None
         try:

@@ -57,3 +57,12 @@ def test_valid_settings_become_a_plain_config(tmp_path: Path) -> None:
     assert config.max_download_bytes == 5 * 2**20
     assert config.webhook_secret == "s"
     assert config.persistence_path == tmp_path / "telegram.pickle"
+    assert config.use_drafts is True
+
+
+def test_drafts_can_be_switched_off_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERTUTOR_TELEGRAM_DRAFTS", "false")
+    settings = _settings(tmp_path, TOKEN, "sk-x")
+    assert telegram_config(settings).use_drafts is False

@@ -11,16 +11,38 @@ CHAT = 1001
 GROUP = -100300
 
 
-async def test_question_is_streamed_then_rendered_with_sources_and_buttons() -> None:
+async def test_private_question_streams_a_draft_then_sends_html_with_sources_and_buttons() -> None:
     answerer = FakeAnswerer(answers=[answer()])
     async with running(services(answerer=answerer)) as h:
         await h.send(h.api.update("message", text="什么是 Transformer？"))
         [reply] = h.api.bot_messages(CHAT)
         assert h.api.of("sendChatAction")[0].params["action"] == "typing"
+        drafts = h.api.of("sendMessageDraft")
     assert answerer.asked == [
         {"chat_id": CHAT, "question": "什么是 Transformer？", "lang": None, "mode": None}
     ]
-    assert reply.history[0] == "Transformer 是"  # the draft, plain text
+    assert drafts, "the answer is previewed as a message draft in a private chat"
+    assert drafts[0].params["text"] == "Transformer 是"  # plain text, no half-written HTML
+    assert int(drafts[0].params["draft_id"]) != 0
+    assert all(d.params.get("parse_mode") is None for d in drafts)
+    assert len(reply.history) == 1  # the final answer is one new message, not edits
+    assert reply.parse_mode == "HTML"
+    assert "Transformer 是一种模型 [1]。" in reply.plain
+
+
+async def test_answer_streams_by_edits_where_drafts_are_refused() -> None:
+    answerer = FakeAnswerer(answers=[answer(), answer()])
+    async with running(services(answerer=answerer)) as h:
+        h.api.fail_methods["sendMessageDraft"] = "Bad Request: method is not available"
+        await h.send(h.api.update("message", text="什么是 Transformer？"))
+        [reply] = h.api.bot_messages(CHAT)
+        await h.send(h.api.update("message", text="再问一次"))
+        second = h.api.bot_messages(CHAT)[-1]
+        draft_calls = len(h.api.of("sendMessageDraft"))
+    assert draft_calls == 1  # refused once: not tried again for every answer
+    assert second.history[0] == "Transformer 是"  # streamed by editing, plain text first
+    assert second.parse_mode == "HTML"
+    assert "Transformer 是一种模型 [1]。" in second.plain
     assert reply.parse_mode == "HTML"
     assert "Transformer 是一种模型 [1]。" in reply.plain
     assert "来源" in reply.plain
