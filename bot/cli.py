@@ -87,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     chat(sp)
     sp.add_argument("-o", "--output", type=Path, help="the .docx file (default: from the title)")
     sp.add_argument("--md", type=Path, help="also write a Markdown copy here")
+    sp.add_argument("--pdf", type=Path, help="also write a PDF copy here")
     sp.add_argument(
         "--without-video", action="store_true", help="go on when no video has been ingested"
     )
@@ -244,7 +245,7 @@ async def _notes(services: Any, args: argparse.Namespace) -> None:
 
 
 async def _report(services: Any, args: argparse.Namespace) -> None:
-    from bot.report import report_filename, to_markdown, write_docx
+    from bot.report import report_filename, to_markdown, write_docx, write_pdf
 
     async def progress(n: int, total: int) -> None:
         if not args.json:
@@ -257,6 +258,8 @@ async def _report(services: Any, args: argparse.Namespace) -> None:
     write_docx(report, path)
     if args.md:
         args.md.write_text(to_markdown(report), encoding="utf-8")
+    if args.pdf:
+        write_pdf(report, args.pdf)
     payload = out.report_json(report, path)
     out.emit(payload, args.json, out.format_report(report, path))
 

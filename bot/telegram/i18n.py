@@ -32,7 +32,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "3. 然后直接提问，例如“什么是 Transformer？”。我会用简单的话回答，"
         "并标出出处：[1] 论文第 5 页、[2] 视频 12:34。\n"
         "4. 每个回答都会记进你的笔记（/notes）。最后发 /report，我帮你写好"
-        "《大模型技术论文阅读报告》（.docx）。\n\n"
+        "《大模型技术论文阅读报告》（.docx；/report md 或 /report pdf 换格式）。\n\n"
         "命令：/sources 资料  /notes 笔记  /report 报告  /forget 删除资料  /reset 清空  "
         "/lang 语言  /help 帮助",
         "Hi! I'm Paper Tutor 📚\n\n"
@@ -41,7 +41,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         '3. Then just ask, e.g. "What is a Transformer?". I answer in plain words and '
         "cite where it comes from: [1] paper p.5, [2] video 12:34.\n"
         "4. Every answer goes into your notes (/notes). At the end, send /report and I write "
-        "the reading report (.docx) for you.\n\n"
+        "the reading report (.docx; /report md or /report pdf for other formats) for you.\n\n"
         "Commands: /sources  /notes  /report  /forget  /reset  /lang  /help",
     ),
     "lang_set": ("好的，之后我用中文回答。", "OK, I will answer in English from now on."),
@@ -195,7 +195,11 @@ _COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("help", "能做什么、怎么用", "What I can do"),
     ("sources", "查看已上传的资料", "List your sources"),
     ("notes", "查看笔记", "List your notes"),
-    ("report", "生成阅读报告（/report md 为 Markdown）", "Write the report (/report md)"),
+    (
+        "report",
+        "生成阅读报告 .docx（/report md、/report pdf 为其他格式）",
+        "Write the report .docx (/report md or /report pdf)",
+    ),
     ("forget", "删除一个资料", "Remove a source"),
     ("reset", "清空这个聊天的所有数据", "Remove everything of this chat"),
     ("lang", "切换语言 中文/English", "Switch language 中文/English"),

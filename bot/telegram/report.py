@@ -1,4 +1,4 @@
-"""/report and /report md: the reading report with progress, delivered as a file.
+"""/report, /report md and /report pdf: the reading report with progress, as a file.
 
 Progress shows "正在撰写第 n/4 部分"; the file's caption gives the 字数 and what went into it
 (notes used, video included or not). Without a video the student chooses with a button
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.report import Report, report_filename, to_markdown, write_docx
+from bot.report import Report, report_filename, to_markdown, write_docx, write_pdf
 from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import error_text
 from bot.telegram.i18n import lang_for, t
@@ -47,16 +47,18 @@ def _caption(report: Report, lang: str) -> str:
 def build_handlers(
     services: Services, config: TelegramConfig
 ) -> list[BaseHandler[Update, Any, Any]]:
-    """/report, /report md, and the go-on-without-video buttons."""
+    """/report (.docx), /report md, /report pdf, and the go-on-without-video buttons."""
 
     async def write_file(report: Report, fmt: str) -> tuple[bytes, str]:
         filename = report_filename(report, fmt)
         if fmt == "md":
             return to_markdown(report).encode("utf-8"), filename
 
+        writer = write_pdf if fmt == "pdf" else write_docx
+
         def render() -> bytes:
             with tempfile.TemporaryDirectory() as tmp:
-                path = write_docx(report, Path(tmp) / "report.docx")
+                path = writer(report, Path(tmp) / f"report.{fmt}")
                 return path.read_bytes()
 
         return await services.library.run_blocking(render), filename
@@ -103,7 +105,11 @@ def build_handlers(
         message = update.effective_message
         assert message is not None
         args = [a.lower() for a in context.args or []]
-        fmt = "md" if any(a in ("md", "markdown") for a in args) else "docx"
+        fmt = "docx"
+        if any(a in ("md", "markdown") for a in args):
+            fmt = "md"
+        elif "pdf" in args:
+            fmt = "pdf"
         await run_report(message.chat, lang_for(update, context.user_data), fmt, False)
 
     async def handle_report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -119,12 +125,12 @@ def build_handlers(
         if query.data == f"{REPORT_CALLBACK}wait":
             await message.chat.send_message(t(lang, "report_wait"))
             return
-        fmt = "md" if query.data.endswith(":md") else "docx"
+        fmt = query.data.rsplit(":", 1)[-1]
         await run_report(message.chat, lang, fmt, True)
 
     return [
         CommandHandler("report", handle_report, filters=filters.UpdateType.MESSAGE),
         CallbackQueryHandler(
-            handle_report_button, pattern=f"^{REPORT_CALLBACK}(go:(docx|md)|wait)$"
+            handle_report_button, pattern=f"^{REPORT_CALLBACK}(go:(docx|md|pdf)|wait)$"
         ),
     ]

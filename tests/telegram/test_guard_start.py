@@ -64,9 +64,10 @@ async def test_start_is_chinese_by_default_and_english_for_english_clients() -> 
     assert "Send me a paper as a PDF" in en.plain
     assert {c.params.get("language_code") for c in commands} == {"zh", None}
     zh_menu = next(c for c in commands if c.params.get("language_code") == "zh")
-    assert {"command": "report", "description": "生成阅读报告（/report md 为 Markdown）"} in (
-        zh_menu.params["commands"]
-    )
+    assert {
+        "command": "report",
+        "description": "生成阅读报告 .docx（/report md、/report pdf 为其他格式）",
+    } in (zh_menu.params["commands"])
 
 
 async def test_lang_switch_is_remembered() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pymupdf
+
 from ingest.errors import VideoMissingError
 from storage.models import Note
 from tests.telegram.fakes import (
@@ -120,3 +122,16 @@ async def test_report_md_and_no_video_question() -> None:
     assert name.endswith(".md")
     assert "（1）论文基本信息" in data.decode()
     assert "未包含视频" in caption
+
+
+async def test_report_pdf_sends_a_pdf_copy() -> None:
+    reports = FakeReports(results=[report()])
+    async with running(services(reports=reports)) as h:
+        await h.send(h.api.update("message", text="/report pdf"))
+        [upload] = h.api.of("sendDocument")
+    name, data = upload.files["document"]
+    assert name == "BERT Pre-training_阅读报告.pdf"
+    assert data.startswith(b"%PDF-")
+    with pymupdf.open(stream=data, filetype="pdf") as pdf:
+        text = "".join(page.get_text() for page in pdf)
+    assert "（1）论文基本信息" in text  # the CJK text is really in the PDF
