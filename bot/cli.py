@@ -17,7 +17,7 @@ from typing import Any
 from bot import cli_backup
 from bot import cli_output as out
 from bot.settings import Settings, load_settings
-from ingest.errors import InputError, PaperTutorError
+from ingest.errors import ConfigError, InputError, PaperTutorError
 from ingest.video_links import parse_video_link
 
 __all__ = ["main"]
@@ -117,6 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_dispatch(args, settings))
     except PaperTutorError as exc:
         print(f"papertutor: {exc.message(args.lang)}", file=sys.stderr)
+        if isinstance(exc, ConfigError):  # for the operator, who may read either language
+            other = "zh" if args.lang == "en" else "en"
+            print(f"papertutor: {exc.message(other)}", file=sys.stderr)
         return EXIT_RETRYABLE if exc.retryable else EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130

@@ -201,3 +201,19 @@ def test_report_writes_docx_and_markdown_with_the_json_summary(
                 if p.style is not None and p.style.name == "Heading 1"]  # fmt: skip
     assert headings[:4] == [s["heading"] for s in summary["sections"]]
     assert "（4）视频补充要点" in (env / "report.md").read_text(encoding="utf-8")
+
+
+def test_run_without_token_or_key_explains_both_in_both_languages(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")
+    monkeypatch.setenv("OPENAI_API_KEY", "")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "@BotFather" in err
+    assert "TELEGRAM_BOT_TOKEN" in err
+    assert "OPENAI_API_KEY" in err
+    assert "机器人还不能启动" in err  # Chinese first (the default), then English
+    assert "OpenAI-compatible" in err
+    assert not (env / "data" / "qdrant").exists()  # nothing was built
