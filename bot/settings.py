@@ -105,9 +105,6 @@ class IngestSettings(BaseSettings):
     youtube_proxy: str | None = Field(
         None, description="HTTP(S) proxy for YouTube (datacenter IPs are often blocked)"
     )
-    bilibili_sessdata: SecretStr | None = Field(
-        None, description="optional Bilibili SESSDATA cookie to fetch subtitles directly"
-    )
 
     _split = field_validator("transcript_languages", mode="before")(_split_csv)
 
