@@ -5,11 +5,16 @@ rewrite the question into standalone search queries (in the question's and the s
 languages, using the conversation), retrieve snippets from paper and video, stream an answer
 that cites them, and check the citations. Only a complete answer is stored (both turns, plus a
 note when it is grounded); a model failure stores nothing and raises ``LLMError``.
+
+A first question (no conversation) in the sources' own language needs no rewriting to be
+searched: it is searched as asked, and the rewrite, still wanted for the note's key terms, runs
+alongside the answer, so the student waits for one model call instead of two.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -20,7 +25,7 @@ from typing import Protocol, TypeVar
 from bot import prompts
 from bot.citations import build_citations, check_citations
 from bot.llm import ChatModel, Message
-from ingest.errors import InputError
+from ingest.errors import InputError, LLMError
 from ingest.models import SourceKind
 from storage.models import Citation, Note, SearchHit, SourceRecord, SourceStatus, Term, Turn
 from storage.store import KnowledgeStore
@@ -102,15 +107,16 @@ def select_hits(hits: Sequence[SearchHit], k: int, *, per_kind: int = 2) -> list
     return sorted(chosen, key=lambda h: h.rank)
 
 
+def _source_language(source: SourceRecord) -> str:
+    """Two-letter language of a source: the transcript's, else judged from title + abstract."""
+    if source.video and source.video.language:
+        return source.video.language[:2]
+    sample = source.title + " " + (source.paper.abstract or "" if source.paper else "")
+    return _text_language(sample)
+
+
 def _source_languages(sources: Sequence[SourceRecord]) -> str:
-    parts = []
-    for s in sources:
-        sample = s.title + " " + (s.paper.abstract or "" if s.paper else "")
-        lang = (s.video.language if s.video and s.video.language else None) or _text_language(
-            sample
-        )
-        parts.append(f'{s.kind.value} "{s.title}" ({lang[:2]})')
-    return "; ".join(parts)
+    return "; ".join(f'{s.kind.value} "{s.title}" ({_source_language(s)})' for s in sources)
 
 
 def _strip_mode_label(question: str) -> str:
@@ -122,6 +128,15 @@ def _strip_mode_label(question: str) -> str:
 
 def _clip(text: str, limit: int = HISTORY_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+async def _terms_of(rewriting: Awaitable[tuple[list[str], list[Term]]]) -> list[Term]:
+    """The key terms of a rewrite run alongside the answer; none if that call failed (the note
+    is still saved, and the report then takes its terms from the questions)."""
+    try:
+        return (await rewriting)[1]
+    except LLMError:
+        return []
 
 
 class Answerer:
@@ -195,12 +210,29 @@ class Answerer:
             return await fixed(prompts.NO_SOURCES_MESSAGE[lang])
 
         ready = [s for s in sources if s.status is SourceStatus.READY]
-        queries, terms = await self._rewrite(search_question, history, ready, lang)
-        found = await self._run(lambda: self.store.search(chat_id, queries, k=self.k * 2))
-        hits = select_hits(found, self.k)
-        text = prompts.NOT_IN_SOURCES
-        if hits:
-            text = await self._answer(search_question, hits, history, lang, mode, draft)
+        asked_in = detect_language(search_question)
+        rewriting: asyncio.Task[tuple[list[str], list[Term]]] | None = None
+        if not history and all(_source_language(s) == asked_in for s in ready):
+            # Nothing to resolve (no conversation) nor translate (the sources are in the
+            # question's language): the question itself is the standalone query. The rewrite
+            # still names the note's key terms, so it runs alongside the answer, not before it.
+            rewriting = asyncio.ensure_future(self._rewrite(search_question, history, ready, lang))
+            queries, terms = [search_question], list[Term]()
+        else:
+            queries, terms = await self._rewrite(search_question, history, ready, lang)
+        try:
+            found = await self._run(lambda: self.store.search(chat_id, queries, k=self.k * 2))
+            hits = select_hits(found, self.k)
+            text = prompts.NOT_IN_SOURCES
+            if hits:
+                text = await self._answer(search_question, hits, history, lang, mode, draft)
+            if rewriting is not None:
+                terms = await _terms_of(rewriting)
+        finally:
+            if rewriting is not None and not rewriting.done():
+                rewriting.cancel()  # the answer failed: its terms are not needed any more
+                with contextlib.suppress(asyncio.CancelledError, LLMError):
+                    await rewriting
         if prompts.NOT_IN_SOURCES in text:
             answer = await fixed(prompts.REFUSAL_MESSAGE[lang], queries)
         else:

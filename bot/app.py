@@ -102,6 +102,7 @@ def build_services(
     youtube_session_factory: Callable[[], requests.Session] | None = None,
 ) -> Services:
     """Build every adapter and service from ``settings``; tests may pass their own adapters."""
+    owns_embedder = embedder is None
     embedder = embedder or build_embedder(settings.embedding)
     index = build_index(settings.storage)
     store = KnowledgeStore(index, embedder, batch_size=settings.embedding.batch_size)
@@ -140,7 +141,12 @@ def build_services(
         run_blocking=library.run_blocking,
     )
     return Services(
-        store=store, library=library, answerer=answerer, reports=reports, chat_model=chat_model
+        store=store,
+        library=library,
+        answerer=answerer,
+        reports=reports,
+        chat_model=chat_model,
+        owns_embedder=owns_embedder,
     )
 
 

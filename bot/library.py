@@ -1,15 +1,20 @@
 """The student's sources: ingesting papers and videos into the chat's store, listing, forgetting.
 
-Blocking work (PDF parsing, transcript fetching, embedding, embedded Qdrant) runs in worker
-threads, bounded by a semaphore, so one slow ingestion never blocks other chats. One ingestion
-at a time per chat: a second one waits its turn (``wait_turn`` tells the caller it will wait).
-Progress callbacks are called from worker threads; front doors marshal them to their loop.
+Blocking work runs in worker threads, in two pools: ingestion (PDF parsing, transcript
+fetching, embedding a whole source) in a small pool of its own, and the quick store calls every
+question makes (history, sources, search, saving) in another, so a slow ingestion never holds
+the threads other chats' questions need. One ingestion at a time per chat: a second one waits
+its turn (``is_busy`` tells the caller it will wait). Progress callbacks are called from worker
+threads; front doors marshal them to their loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -53,19 +58,37 @@ class Library:
         youtube_proxy: str | None = None,
         youtube_session_factory: Callable[[], requests.Session] | None = None,
         concurrency: int = 4,
+        ingest_concurrency: int = 2,
     ) -> None:
+        """``concurrency``: quick store calls at once; ``ingest_concurrency``: ingestion steps
+        (parse or index) at once, across chats."""
         self._store = store
         self._limits = pdf_limits
         self._languages = tuple(transcript_languages)
         self._proxy = youtube_proxy
         self._session_factory = youtube_session_factory
-        self._threads = asyncio.Semaphore(concurrency)
+        # Threads start on first use and end when the Library is garbage collected or closed.
+        self._quick = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="store")
+        self._slow = ThreadPoolExecutor(max(1, ingest_concurrency), thread_name_prefix="ingest")
         self._chat_locks: dict[int, asyncio.Lock] = {}
 
     async def run_blocking(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` in a worker thread, bounded by the shared concurrency limit."""
-        async with self._threads:
-            return await asyncio.to_thread(fn)
+        """Run ``fn`` (a quick blocking call) in a worker thread, bounded by ``concurrency``."""
+        return await self._run_in(self._quick, fn)
+
+    async def _run_ingestion(self, fn: Callable[[], T]) -> T:
+        return await self._run_in(self._slow, fn)
+
+    @staticmethod
+    async def _run_in(pool: ThreadPoolExecutor, fn: Callable[[], T]) -> T:
+        # Like asyncio.to_thread: the call sees the caller's context variables.
+        call = functools.partial(contextvars.copy_context().run, fn)
+        return await asyncio.get_running_loop().run_in_executor(pool, call)
+
+    def close(self) -> None:
+        """Stop the worker threads once their current work is done (idle ones end at once)."""
+        self._quick.shutdown(wait=False)
+        self._slow.shutdown(wait=False)
 
     def is_busy(self, chat_id: int) -> bool:
         """True while an ingestion of this chat runs (a new one would wait its turn)."""
@@ -77,7 +100,7 @@ class Library:
     ) -> SourceRecord:
         lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
         async with lock:
-            parsed = await self.run_blocking(parse)
+            parsed = await self._run_ingestion(parse)
 
             def index() -> SourceRecord:
                 report = None
@@ -85,7 +108,7 @@ class Library:
                     report = lambda done, total: progress("indexing", done, total)  # noqa: E731
                 return self._store.add_source(chat_id, parsed, report)
 
-            return await self.run_blocking(index)
+            return await self._run_ingestion(index)
 
     async def add_pdf(
         self,

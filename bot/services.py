@@ -22,7 +22,12 @@ class Services:
     answerer: Answerer
     reports: ReportBuilder
     chat_model: ChatModel
+    owns_embedder: bool = False
+    """True when the composition root built the embedder (tests may share theirs)."""
 
     async def aclose(self) -> None:
         await self.chat_model.aclose()
+        self.library.close()
         self.store.close()
+        if self.owns_embedder:
+            self.store.embedder.close()

@@ -14,6 +14,7 @@ import multiprocessing
 import re
 import time
 from collections.abc import Sequence
+from http.server import ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,10 @@ class TimedBotApi(FakeBotApi):
 
 def _serve(conn: Connection, delay_s: float) -> None:
     """Child process: run both fake servers and answer the parent's commands."""
+    # http.server listens with a backlog of 5: a burst of 100 new connections (100 chats'
+    # first model calls at once) overflows it and connections break, which real endpoints
+    # (deep backlogs) do not do. Only this child process is affected.
+    ThreadingHTTPServer.request_queue_size = 1024
     api = TimedBotApi()
     llm_calls: list[tuple[float, str, int]] = []  # (arrival, "rewrite"/"answer", question no.)
 

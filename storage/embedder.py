@@ -105,8 +105,28 @@ def _load_error(model_name: str, model_path: Path | None, exc: BaseException) ->
     )
 
 
+class _Slot:
+    """One waiting query: its text, then its vector or the error of the run it was in."""
+
+    __slots__ = ("done", "error", "text", "vector")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.done = False
+        self.vector: list[float] = []
+        self.error: BaseException | None = None
+
+
 class FastEmbedEmbedder:
-    """fastembed ``TextEmbedding`` in-process; thread-safe (one embedding call at a time)."""
+    """fastembed ``TextEmbedding`` in-process; thread-safe, and queries never wait long.
+
+    One ONNX run at a time: concurrent runs only compete for the same cores and multiply peak
+    memory. Queries go first: ``embed_passages`` runs in slices of ``passage_slice`` texts
+    (~0.1 s each for 2 passages of 256 tokens on 2 cores) and lets every waiting query in before
+    its next slice, so a question asked while a 67-page paper is being indexed waits for one
+    slice, not for a whole batch. Queries that wait together are embedded together in one ONNX
+    run (about half the cost per query of running them one by one).
+    """
 
     def __init__(
         self,
@@ -116,12 +136,16 @@ class FastEmbedEmbedder:
         cache_dir: Path | None = None,
         threads: int | None = None,
         batch_size: int = 16,
+        passage_slice: int = 2,
+        max_query_batch: int = 32,
     ) -> None:
         self.model_name = model_name
         self.batch_size = batch_size
-        # One call at a time: concurrent ONNX runs only compete for the same cores and
-        # multiply peak memory.
-        self._lock = threading.Lock()
+        self.passage_slice = max(1, passage_slice)
+        self.max_query_batch = max(1, max_query_batch)
+        self._cond = threading.Condition()
+        self._running = False  # an ONNX run is in progress (guarded by _cond)
+        self._queries: list[_Slot] = []  # queries waiting, oldest first (guarded by _cond)
         try:
             from fastembed import TextEmbedding
 
@@ -145,22 +169,68 @@ class FastEmbedEmbedder:
         except Exception as exc:  # fastembed raises ValueError, OSError, onnxruntime errors...
             raise _load_error(model_name, model_path, exc) from exc
 
+    @contextmanager
+    def _turn(self, *, passage: bool) -> Iterator[None]:
+        """Hold the one ONNX turn; a passage slice also waits until no query is waiting."""
+        with self._cond:
+            while self._running or (passage and self._queries):
+                self._cond.wait()
+            self._running = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._running = False
+                self._cond.notify_all()
+
     def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
         """Vectors of passages to store, in input order."""
-        if not texts:
-            return []
-        with self._lock:
-            vectors = self._model.passage_embed(list(texts), batch_size=self.batch_size)
-            return [vector.tolist() for vector in vectors]
+        out: list[list[float]] = []
+        step = self.passage_slice
+        for start in range(0, len(texts), step):
+            piece = list(texts[start : start + step])
+            with self._turn(passage=True):
+                vectors = self._model.passage_embed(piece, batch_size=step)
+                out.extend(vector.tolist() for vector in vectors)
+        return out
 
     def embed_query(self, text: str) -> list[float]:
-        """Vector of a search query."""
-        with self._lock:
-            vector = next(iter(self._model.query_embed(text)))
-            result: list[float] = vector.tolist()
-            return result
+        """Vector of a search query (possibly computed in one run with other waiting queries)."""
+        slot = _Slot(text)
+        with self._cond:
+            self._queries.append(slot)
+        while True:
+            with self._cond:
+                while not slot.done and self._running:
+                    self._cond.wait()
+                if slot.done:
+                    break
+                # The turn is free: run the oldest waiting queries (this one among them,
+                # unless more than a batch waits ahead of it: then loop).
+                batch = self._queries[: self.max_query_batch]
+                del self._queries[: len(batch)]
+                self._running = True
+            self._run_queries(batch)
+        if slot.error is not None:
+            raise slot.error
+        return slot.vector
+
+    def _run_queries(self, batch: list[_Slot]) -> None:
+        try:
+            vectors = self._model.query_embed([s.text for s in batch], batch_size=len(batch))
+            for s, vector in zip(batch, vectors, strict=True):
+                s.vector = vector.tolist()
+        except BaseException as exc:  # every waiting caller gets the error, not a hang
+            for s in batch:
+                s.error = exc
+        finally:
+            with self._cond:
+                for s in batch:
+                    s.done = True
+                self._running = False
+                self._cond.notify_all()
 
     def close(self) -> None:
         """Release the ONNX session (the object must not be used afterwards)."""
-        with self._lock:
+        with self._turn(passage=False):
             self._model = None

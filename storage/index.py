@@ -294,6 +294,10 @@ class QdrantIndex:
 
     def upsert_chunks(self, chat_id: int, points: Sequence[ChunkPoint]) -> None:
         name = self._ensure("chunks", chat_id)
+        # A chat's first source also creates its notes and history collections, so its first
+        # answer (often one of many at once) does not pay for two collection creations.
+        self._ensure("notes", chat_id)
+        self._ensure("history", chat_id)
         structs = []
         for p in points:
             vector: dict[str, Any] = {"dense": p.dense}

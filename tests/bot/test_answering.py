@@ -4,22 +4,25 @@ the fake OpenAI server. Asserts on what the model is sent and what the student g
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot import prompts
 from bot.answering import Answerer, detect_language, select_hits
-from bot.llm import OpenAIChatModel
+from bot.llm import Message, OpenAIChatModel
 from ingest.errors import ConfigError, InputError, LLMError
 from ingest.models import Chunk, PaperMeta, ParsedSource, SourceKind, VideoMeta
 from storage.index import QdrantIndex
 from storage.models import SearchHit, Term
 from storage.store import KnowledgeStore
 from tests.embedding import test_embedder
+from tests.fake_chat import ScriptedChatModel
 from tests.fake_openai import (
     CutOffStream,
     FakeOpenAI,
@@ -80,6 +83,10 @@ def user_prompt(request: dict[str, object]) -> str:
     messages = request["messages"]
     assert isinstance(messages, list)
     return str(messages[-1]["content"])
+
+
+def _is_rewrite(request: dict[str, Any]) -> bool:
+    return bool(request["messages"][0]["content"] == prompts.REWRITE_SYSTEM)
 
 
 def snippets_in(prompt: str) -> list[str]:
@@ -316,14 +323,19 @@ async def test_english_question_gets_english_answer_with_video_citation(
     answerer: Answerer,
     fake_openai: FakeOpenAI,  # noqa: F811
 ) -> None:
-    fake_openai.enqueue(rewrite(["What is DPO?", "什么是DPO"]))
-    fake_openai.enqueue(
+    # No history, English sources: the rewrite runs alongside the answer (either may arrive
+    # first), so the replies are chosen by request, not by order.
+    english = (
         "DPO trains on preference pairs directly [1]. The lecture adds that no reward model "
         "is needed [3]. (Background knowledge) It became popular in 2023."
     )
+    fake_openai.set_default(
+        lambda body: rewrite(["What is DPO?", "什么是DPO"]) if _is_rewrite(body) else english
+    )
     answer = await answerer.ask(CHAT, "What is DPO?")
     assert answer.lang == "en"
-    assert prompts.LANGUAGE_NAMES["en"] in user_prompt(fake_openai.requests[1])
+    [answer_req] = [r for r in fake_openai.requests if not _is_rewrite(r)]
+    assert prompts.LANGUAGE_NAMES["en"] in user_prompt(answer_req)
     assert not answer.flagged
     assert "(Background knowledge)" in answer.answer
     kinds = [c.kind for c in answer.citations]
@@ -495,3 +507,63 @@ async def test_missing_key_is_a_config_error_and_stores_nothing(store: Knowledge
     assert "OPENAI_API_KEY" in info.value.message("zh")
     assert store.turns(CHAT) == []
     await llm.aclose()
+
+
+class GatedRewriteModel(ScriptedChatModel):
+    """The rewrite call answers only once the answer has started streaming (or times out)."""
+
+    def __init__(self, terms_reply: str | BaseException) -> None:
+        super().__init__()
+        self.answer_started = asyncio.Event()
+        self.terms_reply = terms_reply
+
+    async def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str:
+        self.calls.append(list(messages))
+        if messages[0]["content"] == prompts.REWRITE_SYSTEM:
+            await asyncio.wait_for(self.answer_started.wait(), timeout=5)
+            if isinstance(self.terms_reply, BaseException):
+                raise self.terms_reply
+            return self.terms_reply
+        self.answer_started.set()
+        return "DPO trains a language model on preference pairs directly [1]."
+
+
+async def test_first_question_in_the_sources_language_needs_one_model_round_trip(
+    store: KnowledgeStore,
+) -> None:
+    model = GatedRewriteModel(rewrite(["What is DPO?"], DPO_TERMS))
+    answer = await Answerer(store, model, k=3).ask(CHAT, "What is DPO?")
+    # The answer did not wait for the rewrite (which waited for the answer to start).
+    assert answer.grounded
+    assert answer.queries == ("What is DPO?",)
+    assert "DPO" in answer.citations[0].snippet  # found with the raw question
+    (note,) = store.notes(CHAT)
+    assert note.terms == (Term(en="Direct Preference Optimization", zh="直接偏好优化"),)
+
+
+async def test_a_failed_side_rewrite_still_saves_the_answer_without_terms(
+    store: KnowledgeStore,
+) -> None:
+    model = GatedRewriteModel(LLMError("模型超时。", "The model timed out."))
+    answer = await Answerer(store, model, k=3).ask(CHAT, "What is DPO?")
+    assert answer.grounded
+    (note,) = store.notes(CHAT)
+    assert note.note_id == answer.note_id
+    assert note.terms == ()
+
+
+async def test_cross_lingual_and_follow_up_questions_are_rewritten_before_searching(
+    store: KnowledgeStore,
+) -> None:
+    model = ScriptedChatModel()
+    model.enqueue(rewrite())
+    model.enqueue("DPO（直接偏好优化）直接用偏好数据训练模型[1]。")
+    model.enqueue(rewrite(["Why is DPO simple?"], []))
+    model.enqueue("Because it needs no reward model [1].")
+    answerer = Answerer(store, model, k=3)
+    first = await answerer.ask(CHAT, "什么是DPO?")  # Chinese over English sources
+    second = await answerer.ask(CHAT, "Why is it simple?")  # English, but a follow-up
+    assert first.queries == tuple(DPO_QUERIES)
+    assert second.queries == ("Why is DPO simple?",)
+    kinds = [c[0]["content"] == prompts.REWRITE_SYSTEM for c in model.calls]
+    assert kinds == [True, False, True, False]  # each rewrite finished before its answer
