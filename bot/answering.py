@@ -168,8 +168,9 @@ class Answerer:
     ) -> Answer:
         """Answer ``question`` (or, with ``mode``, re-explain the previous answer).
 
-        With ``mode`` ("simpler" / "example") ``question`` is ignored: the last question of the
-        conversation is asked again with that instruction. ``on_delta`` receives the text piece
+        With ``mode`` ("simpler" / "example") ``question`` (the question of the answer to
+        re-explain; empty = the last question of the conversation) is asked again with that
+        instruction. ``on_delta`` receives the text piece
         by piece as it is written; it is a draft (unchecked markers): show ``Answer.answer``
         as the final text. Fixed replies (no sources, not covered) are sent to it whole.
         Raises ``LLMError`` / ``ConfigError`` from the model (nothing stored then) and
@@ -183,10 +184,11 @@ class Answerer:
             raise InputError(*prompts.EMPTY_QUESTION.values())
         if mode is not None:
             previous = [t.text for t in history if t.role == "user"]
-            if not previous:
+            if not search_question and not previous:
                 raise InputError(*prompts.NO_PREVIOUS_ANSWER.values())
-            # Re-ask about the last question; strip an earlier re-ask label so they don't pile up.
-            search_question = _strip_mode_label(previous[-1])
+            # Re-ask the question the button belongs to (else the last one); strip an earlier
+            # re-ask label so they don't pile up.
+            search_question = _strip_mode_label(search_question or previous[-1])
             label = prompts.MODE_LABELS[mode][lang or detect_language(search_question)]
             question = search_question + label
         resolved: str = lang or detect_language(search_question)

@@ -427,6 +427,23 @@ async def test_simpler_and_example_re_ask_about_the_previous_answer(
     ]
 
 
+async def test_a_button_on_an_older_answer_re_explains_that_answers_question(
+    answerer: Answerer,
+    fake_openai: FakeOpenAI,  # noqa: F811
+) -> None:
+    for question in ("什么是DPO?", "什么是Transformer?"):
+        fake_openai.enqueue(rewrite())
+        fake_openai.enqueue(ZH_ANSWER)
+        await answerer.ask(CHAT, question)
+    fake_openai.enqueue(rewrite())
+    fake_openai.enqueue("简单说：DPO 让模型多学好答案[1]。")
+    # The student scrolls back and presses "explain more simply" under the DPO answer,
+    # whose stored question may already carry an earlier re-ask label.
+    simpler = await answerer.ask(CHAT, "什么是DPO?（请举一个例子）", mode="simpler")
+    assert simpler.question == "什么是DPO?（请讲得更简单一些）"
+    assert "Question: 什么是DPO?" in user_prompt(fake_openai.requests[-1])
+
+
 async def test_notes_survive_reopening_and_other_chats_are_unaffected(
     tmp_path: Path,
     fake_openai: FakeOpenAI,  # noqa: F811
