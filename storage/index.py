@@ -240,16 +240,19 @@ class QdrantIndex:
         name = self._name(kind, chat_id)
         return name if name in self._known else None
 
-    def _scroll(self, name: str, flt: qm.Filter | None) -> Iterator[qm.Record]:
+    def _scroll(
+        self, name: str, flt: qm.Filter | None, *, page: int = _PAGE, with_vectors: bool = False
+    ) -> Iterator[qm.Record]:
         offset: Any = None
         while True:
             points, offset = self._call(
                 self._client.scroll,
                 name,
                 scroll_filter=flt,
-                limit=_PAGE,
+                limit=page,
                 offset=offset,
                 with_payload=True,
+                with_vectors=with_vectors,
             )
             yield from points
             if offset is None:
@@ -503,34 +506,23 @@ class QdrantIndex:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
         if not (name := self._exists(kind, chat_id)):
             return
-        flt = self._chat_filter(chat_id)
-        offset: Any = None
-        while True:
-            points, offset = self._call(
-                self._client.scroll,
-                name,
-                scroll_filter=flt,
-                limit=_EXPORT_PAGE,
-                offset=offset,
-                with_payload=True,
-                with_vectors=kind == "chunks",
+        records = self._scroll(
+            name, self._chat_filter(chat_id), page=_EXPORT_PAGE, with_vectors=kind == "chunks"
+        )
+        for p in records:
+            vectors = p.vector if isinstance(p.vector, dict) else {}
+            dense = vectors.get("dense")
+            sparse = vectors.get("sparse")
+            yield ExportedPoint(
+                point_id=str(p.id),
+                payload=dict(p.payload or {}),
+                dense=_floats(dense),
+                sparse=(
+                    SparseVec(list(sparse.indices), list(sparse.values))
+                    if isinstance(sparse, qm.SparseVector)
+                    else None
+                ),
             )
-            for p in points:
-                vectors = p.vector if isinstance(p.vector, dict) else {}
-                dense = vectors.get("dense")
-                sparse = vectors.get("sparse")
-                yield ExportedPoint(
-                    point_id=str(p.id),
-                    payload=dict(p.payload or {}),
-                    dense=_floats(dense),
-                    sparse=(
-                        SparseVec(list(sparse.indices), list(sparse.values))
-                        if isinstance(sparse, qm.SparseVector)
-                        else None
-                    ),
-                )
-            if offset is None:
-                return
 
     def import_points(self, kind: str, chat_id: int, points: Iterable[ExportedPoint]) -> int:
         """Upsert exported points into the chat (after ``open``); returns how many.
