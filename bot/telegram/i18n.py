@@ -112,6 +112,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "btn_example": ("📝 举个例子", "📝 Give an example"),
     "btn_sources": ("📚 查看来源", "📚 Show the sources"),
     "no_citations": ("这个回答没有引用资料。", "This answer cites no source."),
+    "citation_removed": (
+        "注：回答里有引用编号对不上找到的资料，已经删掉了。",
+        "Note: a citation number in this answer matched none of the sources found, so it was "
+        "removed.",
+    ),
     "expired": (
         "这个按钮已经过期了，请直接重新提问。",
         "This button has expired; please ask again.",

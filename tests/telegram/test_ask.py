@@ -144,3 +144,20 @@ async def test_group_answers_only_when_addressed() -> None:
     assert all(a["chat_id"] == GROUP for a in answerer.asked)
     replies = h.api.of("sendMessage")
     assert all("reply_parameters" in c.params for c in replies)
+
+
+async def test_a_dropped_citation_is_pointed_out() -> None:
+    answerer = FakeAnswerer(answers=[answer(flagged=True)], deltas=[])
+    async with running(services(answerer=answerer)) as h:
+        await h.send(h.api.update("message", text="什么是 Transformer？"))
+        [reply] = h.api.bot_messages(CHAT)
+    assert "引用编号对不上找到的资料，已经删掉了" in reply.plain
+    assert reply.plain.index("已经删掉了") < reply.plain.index("来源")
+
+
+async def test_an_answer_without_dropped_citations_has_no_such_note() -> None:
+    answerer = FakeAnswerer(answers=[answer()], deltas=[])
+    async with running(services(answerer=answerer)) as h:
+        await h.send(h.api.update("message", text="什么是 Transformer？"))
+        [reply] = h.api.bot_messages(CHAT)
+    assert "删掉" not in reply.plain
