@@ -372,14 +372,21 @@ class Answerer:
         answered = asked + timedelta(microseconds=1)  # keeps the order when the clock is coarse
 
         def write() -> None:
-            for role, text, when in (
-                ("user", answer.question, asked),
-                ("assistant", answer.answer, answered),
-            ):
-                turn_id = uuid.uuid4().hex
-                self.store.add_turn(
-                    Turn(chat_id=chat_id, turn_id=turn_id, role=role, text=text, created_at=when)
-                )
+            self.store.add_turns(
+                [
+                    Turn(
+                        chat_id=chat_id,
+                        turn_id=uuid.uuid4().hex,
+                        role=role,
+                        text=text,
+                        created_at=when,
+                    )
+                    for role, text, when in (
+                        ("user", answer.question, asked),
+                        ("assistant", answer.answer, answered),
+                    )
+                ]
+            )
             if answer.note_id is not None:
                 self.store.put_note(
                     Note(

@@ -196,24 +196,30 @@ class FastEmbedEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         """Vector of a search query (possibly computed in one run with other waiting queries)."""
-        slot = _Slot(text)
+        return self.embed_queries([text])[0]
+
+    def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        """Vectors of several queries of one question, queued together so one ONNX run (with
+        any other waiting queries) usually computes them all."""
+        slots = [_Slot(t) for t in texts]
         with self._cond:
-            self._queries.append(slot)
+            self._queries.extend(slots)
         while True:
             with self._cond:
-                while not slot.done and self._running:
+                while not all(s.done for s in slots) and self._running:
                     self._cond.wait()
-                if slot.done:
+                if all(s.done for s in slots):
                     break
-                # The turn is free: run the oldest waiting queries (this one among them,
-                # unless more than a batch waits ahead of it: then loop).
+                # The turn is free: run the oldest waiting queries (ours among them, unless
+                # more than a batch waits ahead of them: then loop).
                 batch = self._queries[: self.max_query_batch]
                 del self._queries[: len(batch)]
                 self._running = True
             self._run_queries(batch)
-        if slot.error is not None:
-            raise slot.error
-        return slot.vector
+        for s in slots:
+            if s.error is not None:
+                raise s.error
+        return [s.vector for s in slots]
 
     def _run_queries(self, batch: list[_Slot]) -> None:
         try:

@@ -385,9 +385,20 @@ class QdrantIndex:
     def put_record(
         self, kind: RecordKind, chat_id: int, point_id: str, payload: dict[str, Any]
     ) -> None:
+        self.put_records(kind, chat_id, [(point_id, payload)])
+
+    def put_records(
+        self, kind: RecordKind, chat_id: int, items: Sequence[tuple[str, dict[str, Any]]]
+    ) -> None:
+        """Upsert several ``(point_id, payload)`` records of a chat in one call."""
+        if not items:
+            return
         name = self._ensure(kind, chat_id)
-        point = qm.PointStruct(id=point_id, vector={}, payload=payload | self._owner(chat_id))
-        self._call(lambda: self._client.upsert(name, [point], wait=True))
+        points = [
+            qm.PointStruct(id=pid, vector={}, payload=payload | self._owner(chat_id))
+            for pid, payload in items
+        ]
+        self._call(lambda: self._client.upsert(name, points, wait=True))
 
     def get_record(self, kind: RecordKind, chat_id: int, point_id: str) -> dict[str, Any] | None:
         if not (name := self._exists(kind, chat_id)):

@@ -201,7 +201,7 @@ class KnowledgeStore:
         ready = self._ready_ids(chat_id, kinds)
         if not texts or not ready:
             return []
-        dense = [self.embedder.embed_query(t) for t in texts] if mode != "sparse" else []
+        dense = self._embed_queries(texts) if mode != "sparse" else []
         sparse = [sparse_query(t) for t in texts] if mode != "dense" else []
         found = self.index.search(
             chat_id,
@@ -213,6 +213,14 @@ class KnowledgeStore:
             mode=mode,  # type: ignore[arg-type]  # checked against SEARCH_MODES above
         )
         return [self._hit(i, f.score, f.payload) for i, f in enumerate(found, start=1)]
+
+    def _embed_queries(self, texts: list[str]) -> list[list[float]]:
+        # One queue entry for all of a question's queries when the embedder batches them
+        # (FastEmbedEmbedder); any other Embedder embeds them one by one.
+        batched = getattr(self.embedder, "embed_queries", None)
+        if callable(batched):
+            return list(batched(texts))
+        return [self.embedder.embed_query(t) for t in texts]
 
     def _ready_ids(self, chat_id: int, kinds: Collection[SourceKind] | None) -> list[str]:
         records = self.index.records("sources", chat_id, status=SourceStatus.READY.value)
@@ -256,10 +264,17 @@ class KnowledgeStore:
         return self.index.delete_record("notes", chat_id, _point_id("note", chat_id, note_id))
 
     def add_turn(self, turn: Turn) -> None:
-        payload = turn.model_dump(mode="json") | {"ts": turn.created_at.timestamp()}
-        self.index.put_record(
-            "history", turn.chat_id, _point_id("turn", turn.chat_id, turn.turn_id), payload
-        )
+        self.add_turns([turn])
+
+    def add_turns(self, turns: Sequence[Turn]) -> None:
+        """Store turns (of one or more chats) with one write per chat."""
+        by_chat: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+        for turn in turns:
+            payload = turn.model_dump(mode="json") | {"ts": turn.created_at.timestamp()}
+            item = (_point_id("turn", turn.chat_id, turn.turn_id), payload)
+            by_chat.setdefault(turn.chat_id, []).append(item)
+        for chat_id, items in by_chat.items():
+            self.index.put_records("history", chat_id, items)
 
     def turns(self, chat_id: int, limit: int = 20) -> list[Turn]:
         """The last ``limit`` turns of the conversation, oldest first."""

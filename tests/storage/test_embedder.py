@@ -63,3 +63,31 @@ def test_a_query_is_not_starved_by_a_long_passage_batch() -> None:
     assert len(vector) == embedder.dim
     # With one lock for the whole batch the query would come back only after the batch.
     assert answered_at < finished_at[0] - 0.5
+
+
+class _CountingModel:
+    """Counts ONNX query runs of the real model it wraps."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.query_runs: list[int] = []
+
+    def query_embed(self, texts: list[str], batch_size: int) -> object:
+        self.query_runs.append(len(texts))
+        return self.inner.query_embed(texts, batch_size=batch_size)  # type: ignore[attr-defined]
+
+
+def test_a_questions_queries_are_embedded_in_one_run_in_order() -> None:
+    embedder = test_embedder()
+    texts = ["sparse attention memory", "稀疏注意力 内存", "why is attention quadratic?"]
+    alone = [embedder.embed_query(t) for t in texts]
+    real = embedder._model
+    counting = _CountingModel(real)
+    embedder._model = counting
+    try:
+        together = embedder.embed_queries(texts)
+    finally:
+        embedder._model = real
+    assert counting.query_runs == [3]
+    assert all(_cosine(a, b) > 0.9999 for a, b in zip(alone, together, strict=True))
+    assert embedder.embed_queries([]) == []

@@ -323,6 +323,30 @@ def test_notes_and_history_keep_their_order(store: KnowledgeStore) -> None:
     assert [t.text for t in store.turns(1, limit=3)] == ["m27", "m28", "m29"]
 
 
+def test_turns_written_together_land_in_their_own_chats_in_order(
+    store: KnowledgeStore,
+) -> None:
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    store.add_turn(Turn(chat_id=1, turn_id="old", role="user", text="m0", created_at=start))
+    turns = [
+        Turn(
+            chat_id=chat,
+            turn_id=f"{chat}-{i}",
+            role="user" if i % 2 else "assistant",
+            text=f"c{chat}m{i}",
+            created_at=start + timedelta(seconds=i),
+        )
+        for chat in (1, 2)
+        for i in (2, 1)
+    ]
+    store.add_turns(turns)
+    store.add_turns([])
+
+    assert [t.text for t in store.turns(1)] == ["m0", "c1m1", "c1m2"]
+    assert [t.text for t in store.turns(2)] == ["c2m1", "c2m2"]
+    assert [t.role for t in store.turns(2)] == ["user", "assistant"]
+
+
 def test_reset_chat_forgets_only_that_chat(store: KnowledgeStore) -> None:
     now = datetime.now(UTC)
     for chat in (1, 2):
