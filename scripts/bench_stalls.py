@@ -12,30 +12,18 @@ busy worker threads show who held the GIL (or the CPU) meanwhile.
 from __future__ import annotations
 
 import asyncio
-import math
 import sys
 import threading
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-__all__ = ["StallMonitor", "Watchdog", "describe_stack", "percentile"]
+__all__ = ["StallMonitor", "Watchdog", "describe_stack"]
 
 ROOT = Path(__file__).resolve().parents[1]
 # Frames of threads that are idle (waiting for work, a socket or a lock): not culprits.
 _OURS = ("bot", "ingest", "storage")
 _IDLE = ("threading.py", "queue.py", "selectors.py", "socketserver.py", "thread.py", "ssl.py")
-
-
-def percentile(samples: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile: the smallest sample with at least ``q`` % of samples <= it."""
-    if not samples:
-        raise ValueError("no samples")
-    if not 0 < q <= 100:
-        raise ValueError("q must be in (0, 100]")
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 class StallMonitor:

@@ -34,17 +34,17 @@ from pathlib import Path
 from typing import Any
 
 from scripts.bench_servers import DOC_CHAT, QUESTION, Servers
-from scripts.bench_stalls import StallMonitor, Watchdog, percentile
+from scripts.bench_stalls import StallMonitor, Watchdog
+from scripts.benchlib import MODEL_DIR, corpus_dir, percentile, write_section
 
-__all__ = ["main", "render", "run_once", "write_section"]
+__all__ = ["main", "render", "run_once"]
 
-ROOT = Path(__file__).resolve().parents[1]
-PDF = Path(
-    "/work/shared/corpus/awkward/"
-    "Exploring the Limits of Transfer Learning with a Unified Text-to-Text Transformer .pdf"
+PDF = (
+    corpus_dir()
+    / "awkward"
+    / "Exploring the Limits of Transfer Learning with a Unified Text-to-Text Transformer .pdf"
 )
 PDF_TITLE = "Exploring the Limits of Transfer Learning"
-MODEL_DIR = ROOT / ".cache" / "test-model"
 SECTION = "## Telegram load (issue 5)"
 COMMAND = ".venv/bin/python -m scripts.bench_telegram"
 GOAL_P95_S, GOAL_STALL_S = 1.5, 0.100
@@ -370,18 +370,6 @@ def render(results: Sequence[RunResult]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
-    """Replace this benchmark's section of ``path`` (or append it); other sections stay."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start = old.find(SECTION)
-    if start == -1:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text.rstrip("\n") + "\n" + ("" if end == -1 else old[end:])
-    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--delays", type=float, nargs="+", default=[1.0, 0.5])
@@ -409,7 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = render(results)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(SECTION, text)
     return 0
 
 

@@ -7,24 +7,9 @@ import asyncio
 import json
 import time
 import urllib.request
-from pathlib import Path
 
-import pytest
-
-from scripts.bench_stalls import StallMonitor, Watchdog, percentile
-from scripts.bench_telegram import SECTION, write_section
+from scripts.bench_stalls import StallMonitor, Watchdog
 from tests.fake_openai import FakeOpenAI
-
-
-def test_percentile_is_nearest_rank() -> None:
-    samples = [float(n) for n in range(100, 0, -1)]  # 100 .. 1, unsorted on purpose
-    assert percentile(samples, 50) == 50.0
-    assert percentile(samples, 95) == 95.0
-    assert percentile(samples, 100) == 100.0
-    assert percentile([3.0], 95) == 3.0
-    assert percentile([1.0, 2.0], 50) == 1.0
-    with pytest.raises(ValueError, match="no samples"):
-        percentile([], 50)
 
 
 def _block_the_loop(cpu_seconds: float) -> None:
@@ -55,23 +40,6 @@ async def test_monitor_and_watchdog_catch_a_blocking_call() -> None:
     assert late >= 0.2
     assert evidence[0].startswith("loop thread CPU")
     assert any("_block_the_loop" in e and e.startswith("loop at") for e in evidence)
-
-
-def test_write_section_replaces_only_its_own_section(tmp_path: Path) -> None:
-    path = tmp_path / "BENCHMARKS.md"
-    path.write_text(
-        "# Benchmarks\n\n## Storage (issue 2)\n\nkeep me\n\n"
-        f"{SECTION}\n\nold\n\n## Later\n\nme too\n",
-        encoding="utf-8",
-    )
-    write_section(f"{SECTION}\n\nnew figures\n", path)
-    text = path.read_text(encoding="utf-8")
-    assert "old" not in text
-    assert "new figures" in text
-    assert "keep me" in text
-    assert text.index("keep me") < text.index("new figures") < text.index("me too")
-    write_section(f"{SECTION}\n\nnewer\n", tmp_path / "absent.md")
-    assert (tmp_path / "absent.md").read_text(encoding="utf-8").endswith(f"{SECTION}\n\nnewer\n")
 
 
 def test_fake_openai_delays_every_reply() -> None:

@@ -18,6 +18,9 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile(samples, 100) == 100.0
     assert percentile([3.0, 1.0, 2.0], 50) == 2.0
     assert percentile([7.0], 95) == 7.0
+    assert percentile([1.0, 2.0], 50) == 1.0
+    unsorted = [float(n) for n in range(100, 0, -1)]
+    assert percentile(unsorted, 95) == 95.0
     with pytest.raises(ValueError, match="no samples"):
         percentile([], 50)
     with pytest.raises(ValueError, match="q must be"):
