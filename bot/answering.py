@@ -36,6 +36,7 @@ T = TypeVar("T")
 MODES = ("simpler", "example")
 HOLD_CHARS = 60  # streamed text held back until the language and the refusal can be judged
 HISTORY_CHARS = 600  # per history turn in prompts: enough context, bounded cost
+UNCITED_SHOWN = 3  # best snippets listed under an answer that cited none
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
@@ -48,7 +49,12 @@ class BlockingRunner(Protocol):
 
 @dataclass(frozen=True)
 class Answer:
-    """What the student gets. ``flagged``: citation markers had to be corrected or removed."""
+    """What the student gets. ``flagged``: citation markers had to be corrected or removed.
+
+    ``uncited``: the model answered from the snippets but cited none of them; ``citations``
+    then lists the best retrieved snippets (not referenced in the text) so the student can
+    still check the answer against the sources.
+    """
 
     question: str
     answer: str
@@ -58,6 +64,7 @@ class Answer:
     note_id: str | None
     lang: str
     queries: tuple[str, ...]
+    uncited: bool = False
 
 
 def detect_language(text: str) -> str:
@@ -239,15 +246,19 @@ class Answerer:
             answer = await fixed(prompts.REFUSAL_MESSAGE[lang], queries)
         else:
             checked = check_citations(text.strip(), len(hits))
+            # A model that cites nothing still answered from these snippets: show the best
+            # ones so the answer stays checkable (and say so), rather than no sources at all.
+            used = checked.used or list(range(1, min(UNCITED_SHOWN, len(hits)) + 1))
             answer = Answer(
                 question=question,
                 answer=checked.text,
                 grounded=True,
                 flagged=checked.flagged,
-                citations=build_citations(checked.used, hits),
+                citations=build_citations(used, hits),
                 note_id=uuid.uuid4().hex,
                 lang=lang,
                 queries=tuple(queries),
+                uncited=not checked.used,
             )
         await self._save(chat_id, answer, terms)
         return answer

@@ -147,13 +147,17 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "answer": answer.answer,
         "grounded": answer.grounded,
         "flagged": answer.flagged,
+        "uncited": answer.uncited,
         "citations": [_citation_json(c) for c in answer.citations],
         "note_id": answer.note_id,
     }
 
 
 def format_answer(answer: Answer) -> str:
-    return "\n".join(_format_citation(c) for c in answer.citations)
+    lines = [_format_citation(c) for c in answer.citations]
+    if answer.uncited and lines:
+        lines.insert(0, "(the answer names no sources; the most relevant passages found:)")
+    return "\n".join(lines)
 
 
 def note_json(note: Note) -> dict[str, Any]:

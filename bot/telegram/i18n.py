@@ -112,6 +112,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "btn_example": ("📝 举个例子", "📝 Give an example"),
     "btn_sources": ("📚 查看来源", "📚 Show the sources"),
     "no_citations": ("这个回答没有引用资料。", "This answer cites no source."),
+    "uncited": (
+        "注：这个回答没有标出处。下面是我找到的最相关的原文，请对照核对。",
+        "Note: this answer names no sources. Below are the most relevant passages I found; "
+        "check the answer against them.",
+    ),
     "citation_removed": (
         "注：回答里有引用编号对不上找到的资料，已经删掉了。",
         "Note: a citation number in this answer matched none of the sources found, so it was "

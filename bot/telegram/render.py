@@ -93,6 +93,8 @@ def render_answer(answer: Answer, lang: str) -> str:
     body = render_answer_body(answer.answer)
     if answer.flagged:  # say so: the student should know a reference was dropped
         body += "\n\n<i>" + t(lang, "citation_removed") + "</i>"
+    if answer.uncited and answer.citations:
+        body += "\n\n<i>" + t(lang, "uncited") + "</i>"
     if not answer.citations:
         return body
     return body + "\n\n" + render_citations(answer.citations, lang)

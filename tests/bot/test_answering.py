@@ -427,6 +427,38 @@ async def test_simpler_and_example_re_ask_about_the_previous_answer(
     ]
 
 
+async def test_an_answer_citing_nothing_lists_the_best_passages_to_check_it(
+    answerer: Answerer,
+    store: KnowledgeStore,
+    fake_openai: FakeOpenAI,  # noqa: F811
+) -> None:
+    fake_openai.enqueue(rewrite())
+    fake_openai.enqueue("DPO 是一种直接用偏好数据微调模型的方法，不需要单独的奖励模型。")
+    answer = await answerer.ask(CHAT, "什么是DPO?")
+    sent = snippets_in(user_prompt(fake_openai.requests[-1]))
+    assert answer.grounded
+    assert answer.uncited
+    assert not answer.flagged  # nothing was removed: there was nothing to remove
+    assert 1 <= len(answer.citations) <= 3
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    # The listed passages are the snippets the model was given, best first.
+    assert answer.citations[0].snippet == sent[0][: len(answer.citations[0].snippet)]
+    [note] = store.notes(CHAT)
+    assert note.citations == answer.citations
+
+
+async def test_a_cited_answer_is_not_marked_uncited(
+    answerer: Answerer,
+    fake_openai: FakeOpenAI,  # noqa: F811
+) -> None:
+    fake_openai.enqueue(rewrite())
+    fake_openai.enqueue("DPO 直接用偏好数据来训练模型[1]。")
+    answer = await answerer.ask(CHAT, "什么是DPO?")
+    assert not answer.uncited
+    [citation] = answer.citations
+    assert citation.n == 1
+
+
 async def test_a_button_on_an_older_answer_re_explains_that_answers_question(
     answerer: Answerer,
     fake_openai: FakeOpenAI,  # noqa: F811

@@ -161,3 +161,12 @@ async def test_an_answer_without_dropped_citations_has_no_such_note() -> None:
         await h.send(h.api.update("message", text="什么是 Transformer？"))
         [reply] = h.api.bot_messages(CHAT)
     assert "删掉" not in reply.plain
+
+
+async def test_an_uncited_answer_says_so_and_lists_passages_to_check() -> None:
+    answerer = FakeAnswerer(answers=[answer("Transformer 是一种模型。", uncited=True)], deltas=[])
+    async with running(services(answerer=answerer)) as h:
+        await h.send(h.api.update("message", text="什么是 Transformer？"))
+        [reply] = h.api.bot_messages(CHAT)
+    assert "这个回答没有标出处" in reply.plain
+    assert "[1] BERT · 第 3 页" in reply.plain  # the passage to check it against
