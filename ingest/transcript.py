@@ -148,6 +148,13 @@ def guess_language(text: str) -> str | None:
     return None
 
 
+# File names that say only the language or that it is a subtitle file, not which video.
+_GENERIC_STEM = re.compile(
+    r"(?i)(?:[a-z]{2}(?:[-_][a-z]{2,4})?|subtitles?|captions?|transcript|字幕)"
+    r"(?:[._-](?:[a-z]{2}(?:[-_][a-z]{2,4})?|subtitles?|captions?|sentence_timings|srt|vtt))*"
+)
+
+
 def video_source_from_subtitles(
     data: bytes,
     *,
@@ -166,8 +173,16 @@ def video_source_from_subtitles(
     fingerprint = link.fingerprint if link else hashlib.sha256(data).hexdigest()
     ends = [c.end_s for c in cues if c.end_s is not None]
     stem = PurePath(filename).stem if filename else ""
+    if _GENERIC_STEM.fullmatch(stem):  # "zh.srt", "en.vtt", "subtitles.srt" name no video
+        stem = ""
     platform_name = {"youtube": "YouTube", "bilibili": "Bilibili"}
-    default_title = f"{platform_name[link.platform]} video {link.video_id}" if link else "视频字幕"
+    default_title = (
+        f"{platform_name[link.platform]} video {link.video_id}"
+        if link
+        else f"视频字幕（{filename}）"
+        if filename
+        else "视频字幕"
+    )
     warnings: tuple[str, ...] = ()
     if not ends:
         warnings = (

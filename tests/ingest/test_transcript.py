@@ -160,6 +160,25 @@ def test_source_with_youtube_link_replaces_a_fetched_transcript() -> None:
     assert video.language == "en"
 
 
+@pytest.mark.parametrize(
+    ("filename", "url", "title"),
+    [
+        ("zh.srt", "https://youtu.be/eMlx5fFNoYc", "YouTube video eMlx5fFNoYc"),
+        ("en.sentence_timings.json", "https://youtu.be/eMlx5fFNoYc", "YouTube video eMlx5fFNoYc"),
+        ("subtitles.srt", None, "视频字幕（subtitles.srt）"),
+        ("zh-CN.vtt", None, "视频字幕（zh-CN.vtt）"),
+        ("nanoGPT.srt", None, "nanoGPT"),
+        ("Let's build GPT.srt", "https://youtu.be/kCc8FmEb1nY", "Let's build GPT"),
+    ],
+)
+def test_a_file_name_that_names_no_video_is_not_used_as_its_title(
+    filename: str, url: str | None, title: str
+) -> None:
+    source = video_source_from_subtitles(samples.SRT_EN.encode(), filename=filename, url=url)
+    assert source.video is not None
+    assert source.video.title == title
+
+
 def test_source_with_bilibili_link_and_other_urls() -> None:
     bili = video_source_from_subtitles(
         samples.BILIBILI_JSON.encode(),
