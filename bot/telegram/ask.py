@@ -56,7 +56,7 @@ def build_handlers(
 ) -> list[BaseHandler[Update, Any, Any]]:
     """The question handler (register last: it takes any other text) and its buttons."""
     answerer = services.answerer
-    drafts_offered = [config.use_drafts]  # turns False once the Bot API refuses a draft
+    drafts_offered = config.use_drafts  # turns False once the Bot API refuses a draft
 
     async def answer(
         context: ContextTypes.DEFAULT_TYPE,
@@ -78,7 +78,8 @@ def build_handlers(
         pieces: list[str] = []
         stream: StatusMessage | None = None
         draft: DraftStream | None = None
-        if drafts_offered[0] and chat.type == ChatType.PRIVATE:
+        nonlocal drafts_offered
+        if drafts_offered and chat.type == ChatType.PRIVATE:
             draft = DraftStream(context.bot, chat.id, config.edit_interval_s)
 
         async def on_delta(piece: str) -> None:
@@ -120,7 +121,7 @@ def build_handlers(
             if draft is not None:
                 await draft.close()
                 if draft.failed:  # this Bot API server has no drafts: stop asking it
-                    drafts_offered[0] = False
+                    drafts_offered = False
         lang = result.lang if result.lang in ("zh", "en") else lang
         html = render_answer(result, lang)
         key = remember(

@@ -46,19 +46,21 @@ def _source_line(n: int, s: SourceRecord, lang: str) -> str:
     return line
 
 
+def _remove_buttons(lang: str, label: str, prefix: str, ids: list[str]) -> InlineKeyboardMarkup:
+    """One numbered remove button per item, three to a row."""
+    buttons = [
+        InlineKeyboardButton(t(lang, label, n=n), callback_data=prefix + item[:_ID_CHARS])
+        for n, item in enumerate(ids, start=1)
+    ]
+    return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
+
+
 def format_sources(sources: list[SourceRecord], lang: str) -> tuple[str, InlineKeyboardMarkup]:
     """The numbered source list and one remove button per source."""
     lines = [t(lang, "sources_list")]
     lines += [_source_line(n, s, lang) for n, s in enumerate(sources, start=1)]
-    buttons = [
-        InlineKeyboardButton(
-            t(lang, "btn_forget", n=n), callback_data=FORGET_CALLBACK + s.source_id[:_ID_CHARS]
-        )
-        for n, s in enumerate(sources, start=1)
-    ]
-    return "\n".join(lines), InlineKeyboardMarkup(
-        [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    )
+    ids = [s.source_id for s in sources]
+    return "\n".join(lines), _remove_buttons(lang, "btn_forget", FORGET_CALLBACK, ids)
 
 
 def format_notes(notes: list[Note], lang: str) -> tuple[str, InlineKeyboardMarkup]:
@@ -69,15 +71,8 @@ def format_notes(notes: list[Note], lang: str) -> tuple[str, InlineKeyboardMarku
         if len(excerpt) > _EXCERPT:
             excerpt = excerpt[: _EXCERPT - 1] + "…"
         lines += ["", f"{n}. <b>{esc(note.question)}</b>", esc(excerpt)]
-    buttons = [
-        InlineKeyboardButton(
-            t(lang, "btn_note_delete", n=n), callback_data=NOTE_CALLBACK + note.note_id[:_ID_CHARS]
-        )
-        for n, note in enumerate(notes, start=1)
-    ]
-    return "\n".join(lines), InlineKeyboardMarkup(
-        [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    )
+    ids = [note.note_id for note in notes]
+    return "\n".join(lines), _remove_buttons(lang, "btn_note_delete", NOTE_CALLBACK, ids)
 
 
 def _without_button(markup: InlineKeyboardMarkup | None, data: str) -> InlineKeyboardMarkup | None:
