@@ -77,14 +77,14 @@ def _text_language(text: str) -> str:
     return "zh" if len(_CJK.findall(text)) >= len(_LATIN_WORD.findall(text)) else "en"
 
 
-def _overlap(a: str, b: str) -> float:
-    """Share of the shorter text's character 4-grams found in the other (script-agnostic)."""
+def _grams(text: str) -> frozenset[str]:
+    """The text's character 4-grams, case and spacing folded (script-agnostic)."""
+    flat = " ".join(text.lower().split())
+    return frozenset(flat[i : i + 4] for i in range(max(1, len(flat) - 3)))
 
-    def grams(s: str) -> set[str]:
-        flat = " ".join(s.lower().split())
-        return {flat[i : i + 4] for i in range(max(1, len(flat) - 3))}
 
-    ga, gb = grams(a), grams(b)
+def _overlap(ga: frozenset[str], gb: frozenset[str]) -> float:
+    """Share of the smaller gram set found in the other."""
     return len(ga & gb) / max(1, min(len(ga), len(gb)))
 
 
@@ -94,11 +94,15 @@ def select_hits(hits: Sequence[SearchHit], k: int, *, per_kind: int = 2) -> list
     Overlapping chunks (and a video that reads a paragraph of the paper aloud) would fill the
     prompt with the same text twice. Retrieval ranks paper prose above spoken transcript, so
     without a quota the video never gets a word in even when it is on topic.
+    Pure CPU work (~2 ms for 12 snippets): the answerer runs it in a worker thread with the search.
     """
     unique: list[SearchHit] = []
+    kept_grams: list[frozenset[str]] = []
     for hit in hits:
-        if all(_overlap(hit.text, kept.text) < 0.6 for kept in unique):
+        grams = _grams(hit.text)
+        if all(_overlap(grams, kept) < 0.6 for kept in kept_grams):
             unique.append(hit)
+            kept_grams.append(grams)
     chosen = unique[:k]
     quota = min(per_kind, k // 2)  # never more than half of the answer's snippets
     for kind in SourceKind:
@@ -172,6 +176,7 @@ class Answerer:
         lang: str | None = None,
         on_delta: Callable[[str], Awaitable[None]] | None = None,
         mode: str | None = None,
+        on_answer: Callable[[Answer], Awaitable[None]] | None = None,
     ) -> Answer:
         """Answer ``question`` (or, with ``mode``, re-explain the previous answer).
 
@@ -216,7 +221,10 @@ class Answerer:
 
         sources = await self._run(lambda: self.store.sources(chat_id))
         if not any(s.status is SourceStatus.READY for s in sources):
-            return await fixed(prompts.NO_SOURCES_MESSAGE[lang])
+            answer = await fixed(prompts.NO_SOURCES_MESSAGE[lang])
+            if on_answer is not None:
+                await on_answer(answer)
+            return answer
 
         ready = [s for s in sources if s.status is SourceStatus.READY]
         asked_in = detect_language(search_question)
@@ -230,8 +238,9 @@ class Answerer:
         else:
             queries, terms = await self._rewrite(search_question, history, ready, lang)
         try:
-            found = await self._run(lambda: self.store.search(chat_id, queries, k=self.k * 2))
-            hits = select_hits(found, self.k)
+            hits = await self._run(
+                lambda: select_hits(self.store.search(chat_id, queries, k=self.k * 2), self.k)
+            )
             text = prompts.NOT_IN_SOURCES
             if hits:
                 text = await self._answer(search_question, hits, history, lang, mode, draft)
@@ -260,7 +269,11 @@ class Answerer:
                 queries=tuple(queries),
                 uncited=not checked.used,
             )
-        await self._save(chat_id, answer, terms)
+        try:
+            if on_answer is not None:
+                await on_answer(answer)
+        finally:
+            await self._save(chat_id, answer, terms)
         return answer
 
     @staticmethod

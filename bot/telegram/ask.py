@@ -32,6 +32,7 @@ from bot.telegram.render import esc, preview_text, render_answer, render_citatio
 from bot.telegram.status import StatusMessage
 
 if TYPE_CHECKING:
+    from bot.answering import Answer
     from bot.services import Services
 
 __all__ = ["ANSWER_CALLBACK", "build_handlers"]
@@ -49,6 +50,59 @@ async def _keep_typing(chat: Chat) -> None:
     while True:
         await asyncio.sleep(TYPING_EVERY_S)
         await _typing(chat)
+
+
+async def _send_final(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat: Chat,
+    result: Answer,
+    lang: str,
+    stream: StatusMessage | None,
+    reply: ReplyParameters | None,
+) -> None:
+    """The checked answer in HTML with its sources and buttons: into the streamed message if
+    there is one, else as new messages split at Telegram's limit."""
+    assert context.chat_data is not None
+    lang = result.lang if result.lang in ("zh", "en") else lang
+    html = render_answer(result, lang)
+    key = remember(
+        context.chat_data,
+        {
+            "question": result.question,
+            "lang": lang,
+            "sources": render_citations(result.citations, lang, expandable=False)
+            if result.citations
+            else "",
+        },
+    )
+    buttons = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(lang, "btn_simpler"), callback_data=f"{ANSWER_CALLBACK}simpler:{key}"
+                ),
+                InlineKeyboardButton(
+                    t(lang, "btn_example"), callback_data=f"{ANSWER_CALLBACK}example:{key}"
+                ),
+            ],
+            [
+                InlineKeyboardButton(
+                    t(lang, "btn_sources"), callback_data=f"{ANSWER_CALLBACK}sources:{key}"
+                )
+            ],
+        ]
+    )
+    if stream is not None:
+        await stream.finish(html, reply_markup=buttons)
+        return
+    parts = split_html(html)
+    for i, part in enumerate(parts, start=1):
+        await chat.send_message(
+            part,
+            parse_mode=ParseMode.HTML,
+            reply_markup=buttons if i == len(parts) else None,
+            reply_parameters=reply if i == 1 else None,
+        )
 
 
 def build_handlers(
@@ -73,8 +127,11 @@ def build_handlers(
         reply = None
         if reply_to is not None and chat.type != ChatType.PRIVATE:
             reply = ReplyParameters(reply_to.message_id, allow_sending_without_reply=True)
-        await _typing(chat)
-        typing = asyncio.get_running_loop().create_task(_keep_typing(chat))
+        # The typing indicator goes out alongside the work rather than before it (a Bot API
+        # round trip); whatever the bot sends next waits for it, so it never lands after.
+        loop = asyncio.get_running_loop()
+        first_typing = loop.create_task(_typing(chat))
+        typing = loop.create_task(_keep_typing(chat))
         pieces: list[str] = []
         stream: StatusMessage | None = None
         draft: DraftStream | None = None
@@ -88,6 +145,7 @@ def build_handlers(
             preview = preview_text("".join(pieces))
             if not preview:
                 return
+            await first_typing  # done long ago, unless the answer came instantly
             if draft is not None and not draft.failed:
                 await draft.push(preview)
                 if not draft.failed:
@@ -99,69 +157,46 @@ def build_handlers(
             else:
                 stream.push(preview)
 
-        try:
-            result = await answerer.ask(
-                chat.id, question, lang=chosen, on_delta=on_delta, mode=mode
-            )
-        except Exception:
-            partial = preview_text("".join(pieces))
-            if stream is not None:
-                await stream.finish(esc(partial) + "\n\n" + t(lang, "failed"))
-            elif partial:  # a draft vanishes: keep what the student was reading
-                await chat.send_message(
-                    esc(partial) + "\n\n" + t(lang, "failed"),
-                    parse_mode=ParseMode.HTML,
-                    reply_parameters=reply,
-                )
-            raise
-        finally:
+        async def wind_down() -> None:
+            """Stop the typing indicator and the draft (idempotent)."""
+            nonlocal drafts_offered
             typing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await typing
+            await first_typing
             if draft is not None:
                 await draft.close()
                 if draft.failed:  # this Bot API server has no drafts: stop asking it
                     drafts_offered = False
-        lang = result.lang if result.lang in ("zh", "en") else lang
-        html = render_answer(result, lang)
-        key = remember(
-            context.chat_data,
-            {
-                "question": result.question,
-                "lang": lang,
-                "sources": render_citations(result.citations, lang, expandable=False)
-                if result.citations
-                else "",
-            },
-        )
-        buttons = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        t(lang, "btn_simpler"), callback_data=f"{ANSWER_CALLBACK}simpler:{key}"
-                    ),
-                    InlineKeyboardButton(
-                        t(lang, "btn_example"), callback_data=f"{ANSWER_CALLBACK}example:{key}"
-                    ),
-                ],
-                [
-                    InlineKeyboardButton(
-                        t(lang, "btn_sources"), callback_data=f"{ANSWER_CALLBACK}sources:{key}"
-                    )
-                ],
-            ]
-        )
-        if stream is not None:
-            await stream.finish(html, reply_markup=buttons)
-            return
-        parts = split_html(html)
-        for i, part in enumerate(parts, start=1):
-            await chat.send_message(
-                part,
-                parse_mode=ParseMode.HTML,
-                reply_markup=buttons if i == len(parts) else None,
-                reply_parameters=reply if i == 1 else None,
+
+        delivering = False
+
+        async def deliver(result: Answer) -> None:
+            """The final HTML answer, sent before the answerer writes its note."""
+            nonlocal delivering
+            delivering = True
+            await wind_down()
+            await _send_final(context, chat, result, lang, stream, reply)
+
+        try:
+            await answerer.ask(
+                chat.id, question, lang=chosen, on_delta=on_delta, mode=mode, on_answer=deliver
             )
+        except Exception:
+            if not delivering:
+                await wind_down()
+                partial = preview_text("".join(pieces))
+                if stream is not None:
+                    await stream.finish(esc(partial) + "\n\n" + t(lang, "failed"))
+                elif partial:  # a draft vanishes: keep what the student was reading
+                    await chat.send_message(
+                        esc(partial) + "\n\n" + t(lang, "failed"),
+                        parse_mode=ParseMode.HTML,
+                        reply_parameters=reply,
+                    )
+            raise
+        finally:
+            await wind_down()
 
     async def handle_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

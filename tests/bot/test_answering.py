@@ -310,9 +310,15 @@ async def test_no_sources_says_so_without_calling_the_model(
     async def on_delta(piece: str) -> None:
         drafts.append(piece)
 
-    answer = await answerer.ask(OTHER, "What is DPO?", on_delta=on_delta)
+    delivered: list[Any] = []
+
+    async def on_answer(final: Any) -> None:
+        delivered.append(final)
+
+    answer = await answerer.ask(OTHER, "What is DPO?", on_delta=on_delta, on_answer=on_answer)
     assert answer.answer == prompts.NO_SOURCES_MESSAGE["en"]
     assert drafts == [answer.answer]
+    assert delivered == [answer]
     assert not answer.grounded
     assert fake_openai.requests == []
     assert store.turns(OTHER) == []
@@ -616,3 +622,30 @@ async def test_cross_lingual_and_follow_up_questions_are_rewritten_before_search
     assert second.queries == ("Why is DPO simple?",)
     kinds = [c[0]["content"] == prompts.REWRITE_SYSTEM for c in model.calls]
     assert kinds == [True, False, True, False]  # each rewrite finished before its answer
+
+
+async def test_the_answer_is_delivered_before_it_is_written_and_written_even_if_delivery_fails(
+    store: KnowledgeStore,
+) -> None:
+    model = ScriptedChatModel()
+    for _ in range(2):
+        model.enqueue(rewrite())
+        model.enqueue("DPO（直接偏好优化）直接用偏好数据训练模型[1]。")
+    answerer = Answerer(store, model, k=3)
+    seen: list[tuple[str, int, int]] = []
+
+    async def deliver(answer: Any) -> None:
+        # The student gets the answer while the store does not hold it yet.
+        seen.append((answer.answer, len(store.notes(CHAT)), len(store.turns(CHAT))))
+
+    first = await answerer.ask(CHAT, "什么是DPO?", on_answer=deliver)
+    assert seen == [(first.answer, 0, 0)]
+    assert [n.note_id for n in store.notes(CHAT)] == [first.note_id]
+
+    async def broken(answer: Any) -> None:
+        raise RuntimeError("Telegram is down")
+
+    with pytest.raises(RuntimeError):
+        await answerer.ask(CHAT, "什么是DPO?", on_answer=broken)
+    assert len(store.notes(CHAT)) == 2  # the second answer is in the notebook all the same
+    assert len(store.turns(CHAT)) == 4

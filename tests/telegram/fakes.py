@@ -155,6 +155,7 @@ class FakeAnswerer:
     answers: list[Answer | BaseException] = field(default_factory=list)
     deltas: list[str] = field(default_factory=lambda: ["Transformer 是", "一种模型 [1]"])
     asked: list[dict[str, Any]] = field(default_factory=list)
+    saved: list[Answer] = field(default_factory=list)  # after on_answer returned or raised
     note_list: list[Note] = field(default_factory=list)
 
     async def ask(
@@ -165,6 +166,7 @@ class FakeAnswerer:
         lang: str | None = None,
         on_delta: Callable[[str], Awaitable[None]] | None = None,
         mode: str | None = None,
+        on_answer: Callable[[Answer], Awaitable[None]] | None = None,
     ) -> Answer:
         self.asked.append({"chat_id": chat_id, "question": question, "lang": lang, "mode": mode})
         for piece in self.deltas:
@@ -173,6 +175,11 @@ class FakeAnswerer:
         result = self.answers.pop(0)
         if isinstance(result, BaseException):
             raise result
+        try:
+            if on_answer is not None:  # like Answerer: delivered first, then saved
+                await on_answer(result)
+        finally:
+            self.saved.append(result)
         return result
 
     async def notes(self, chat_id: int) -> list[Note]:
