@@ -26,10 +26,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+
+from tests.fake_http import QuietHTTPServer
 
 __all__ = [
     "CutOffStream",
@@ -104,7 +106,7 @@ class FakeOpenAI:
         self._default: Callable[[dict[str, Any]], str] | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: QuietHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._counter = 0
         self.base_url = ""
@@ -130,7 +132,7 @@ class FakeOpenAI:
 
     def start(self) -> FakeOpenAI:
         handler = type("_BoundHandler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = QuietHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         port = self._server.server_address[1]
         self.base_url = f"http://127.0.0.1:{port}/v1"
@@ -196,6 +198,7 @@ def _split(text: str, chunks: int | None) -> list[str]:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeOpenAI
     protocol_version = "HTTP/1.1"  # keep-alive and chunked streams, like real servers
+    disable_nagle_algorithm = True  # small writes (headers, SSE chunks) go out at once
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # keep test output clean

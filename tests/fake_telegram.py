@@ -27,12 +27,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import default as email_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from telegram.request import BaseRequest, RequestData
+
+from tests.fake_http import QuietHTTPServer
 
 __all__ = [
     "BOT_ID",
@@ -446,6 +448,9 @@ class FakeBotApiServer:
         fake = api
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, like api.telegram.org
+            disable_nagle_algorithm = True  # headers and body go out at once, no ACK wait
+
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
@@ -474,7 +479,7 @@ class FakeBotApiServer:
                 status, answer = fake.handle(method, params, files)
                 self._reply(status, json.dumps(answer).encode())
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = QuietHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         port = self._server.server_address[1]
         self.base_url = f"http://127.0.0.1:{port}/bot"
