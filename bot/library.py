@@ -3,9 +3,11 @@
 Blocking work runs in worker threads, in two pools: ingestion (PDF parsing, transcript
 fetching, embedding a whole source) in a small pool of its own, and the quick store calls every
 question makes (history, sources, search, saving) in another, so a slow ingestion never holds
-the threads other chats' questions need. One ingestion at a time per chat: a second one waits
-its turn (``is_busy`` tells the caller it will wait). Progress callbacks are called from worker
-threads; front doors marshal them to their loop.
+the threads other chats' questions need. A PDF is parsed in a child process that its ingestion
+thread waits for: MuPDF holds the GIL for a whole page (seconds for an OCR page), which would
+freeze every chat. One ingestion at a time per chat: a second one waits its turn (``is_busy``
+tells the caller it will wait). Progress callbacks are called from worker threads; front doors
+marshal them to their loop.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import requests
 
 from ingest.errors import UnsupportedFileError, UnsupportedLinkError
 from ingest.models import ParsedSource
-from ingest.pdf import parse_pdf
+from ingest.pdf_process import parse_pdf_isolated
 from ingest.subtitles import looks_like_subtitle_filename
 from ingest.transcript import video_source_from_subtitles
 from ingest.video_links import VideoLink, parse_video_link
@@ -125,7 +127,7 @@ class Library:
             report = None
             if progress is not None:
                 report = lambda done, total: progress("parsing", done, total)  # noqa: E731
-            return parse_pdf(
+            return parse_pdf_isolated(
                 data,
                 filename=filename,
                 password=password,

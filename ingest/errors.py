@@ -72,6 +72,11 @@ class PaperTutorError(Exception):
         """The student-facing text in ``lang`` ("zh" or "en")."""
         return self.en if lang == "en" else self.zh
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Picklable (errors come back from the PDF parsing process): rebuilt from both texts,
+        # with the instance's attributes (retryable, zh, en) restored on top.
+        return (type(self), (self.zh, self.en), self.__dict__)
+
 
 class InputError(PaperTutorError):
     """The input cannot be used; the student has to send something else."""

@@ -1,4 +1,4 @@
-"""Run every benchmark in turn (``make bench``): storage, video transcript, Telegram load.
+"""Run every benchmark in turn (``make bench``): storage, video, PDF stalls, Telegram load.
 
     .venv/bin/python -m scripts.bench
 
@@ -17,7 +17,12 @@ from pathlib import Path
 __all__ = ["BENCHMARKS", "main"]
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = ("scripts.bench_storage", "scripts.bench_video", "scripts.bench_telegram")
+BENCHMARKS = (
+    "scripts.bench_storage",
+    "scripts.bench_video",
+    "scripts.bench_pdf_stall",
+    "scripts.bench_telegram",
+)
 
 
 def main() -> int:

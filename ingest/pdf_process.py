@@ -1,0 +1,115 @@
+"""PDF parsing in a child process, so MuPDF never holds the bot's interpreter.
+
+pymupdf keeps the GIL for as long as one call into MuPDF lasts. Reading a text page takes
+milliseconds, but OCR of one scanned page takes seconds: a 4-page scan read in a worker thread
+froze the bot's event loop for 22.5 s at a time (every chat waited). Parsed in a child process,
+the bot's interpreter stays free for the other chats, and a MuPDF crash on a malformed file
+ends the child, not the bot.
+
+Children are forked from a forkserver that has ``ingest.pdf`` (pymupdf) loaded already, so
+starting one costs milliseconds after the first. Progress and the result come back over a pipe;
+``progress`` is called in the calling thread, as ``parse_pdf`` would.
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
+from typing import Any
+
+from ingest.errors import DamagedFileError, PaperTutorError
+from ingest.models import ParsedSource
+from ingest.pdf import parse_pdf
+
+__all__ = ["parse_pdf_isolated", "run_isolated"]
+
+_JOIN_S = 5.0
+
+
+@functools.cache
+def _context() -> BaseContext:
+    ctx = multiprocessing.get_context("forkserver")
+    # The server imports __main__ once (children then skip re-importing it) and the parser.
+    ctx.set_forkserver_preload(["__main__", "ingest.pdf"])
+    return ctx
+
+
+def _child(conn: Connection, data: bytes, options: dict[str, Any]) -> None:
+    def report(done: int, total: int) -> None:
+        conn.send(("progress", done, total))
+
+    try:
+        result: tuple[Any, ...] = ("done", parse_pdf(data, progress=report, **options))
+    except PaperTutorError as err:
+        result = ("error", err)
+    except Exception:  # a bug: the parent raises it with this traceback for the log
+        result = ("bug", traceback.format_exc())
+    conn.send(result)
+    conn.close()
+
+
+def _crashed(exitcode: int | None) -> DamagedFileError:
+    return DamagedFileError(
+        "读取这个 PDF 时阅读器崩溃了，文件可能已损坏。请重新下载（例如从 arXiv）后再发送。",
+        "The PDF reader crashed on this file; it may be damaged. Please download it again "
+        f"(e.g. from arXiv) and resend it. (parser exit code {exitcode})",
+    )
+
+
+def parse_pdf_isolated(
+    data: bytes,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    **options: Any,
+) -> ParsedSource:
+    """``ingest.pdf.parse_pdf(data, progress=progress, **options)`` in a child process.
+
+    Blocks until the child is done; raises what ``parse_pdf`` raises (``InputError``
+    subclasses), ``DamagedFileError`` if the child dies without an answer, and
+    ``RuntimeError`` (with the child's traceback) for a bug.
+    """
+    return run_isolated(_child, data, options, progress)
+
+
+def run_isolated(
+    target: Callable[[Connection, bytes, dict[str, Any]], None],
+    data: bytes,
+    options: dict[str, Any],
+    progress: Callable[[int, int], None] | None,
+) -> ParsedSource:
+    """Run ``target(connection, data, options)`` in a child and relay what it sends."""
+    ctx = _context()
+    receiver, sender = ctx.Pipe(duplex=False)
+    child = ctx.Process(  # type: ignore[attr-defined]
+        target=target, args=(sender, data, options), name="pdf-parse", daemon=True
+    )
+    child.start()
+    sender.close()  # only the child writes: EOF here means it is gone
+    try:
+        while True:
+            try:
+                message = receiver.recv()
+            except EOFError:
+                child.join(_JOIN_S)
+                raise _crashed(child.exitcode) from None
+            kind = message[0]
+            if kind == "progress":
+                if progress is not None:
+                    progress(message[1], message[2])
+            elif kind == "done":
+                parsed: ParsedSource = message[1]
+                return parsed
+            elif kind == "error":
+                raise message[1]
+            else:
+                raise RuntimeError(f"PDF parsing failed in the child process:\n{message[1]}")
+    finally:
+        receiver.close()
+        child.join(_JOIN_S)
+        if child.is_alive():
+            child.kill()
+            child.join(_JOIN_S)
