@@ -7,14 +7,17 @@ the bot's interpreter stays free for the other chats, and a MuPDF crash on a mal
 ends the child, not the bot.
 
 Children are forked from a forkserver that has ``ingest.pdf`` (pymupdf) loaded already, so
-starting one costs milliseconds after the first. Progress and the result come back over a pipe;
-``progress`` is called in the calling thread, as ``parse_pdf`` would.
+starting one costs milliseconds after the first. They run at a lower CPU priority (nice 10):
+parsing is background work, the students waiting for answers come first. Progress and the
+result come back over a pipe; ``progress`` is called in the calling thread, as ``parse_pdf``
+would.
 """
 
 from __future__ import annotations
 
 import functools
 import multiprocessing
+import os
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -28,6 +31,7 @@ from ingest.pdf import parse_pdf
 __all__ = ["parse_pdf_isolated", "run_isolated"]
 
 _JOIN_S = 5.0
+_NICE = 10  # parsing yields the CPU to the bot (and its answers) on a busy machine
 
 
 @functools.cache
@@ -39,6 +43,8 @@ def _context() -> BaseContext:
 
 
 def _child(conn: Connection, data: bytes, options: dict[str, Any]) -> None:
+    os.nice(_NICE)  # background work: the bot's answers get the CPU first
+
     def report(done: int, total: int) -> None:
         conn.send(("progress", done, total))
 
