@@ -23,15 +23,25 @@ from bot.prompts import REWRITE_SYSTEM
 from tests.fake_openai import FakeOpenAI
 from tests.fake_telegram import FakeBotApi, FakeBotApiServer
 
-__all__ = ["DOC_CHAT", "QUESTION", "Servers", "TimedBotApi"]
+__all__ = ["DOC_CHAT", "QUESTIONS", "Servers", "TimedBotApi"]
 
 DOC_CHAT = 3000
-QUESTION = "Q{n}：什么是稀疏注意力？它为什么能省内存？"
-MARK = re.compile(r"Q(\d+)：")
-ANSWER = (
-    "稀疏注意力只让每个词关注一部分词，所以需要的内存更少 [1]。"
-    "这样模型可以在固定的内存预算里读很长的文档，效果和普通注意力差不多 [2]。"
-)
+QUESTIONS = {
+    "zh": "Q{n}：什么是稀疏注意力？它为什么能省内存？",
+    "en": "Q{n}: What is sparse attention, and why does it save memory?",
+}
+MARK = re.compile(r"Q(\d+)[：:]")
+ANSWERS = {
+    "zh": (
+        "稀疏注意力只让每个词关注一部分词，所以需要的内存更少 [1]。"
+        "这样模型可以在固定的内存预算里读很长的文档，效果和普通注意力差不多 [2]。"
+    ),
+    "en": (
+        "Sparse attention lets each word look at only some of the other words, so it needs "
+        "less memory [1]. That way the model can read long documents within a fixed memory "
+        "budget and still do about as well as full attention [2]."
+    ),
+}
 
 
 class TimedBotApi(FakeBotApi):
@@ -70,7 +80,7 @@ class TimedBotApi(FakeBotApi):
             self._lock.notify_all()
 
 
-def _serve(conn: Connection, delay_s: float) -> None:
+def _serve(conn: Connection, delay_s: float, lang: str) -> None:
     """Child process: run both fake servers and answer the parent's commands."""
     # http.server listens with a backlog of 5: a burst of 100 new connections (100 chats'
     # first model calls at once) overflows it and connections break, which real endpoints
@@ -88,7 +98,7 @@ def _serve(conn: Connection, delay_s: float) -> None:
         )
         if rewrite:
             return json.dumps({"queries": ["sparse attention memory"], "terms": []})
-        return ANSWER
+        return ANSWERS[lang]
 
     with FakeOpenAI(delay_s=delay_s) as llm, FakeBotApiServer(api).running() as server:
         llm.set_default(reply)
@@ -123,10 +133,10 @@ def _serve(conn: Connection, delay_s: float) -> None:
 class Servers:
     """The parent's handle on the child process (non-blocking waits on the pipe)."""
 
-    def __init__(self, delay_s: float) -> None:
+    def __init__(self, delay_s: float, lang: str = "zh") -> None:
         ctx = multiprocessing.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child, delay_s), daemon=True)
+        self.proc = ctx.Process(target=_serve, args=(child, delay_s, lang), daemon=True)
         self.proc.start()
         self.bot_url, self.file_url, self.llm_url = self.conn.recv()
 
