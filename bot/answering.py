@@ -161,9 +161,12 @@ class Answerer:
         k: int = 6,
         history_turns: int = 6,
         run_blocking: BlockingRunner | None = None,
+        query_model: ChatModel | None = None,
     ) -> None:
+        """``query_model`` writes the search queries (default: ``model``, which answers)."""
         self.store = store
         self.model = model
+        self.query_model = query_model or model
         self.k = k
         self.history_turns = history_turns
         self._run: BlockingRunner = run_blocking or asyncio.to_thread
@@ -292,7 +295,7 @@ class Answerer:
             {"role": "system", "content": prompts.REWRITE_SYSTEM},
             {"role": "user", "content": user},
         ]
-        parsed = prompts.parse_rewrite(await self.model.complete(messages, max_tokens=400))
+        parsed = prompts.parse_rewrite(await self.query_model.complete(messages, max_tokens=400))
         if parsed is not None:
             return parsed
         last_user = [t.text for t in history if t.role == "user"][-1:]

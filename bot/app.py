@@ -106,6 +106,7 @@ def build_services(
     embedder = embedder or build_embedder(settings.embedding)
     index = build_index(settings.storage)
     store = KnowledgeStore(index, embedder, batch_size=settings.embedding.batch_size)
+    query_model: ChatModel | None = None
     if chat_model is None:
         llm = settings.llm
         chat_model = OpenAIChatModel(
@@ -116,6 +117,10 @@ def build_services(
             max_retries=llm.max_retries,
             temperature=llm.temperature,
         )
+        if llm.query_model and llm.query_model != llm.model:
+            # The query rewrite is on the critical path of follow-ups and cross-lingual
+            # questions: a faster model there shortens the wait before the answer starts.
+            query_model = chat_model.for_model(llm.query_model)
     ing = settings.ingest
     library = Library(
         store,
@@ -130,7 +135,9 @@ def build_services(
         youtube_session_factory=youtube_session_factory,
         concurrency=settings.telegram.concurrency,
     )
-    answerer = Answerer(store, chat_model, run_blocking=library.run_blocking)
+    answerer = Answerer(
+        store, chat_model, query_model=query_model, run_blocking=library.run_blocking
+    )
     rep = settings.report
     reports = ReportBuilder(
         store,

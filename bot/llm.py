@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict, cast
 
 import openai
@@ -124,6 +126,13 @@ def _empty() -> LLMError:
 _FAULTS = (openai.OpenAIError, ValueError, TypeError, AttributeError, KeyError, IndexError)
 
 
+@dataclass
+class _SharedClient:
+    """The lazily created client, shared by the models of one endpoint (``for_model``)."""
+
+    client: AsyncOpenAI | None = None
+
+
 class OpenAIChatModel:
     """``ChatModel`` over any OpenAI-compatible endpoint (OpenAI, DeepSeek, Qwen, Ollama, vLLM).
 
@@ -153,20 +162,27 @@ class OpenAIChatModel:
         self._temperature = temperature
         self._backoff = retry_backoff_s
         self._max_backoff = max_backoff_s
-        self._client: AsyncOpenAI | None = None
+        self._shared = _SharedClient()
+
+    def for_model(self, model: str) -> OpenAIChatModel:
+        """The same endpoint, settings and HTTP client with another model name (e.g. a faster
+        one for search queries). Closing either closes the shared client."""
+        other = copy.copy(self)
+        other.model_name = model
+        return other
 
     def _get_client(self) -> AsyncOpenAI:
         if self._api_key is None:
             raise _missing_key()
-        if self._client is None:
+        if self._shared.client is None:
             # The client's own retries are off: we retry 429 only, with our own backoff.
-            self._client = AsyncOpenAI(
+            self._shared.client = AsyncOpenAI(
                 base_url=self._base_url,
                 api_key=self._api_key,
                 timeout=self._timeout_s,
                 max_retries=0,
             )
-        return self._client
+        return self._shared.client
 
     def _params(
         self, messages: Sequence[Message], max_tokens: int | None, stream: bool
@@ -243,7 +259,7 @@ class OpenAIChatModel:
             raise _empty()
 
     async def aclose(self) -> None:
-        """Close the HTTP client (idempotent)."""
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        """Close the HTTP client (idempotent; a later call opens a new one)."""
+        client, self._shared.client = self._shared.client, None
+        if client is not None:
+            await client.close()

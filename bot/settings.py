@@ -125,6 +125,12 @@ class LLMSettings(BaseSettings):
     model: str = Field(
         "gpt-4o-mini", validation_alias=AliasChoices("PAPERTUTOR_LLM_MODEL"), description="model"
     )
+    query_model: str | None = Field(
+        None,
+        validation_alias=AliasChoices("PAPERTUTOR_LLM_QUERY_MODEL"),
+        description="a faster model on the same endpoint for turning questions into search "
+        "queries (unset = PAPERTUTOR_LLM_MODEL)",
+    )
     timeout_s: float = Field(
         60.0, gt=0, validation_alias=AliasChoices("PAPERTUTOR_LLM_TIMEOUT"), description="seconds"
     )

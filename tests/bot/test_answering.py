@@ -649,3 +649,13 @@ async def test_the_answer_is_delivered_before_it_is_written_and_written_even_if_
         await answerer.ask(CHAT, "什么是DPO?", on_answer=broken)
     assert len(store.notes(CHAT)) == 2  # the second answer is in the notebook all the same
     assert len(store.turns(CHAT)) == 4
+
+
+async def test_a_separate_query_model_writes_the_search_queries(store: KnowledgeStore) -> None:
+    answers, queries = ScriptedChatModel(), ScriptedChatModel()
+    queries.enqueue(rewrite())
+    answers.enqueue("DPO（直接偏好优化）直接用偏好数据训练模型[1]。")
+    answer = await Answerer(store, answers, k=3, query_model=queries).ask(CHAT, "什么是DPO?")
+    assert answer.queries == tuple(DPO_QUERIES)
+    assert [c[0]["content"] for c in queries.calls] == [prompts.REWRITE_SYSTEM]
+    assert [c[0]["content"] for c in answers.calls] == [prompts.ANSWER_SYSTEM]

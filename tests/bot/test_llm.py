@@ -200,3 +200,22 @@ async def test_bad_request_is_not_retryable(
     with pytest.raises(LLMError) as info:
         await model.complete(MESSAGES)
     assert not info.value.retryable
+
+
+async def test_for_model_shares_endpoint_and_client_with_another_model_name(
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,  # noqa: F811
+) -> None:
+    fast = model.for_model("fast-model")
+    fake_openai.enqueue("queries")
+    fake_openai.enqueue("answer")
+    assert await fast.complete(MESSAGES) == "queries"
+    assert await model.complete(MESSAGES) == "answer"
+    assert [body["model"] for body in fake_openai.requests] == ["fast-model", "tutor-model"]
+    assert fast.model_name == "fast-model"
+    assert model.model_name == "tutor-model"
+    assert fast._get_client() is model._get_client()  # one connection pool for both
+    await model.aclose()  # closing the main model closes the shared client...
+    fake_openai.enqueue("again")
+    assert await fast.complete(MESSAGES) == "again"  # ...and a later call opens a new one
+    await fast.aclose()
