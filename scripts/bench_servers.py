@@ -2,8 +2,9 @@
 
 ``Servers(delay_s)`` starts a process running ``tests.fake_telegram.FakeBotApiServer`` (with
 ``TimedBotApi``: timestamps of updates served and of the bot's messages) and
-``tests.fake_openai.FakeOpenAI`` (``delay_s`` of model latency per call, replies recording
-when each question's rewrite and answer calls arrived), and talks to it over a pipe.
+``tests.fake_openai.FakeOpenAI`` (``delay_s`` of model latency per call, ``query_delay_s`` for
+the query rewrite as with a faster ``PAPERTUTOR_LLM_QUERY_MODEL``; replies recording when each
+question's rewrite and answer calls arrived), and talks to it over a pipe.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class TimedBotApi(FakeBotApi):
             self._lock.notify_all()
 
 
-def _serve(conn: Connection, delay_s: float, lang: str) -> None:
+def _serve(conn: Connection, delay_s: float, lang: str, query_delay_s: float) -> None:
     """Child process: run both fake servers and answer the parent's commands."""
     # http.server listens with a backlog of 5: a burst of 100 new connections (100 chats'
     # first model calls at once) overflows it and connections break, which real endpoints
@@ -96,11 +97,13 @@ def _serve(conn: Connection, delay_s: float, lang: str) -> None:
         llm_calls.append(
             (time.monotonic(), "rewrite" if rewrite else "answer", int(found[1]) if found else -1)
         )
+        # The model's latency before the first byte (this handler thread only).
+        time.sleep(query_delay_s if rewrite else delay_s)
         if rewrite:
             return json.dumps({"queries": ["sparse attention memory"], "terms": []})
         return ANSWERS[lang]
 
-    with FakeOpenAI(delay_s=delay_s) as llm, FakeBotApiServer(api).running() as server:
+    with FakeOpenAI() as llm, FakeBotApiServer(api).running() as server:
         llm.set_default(reply)
         conn.send((server.base_url, server.file_url, llm.base_url))
         while True:
@@ -133,10 +136,16 @@ def _serve(conn: Connection, delay_s: float, lang: str) -> None:
 class Servers:
     """The parent's handle on the child process (non-blocking waits on the pipe)."""
 
-    def __init__(self, delay_s: float, lang: str = "zh") -> None:
+    def __init__(
+        self, delay_s: float, lang: str = "zh", query_delay_s: float | None = None
+    ) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child, delay_s, lang), daemon=True)
+        self.proc = ctx.Process(
+            target=_serve,
+            args=(child, delay_s, lang, delay_s if query_delay_s is None else query_delay_s),
+            daemon=True,
+        )
         self.proc.start()
         self.bot_url, self.file_url, self.llm_url = self.conn.recv()
 

@@ -66,6 +66,7 @@ class RunResult:
     chats: int
     has_pdf: bool
     lang: str = "zh"
+    query_delay_s: float | None = None  # the rewrite's latency, if not delay_s
     latencies: list[float] = field(default_factory=list)
     before_llm: list[float] = field(default_factory=list)
     between_calls: list[float] = field(default_factory=list)
@@ -125,7 +126,12 @@ async def _wait(servers: Servers, chats: set[int], doc: bool, within: float) -> 
 
 
 async def run_once(
-    label: str, delay_s: float, n_chats: int, pdf: Path | None, lang: str = "zh"
+    label: str,
+    delay_s: float,
+    n_chats: int,
+    pdf: Path | None,
+    lang: str = "zh",
+    query_delay_s: float | None = None,
 ) -> RunResult:
     """One scenario: ``n_chats`` questions and/or ``pdf`` delivered in one getUpdates batch."""
     from pydantic import SecretStr
@@ -137,9 +143,9 @@ async def run_once(
     from tests.embedding import test_embedder
     from tests.fake_telegram import TOKEN
 
-    result = RunResult(label, delay_s, n_chats, pdf is not None, lang)
+    result = RunResult(label, delay_s, n_chats, pdf is not None, lang, query_delay_s)
     chats = list(range(FIRST_CHAT, FIRST_CHAT + n_chats))
-    servers = Servers(delay_s, lang)
+    servers = Servers(delay_s, lang, query_delay_s)
     question = QUESTIONS[lang]
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
@@ -245,7 +251,8 @@ def _score(
         result.after_llm.append(t_end - answer - result.delay_s)
         if result.lang == "zh" and rewrite is not None:  # rewrite, then search, then answer
             result.before_llm.append(rewrite - t0)
-            result.between_calls.append(answer - rewrite - result.delay_s)
+            rewrite_s = result.delay_s if result.query_delay_s is None else result.query_delay_s
+            result.between_calls.append(answer - rewrite - rewrite_s)
         else:  # searched as asked; the rewrite runs alongside the answer
             result.before_llm.append(answer - t0)
 
@@ -289,6 +296,15 @@ def _findings(results: Sequence[RunResult]) -> list[str]:
             "for them at this latency whatever the overhead. A first question in the sources' "
             "language is searched as asked (one call on the critical path; the rewrite runs "
             "alongside, for the note's terms)."
+        )
+    fast = [r for r in results if r.query_delay_s is not None and r.latencies]
+    if fast:
+        f = fast[0]
+        out.append(
+            f"- A faster model for the rewrite (`PAPERTUTOR_LLM_QUERY_MODEL`; here "
+            f"{f.query_delay_s:.1f} s per query call) lowers that floor to "
+            f"{f.delay_s + (f.query_delay_s or 0):.1f} s: p50 / p95 {_p(f.latencies)} s for "
+            f"{f.chats} Chinese questions at once."
         )
     if english:
         e = english[0]
@@ -391,22 +407,26 @@ def render(results: Sequence[RunResult], sweep: Sequence[RunResult] = ()) -> str
         parts.append(f"persistence flush {_ms(r.flush_s)} (stall {_ms(r.flush_stall)})")
         lines.append(f"- {r.label}: " + "; ".join(parts))
     if sweep:
+        query_delay = next((r.query_delay_s for r in sweep if r.query_delay_s is not None), 0.0)
         lines += [
             "",
             "Capacity: the same burst (with the T5 ingestion) with fewer chats asking at once, "
             f"{sweep[0].delay_s:.1f} s per call, p50 / p95 latency in s and largest stall:",
             "",
-            "| chats asking at once | zh (2 calls in sequence) | en (1 call on the path) |",
-            "|---|---|---|",
+            "| chats asking at once | zh (2 calls in sequence) | zh, query call "
+            f"{query_delay:.1f} s (faster query model) | en (1 call on the path) |",
+            "|---|---|---|---|",
         ]
         for n in sorted({r.chats for r in sweep}):
             cells = []
-            for lang in ("zh", "en"):
-                found = [r for r in sweep if r.chats == n and r.lang == lang]
+            for lang, query in (("zh", None), ("zh", query_delay), ("en", None)):
+                found = [
+                    r for r in sweep if r.chats == n and r.lang == lang and r.query_delay_s == query
+                ]
                 cells.append(
                     f"{_p(found[0].latencies)}, {_ms(found[0].burst_stall)}" if found else "-"
                 )
-            lines.append(f"| {n} | {cells[0]} | {cells[1]} |")
+            lines.append(f"| {n} | {' | '.join(cells)} |")
     lines += ["", *_findings(results)]
     for r in results:
         lines += ["", f"Largest stalls, {r.label} (watchdog stack samples):", ""]
@@ -419,6 +439,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--delays", type=float, nargs="+", default=[1.0, 0.5])
     parser.add_argument("--chats", type=int, default=100)
+    parser.add_argument(
+        "--query-delay",
+        type=float,
+        default=0.3,
+        help="latency of the query rewrite call in the faster-query-model runs",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--no-controls", action="store_true", help="skip the control runs")
     parser.add_argument(
@@ -436,12 +462,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"skipped: test model missing at {MODEL_DIR} (scripts/assemble_test_model.py)")
         return 0
     n = args.chats
-    runs: list[tuple[str, float, int, Path | None, str]] = [
+    runs: list[tuple[Any, ...]] = [
         (f"zh, {d:.1f} s per call: {n} questions + T5 ingestion", d, n, PDF, "zh")
         for d in args.delays
     ]
     d = args.delays[0]
     runs.append((f"en, {d:.1f} s per call: {n} questions + T5 ingestion", d, n, PDF, "en"))
+    q = args.query_delay
+    fast = f"zh, {d:.1f} s per answer call, {q:.1f} s per query call: {n} questions + T5 ingestion"
+    runs.append((fast, d, n, PDF, "zh", q))
     if not args.no_controls:  # the two halves alone, to tell what causes what
         runs += [
             (f"zh, {d:.1f} s per call: {n} questions, no ingestion", d, n, None, "zh"),
@@ -449,9 +478,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
     results = [asyncio.run(run_once(*run)) for run in runs]
     sweep = [
-        asyncio.run(run_once(f"{lang} x {size}", d, size, PDF, lang))
+        asyncio.run(run_once(f"{lang} x {size}", d, size, PDF, lang, query))
         for size in args.sweep
-        for lang in ("zh", "en")
+        for lang, query in (("zh", None), ("zh", q), ("en", None))
     ]
     text = render(results, sweep)
     print(text)
