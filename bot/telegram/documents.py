@@ -24,11 +24,10 @@ from bot.telegram.cards import (
     video_card,
 )
 from bot.telegram.config import TelegramConfig
-from bot.telegram.errors import error_text
+from bot.telegram.errors import shown_on
 from bot.telegram.i18n import lang_for, t
-from bot.telegram.render import esc
 from bot.telegram.status import StatusMessage, thread_callback
-from ingest.errors import PaperTutorError, PasswordRequiredError, WrongPasswordError
+from ingest.errors import PasswordRequiredError, WrongPasswordError
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -96,13 +95,16 @@ def build_handlers(
         lang: str,
     ) -> None:
         pending.pop(chat_id, None)
+        adding = library.add_pdf(
+            chat_id,
+            item.data,
+            filename=item.filename,
+            password=password,
+            progress=thread_callback(status, lang),
+        )
         try:
-            record = await library.add_pdf(
-                chat_id,
-                item.data,
-                filename=item.filename,
-                password=password,
-                progress=thread_callback(status, lang),
+            record = await shown_on(
+                status, lang, adding, unless=(PasswordRequiredError, WrongPasswordError)
             )
         except PasswordRequiredError:
             pending[chat_id] = item
@@ -116,12 +118,8 @@ def build_handlers(
             pending[chat_id] = item
             await status.finish(t(lang, "password_wrong", left=item.tries_left))
             return
-        except PaperTutorError as exc:
-            await status.finish(esc(error_text(exc, lang)))
+        if record is None:
             return
-        except Exception:
-            await status.finish(t(lang, "failed"))
-            raise
         assert context.chat_data is not None
         buttons = question_buttons(context.chat_data, suggested_questions(record, lang))
         await status.finish(paper_card(record, lang), reply_markup=buttons)
@@ -136,22 +134,17 @@ def build_handlers(
     ) -> None:
         assert context.chat_data is not None
         last: dict[str, str] = context.chat_data.get(LAST_VIDEO_KEY) or {}
-        try:
-            record = await library.add_subtitles(
-                chat_id,
-                data,
-                filename=filename,
-                url=last.get("url"),
-                title=last.get("title"),
-                progress=thread_callback(status, lang),
-            )
-        except PaperTutorError as exc:
-            await status.finish(esc(error_text(exc, lang)))
-            return
-        except Exception:
-            await status.finish(t(lang, "failed"))
-            raise
-        await status.finish(video_card(record, lang))
+        adding = library.add_subtitles(
+            chat_id,
+            data,
+            filename=filename,
+            url=last.get("url"),
+            title=last.get("title"),
+            progress=thread_callback(status, lang),
+        )
+        record = await shown_on(status, lang, adding)
+        if record is not None:
+            await status.finish(video_card(record, lang))
 
     async def handle_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

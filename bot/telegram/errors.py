@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -15,11 +17,13 @@ from telegram.ext import ContextTypes
 
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.render import esc
+from bot.telegram.status import StatusMessage
 from ingest.errors import PaperTutorError
 
-__all__ = ["error_text", "handle_error"]
+__all__ = ["error_text", "handle_error", "shown_on"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def error_text(exc: PaperTutorError, lang: str) -> str:
@@ -28,6 +32,31 @@ def error_text(exc: PaperTutorError, lang: str) -> str:
     if exc.retryable:
         text += "\n" + t(lang, "retry_later")
     return text
+
+
+async def shown_on(
+    status: StatusMessage,
+    lang: str,
+    work: Awaitable[T],
+    *,
+    unless: tuple[type[PaperTutorError], ...] = (),
+) -> T | None:
+    """``work``'s result; if it fails, ``status`` ends with what the student should read.
+
+    A known error shows its text and gives ``None`` (the caller stops there). Anything else
+    shows the short failure line and is re-raised, for the error handler to log. Errors in
+    ``unless`` are re-raised untouched: the caller has its own reply for them.
+    """
+    try:
+        return await work
+    except unless:
+        raise
+    except PaperTutorError as exc:
+        await status.finish(esc(error_text(exc, lang)))
+        return None
+    except Exception:
+        await status.finish(t(lang, "failed"))
+        raise
 
 
 async def handle_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -16,11 +16,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.report import Report, report_filename, to_markdown, write_docx, write_pdf
 from bot.telegram.config import TelegramConfig
-from bot.telegram.errors import error_text
+from bot.telegram.errors import shown_on
 from bot.telegram.i18n import lang_for, t
-from bot.telegram.render import esc
 from bot.telegram.status import StatusMessage
-from ingest.errors import PaperTutorError, VideoMissingError
+from ingest.errors import VideoMissingError
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -69,10 +68,9 @@ def build_handlers(
         async def progress(n: int, total: int) -> None:
             status.push(t(lang, "report_progress", n=n, total=total))
 
+        building = services.reports.build(chat.id, allow_no_video=allow_no_video, progress=progress)
         try:
-            report = await services.reports.build(
-                chat.id, allow_no_video=allow_no_video, progress=progress
-            )
+            report = await shown_on(status, lang, building, unless=(VideoMissingError,))
         except VideoMissingError:
             buttons = InlineKeyboardMarkup(
                 [
@@ -91,12 +89,8 @@ def build_handlers(
             )
             await status.finish(t(lang, "report_no_video"), reply_markup=buttons)
             return
-        except PaperTutorError as exc:
-            await status.finish(esc(error_text(exc, lang)))
+        if report is None:
             return
-        except Exception:
-            await status.finish(t(lang, "failed"))
-            raise
         data, filename = await write_file(report, fmt)
         await status.finish(t(lang, "report_done"))
         await chat.send_document(data, filename=filename, caption=_caption(report, lang))

@@ -13,11 +13,11 @@ from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 
 from bot.telegram.cards import LAST_VIDEO_KEY, video_card
 from bot.telegram.config import TelegramConfig
-from bot.telegram.errors import error_text
+from bot.telegram.errors import error_text, shown_on
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.render import esc
 from bot.telegram.status import StatusMessage, thread_callback
-from ingest.errors import PaperTutorError, VideoUnavailableError
+from ingest.errors import VideoUnavailableError
 from ingest.video_links import parse_video_link
 
 if TYPE_CHECKING:
@@ -53,20 +53,17 @@ def build_handlers(
         context.chat_data[LAST_VIDEO_KEY] = {"url": link.url}
         first = "queued" if library.is_busy(message.chat_id) else "fetching"
         status = await StatusMessage.send(message.chat, t(lang, first), config.edit_interval_s)
+        adding = library.add_video_link(
+            message.chat_id, message.text, progress=thread_callback(status, lang)
+        )
         try:
-            record = await library.add_video_link(
-                message.chat_id, message.text, progress=thread_callback(status, lang)
-            )
+            record = await shown_on(status, lang, adding, unless=(VideoUnavailableError,))
         except VideoUnavailableError as exc:
             text = esc(error_text(exc, lang)) + "\n\n" + t(lang, "video_failed_hint")
             await status.finish(text)
             return
-        except PaperTutorError as exc:
-            await status.finish(esc(error_text(exc, lang)))
+        if record is None:
             return
-        except Exception:
-            await status.finish(t(lang, "failed"))
-            raise
         url = record.video.url if record.video and record.video.url else link.url
         context.chat_data[LAST_VIDEO_KEY] = {"url": url, "title": record.title}
         await status.finish(video_card(record, lang))

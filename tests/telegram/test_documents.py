@@ -155,3 +155,13 @@ async def test_progress_edits_are_throttled() -> None:
     # 200 reports in well under a second: at most a few edits, the last report shown.
     assert status.edits <= 5
     assert "📄 解析第 200/200 页…" in status.history
+
+
+async def test_an_unexpected_failure_ends_the_status_and_apologises_once() -> None:
+    library = FakeLibrary(results={"add_subtitles": [RuntimeError("parser bug")]})
+    async with running(services(library)) as h:
+        await h.send(h.api.document_update(b"1\n00:00:01,000 --> 00:00:02,000\nhi\n", "talk.srt"))
+        status, apology = h.api.bot_messages(CHAT)
+    assert status.plain == "❌ 没有完成。"  # the progress message does not stay "working…"
+    assert "parser bug" not in apology.plain
+    assert "抱歉" in apology.plain
