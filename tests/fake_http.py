@@ -15,7 +15,7 @@ __all__ = ["QuietHTTPServer"]
 
 
 class QuietHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
+    daemon_threads = True  # a kept-alive connection's thread never holds up shutdown
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], ConnectionError):  # reset, broken pipe, aborted

@@ -133,7 +133,6 @@ class FakeOpenAI:
     def start(self) -> FakeOpenAI:
         handler = type("_BoundHandler", (_Handler,), {"fake": self})
         self._server = QuietHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
         port = self._server.server_address[1]
         self.base_url = f"http://127.0.0.1:{port}/v1"
         # A short poll interval makes stop() quick (shutdown waits for the next poll).

@@ -480,7 +480,6 @@ class FakeBotApiServer:
                 self._reply(status, json.dumps(answer).encode())
 
         self._server = QuietHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
         port = self._server.server_address[1]
         self.base_url = f"http://127.0.0.1:{port}/bot"
         self.file_url = f"http://127.0.0.1:{port}/file/bot"
