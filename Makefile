@@ -31,8 +31,8 @@ run: $(VENV)/.installed
 	$(BIN)/papertutor run
 
 test: $(VENV)/.dev-installed $(TEST_MODEL)/model.onnx
-	$(BIN)/ruff check bot ingest storage tests scripts
-	$(BIN)/ruff format --check bot ingest storage tests scripts
+	$(BIN)/ruff check bot ingest storage kernel tests scripts
+	$(BIN)/ruff format --check bot ingest storage kernel tests scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	bash .ci/compose-check

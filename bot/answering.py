@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -25,20 +24,27 @@ from typing import Protocol, TypeVar
 from bot import prompts
 from bot.citations import build_citations, check_citations
 from bot.llm import ChatModel, Message
-from ingest.errors import InputError, LLMError
-from ingest.models import SourceKind
-from storage.models import Citation, Note, SearchHit, SourceRecord, SourceStatus, Term, Turn
+from kernel.errors import InputError, LLMError
+from kernel.language import question_language, text_language
+from kernel.models import (
+    Citation,
+    Note,
+    SearchHit,
+    SourceKind,
+    SourceRecord,
+    SourceStatus,
+    Term,
+    Turn,
+)
 from storage.store import KnowledgeStore
 
-__all__ = ["MODES", "Answer", "Answerer", "BlockingRunner", "detect_language", "select_hits"]
+__all__ = ["MODES", "Answer", "Answerer", "BlockingRunner", "select_hits"]
 
 T = TypeVar("T")
 MODES = ("simpler", "example")
 HOLD_CHARS = 60  # streamed text held back until the language and the refusal can be judged
 HISTORY_CHARS = 600  # per history turn in prompts: enough context, bounded cost
 UNCITED_SHOWN = 3  # best snippets listed under an answer that cited none
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 class BlockingRunner(Protocol):
@@ -65,16 +71,6 @@ class Answer:
     lang: str
     queries: tuple[str, ...]
     uncited: bool = False
-
-
-def detect_language(text: str) -> str:
-    """ "zh" if the text contains Chinese characters, else "en"."""
-    return "zh" if _CJK.search(text) else "en"
-
-
-def _text_language(text: str) -> str:
-    """The main language of a longer text: Chinese answers keep English terms, and vice versa."""
-    return "zh" if len(_CJK.findall(text)) >= len(_LATIN_WORD.findall(text)) else "en"
 
 
 def _grams(text: str) -> frozenset[str]:
@@ -123,7 +119,7 @@ def _source_language(source: SourceRecord) -> str:
     if source.video and source.video.language:
         return source.video.language[:2]
     sample = source.title + " " + (source.paper.abstract or "" if source.paper else "")
-    return _text_language(sample)
+    return text_language(sample)
 
 
 def _source_languages(sources: Sequence[SourceRecord]) -> str:
@@ -204,9 +200,9 @@ class Answerer:
             # Re-ask the question the button belongs to (else the last one); strip an earlier
             # re-ask label so they don't pile up.
             search_question = _strip_mode_label(search_question or previous[-1])
-            label = prompts.MODE_LABELS[mode][lang or detect_language(search_question)]
+            label = prompts.MODE_LABELS[mode][lang or question_language(search_question)]
             question = search_question + label
-        resolved: str = lang or detect_language(search_question)
+        resolved: str = lang or question_language(search_question)
         lang = resolved
 
         shown = False  # whether any draft text reached the student
@@ -230,7 +226,7 @@ class Answerer:
             return answer
 
         ready = [s for s in sources if s.status is SourceStatus.READY]
-        asked_in = detect_language(search_question)
+        asked_in = question_language(search_question)
         rewriting: asyncio.Task[tuple[list[str], list[Term]]] | None = None
         if not history and all(_source_language(s) == asked_in for s in ready):
             # Nothing to resolve (no conversation) nor translate (the sources are in the
@@ -355,7 +351,7 @@ class Answerer:
                 so_far = "".join(parts)
                 if len(so_far) < HOLD_CHARS or prompts.NOT_IN_SOURCES in so_far:
                     continue
-                if lang is not None and _text_language(so_far) != lang:
+                if lang is not None and text_language(so_far) != lang:
                     return None  # closing the stream stops the model early
                 released = True
                 pending = await self._show(so_far, on_delta)
@@ -369,7 +365,7 @@ class Answerer:
             return text
         if pending and on_delta is not None:
             await on_delta(pending)
-        if not released and lang is not None and _text_language(text) != lang:
+        if not released and lang is not None and text_language(text) != lang:
             return None
         if not released and on_delta is not None and text:
             await on_delta(text)

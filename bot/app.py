@@ -21,7 +21,7 @@ from bot.ops import check_qdrant_server
 from bot.report.builder import ReportBuilder
 from bot.services import Services
 from bot.settings import EmbeddingSettings, Settings, StorageSettings
-from ingest.errors import StoreUnavailableError
+from kernel.errors import StoreUnavailableError
 from storage.embedder import Embedder, FastEmbedEmbedder
 from storage.http_embedder import HttpEmbedder
 from storage.index import QdrantIndex

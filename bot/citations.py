@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.models import Citation, SearchHit
+from kernel.models import Citation, SearchHit
 
 __all__ = ["SNIPPET_CHARS", "CheckedText", "build_citations", "check_citations", "trim_snippet"]
 

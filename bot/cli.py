@@ -17,8 +17,8 @@ from typing import Any
 from bot import cli_backup
 from bot import cli_output as out
 from bot.settings import Settings, load_settings
-from ingest.errors import ConfigError, InputError, PaperTutorError
-from ingest.video_links import parse_video_link
+from kernel.errors import ConfigError, InputError, PaperTutorError
+from kernel.links import parse_video_link
 
 __all__ = ["main"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings, StorageSettings
-from ingest.errors import ConfigError, InputError
+from kernel.errors import ConfigError, InputError
 from storage import backup
 from storage.index import QdrantIndex
 

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest.models import SourceKind
-from ingest.video_links import format_span
-from storage.models import Citation, Note, SearchHit, SourceRecord
+from kernel.locators import format_span, where
+from kernel.models import Citation, Note, SearchHit, SourceKind, SourceRecord
 
 if TYPE_CHECKING:
     from bot.answering import Answer
@@ -89,11 +88,7 @@ def format_source(record: SourceRecord, seconds: float | None = None) -> str:
 
 
 def _locator(kind: SourceKind, page: int | None, start: float | None, end: float | None) -> str:
-    if kind is SourceKind.PAPER:
-        return f"p.{page}" if page is not None else ""
-    if start is not None and end is not None:
-        return format_span(start, end)
-    return ""
+    return where(kind, page=page, start_s=start, end_s=end, span=True)
 
 
 def hit_json(hit: SearchHit) -> dict[str, Any]:

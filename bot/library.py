@@ -22,14 +22,13 @@ from typing import TypeVar
 
 import requests
 
-from ingest.errors import UnsupportedFileError, UnsupportedLinkError
-from ingest.models import ParsedSource
 from ingest.pdf_process import parse_pdf_isolated
 from ingest.subtitles import looks_like_subtitle_filename
 from ingest.transcript import video_source_from_subtitles
-from ingest.video_links import VideoLink, parse_video_link
 from ingest.youtube import YouTubeTranscriptFetcher, bilibili_unavailable
-from storage.models import SourceRecord
+from kernel.errors import UnsupportedFileError, UnsupportedLinkError
+from kernel.links import VideoLink, parse_video_link
+from kernel.models import ParsedSource, SourceRecord
 from storage.store import KnowledgeStore
 
 __all__ = ["Library", "PdfLimits", "Progress"]

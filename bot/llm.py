@@ -2,8 +2,8 @@
 
 This is the only module that imports ``openai``. Services depend on ``ChatModel`` only.
 Every fault of the endpoint (timeout, rate limit, 5xx, connection error, junk body, stream cut
-off, empty reply) surfaces as ``ingest.errors.LLMError`` with a kind, retryable message; a
-missing or rejected key / unknown model as ``ingest.errors.ConfigError``.
+off, empty reply) surfaces as ``kernel.errors.LLMError`` with a kind, retryable message; a
+missing or rejected key / unknown model as ``kernel.errors.ConfigError``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, Protocol, TypedDict, cast
 import openai
 from openai import AsyncOpenAI
 
-from ingest.errors import ConfigError, LLMError
+from kernel.errors import ConfigError, LLMError
 
 __all__ = ["ChatModel", "Message", "OpenAIChatModel"]
 
@@ -32,7 +32,7 @@ class Message(TypedDict):
 
 
 class ChatModel(Protocol):
-    """An async chat model. Faults surface as ``ingest.errors.LLMError`` (retryable)."""
+    """An async chat model. Faults surface as ``kernel.errors.LLMError`` (retryable)."""
 
     model_name: str
 

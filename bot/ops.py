@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from bot.settings import Settings
-from ingest.errors import ConfigError, PaperTutorError, StoreUnavailableError
+from kernel.errors import ConfigError, PaperTutorError, StoreUnavailableError
 from storage.model_download import cached_snapshot, model_files, prefetch_model
 
 __all__ = [

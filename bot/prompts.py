@@ -12,8 +12,8 @@ import json
 import re
 from collections.abc import Sequence
 
-from ingest.models import SourceKind
-from storage.models import SearchHit, Term
+from kernel.locators import where
+from kernel.models import SearchHit, SourceKind, Term
 
 __all__ = [
     "ANSWER_SYSTEM",
@@ -107,12 +107,10 @@ def _fence(text: str) -> str:
 
 
 def _where(hit: SearchHit) -> str:
-    if hit.kind is SourceKind.VIDEO:
-        if hit.start_s is None:
-            return f'video "{hit.title}"'
-        m, s = divmod(int(hit.start_s), 60)
-        return f'video "{hit.title}", {m}:{s:02d}'
-    return f'paper "{hit.title}", p. {hit.page}' if hit.page else f'paper "{hit.title}"'
+    kind = "video" if hit.kind is SourceKind.VIDEO else "paper"
+    at = where(hit.kind, page=hit.page, start_s=hit.start_s)
+    at = at.removeprefix("video").strip()
+    return f'{kind} "{hit.title}"' + (f", {at}" if at else "")
 
 
 def format_snippets(hits: Sequence[SearchHit]) -> str:

@@ -1,4 +1,4 @@
 """Turning papers, transcripts and subtitle files into typed chunks and source metadata.
 
-The lowest layer: it imports neither ``storage`` nor ``bot``.
+Above ``kernel`` only: it imports neither ``storage`` nor ``bot``.
 """

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ingest.models import Chunk
 from ingest.text import is_cjk, split_sentences
+from kernel.models import Chunk
 
 __all__ = ["Block", "chunk_blocks"]
 

@@ -1,7 +1,7 @@
 """Turn the bytes of a paper PDF into a ParsedSource: metadata plus page-located chunks.
 
 Checks the input first (empty, not a PDF, too large, damaged, password) and raises the matching
-``ingest.errors`` error with nothing half-done. Then reads each page (reporting progress), OCRs
+``kernel.errors`` error with nothing half-done. Then reads each page (reporting progress), OCRs
 pages without a text layer when Tesseract is installed (otherwise names them in a warning), and
 hands the lines to ``ingest.layout`` (noise removal, paragraphs, headings) and
 ``ingest.chunking``.
@@ -17,7 +17,9 @@ from typing import Any
 import pymupdf
 
 from ingest.chunking import Block, chunk_blocks
-from ingest.errors import (
+from ingest.layout import body_size, page_lines, remove_noise, to_blocks
+from ingest.pdfmeta import Line, extract_meta
+from kernel.errors import (
     DamagedFileError,
     EmptyFileError,
     NotAPDFError,
@@ -26,9 +28,7 @@ from ingest.errors import (
     TooLargeError,
     WrongPasswordError,
 )
-from ingest.layout import body_size, page_lines, remove_noise, to_blocks
-from ingest.models import ParsedSource, SourceKind
-from ingest.pdfmeta import Line, extract_meta
+from kernel.models import ParsedSource, SourceKind
 
 __all__ = ["ocr_available", "parse_pdf"]
 

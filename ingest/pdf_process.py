@@ -24,9 +24,9 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from ingest.errors import DamagedFileError, PaperTutorError
-from ingest.models import ParsedSource
 from ingest.pdf import parse_pdf
+from kernel.errors import DamagedFileError, PaperTutorError
+from kernel.models import ParsedSource
 
 __all__ = ["parse_pdf_isolated", "run_isolated"]
 

@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ingest.models import PaperMeta
 from ingest.text import is_cjk, join_lines, match_heading
+from kernel.models import PaperMeta
 
 __all__ = ["Line", "extract_meta", "looks_like_real_title"]
 

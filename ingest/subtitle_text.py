@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Iterable
 
-from ingest.errors import SubtitleFormatError
+from kernel.errors import SubtitleFormatError
 
 __all__ = ["clean_line", "decode_text", "format_error", "join_lines", "join_text"]
 

@@ -13,13 +13,14 @@ import re
 from collections.abc import Sequence
 from pathlib import PurePath
 
-from ingest.models import Chunk, ParsedSource, SourceKind, VideoMeta
 from ingest.subtitle_text import join_text
 from ingest.subtitles import Cue, parse_subtitles
 from ingest.text import split_sentences
-from ingest.video_links import parse_video_link
+from kernel.language import transcript_language
+from kernel.links import parse_video_link
+from kernel.models import Chunk, ParsedSource, SourceKind, VideoMeta
 
-__all__ = ["chunk_cues", "guess_language", "video_source_from_subtitles"]
+__all__ = ["chunk_cues", "video_source_from_subtitles"]
 
 _SENTENCE_END = re.compile(r"[.?!。？！…][\"'”’」』）)】\]]*$")
 _LONG_PAUSE_S = 2.0
@@ -128,26 +129,6 @@ def chunk_cues(cues: Sequence[Cue], *, target_s: float = 75, max_chars: int = 90
     return chunks
 
 
-_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
-_LATIN_WORD = re.compile(r"[A-Za-z]+")
-# Frequent English function words: Latin script alone could be French or pinyin.
-_EN_COMMON = re.compile(r"(?:the|a|an|and|of|to|is|in|it|that|you|this|we|for|on|with|are|be)")
-
-
-def guess_language(text: str) -> str | None:
-    """ "zh" or "en" when the script makes it obvious, else None (never a guess beyond that)."""
-    sample = text[:20000]
-    cjk = len(_CJK_CHAR.findall(sample))
-    words = _LATIN_WORD.findall(sample)
-    latin = sum(len(w) for w in words)
-    if cjk >= 20 and cjk >= 0.3 * (cjk + latin):
-        return "zh"
-    common = sum(1 for w in words if _EN_COMMON.fullmatch(w.lower()))
-    if len(words) >= 20 and cjk < 0.02 * latin and common >= 0.15 * len(words):
-        return "en"
-    return None
-
-
 # File names that say only the language or that it is a subtitle file, not which video.
 _GENERIC_STEM = re.compile(
     r"(?i)(?:[a-z]{2}(?:[-_][a-z]{2,4})?|subtitles?|captions?|transcript|字幕)"
@@ -194,7 +175,7 @@ def video_source_from_subtitles(
         url=link.url if link else url,
         video_id=link.video_id if link else None,
         platform=link.platform if link else None,
-        language=guess_language(" ".join(c.text for c in cues[:400])),
+        language=transcript_language(" ".join(c.text for c in cues[:400])),
         auto_generated=None,
         duration_s=max(ends) if ends else None,
         filename=filename,

@@ -28,12 +28,12 @@ from youtube_transcript_api._errors import (
 )
 from youtube_transcript_api.proxies import GenericProxyConfig, InvalidProxyConfig
 
-from ingest.errors import ConfigError, VideoUnavailableError
-from ingest.models import ParsedSource, SourceKind, VideoMeta
 from ingest.subtitle_text import clean_line
 from ingest.subtitles import Cue
 from ingest.transcript import chunk_cues
-from ingest.video_links import VideoLink
+from kernel.errors import ConfigError, VideoUnavailableError
+from kernel.links import VideoLink
+from kernel.models import ParsedSource, SourceKind, VideoMeta
 
 __all__ = [
     "DEFAULT_LANGUAGES",

@@ -18,9 +18,9 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from ingest.models import ParsedSource
 from ingest.pdf import parse_pdf
 from ingest.pdf_process import parse_pdf_isolated
+from kernel.models import ParsedSource
 from scripts.benchlib import corpus_dir, write_section
 
 __all__ = ["main"]

@@ -27,12 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.models import ParsedSource, SourceKind
 from ingest.pdf import parse_pdf
+from kernel.models import ParsedSource, SourceKind, SourceRecord, SourceStatus
 from scripts.benchlib import MODEL_DIR, MODEL_NAME, corpus_dir, percentile, write_section
 from storage.embedder import FastEmbedEmbedder
 from storage.index import ChunkPoint, QdrantIndex
-from storage.models import SourceRecord, SourceStatus
 from storage.sparse import sparse_document, sparse_query
 from storage.store import KnowledgeStore, chunk_id, source_id_for
 

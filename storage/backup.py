@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.errors import ConfigError, NotFoundError, ServiceError
+from kernel.errors import ConfigError, NotFoundError, ServiceError
 from storage.backup_file import (
     FORMAT,
     VERSION,

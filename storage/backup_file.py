@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Final
 
-from ingest.errors import InputError
+from kernel.errors import InputError
 from storage.index import KINDS, ExportedPoint
 from storage.sparse import SparseVec
 

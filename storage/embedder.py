@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ingest.errors import ConfigError
+from kernel.errors import ConfigError
 
 __all__ = ["Embedder", "FastEmbedEmbedder"]
 

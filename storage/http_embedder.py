@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from ingest.errors import ConfigError, ServiceError
+from kernel.errors import ConfigError, ServiceError
 
 __all__ = ["HttpEmbedder"]
 

@@ -26,7 +26,7 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from ingest.errors import ConfigError, StoreUnavailableError
+from kernel.errors import ConfigError, StoreUnavailableError
 from storage.sparse import SparseVec
 
 __all__ = [

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.errors import ConfigError, ServiceError
+from kernel.errors import ConfigError, ServiceError
 
 __all__ = [
     "BASE_FILES",

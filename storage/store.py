@@ -16,12 +16,19 @@ from uuid import UUID, uuid5
 
 from pydantic import BaseModel
 
-from ingest.errors import NotFoundError
-from ingest.models import ParsedSource, SourceKind
-from ingest.video_links import url_at
+from kernel.errors import NotFoundError
+from kernel.links import url_at
+from kernel.models import (
+    Note,
+    ParsedSource,
+    SearchHit,
+    SourceKind,
+    SourceRecord,
+    SourceStatus,
+    Turn,
+)
 from storage.embedder import Embedder
 from storage.index import ChunkPoint, QdrantIndex
-from storage.models import Note, SearchHit, SourceRecord, SourceStatus, Turn
 from storage.sparse import sparse_document, sparse_query
 
 __all__ = ["NAMESPACE", "SEARCH_MODES", "KnowledgeStore", "chunk_id", "source_id_for"]

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from bot.llm import Message
-from ingest.errors import LLMError
+from kernel.errors import LLMError
 
 __all__ = ["Reply", "ScriptedChatModel"]
 

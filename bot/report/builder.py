@@ -30,7 +30,7 @@ from bot.report.material import Material, gather_material, notes_block, too_shor
 from bot.report.models import HEADINGS, REPORT_TITLE, Report, ReportSection
 from bot.report.sections import basic_info, paper_title, source_list
 from bot.report.wordcount import count_zi
-from ingest.errors import LLMError, VideoMissingError
+from kernel.errors import LLMError, VideoMissingError
 from storage.store import KnowledgeStore
 
 __all__ = ["BlockingRunner", "ReportBuilder"]

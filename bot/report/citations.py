@@ -13,17 +13,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ingest.models import SourceKind
+from kernel.locators import format_timestamp
+from kernel.models import SourceKind
 
-__all__ = ["Snippet", "check_citations", "format_snippets", "format_time", "paper_marker"]
-
-
-def format_time(seconds: float) -> str:
-    """``754.2`` -> ``12:34``; an hour or more -> ``1:02:03``."""
-    total = int(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+__all__ = ["Snippet", "check_citations", "format_snippets", "paper_marker"]
 
 
 def paper_marker(page: int) -> str:
@@ -31,7 +24,7 @@ def paper_marker(page: int) -> str:
 
 
 def _video_marker(seconds: float) -> str:
-    return f"[视频 {format_time(seconds)}]"
+    return f"[视频 {format_timestamp(seconds)}]"
 
 
 @dataclass(frozen=True)

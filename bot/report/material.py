@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from bot.report.citations import Snippet
 from bot.report.prompts import NO_NOTES_TEXT
 from bot.report.wordcount import count_zi
-from ingest.errors import MissingSourceError, ReportTooShortError
-from ingest.models import SourceKind
-from storage.models import Note, SearchHit, SourceRecord, SourceStatus
+from kernel.errors import MissingSourceError, ReportTooShortError
+from kernel.models import Note, SearchHit, SourceKind, SourceRecord, SourceStatus
 from storage.store import KnowledgeStore
 
 __all__ = ["Material", "gather_material", "notes_block", "too_short_error"]

@@ -6,8 +6,7 @@ given only when the paper states one, or derived from its arXiv id or DOI.
 
 from __future__ import annotations
 
-from ingest.models import PaperMeta, VideoMeta
-from storage.models import SourceRecord
+from kernel.models import PaperMeta, SourceRecord, VideoMeta
 
 __all__ = ["basic_info", "paper_link", "paper_title", "source_list"]
 

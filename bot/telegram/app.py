@@ -36,7 +36,7 @@ from bot.telegram import ask, documents, guard, report, sources, start, videos
 from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import handle_error
 from bot.telegram.i18n import commands
-from ingest.errors import ConfigError
+from kernel.errors import ConfigError
 
 if TYPE_CHECKING:
     from bot.services import Services

@@ -15,8 +15,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.telegram.i18n import t
 from bot.telegram.render import esc
-from ingest.video_links import format_timestamp
-from storage.models import SourceRecord
+from kernel.locators import format_timestamp
+from kernel.models import SourceRecord
 
 __all__ = [
     "ASK_CALLBACK",

@@ -27,7 +27,7 @@ from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import shown_on
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.status import StatusMessage, thread_callback
-from ingest.errors import PasswordRequiredError, WrongPasswordError
+from kernel.errors import PasswordRequiredError, WrongPasswordError
 
 if TYPE_CHECKING:
     from bot.services import Services

@@ -18,7 +18,7 @@ from telegram.ext import ContextTypes
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.render import esc
 from bot.telegram.status import StatusMessage
-from ingest.errors import PaperTutorError
+from kernel.errors import PaperTutorError
 
 __all__ = ["error_text", "handle_error", "shown_on"]
 

@@ -9,19 +9,17 @@ language (English when it starts with "en"), else Chinese.
 from __future__ import annotations
 
 import html
-import re
-from typing import Any, Literal
+from typing import Any
 
 from telegram import Update
 
-__all__ = ["LANG_KEY", "TEXTS", "Lang", "commands", "detect_text_lang", "lang_for", "t"]
+from kernel.language import Lang, message_language
 
-Lang = Literal["zh", "en"]
+__all__ = ["LANG_KEY", "TEXTS", "Lang", "commands", "lang_for", "t"]
+
 LANG_KEY = "lang"
 """``user_data`` key holding the language chosen with /lang."""
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 TEXTS: dict[str, tuple[str, str]] = {
     # -- /start, /help, /lang ------------------------------------------------------------------
@@ -106,8 +104,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     # -- answers -------------------------------------------------------------------------------
     "thinking": ("🤔 思考中…", "🤔 Thinking…"),
     "sources_heading": ("<b>来源</b>", "<b>Sources</b>"),
-    "cite_page": ("第 {page} 页", "p. {page}"),
-    "cite_video": ("视频 {time}", "video {time}"),
     "btn_simpler": ("🙂 讲得更简单", "🙂 Explain more simply"),
     "btn_example": ("📝 举个例子", "📝 Give an example"),
     "btn_sources": ("📚 查看来源", "📚 Show the sources"),
@@ -232,17 +228,6 @@ def t(lang: str, key: str, **values: Any) -> str:
     return template.format(**filled)
 
 
-def detect_text_lang(text: str | None) -> Lang | None:
-    """ "en" for English text, "zh" for text with Chinese characters, None when unclear."""
-    if not text:
-        return None
-    if _CJK.search(text):
-        return "zh"
-    if len(_LATIN_WORD.findall(text)) >= 2:
-        return "en"
-    return None
-
-
 def lang_for(update: object, user_data: dict[Any, Any] | None = None) -> Lang:
     """The language to answer ``update`` in (see the module docstring)."""
     if user_data is not None and user_data.get(LANG_KEY) in ("zh", "en"):
@@ -252,7 +237,7 @@ def lang_for(update: object, user_data: dict[Any, Any] | None = None) -> Lang:
         return "zh"
     message = update.effective_message
     if message is not None and not (message.text or "").startswith("/"):
-        by_text = detect_text_lang(message.text or message.caption)
+        by_text = message_language(message.text or message.caption)
         if by_text is not None:
             return by_text
     user = update.effective_user

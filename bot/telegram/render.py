@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.telegram.i18n import t
-from ingest.models import SourceKind
-from ingest.video_links import format_timestamp, url_at
-from storage.models import Citation
+from kernel.links import url_at
+from kernel.locators import where
+from kernel.models import Citation, SourceKind
 
 if TYPE_CHECKING:
     from bot.answering import Answer
@@ -57,12 +57,8 @@ def render_answer_body(text: str) -> str:
 
 
 def _locator(c: Citation, lang: str) -> str:
-    if c.kind == SourceKind.PAPER or (c.page is not None and c.start_s is None):
-        return t(lang, "cite_page", page=c.page) if c.page is not None else ""
-    if c.start_s is None:
-        return t(lang, "kind_video")
-    label = t(lang, "cite_video", time=format_timestamp(c.start_s))
-    if c.url:
+    label = esc(where(c.kind, page=c.page, start_s=c.start_s, lang=lang))
+    if c.kind is SourceKind.VIDEO and c.url and c.start_s is not None:
         return f'<a href="{esc(url_at(c.url, c.start_s))}">{label}</a>'
     return label
 

@@ -19,7 +19,7 @@ from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import shown_on
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.status import StatusMessage
-from ingest.errors import VideoMissingError
+from kernel.errors import VideoMissingError
 
 if TYPE_CHECKING:
     from bot.services import Services

@@ -15,9 +15,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot.telegram.config import TelegramConfig
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.render import esc, split_html
-from ingest.models import SourceKind
-from ingest.video_links import format_timestamp
-from storage.models import Note, SourceRecord, SourceStatus
+from kernel.locators import format_timestamp
+from kernel.models import Note, SourceKind, SourceRecord, SourceStatus
 
 if TYPE_CHECKING:
     from bot.services import Services

@@ -17,8 +17,8 @@ from bot.telegram.errors import error_text, shown_on
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.render import esc
 from bot.telegram.status import StatusMessage, thread_callback
-from ingest.errors import VideoUnavailableError
-from ingest.video_links import parse_video_link
+from kernel.errors import VideoUnavailableError
+from kernel.links import parse_video_link
 
 if TYPE_CHECKING:
     from bot.services import Services

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from bot import prompts
-from bot.answering import Answerer, detect_language, select_hits
+from bot.answering import Answerer, select_hits
 from bot.llm import Message, OpenAIChatModel
-from ingest.errors import ConfigError, InputError, LLMError
-from ingest.models import Chunk, PaperMeta, ParsedSource, SourceKind, VideoMeta
+from kernel.errors import ConfigError, InputError, LLMError
+from kernel.language import question_language
+from kernel.models import Chunk, PaperMeta, ParsedSource, SearchHit, SourceKind, Term, VideoMeta
 from storage.index import QdrantIndex
-from storage.models import SearchHit, Term
 from storage.store import KnowledgeStore
 from tests.embedding import test_embedder
 from tests.fake_chat import ScriptedChatModel
@@ -154,8 +154,8 @@ async def test_empty_question_is_an_input_error(answerer: Answerer) -> None:
 
 
 def test_language_detection() -> None:
-    assert detect_language("那它为什么会导致重复?") == "zh"
-    assert detect_language("What is DPO?") == "en"
+    assert question_language("那它为什么会导致重复?") == "zh"
+    assert question_language("What is DPO?") == "en"
 
 
 async def test_chinese_question_finds_english_passages_and_cites_them(

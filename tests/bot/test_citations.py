@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.citations import build_citations, check_citations, trim_snippet
-from ingest.models import SourceKind
-from storage.models import SearchHit
+from kernel.models import SearchHit, SourceKind
 
 
 def hit(n: int, kind: SourceKind = SourceKind.PAPER, text: str | None = None) -> SearchHit:

@@ -11,7 +11,7 @@ import pytest
 from bot.app import build_index
 from bot.cli import main
 from bot.settings import StorageSettings
-from ingest.errors import StoreUnavailableError
+from kernel.errors import StoreUnavailableError
 from storage.index import QdrantIndex
 from tests.embedding import TEST_MODEL_NAME, test_model_dir
 from tests.storage.test_backup import assert_same_chat, fill

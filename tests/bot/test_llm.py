@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.llm import Message, OpenAIChatModel
-from ingest.errors import ConfigError, LLMError
+from kernel.errors import ConfigError, LLMError
 from tests.fake_openai import (
     CutOffStream,
     FakeOpenAI,

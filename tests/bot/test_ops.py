@@ -20,7 +20,7 @@ from bot.ops import (
     health_check,
 )
 from bot.settings import EmbeddingSettings, Settings, StorageSettings
-from ingest.errors import ConfigError, StoreUnavailableError
+from kernel.errors import ConfigError, StoreUnavailableError
 from tests.fake_hf_hub import fake_hub
 
 KEY = "s3cret-key"

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from ingest.errors import (
+from ingest.pdf import ocr_available, parse_pdf
+from kernel.errors import (
     DamagedFileError,
     EmptyFileError,
     InputError,
@@ -17,8 +18,7 @@ from ingest.errors import (
     TooLargeError,
     WrongPasswordError,
 )
-from ingest.models import ParsedSource, SourceKind
-from ingest.pdf import ocr_available, parse_pdf
+from kernel.models import ParsedSource, SourceKind
 from tests.pdfs import (
     INJECTION_TEXT,
     make_chinese_pdf,

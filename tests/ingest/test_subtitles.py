@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.errors import PaperTutorError, SubtitleFormatError
 from ingest.subtitles import Cue, looks_like_subtitle_filename, parse_subtitles
+from kernel.errors import PaperTutorError, SubtitleFormatError
 from tests import subtitle_samples as samples
 
 CORPUS = Path("/work/shared/corpus/subtitles")

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.models import Chunk, SourceKind
 from ingest.subtitles import Cue, parse_subtitles
-from ingest.transcript import chunk_cues, guess_language, video_source_from_subtitles
+from ingest.transcript import chunk_cues, video_source_from_subtitles
+from kernel.language import transcript_language
+from kernel.models import Chunk, SourceKind
 from tests import subtitle_samples as samples
 
 CORPUS = Path("/work/shared/corpus/subtitles")
@@ -218,8 +219,8 @@ def test_plain_text_source_warns_about_missing_times() -> None:
         ("42 17 3.14", None),
     ],
 )
-def test_guess_language(text: str, expected: str | None) -> None:
-    assert guess_language(text) == expected
+def test_transcript_language(text: str, expected: str | None) -> None:
+    assert transcript_language(text) == expected
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="corpus not present")

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 
 import pytest
 
-from ingest.errors import VideoUnavailableError
-from ingest.models import ParsedSource, SourceKind, VideoMeta
-from ingest.video_links import VideoLink, parse_video_link
 from ingest.youtube import (
     DEFAULT_LANGUAGES,
     YouTubeTranscriptFetcher,
     bilibili_unavailable,
     choose_transcript,
 )
+from kernel.errors import VideoUnavailableError
+from kernel.links import VideoLink, parse_video_link
+from kernel.models import ParsedSource, SourceKind, VideoMeta
 from tests.fake_youtube import FakeTrack, FakeYouTube
 
 VIDEO_ID = "eMlx5fFNoYc"

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from ingest.models import SourceKind
+from kernel.models import SearchHit, SourceKind
 from scripts.eval_retrieval import (
     QUESTIONS,
     Question,
@@ -18,7 +18,6 @@ from scripts.eval_retrieval import (
     queries_for,
     recall_at_k,
 )
-from storage.models import SearchHit
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]{3,}")

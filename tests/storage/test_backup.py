@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.errors import ConfigError, InputError, NotFoundError
+from kernel.errors import ConfigError, InputError, NotFoundError
+from kernel.models import Note, SearchHit, Turn
 from storage import backup
 from storage.index import QdrantIndex
-from storage.models import Note, SearchHit, Turn
 from storage.store import KnowledgeStore
 from tests.embedding import TEST_MODEL_NAME, test_embedder
 from tests.storage.test_store import open_store, paper, video

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ingest.errors import ConfigError, ServiceError
+from kernel.errors import ConfigError, ServiceError
 from storage.http_embedder import HttpEmbedder
 
 Reply = Callable[[dict[str, Any]], tuple[int, Any]]

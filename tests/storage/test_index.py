@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ingest.errors import ConfigError, StoreUnavailableError
+from kernel.errors import ConfigError, StoreUnavailableError
 from storage.index import ChunkPoint, QdrantIndex
 from storage.sparse import sparse_document, sparse_query
 

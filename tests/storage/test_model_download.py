@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import constants as hf_constants
 
-from ingest.errors import ConfigError, ServiceError
+from kernel.errors import ConfigError, ServiceError
 from storage.model_download import (
     BASE_FILES,
     KNOWN_MODELS,

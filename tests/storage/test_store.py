@@ -9,11 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from ingest.errors import ConfigError, NotFoundError
-from ingest.models import Chunk, PaperMeta, ParsedSource, SourceKind, VideoMeta
+from kernel.errors import ConfigError, NotFoundError
+from kernel.models import (
+    Chunk,
+    Note,
+    PaperMeta,
+    ParsedSource,
+    SourceKind,
+    SourceRecord,
+    SourceStatus,
+    Turn,
+    VideoMeta,
+)
 from storage.embedder import Embedder
 from storage.index import ChunkPoint, QdrantIndex
-from storage.models import Note, SourceRecord, SourceStatus, Turn
 from storage.sparse import sparse_document
 from storage.store import KnowledgeStore, chunk_id, source_id_for
 from tests.embedding import test_embedder

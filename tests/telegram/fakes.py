@@ -14,9 +14,16 @@ from typing import Any, TypeVar
 from bot.answering import Answer
 from bot.report import Report, ReportSection
 from bot.services import Services
-from ingest.errors import VideoMissingError
-from ingest.models import PaperMeta, SourceKind, VideoMeta
-from storage.models import Citation, Note, SourceRecord, SourceStatus
+from kernel.errors import VideoMissingError
+from kernel.models import (
+    Citation,
+    Note,
+    PaperMeta,
+    SourceKind,
+    SourceRecord,
+    SourceStatus,
+    VideoMeta,
+)
 
 T = TypeVar("T")
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

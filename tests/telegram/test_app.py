@@ -9,7 +9,7 @@ from pydantic import SecretStr
 
 from bot.settings import LLMSettings, Settings, StorageSettings, TelegramSettings
 from bot.telegram.app import check_config, run_bot, telegram_config
-from ingest.errors import ConfigError
+from kernel.errors import ConfigError
 from tests.fake_telegram import TOKEN
 
 

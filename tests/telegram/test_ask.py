@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.errors import LLMError
+from kernel.errors import LLMError
 from tests.fake_telegram import BOT_ID, BOT_USERNAME
 from tests.telegram.fakes import FakeAnswerer, FakeLibrary, answer, paper_record, services
 from tests.telegram.harness import running

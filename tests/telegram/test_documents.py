@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ingest.errors import NoTextError, PasswordRequiredError, WrongPasswordError
+from kernel.errors import NoTextError, PasswordRequiredError, WrongPasswordError
 from tests.telegram.fakes import FakeLibrary, paper_record, services, video_record
 from tests.telegram.harness import running
 
@@ -104,7 +104,7 @@ async def test_scanned_pdf_error_replaces_the_status() -> None:
 
 async def test_subtitle_file_is_tied_to_the_last_video_link() -> None:
     url = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
-    from ingest.errors import VideoUnavailableError
+    from kernel.errors import VideoUnavailableError
 
     library = FakeLibrary(
         results={

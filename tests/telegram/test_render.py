@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.telegram.render import render_answer, split_html, utf16_len
-from ingest.models import SourceKind
+from kernel.models import SourceKind
 from tests.telegram.fakes import answer, citation
 
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pymupdf
 
-from ingest.errors import VideoMissingError
-from storage.models import Note
+from kernel.errors import VideoMissingError
+from kernel.models import Note
 from tests.telegram.fakes import (
     FakeAnswerer,
     FakeLibrary,

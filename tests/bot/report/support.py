@@ -9,9 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from bot.report.wordcount import count_zi
-from ingest.models import Chunk, PaperMeta, ParsedSource, SourceKind, VideoMeta
+from kernel.models import (
+    Chunk,
+    Citation,
+    Note,
+    PaperMeta,
+    ParsedSource,
+    SourceKind,
+    Term,
+    VideoMeta,
+)
 from storage.index import QdrantIndex
-from storage.models import Citation, Note, Term
 from storage.store import KnowledgeStore
 from tests.embedding import test_embedder
 

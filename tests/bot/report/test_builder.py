@@ -17,8 +17,8 @@ from bot.llm import OpenAIChatModel
 from bot.report import HEADINGS, Report, ReportBuilder
 from bot.report.prompts import NO_NOTES_TEXT, NO_VIDEO_TEXT
 from bot.report.wordcount import count_zi
-from ingest.errors import LLMError, MissingSourceError, ReportTooShortError, VideoMissingError
-from ingest.models import PaperMeta
+from kernel.errors import LLMError, MissingSourceError, ReportTooShortError, VideoMissingError
+from kernel.models import PaperMeta
 from storage.store import KnowledgeStore
 from tests.bot.report.support import (
     CHAT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.report.citations import Snippet, check_citations, count_markers, format_snippets
-from ingest.models import SourceKind
+from kernel.models import SourceKind
 
 SNIPPETS = (
     Snippet("S1", SourceKind.PAPER, "Scaled dot-product attention.", page=5, page_end=6),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.report.material import gather_material
-from ingest.models import Chunk, PaperMeta, ParsedSource, SourceKind
+from kernel.models import Chunk, PaperMeta, ParsedSource, SourceKind
 from storage.store import KnowledgeStore
 from tests.bot.report.support import CHAT, note, open_store, video_source
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.report.sections import basic_info, source_list
-from ingest.models import PaperMeta, SourceKind, VideoMeta
-from storage.models import SourceRecord, SourceStatus
+from kernel.models import PaperMeta, SourceKind, SourceRecord, SourceStatus, VideoMeta
 
 
 def record(paper: PaperMeta | None = None, video: VideoMeta | None = None) -> SourceRecord:

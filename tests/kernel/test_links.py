@@ -6,13 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.video_links import (
-    VideoLink,
-    format_span,
-    format_timestamp,
-    parse_video_link,
-    url_at,
-)
+from kernel.links import VideoLink, parse_video_link, url_at
 
 YT = "dQw4w9WgXcQ"
 CANONICAL = f"https://www.youtube.com/watch?v={YT}"
@@ -180,32 +174,6 @@ def test_url_at(url: str, seconds: float | None, expected: str | None) -> None:
         assert result == expected
     else:  # parameter order kept, old t replaced
         assert result == f"https://www.youtube.com/watch?v={YT}&list=PL1&t=60s"
-
-
-@pytest.mark.parametrize(
-    ("seconds", "expected"),
-    [
-        (0, "0:00"),
-        (5.9, "0:05"),
-        (65, "1:05"),
-        (599, "9:59"),
-        (754, "12:34"),
-        (3599.99, "59:59"),
-        (3600, "1:00:00"),
-        (6979.66, "1:56:19"),
-        (-4, "0:00"),
-        (float("nan"), "0:00"),
-    ],
-)
-def test_format_timestamp(seconds: float, expected: str) -> None:
-    assert format_timestamp(seconds) == expected
-
-
-def test_format_span() -> None:
-    assert format_span(65, 130) == "01:05–02:10"
-    assert format_span(0, 9.5) == "00:00–00:09"
-    assert format_span(3590, 3725) == "59:50–1:02:05"
-    assert format_span(3725, 7384) == "1:02:05–2:03:04"
 
 
 @given(st.text(max_size=300))

@@ -1,7 +1,7 @@
 """Recognise YouTube and Bilibili links, and build links that open a video at a given second.
 
 Used when a student pastes a link in the chat (``parse_video_link`` finds the first one inside
-the message) and when an answer cites a video timestamp (``url_at``, ``format_timestamp``).
+the message) and when an answer cites a video timestamp (``url_at``).
 Pure string work: no network, so a ``b23.tv`` short code stays a short code.
 """
 
@@ -15,8 +15,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
     "VideoLink",
-    "format_span",
-    "format_timestamp",
     "parse_video_link",
     "url_at",
 ]
@@ -171,21 +169,3 @@ def url_at(url: str, seconds: float | None) -> str:
         return _with_query(urlunsplit(parts), ("t", "start"), {"t": str(second)})
     base = urlunsplit(parts) if parts.path.rstrip("/") == "/watch" else link.url
     return _with_query(base, ("t", "start"), {"t": f"{second}s"})
-
-
-def format_timestamp(seconds: float) -> str:
-    """``m:ss`` / ``mm:ss`` under an hour, ``h:mm:ss`` from an hour on (floored)."""
-    total = int(seconds) if math.isfinite(seconds) and seconds > 0 else 0
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}:{minutes:02d}:{secs:02d}"
-    return f"{minutes}:{secs:02d}"
-
-
-def format_span(start: float, end: float) -> str:
-    """``01:05–02:10`` (en dash); both ends switch to ``h:mm:ss`` when either passes an hour."""
-    values = [int(v) if math.isfinite(v) and v > 0 else 0 for v in (start, end)]
-    if max(values) >= 3600:
-        return "–".join(format_timestamp(v) for v in values)
-    return "–".join(f"{v // 60:02d}:{v % 60:02d}" for v in values)
