@@ -30,6 +30,9 @@ not a ``PaperTutorError`` is a bug, logged and answered with a short apology.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 __all__ = [
     "BusyError",
     "ConfigError",
@@ -57,11 +60,32 @@ __all__ = [
 
 
 class PaperTutorError(Exception):
-    """Root of all expected errors: carries the text the student sees, in both languages."""
+    """Root of all expected errors: carries the text the student sees, in both languages.
+
+    Each class keeps its messages beside it, in ``MESSAGES``: a key names a situation, the value
+    is its (Chinese, English) template. ``SomeError("key", name=value)`` fills the template; the
+    ``SomeError(zh, en)`` form takes two finished texts. One piece of advice per message, in a
+    beginner's words, no protocol jargon.
+    """
 
     retryable: bool = False
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {}
 
-    def __init__(self, zh: str, en: str, *, retryable: bool | None = None) -> None:
+    def __init__(
+        self,
+        zh_or_key: str,
+        en: str | None = None,
+        /,
+        *,
+        retryable: bool | None = None,
+        **values: object,
+    ) -> None:
+        if en is None:
+            zh_template, en_template = self.MESSAGES[zh_or_key]
+            zh, en = zh_template.format(**values), en_template.format(**values)
+            self.key: str | None = zh_or_key
+        else:
+            zh, self.key = zh_or_key, None
         super().__init__(en)
         self.zh = zh
         self.en = en
