@@ -1,10 +1,13 @@
 """The tutor's answering service: question -> search queries -> snippets -> checked answer -> note.
 
-Used by the CLI and the Telegram bot alike. One ``ask`` runs five steps: detect the language,
-rewrite the question into standalone search queries (in the question's and the sources'
-languages, using the conversation), retrieve snippets from paper and video, stream an answer
-that cites them, and check the citations. Only a complete answer is stored (both turns, plus a
-note when it is grounded); a model failure stores nothing and raises ``LLMError``.
+Used by the CLI and the Telegram bot alike. An answer is a stream of events (like simonw/llm's
+``Response``): ``Draft`` pieces while the model writes, then one ``Final`` with the checked
+answer. Five steps make it: detect the language, rewrite the question into standalone search
+queries (in the question's and the sources' languages, using the conversation), retrieve
+snippets from paper and video, stream an answer that cites them, and check the citations.
+The turns and the note are saved *before* ``Final`` is yielded, so whatever a student has seen
+is in the notebook and the history when the next question comes. Only a complete answer is
+stored; a model failure stores nothing and raises ``LLMError``.
 
 A first question (no conversation) in the sources' own language needs no rewriting to be
 searched: it is searched as asked, and the rewrite, still wanted for the note's key terms, runs
@@ -16,10 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from bot import prompts
 from bot.citations import build_citations, check_citations
@@ -30,27 +33,19 @@ from kernel.models import (
     Citation,
     Note,
     SearchHit,
-    SourceKind,
     SourceRecord,
-    SourceStatus,
     Term,
     Turn,
 )
-from storage.store import KnowledgeStore
+from storage.async_store import AsyncKnowledgeStore
 
-__all__ = ["MODES", "Answer", "Answerer", "BlockingRunner", "select_hits"]
+__all__ = ["MODES", "Answer", "AnswerEvent", "Answerer", "Draft", "Final"]
 
 T = TypeVar("T")
 MODES = ("simpler", "example")
 HOLD_CHARS = 60  # streamed text held back until the language and the refusal can be judged
 HISTORY_CHARS = 600  # per history turn in prompts: enough context, bounded cost
 UNCITED_SHOWN = 3  # best snippets listed under an answer that cited none
-
-
-class BlockingRunner(Protocol):
-    """Runs a blocking call off the event loop (``asyncio.to_thread`` by default)."""
-
-    def __call__(self, fn: Callable[[], T], /) -> Awaitable[T]: ...
 
 
 @dataclass(frozen=True)
@@ -73,45 +68,22 @@ class Answer:
     uncited: bool = False
 
 
-def _grams(text: str) -> frozenset[str]:
-    """The text's character 4-grams, case and spacing folded (script-agnostic)."""
-    flat = " ".join(text.lower().split())
-    return frozenset(flat[i : i + 4] for i in range(max(1, len(flat) - 3)))
+@dataclass(frozen=True)
+class Draft:
+    """More of the answer as the model writes it: ``text`` is the new piece. A draft: citation
+    markers are not checked yet, so show ``Final.answer`` as the final text."""
+
+    text: str
 
 
-def _overlap(ga: frozenset[str], gb: frozenset[str]) -> float:
-    """Share of the smaller gram set found in the other."""
-    return len(ga & gb) / max(1, min(len(ga), len(gb)))
+@dataclass(frozen=True)
+class Final:
+    """The checked answer, already saved (turns, and a note when it is grounded)."""
+
+    answer: Answer
 
 
-def select_hits(hits: Sequence[SearchHit], k: int, *, per_kind: int = 2) -> list[SearchHit]:
-    """The best ``k`` hits without near-duplicates, keeping up to ``per_kind`` of each kind.
-
-    Overlapping chunks (and a video that reads a paragraph of the paper aloud) would fill the
-    prompt with the same text twice. Retrieval ranks paper prose above spoken transcript, so
-    without a quota the video never gets a word in even when it is on topic.
-    Pure CPU work (~2 ms for 12 snippets): the answerer runs it in a worker thread with the search.
-    """
-    unique: list[SearchHit] = []
-    kept_grams: list[frozenset[str]] = []
-    for hit in hits:
-        grams = _grams(hit.text)
-        if all(_overlap(grams, kept) < 0.6 for kept in kept_grams):
-            unique.append(hit)
-            kept_grams.append(grams)
-    chosen = unique[:k]
-    quota = min(per_kind, k // 2)  # never more than half of the answer's snippets
-    for kind in SourceKind:
-        have = [h for h in chosen if h.kind is kind]
-        spare = [h for h in unique[k:] if h.kind is kind]
-        while len(have) < quota and spare:
-            others = [h for h in chosen if h.kind is not kind]
-            if len(others) <= quota:  # the other kind keeps its own quota
-                break
-            chosen.remove(others[-1])
-            have.append(spare.pop(0))
-            chosen.append(have[-1])
-    return sorted(chosen, key=lambda h: h.rank)
+AnswerEvent = Draft | Final
 
 
 def _source_language(source: SourceRecord) -> str:
@@ -146,17 +118,36 @@ async def _terms_of(rewriting: Awaitable[tuple[list[str], list[Term]]]) -> list[
         return []
 
 
+class _Reply:
+    """What ``_stream`` learned about a model reply besides the text it showed."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.wrong_language = False
+
+
+def _hold_back(text: str) -> tuple[str, str]:
+    """``text`` split into what may be shown now and a tail that could begin the sentinel."""
+    sentinel = prompts.NOT_IN_SOURCES
+    if sentinel in text:
+        return "", text  # a refusal: show nothing more of this reply
+    keep = next(
+        (n for n in range(min(len(sentinel) - 1, len(text)), 0, -1) if text.endswith(sentinel[:n])),
+        0,
+    )
+    return text[: len(text) - keep], text[len(text) - keep :]
+
+
 class Answerer:
     """Answers a chat's questions from its sources, and keeps its notebook."""
 
     def __init__(
         self,
-        store: KnowledgeStore,
+        store: AsyncKnowledgeStore,
         model: ChatModel,
         *,
         k: int = 6,
         history_turns: int = 6,
-        run_blocking: BlockingRunner | None = None,
         query_model: ChatModel | None = None,
     ) -> None:
         """``query_model`` writes the search queries (default: ``model``, which answers)."""
@@ -165,7 +156,6 @@ class Answerer:
         self.query_model = query_model or model
         self.k = k
         self.history_turns = history_turns
-        self._run: BlockingRunner = run_blocking or asyncio.to_thread
 
     async def ask(
         self,
@@ -173,23 +163,37 @@ class Answerer:
         question: str,
         *,
         lang: str | None = None,
-        on_delta: Callable[[str], Awaitable[None]] | None = None,
         mode: str | None = None,
-        on_answer: Callable[[Answer], Awaitable[None]] | None = None,
+        on_delta: Callable[[str], Awaitable[None]] | None = None,
     ) -> Answer:
-        """Answer ``question`` (or, with ``mode``, re-explain the previous answer).
+        """``answer``'s final answer; ``on_delta`` receives the draft pieces on the way."""
+        async for event in self.answer(chat_id, question, lang=lang, mode=mode):
+            if isinstance(event, Final):
+                return event.answer
+            if on_delta is not None:
+                await on_delta(event.text)
+        raise AssertionError("an answer stream always ends with Final")  # pragma: no cover
+
+    async def answer(
+        self,
+        chat_id: int,
+        question: str,
+        *,
+        lang: str | None = None,
+        mode: str | None = None,
+    ) -> AsyncIterator[AnswerEvent]:
+        """Answer ``question`` (or, with ``mode``, re-explain an earlier answer) as events.
 
         With ``mode`` ("simpler" / "example") ``question`` (the question of the answer to
         re-explain; empty = the last question of the conversation) is asked again with that
-        instruction. ``on_delta`` receives the text piece
-        by piece as it is written; it is a draft (unchecked markers): show ``Answer.answer``
-        as the final text. Fixed replies (no sources, not covered) are sent to it whole.
-        Raises ``LLMError`` / ``ConfigError`` from the model (nothing stored then) and
-        ``InputError`` for an empty question or a re-ask with nothing to re-ask.
+        instruction. Fixed replies (no sources, not covered) come as one ``Draft`` and their
+        ``Final``. Raises ``LLMError`` / ``ConfigError`` from the model (nothing stored then)
+        and ``InputError`` for an empty question or a re-ask with nothing to re-ask.
         """
         if mode is not None and mode not in MODES:
             raise ValueError(f"mode must be one of {MODES} or None, not {mode!r}")
-        history = await self._run(lambda: self.store.turns(chat_id, limit=self.history_turns))
+        chat = await self.store.snapshot(chat_id, turns=self.history_turns)
+        history = chat.turns
         search_question = question.strip()
         if mode is None and not search_question:
             raise InputError(*prompts.EMPTY_QUESTION.values())
@@ -205,27 +209,13 @@ class Answerer:
         resolved: str = lang or question_language(search_question)
         lang = resolved
 
-        shown = False  # whether any draft text reached the student
+        ready = chat.ready
+        if not ready:
+            text = prompts.NO_SOURCES_MESSAGE[lang]
+            yield Draft(text)
+            yield Final(self._fixed(question, text, lang, ()))
+            return
 
-        async def draft(piece: str) -> None:
-            nonlocal shown
-            shown = True
-            if on_delta is not None:
-                await on_delta(piece)
-
-        async def fixed(text: str, queries: Sequence[str] = ()) -> Answer:
-            # Front doors that only print the stream still get the fixed message.
-            await draft(("\n\n" if shown else "") + text)
-            return self._fixed(question, text, resolved, queries)
-
-        sources = await self._run(lambda: self.store.sources(chat_id))
-        if not any(s.status is SourceStatus.READY for s in sources):
-            answer = await fixed(prompts.NO_SOURCES_MESSAGE[lang])
-            if on_answer is not None:
-                await on_answer(answer)
-            return answer
-
-        ready = [s for s in sources if s.status is SourceStatus.READY]
         asked_in = question_language(search_question)
         rewriting: asyncio.Task[tuple[list[str], list[Term]]] | None = None
         if not history and all(_source_language(s) == asked_in for s in ready):
@@ -236,13 +226,18 @@ class Answerer:
             queries, terms = [search_question], list[Term]()
         else:
             queries, terms = await self._rewrite(search_question, history, ready, lang)
+        shown = False  # whether any draft text reached the student
         try:
-            hits = await self._run(
-                lambda: select_hits(self.store.search(chat_id, queries, k=self.k * 2), self.k)
+            hits = await self.store.search(
+                chat_id, queries, k=self.k, sources=chat.sources, diverse=True
             )
             text = prompts.NOT_IN_SOURCES
             if hits:
-                text = await self._answer(search_question, hits, history, lang, mode, draft)
+                reply = _Reply()
+                async for piece in self._answer(search_question, hits, history, lang, mode, reply):
+                    shown = True
+                    yield Draft(piece)
+                text = reply.text
             if rewriting is not None:
                 terms = await _terms_of(rewriting)
         finally:
@@ -251,7 +246,9 @@ class Answerer:
                 with contextlib.suppress(asyncio.CancelledError, LLMError):
                     await rewriting
         if prompts.NOT_IN_SOURCES in text:
-            answer = await fixed(prompts.REFUSAL_MESSAGE[lang], queries)
+            refusal = prompts.REFUSAL_MESSAGE[lang]
+            yield Draft(("\n\n" if shown else "") + refusal)
+            answer = self._fixed(question, refusal, lang, queries)
         else:
             checked = check_citations(text.strip(), len(hits))
             # A model that cites nothing still answered from these snippets: show the best
@@ -268,12 +265,8 @@ class Answerer:
                 queries=tuple(queries),
                 uncited=not checked.used,
             )
-        try:
-            if on_answer is not None:
-                await on_answer(answer)
-        finally:
-            await self._save(chat_id, answer, terms)
-        return answer
+        await self._save(chat_id, answer, terms)
+        yield Final(answer)
 
     @staticmethod
     def _fixed(question: str, text: str, lang: str, queries: Sequence[str]) -> Answer:
@@ -304,9 +297,10 @@ class Answerer:
         history: Sequence[Turn],
         lang: str,
         mode: str | None,
-        on_delta: Callable[[str], Awaitable[None]] | None,
-    ) -> str:
-        """Stream the answer; one more try if it comes back in the wrong language."""
+        reply: _Reply,
+    ) -> AsyncIterator[str]:
+        """Stream the answer's pieces; one more try if it comes back in the wrong language.
+        ``reply.text`` is the whole answer at the end."""
         messages: list[Message] = [{"role": "system", "content": prompts.ANSWER_SYSTEM}]
         for turn in history:
             role = "assistant" if turn.role == "assistant" else "user"
@@ -319,21 +313,22 @@ class Answerer:
             language=language,
             sentinel=prompts.NOT_IN_SOURCES,
         )
-        text = await self._stream([*messages, {"role": "user", "content": user}], lang, on_delta)
-        if text is None:
+        async for piece in self._stream(
+            [*messages, {"role": "user", "content": user}], lang, reply
+        ):
+            yield piece
+        if reply.wrong_language:
             fix = prompts.LANGUAGE_FIX.format(language=language)
             retry: list[Message] = [*messages, {"role": "user", "content": fix + user}]
-            text = await self._stream(retry, None, on_delta)
-        assert text is not None  # without a language to check, _stream always returns text
-        return text
+            reply.wrong_language = False
+            async for piece in self._stream(retry, None, reply):
+                yield piece
 
     async def _stream(
-        self,
-        messages: list[Message],
-        lang: str | None,
-        on_delta: Callable[[str], Awaitable[None]] | None,
-    ) -> str | None:
-        """The whole reply; ``None`` if it is not in ``lang`` (judged on its first words).
+        self, messages: list[Message], lang: str | None, reply: _Reply
+    ) -> AsyncIterator[str]:
+        """The reply's text to show, piece by piece; ``reply.text`` gets the whole reply, and
+        ``reply.wrong_language`` is set (nothing shown) if it is not in ``lang``.
 
         The first ``HOLD_CHARS`` characters are held back, so a refusal sentinel or a reply in
         the wrong language never reaches the student's screen.
@@ -346,91 +341,67 @@ class Answerer:
             async for piece in deltas:
                 parts.append(piece)
                 if released:
-                    pending = await self._show(pending + piece, on_delta)
+                    show, pending = _hold_back(pending + piece)
+                    if show:
+                        yield show
                     continue
                 so_far = "".join(parts)
                 if len(so_far) < HOLD_CHARS or prompts.NOT_IN_SOURCES in so_far:
                     continue
                 if lang is not None and text_language(so_far) != lang:
-                    return None  # closing the stream stops the model early
+                    reply.wrong_language = True
+                    return  # closing the stream stops the model early
                 released = True
-                pending = await self._show(so_far, on_delta)
+                show, pending = _hold_back(so_far)
+                if show:
+                    yield show
         finally:
             # Stop the model early (and free the connection) when we return before the end.
             aclose = getattr(deltas, "aclose", None)
             if aclose is not None:
                 await aclose()
         text = "".join(parts)
+        reply.text = text
         if prompts.NOT_IN_SOURCES in text:
-            return text
-        if pending and on_delta is not None:
-            await on_delta(pending)
+            return
         if not released and lang is not None and text_language(text) != lang:
-            return None
-        if not released and on_delta is not None and text:
-            await on_delta(text)
-        return text
-
-    @staticmethod
-    async def _show(text: str, on_delta: Callable[[str], Awaitable[None]] | None) -> str:
-        """Send ``text`` except a tail that could begin the sentinel; returns what was kept."""
-        sentinel = prompts.NOT_IN_SOURCES
-        if sentinel in text:
-            return text  # a refusal: show nothing more of this reply
-        keep = next(
-            (
-                n
-                for n in range(min(len(sentinel) - 1, len(text)), 0, -1)
-                if text.endswith(sentinel[:n])
-            ),
-            0,
-        )
-        if len(text) > keep and on_delta is not None:
-            await on_delta(text[: len(text) - keep])
-        return text[len(text) - keep :]
+            reply.wrong_language = True
+            return
+        if pending:
+            yield pending
+        if not released and text:
+            yield text
 
     async def _save(self, chat_id: int, answer: Answer, terms: Sequence[Term]) -> None:
-        """Both turns, and a note for a grounded answer, written together at the end."""
+        """Both turns, and a note for a grounded answer, written together."""
         asked = datetime.now(UTC)
         answered = asked + timedelta(microseconds=1)  # keeps the order when the clock is coarse
-
-        def write() -> None:
-            self.store.add_turns(
-                [
-                    Turn(
-                        chat_id=chat_id,
-                        turn_id=uuid.uuid4().hex,
-                        role=role,
-                        text=text,
-                        created_at=when,
-                    )
-                    for role, text, when in (
-                        ("user", answer.question, asked),
-                        ("assistant", answer.answer, answered),
-                    )
-                ]
+        turns = [
+            Turn(chat_id=chat_id, turn_id=uuid.uuid4().hex, role=role, text=text, created_at=when)
+            for role, text, when in (
+                ("user", answer.question, asked),
+                ("assistant", answer.answer, answered),
             )
-            if answer.note_id is not None:
-                self.store.put_note(
-                    Note(
-                        chat_id=chat_id,
-                        note_id=answer.note_id,
-                        question=answer.question,
-                        answer=answer.answer,
-                        grounded=answer.grounded,
-                        citations=answer.citations,
-                        terms=tuple(terms),
-                        lang=answer.lang,
-                        created_at=answered,
-                    )
-                )
-
-        await self._run(write)
+        ]
+        note = None
+        if answer.note_id is not None:
+            note = Note(
+                chat_id=chat_id,
+                note_id=answer.note_id,
+                question=answer.question,
+                answer=answer.answer,
+                grounded=answer.grounded,
+                citations=answer.citations,
+                terms=tuple(terms),
+                lang=answer.lang,
+                created_at=answered,
+            )
+        await self.store.save_exchange(chat_id, turns, note)
 
     async def notes(self, chat_id: int) -> list[Note]:
         """The chat's notebook, oldest first."""
-        return await self._run(lambda: self.store.notes(chat_id))
+        return await self.store.notes(chat_id)
 
     async def remove_note(self, chat_id: int, note_id: str) -> bool:
         """Delete one note; False if it did not exist."""
-        return await self._run(lambda: self.store.delete_note(chat_id, note_id))
+        return await self.store.delete_note(chat_id, note_id)

@@ -22,6 +22,7 @@ from bot.report.builder import ReportBuilder
 from bot.services import Services
 from bot.settings import EmbeddingSettings, Settings, StorageSettings
 from kernel.errors import StoreUnavailableError
+from storage.async_store import AsyncKnowledgeStore
 from storage.embedder import Embedder, FastEmbedEmbedder
 from storage.http_embedder import HttpEmbedder
 from storage.index import QdrantIndex
@@ -105,7 +106,10 @@ def build_services(
     owns_embedder = embedder is None
     embedder = embedder or build_embedder(settings.embedding)
     index = build_index(settings.storage)
-    store = KnowledgeStore(index, embedder, batch_size=settings.embedding.batch_size)
+    store = AsyncKnowledgeStore(
+        KnowledgeStore(index, embedder, batch_size=settings.embedding.batch_size),
+        threads=settings.telegram.concurrency,
+    )
     query_model: ChatModel | None = None
     if chat_model is None:
         llm = settings.llm
@@ -133,11 +137,8 @@ def build_services(
         transcript_languages=ing.transcript_languages,
         youtube_proxy=ing.youtube_proxy,
         youtube_session_factory=youtube_session_factory,
-        concurrency=settings.telegram.concurrency,
     )
-    answerer = Answerer(
-        store, chat_model, query_model=query_model, run_blocking=library.run_blocking
-    )
+    answerer = Answerer(store, chat_model, query_model=query_model)
     rep = settings.report
     reports = ReportBuilder(
         store,
@@ -145,7 +146,6 @@ def build_services(
         min_chars=rep.min_chars,
         max_chars=rep.max_chars,
         max_revisions=rep.max_revisions,
-        run_blocking=library.run_blocking,
     )
     return Services(
         store=store,

@@ -193,9 +193,7 @@ async def _forget(services: Any, args: argparse.Namespace) -> None:
 
 
 async def _search(services: Any, args: argparse.Namespace) -> None:
-    hits = await services.library.run_blocking(
-        lambda: services.store.search(args.chat, args.query, k=args.k, mode=args.mode)
-    )
+    hits = await services.store.search(args.chat, args.query, k=args.k, mode=args.mode)
     payload = {"results": [out.hit_json(h) for h in hits]}
     out.emit(payload, args.json, "\n\n".join(out.format_hit(h) for h in hits) or "(no results)")
 

@@ -1,13 +1,12 @@
 """The student's sources: ingesting papers and videos into the chat's store, listing, forgetting.
 
-Blocking work runs in worker threads, in two pools: ingestion (PDF parsing, transcript
-fetching, embedding a whole source) in a small pool of its own, and the quick store calls every
-question makes (history, sources, search, saving) in another, so a slow ingestion never holds
-the threads other chats' questions need. A PDF is parsed in a child process that its ingestion
-thread waits for: MuPDF holds the GIL for a whole page (seconds for an OCR page), which would
-freeze every chat. One ingestion at a time per chat: a second one waits its turn (``is_busy``
-tells the caller it will wait). Progress callbacks are called from worker threads; front doors
-marshal them to their loop.
+Reading a source (PDF parsing, transcript fetching) blocks, so it runs in a small pool of the
+Library's own; indexing it runs in the store's indexing threads (``AsyncKnowledgeStore``), so a
+slow ingestion never holds the threads other chats' questions need. A PDF is parsed in a child
+process that its thread waits for: MuPDF holds the GIL for a whole page (seconds for an OCR
+page), which would freeze every chat. One ingestion at a time per chat: a second one waits its
+turn (``is_busy`` tells the caller it will wait). Progress callbacks are called from worker
+threads; front doors marshal them to their loop.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from ingest.youtube import YouTubeTranscriptFetcher, bilibili_unavailable
 from kernel.errors import UnsupportedFileError, UnsupportedLinkError
 from kernel.links import VideoLink, parse_video_link
 from kernel.models import ParsedSource, SourceRecord
-from storage.store import KnowledgeStore
+from storage.async_store import AsyncKnowledgeStore
 
 __all__ = ["Library", "PdfLimits", "Progress"]
 
@@ -52,44 +51,32 @@ class Library:
 
     def __init__(
         self,
-        store: KnowledgeStore,
+        store: AsyncKnowledgeStore,
         *,
         pdf_limits: PdfLimits,
         transcript_languages: Sequence[str],
         youtube_proxy: str | None = None,
         youtube_session_factory: Callable[[], requests.Session] | None = None,
-        concurrency: int = 4,
-        ingest_concurrency: int = 2,
+        read_concurrency: int = 2,
     ) -> None:
-        """``concurrency``: quick store calls at once; ``ingest_concurrency``: ingestion steps
-        (parse or index) at once, across chats."""
+        """``read_concurrency``: sources being read (parsed, fetched) at once, across chats."""
         self._store = store
         self._limits = pdf_limits
         self._languages = tuple(transcript_languages)
         self._proxy = youtube_proxy
         self._session_factory = youtube_session_factory
-        # Threads start on first use and end when the Library is garbage collected or closed.
-        self._quick = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="store")
-        self._slow = ThreadPoolExecutor(max(1, ingest_concurrency), thread_name_prefix="ingest")
+        # Threads start on first use and end when the Library is closed.
+        self._readers = ThreadPoolExecutor(max(1, read_concurrency), thread_name_prefix="ingest")
         self._chat_locks: dict[int, asyncio.Lock] = {}
 
-    async def run_blocking(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` (a quick blocking call) in a worker thread, bounded by ``concurrency``."""
-        return await self._run_in(self._quick, fn)
-
-    async def _run_ingestion(self, fn: Callable[[], T]) -> T:
-        return await self._run_in(self._slow, fn)
-
-    @staticmethod
-    async def _run_in(pool: ThreadPoolExecutor, fn: Callable[[], T]) -> T:
+    async def _read(self, fn: Callable[[], T]) -> T:
         # Like asyncio.to_thread: the call sees the caller's context variables.
         call = functools.partial(contextvars.copy_context().run, fn)
-        return await asyncio.get_running_loop().run_in_executor(pool, call)
+        return await asyncio.get_running_loop().run_in_executor(self._readers, call)
 
     def close(self) -> None:
         """Stop the worker threads once their current work is done (idle ones end at once)."""
-        self._quick.shutdown(wait=False)
-        self._slow.shutdown(wait=False)
+        self._readers.shutdown(wait=False, cancel_futures=True)
 
     def is_busy(self, chat_id: int) -> bool:
         """True while an ingestion of this chat runs (a new one would wait its turn)."""
@@ -101,15 +88,11 @@ class Library:
     ) -> SourceRecord:
         lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
         async with lock:
-            parsed = await self._run_ingestion(parse)
-
-            def index() -> SourceRecord:
-                report = None
-                if progress is not None:
-                    report = lambda done, total: progress("indexing", done, total)  # noqa: E731
-                return self._store.add_source(chat_id, parsed, report)
-
-            return await self._run_ingestion(index)
+            parsed = await self._read(parse)
+            report = None
+            if progress is not None:
+                report = lambda done, total: progress("indexing", done, total)  # noqa: E731
+            return await self._store.add_source(chat_id, parsed, report)
 
     async def add_pdf(
         self,
@@ -205,11 +188,11 @@ class Library:
         )
 
     async def sources(self, chat_id: int) -> list[SourceRecord]:
-        return await self.run_blocking(lambda: self._store.sources(chat_id))
+        return await self._store.sources(chat_id)
 
     async def forget(self, chat_id: int, source_id: str) -> None:
-        await self.run_blocking(lambda: self._store.forget(chat_id, source_id))
+        await self._store.forget(chat_id, source_id)
 
     async def reset(self, chat_id: int) -> None:
         """Remove everything of this chat: sources, chunks, notes, history."""
-        await self.run_blocking(lambda: self._store.reset_chat(chat_id))
+        await self._store.reset_chat(chat_id)

@@ -8,7 +8,7 @@ from bot.answering import Answerer
 from bot.library import Library
 from bot.llm import ChatModel
 from bot.report.builder import ReportBuilder
-from storage.store import KnowledgeStore
+from storage.async_store import AsyncKnowledgeStore
 
 __all__ = ["Services"]
 
@@ -17,7 +17,7 @@ __all__ = ["Services"]
 class Services:
     """Everything a front door needs; closed once at shutdown."""
 
-    store: KnowledgeStore
+    store: AsyncKnowledgeStore
     library: Library
     answerer: Answerer
     reports: ReportBuilder
@@ -26,8 +26,11 @@ class Services:
     """True when the composition root built the embedder (tests may share theirs)."""
 
     async def aclose(self) -> None:
+        """Finish pending writes (notes, history), then close every adapter."""
+        await self.store.drain()
         await self.chat_model.aclose()
         self.library.close()
+        embedder = self.store.embedder
         self.store.close()
         if self.owns_embedder:
-            self.store.embedder.close()
+            embedder.close()

@@ -106,7 +106,7 @@ def _prefill(services: Any, chats: Sequence[int]) -> None:
     from tests.pdfs import make_paper_pdf
 
     parsed = parse_pdf(make_paper_pdf(filler_pages=1), filename="sparse-attention.pdf")
-    store = services.store
+    store = services.store.core  # filled before the bot starts: no loop to keep free
     real, store.embedder = store.embedder, PassageCache(store.embedder)
     try:
         for chat in chats:

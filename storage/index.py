@@ -33,6 +33,7 @@ __all__ = [
     "KINDS",
     "ChunkPoint",
     "ExportedPoint",
+    "IndexQuery",
     "QdrantIndex",
     "RecordKind",
     "ScoredPayload",
@@ -55,6 +56,18 @@ class ChunkPoint:
     dense: list[float]
     sparse: SparseVec
     payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IndexQuery:
+    """One search of ``search_batch``: query vectors (one leg each) over some sources."""
+
+    dense: Sequence[list[float]]
+    sparse: Sequence[SparseVec]
+    source_ids: Sequence[str]
+    kinds: Sequence[str] | None = None
+    k: int = 5
+    mode: SearchMode = "hybrid"
 
 
 @dataclass(frozen=True)
@@ -341,44 +354,67 @@ class QdrantIndex:
         mode: SearchMode = "hybrid",
     ) -> list[ScoredPayload]:
         """Top ``k`` chunks of ``source_ids``; every query vector is one leg, fused by RRF."""
+        request = IndexQuery(dense, sparse, source_ids, kinds, k, mode)
+        return self.search_batch(chat_id, [request])[0]
+
+    def search_batch(
+        self, chat_id: int, requests: Sequence[IndexQuery]
+    ) -> list[list[ScoredPayload]]:
+        """Several searches of one chat in one call (one round trip to a server)."""
         name = self._exists("chunks", chat_id)
-        if not name or not source_ids or k <= 0:
-            return []
-        flt = self._chat_filter(chat_id, source_id=list(source_ids), kind=kinds and list(kinds))
+        built = [self._query(chat_id, r) if name else None for r in requests]
+        todo = [q for q in built if q is not None]
+        if not todo or name is None:
+            return [[] for _ in requests]
+        responses = iter(self._call(lambda: self._client.query_batch_points(name, todo)))
+        return [
+            [
+                ScoredPayload(str(p.id), p.score, dict(p.payload or {}))
+                for p in next(responses).points
+            ]
+            if q is not None
+            else []
+            for q in built
+        ]
+
+    def _query(self, chat_id: int, r: IndexQuery) -> qm.QueryRequest | None:
+        if not r.source_ids or r.k <= 0:
+            return None
+        kinds = list(r.kinds) if r.kinds else None
+        flt = self._chat_filter(chat_id, source_id=list(r.source_ids), kind=kinds)
         legs: list[qm.Prefetch] = []
-        if mode in ("hybrid", "dense"):
-            legs += [qm.Prefetch(query=v, using="dense", filter=flt, limit=4 * k) for v in dense]
-        if mode in ("hybrid", "sparse"):
+        if r.mode in ("hybrid", "dense"):
+            legs += [
+                qm.Prefetch(query=v, using="dense", filter=flt, limit=4 * r.k) for v in r.dense
+            ]
+        if r.mode in ("hybrid", "sparse"):
             legs += [
                 qm.Prefetch(
                     query=qm.SparseVector(indices=s.indices, values=s.values),
                     using="sparse",
                     filter=flt,
-                    limit=4 * k,
+                    limit=4 * r.k,
                 )
-                for s in sparse
+                for s in r.sparse
                 if s.indices
             ]
         if not legs:
-            return []
+            return None
         if len(legs) == 1:  # one leg: keep its own scores (cosine / BM25) for the eval
-            leg = legs[0]
-            response = self._call(
-                lambda: self._client.query_points(
-                    name, query=leg.query, using=leg.using, query_filter=flt, limit=k
-                )
+            return qm.QueryRequest(
+                query=legs[0].query,
+                using=legs[0].using,
+                filter=flt,
+                limit=r.k,
+                with_payload=True,
             )
-        else:
-            response = self._call(
-                lambda: self._client.query_points(
-                    name,
-                    prefetch=legs,
-                    query=qm.FusionQuery(fusion=qm.Fusion.RRF),
-                    query_filter=flt,
-                    limit=k,
-                )
-            )
-        return [ScoredPayload(str(p.id), p.score, dict(p.payload or {})) for p in response.points]
+        return qm.QueryRequest(
+            prefetch=legs,
+            query=qm.FusionQuery(fusion=qm.Fusion.RRF),
+            filter=flt,
+            limit=r.k,
+            with_payload=True,
+        )
 
     # -- payload-only records (sources, notes, history) ----------------------------------------
 

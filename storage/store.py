@@ -10,6 +10,7 @@ cleans up after a crash.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID, uuid5
@@ -27,16 +28,58 @@ from kernel.models import (
     SourceStatus,
     Turn,
 )
+from storage.diversity import select_hits
 from storage.embedder import Embedder
-from storage.index import ChunkPoint, QdrantIndex
+from storage.index import ChunkPoint, IndexQuery, QdrantIndex
 from storage.sparse import sparse_document, sparse_query
 
-__all__ = ["NAMESPACE", "SEARCH_MODES", "KnowledgeStore", "chunk_id", "source_id_for"]
+__all__ = [
+    "NAMESPACE",
+    "SEARCH_MODES",
+    "ChatSnapshot",
+    "KnowledgeStore",
+    "Query",
+    "chunk_id",
+    "source_id_for",
+]
 
 NAMESPACE = UUID("6f1c2a8e-3b7d-5e4f-9a21-7c0d4b8e2f15")  # fixed forever: ids depend on it
 SEARCH_MODES = ("hybrid", "dense", "sparse")
 STALE_AFTER = timedelta(hours=1)  # server mode: another replica may still be indexing
 M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One search: query texts (one leg each, fused), how many hits, of which kinds of source.
+
+    ``diverse``: drop near-duplicates and keep both kinds of source represented
+    (``storage.diversity.select_hits``), choosing from twice as many hits.
+    """
+
+    texts: tuple[str, ...]
+    k: int = 5
+    mode: str = "hybrid"
+    kinds: frozenset[SourceKind] | None = None
+    diverse: bool = False
+
+
+@dataclass(frozen=True)
+class ChatSnapshot:
+    """What a question or a report reads before it starts: sources (any status), the latest
+    conversation turns (oldest first) and the notes (oldest first), each when asked for."""
+
+    sources: tuple[SourceRecord, ...]
+    turns: tuple[Turn, ...] = ()
+    notes: tuple[Note, ...] = ()
+
+    @property
+    def ready(self) -> tuple[SourceRecord, ...]:
+        return tuple(s for s in self.sources if s.status is SourceStatus.READY)
+
+
+def _texts(query: Query) -> list[str]:
+    return list(dict.fromkeys(t.strip() for t in query.texts if t and t.strip()))
 
 
 def source_id_for(chat_id: int, fingerprint: str) -> str:
@@ -199,27 +242,60 @@ class KnowledgeStore:
         k: int = 5,
         mode: str = "hybrid",
         kinds: Collection[SourceKind] | None = None,
+        sources: Sequence[SourceRecord] | None = None,
+        diverse: bool = False,
     ) -> list[SearchHit]:
-        """The ``k`` best chunks of the chat's READY sources for one or more query texts."""
-        if mode not in SEARCH_MODES:
-            raise ValueError(f"mode must be one of {SEARCH_MODES}, not {mode!r}")
-        texts = [queries] if isinstance(queries, str) else list(queries)
-        texts = list(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
-        ready = self._ready_ids(chat_id, kinds)
-        if not texts or not ready:
-            return []
-        dense = self._embed_queries(texts) if mode != "sparse" else []
-        sparse = [sparse_query(t) for t in texts] if mode != "dense" else []
-        found = self.index.search(
-            chat_id,
-            dense=dense,
-            sparse=sparse,
-            source_ids=ready,
-            kinds=[k.value for k in kinds] if kinds is not None else None,
-            k=k,
-            mode=mode,  # type: ignore[arg-type]  # checked against SEARCH_MODES above
+        """The ``k`` best chunks of the chat's READY sources for one or more query texts.
+
+        ``sources``: the chat's source records when the caller has just read them (saves a
+        read); otherwise they are read here. ``diverse``: see ``Query``.
+        """
+        texts = (queries,) if isinstance(queries, str) else tuple(queries)
+        chosen = frozenset(kinds) if kinds is not None else None
+        query = Query(texts, k=k, mode=mode, kinds=chosen, diverse=diverse)
+        return self.search_many(chat_id, [query], sources=sources)[0]
+
+    def search_many(
+        self,
+        chat_id: int,
+        queries: Sequence[Query],
+        *,
+        sources: Sequence[SourceRecord] | None = None,
+    ) -> list[list[SearchHit]]:
+        """Several searches of one chat at once: the sources are read once, every distinct
+        query text is embedded in one run, and the index answers all of them in one call."""
+        for q in queries:
+            if q.mode not in SEARCH_MODES:
+                raise ValueError(f"mode must be one of {SEARCH_MODES}, not {q.mode!r}")
+        records = self.sources(chat_id) if sources is None else sources
+        ready = [r for r in records if r.status is SourceStatus.READY and r.chat_id == chat_id]
+        groups = [_texts(q) for q in queries]
+        dense_texts = list(
+            dict.fromkeys(
+                t for q, g in zip(queries, groups, strict=True) for t in g if q.mode != "sparse"
+            )
         )
-        return [self._hit(i, f.score, f.payload) for i, f in enumerate(found, start=1)]
+        vectors = dict(zip(dense_texts, self._embed_queries(dense_texts), strict=True))
+        requests = []
+        for q, texts in zip(queries, groups, strict=True):
+            ids = [r.source_id for r in ready if q.kinds is None or r.kind in q.kinds]
+            fetch = q.k * 2 if q.diverse else q.k
+            requests.append(
+                IndexQuery(
+                    dense=[vectors[t] for t in texts] if q.mode != "sparse" else [],
+                    sparse=[sparse_query(t) for t in texts] if q.mode != "dense" else [],
+                    source_ids=ids if texts else [],
+                    kinds=[k.value for k in q.kinds] if q.kinds is not None else None,
+                    k=fetch,
+                    mode=q.mode,  # type: ignore[arg-type]  # checked against SEARCH_MODES above
+                )
+            )
+        found = self.index.search_batch(chat_id, requests)
+        results = []
+        for q, scored in zip(queries, found, strict=True):
+            hits = [self._hit(i, f.score, f.payload) for i, f in enumerate(scored, start=1)]
+            results.append(select_hits(hits, q.k) if q.diverse else hits)
+        return results
 
     def _embed_queries(self, texts: list[str]) -> list[list[float]]:
         # One queue entry for all of a question's queries when the embedder batches them
@@ -228,12 +304,6 @@ class KnowledgeStore:
         if callable(batched):
             return list(batched(texts))
         return [self.embedder.embed_query(t) for t in texts]
-
-    def _ready_ids(self, chat_id: int, kinds: Collection[SourceKind] | None) -> list[str]:
-        records = self.index.records("sources", chat_id, status=SourceStatus.READY.value)
-        return [
-            str(p["source_id"]) for p in records if kinds is None or SourceKind(p["kind"]) in kinds
-        ]
 
     @staticmethod
     def _hit(rank: int, score: float, payload: dict[str, Any]) -> SearchHit:
@@ -283,10 +353,24 @@ class KnowledgeStore:
         for chat_id, items in by_chat.items():
             self.index.put_records("history", chat_id, items)
 
+    def save_exchange(self, turns: Sequence[Turn], note: Note | None = None) -> None:
+        """A question's turns and its note (if any), written together."""
+        self.add_turns(turns)
+        if note is not None:
+            self.put_note(note)
+
     def turns(self, chat_id: int, limit: int = 20) -> list[Turn]:
         """The last ``limit`` turns of the conversation, oldest first."""
         newest_first = self.index.latest_records("history", chat_id, limit)
         return [_load(Turn, p) for p in reversed(newest_first)]
+
+    def snapshot(self, chat_id: int, *, turns: int = 0, notes: bool = False) -> ChatSnapshot:
+        """The chat's sources, and its last ``turns`` turns and its notes if asked, in one go."""
+        return ChatSnapshot(
+            sources=tuple(self.sources(chat_id)),
+            turns=tuple(self.turns(chat_id, turns)) if turns > 0 else (),
+            notes=tuple(self.notes(chat_id)) if notes else (),
+        )
 
     # -- lifecycle ----------------------------------------------------------------------------
 

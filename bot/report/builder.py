@@ -15,35 +15,32 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from bot.llm import ChatModel, Message
 from bot.report import prompts
 from bot.report.citations import Snippet, check_citations, count_markers, format_snippets
+from bot.report.docx_writer import report_filename
 from bot.report.drafts import (
     clean_draft,
     is_chinese,
     markers_before_stop,
     split_sentences,
 )
+from bot.report.files import report_file
 from bot.report.material import Material, gather_material, notes_block, too_short_error
 from bot.report.models import HEADINGS, REPORT_TITLE, Report, ReportSection
 from bot.report.sections import basic_info, paper_title, source_list
 from bot.report.wordcount import count_zi
 from kernel.errors import LLMError, VideoMissingError
-from storage.store import KnowledgeStore
+from storage.async_store import AsyncKnowledgeStore
 
-__all__ = ["BlockingRunner", "ReportBuilder"]
+__all__ = ["FORMATS", "ReportBuilder"]
 
 T = TypeVar("T")
 
 
-class BlockingRunner(Protocol):
-    """Runs a blocking call off the event loop (``asyncio.to_thread`` by default)."""
-
-    def __call__(self, fn: Callable[[], T], /) -> Awaitable[T]: ...
-
-
+FORMATS = ("docx", "md", "pdf")
 _WEIGHTS_VIDEO = (0.38, 0.40, 0.22)  # sections 2, 3, 4
 _WEIGHTS_NO_VIDEO = (0.45, 0.55)
 _NOT_CHINESE = "上一稿不可用：没有使用中文书面语写成正文。请用规范的中文书面语重写。"
@@ -75,13 +72,12 @@ class ReportBuilder:
 
     def __init__(
         self,
-        store: KnowledgeStore,
+        store: AsyncKnowledgeStore,
         model: ChatModel,
         *,
         min_chars: int = 2000,
         max_chars: int = 3000,
         max_revisions: int = 3,
-        run_blocking: BlockingRunner | None = None,
     ) -> None:
         if not 0 < min_chars < max_chars:
             raise ValueError("need 0 < min_chars < max_chars")
@@ -90,7 +86,6 @@ class ReportBuilder:
         self.min_chars = min_chars
         self.max_chars = max_chars
         self.max_revisions = max(0, max_revisions)
-        self._blocking: BlockingRunner = run_blocking or asyncio.to_thread
 
     async def build(
         self,
@@ -105,7 +100,7 @@ class ReportBuilder:
             if progress is not None:
                 await progress(n, 4)
 
-        material = await self._blocking(lambda: gather_material(self._store, chat_id))
+        material = await gather_material(self._store, chat_id)
         if material.video is None and not allow_no_video:
             raise VideoMissingError(
                 "还没有讲解视频。报告的第（4）部分需要视频：请先发送视频链接或字幕文件；"
@@ -124,6 +119,15 @@ class ReportBuilder:
             fixed += count_zi(HEADINGS[3]) + count_zi(prompts.NO_VIDEO_TEXT)
         await self._fit(drafts, fixed, material)
         return self._assemble(material, info, drafts)
+
+    async def render(self, report: Report, fmt: str) -> tuple[bytes, str]:
+        """The report as a file (``fmt``: docx, md or pdf): its bytes and its name.
+
+        Writing .docx and PDF blocks (python-docx, MuPDF): it runs in a worker thread.
+        """
+        if fmt not in FORMATS:
+            raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
+        return await asyncio.to_thread(report_file, report, fmt), report_filename(report, fmt)
 
     # -- planning and writing -----------------------------------------------------------------
 

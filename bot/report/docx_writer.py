@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, TypeVar
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -26,6 +26,7 @@ __all__ = ["BODY_FONT", "HEADING_FONT", "LATIN_FONT", "report_filename", "write_
 BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
 LATIN_FONT = "Times New Roman"
+P = TypeVar("P", Path, IO[bytes])
 _THEME_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 
 
@@ -72,8 +73,8 @@ def _text_element(text: str) -> Any:
     return element
 
 
-def write_docx(report: Report, path: Path) -> Path:
-    """Write the report to ``path`` (a .docx file); returns ``path``."""
+def write_docx(report: Report, path: P) -> P:
+    """Write the report to ``path`` (a .docx file, or a binary stream); returns ``path``."""
     document = Document()
     styles = document.styles
     _set_fonts(styles["Normal"], BODY_FONT, 12)
@@ -94,8 +95,11 @@ def write_docx(report: Report, path: Path) -> Path:
     for n, source in enumerate(report.sources, start=1):
         document.add_paragraph(f"[{n}] {source}")
     _page_number_footer(document)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    document.save(str(path))
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        document.save(str(path))
+    else:
+        document.save(path)
     return path
 
 

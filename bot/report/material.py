@@ -3,12 +3,12 @@
 A paper can be long (67 pages), so each section gets a selection of labelled snippets:
 section (2) the opening, method, experiment and conclusion chunks; section (3) search hits for
 every note's terms and question, the notes' own cited snippets, and method chunks; section (4)
-transcript chunks sampled evenly across the talk plus hits for the note terms. Blocking (store
-calls): run it in a worker thread.
+transcript chunks sampled evenly across the talk plus hits for the note terms.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,7 +18,8 @@ from bot.report.prompts import NO_NOTES_TEXT
 from bot.report.wordcount import count_zi
 from kernel.errors import MissingSourceError, ReportTooShortError
 from kernel.models import Note, SearchHit, SourceKind, SourceRecord, SourceStatus
-from storage.store import KnowledgeStore
+from storage.async_store import AsyncKnowledgeStore
+from storage.store import Query
 
 __all__ = ["Material", "gather_material", "notes_block", "too_short_error"]
 
@@ -133,25 +134,85 @@ def _note_queries(note: Note) -> list[str]:
     return [*terms, note.question]
 
 
-def gather_material(store: KnowledgeStore, chat_id: int) -> Material:
-    """Read the chat's sources and pick the snippets; no paper -> ``MissingSourceError``."""
-    records = store.sources(chat_id)
-    paper = _latest_ready(records, SourceKind.PAPER)
+def _note_query(note: Note, k: int, kinds: frozenset[SourceKind] | None = None) -> Query:
+    return Query(tuple(_note_queries(note)), k=k, kinds=kinds)
+
+
+_PAPER_ONLY = frozenset({SourceKind.PAPER})
+_VIDEO_ONLY = frozenset({SourceKind.VIDEO})
+_SUMMARY_QUERY = Query(
+    ("main contributions of this paper", "experimental results", "conclusion", "主要贡献"),
+    k=4,
+    kinds=_PAPER_ONLY,
+)
+_TECH_QUERY = Query(("key technique proposed method", "关键技术"), k=3)
+
+
+async def gather_material(store: AsyncKnowledgeStore, chat_id: int) -> Material:
+    """Read the chat's sources and pick the snippets; no paper -> ``MissingSourceError``.
+
+    Four trips to the store: the sources and notes, the paper's and the video's chunks (side by
+    side), and every search at once (one embedding run for all the notes' queries).
+    """
+    chat = await store.snapshot(chat_id, notes=True)
+    paper = _latest_ready(chat.sources, SourceKind.PAPER)
     if paper is None:
         raise MissingSourceError(
             "还没有论文，无法撰写阅读报告。请先发送论文的 PDF 文件，等我读完后再发送 /report。",
             "There is no paper yet, so I cannot write the report. Send the paper's PDF first, "
             "then /report once it is read.",
         )
-    video = _latest_ready(records, SourceKind.VIDEO)
-    notes = tuple(store.notes(chat_id))
-    registry = _Registry()
+    video = _latest_ready(chat.sources, SourceKind.VIDEO)
+    notes = chat.notes
+    searched = notes[:MAX_SEARCH_NOTES]
+    queries = [
+        _SUMMARY_QUERY,
+        _TECH_QUERY,
+        *(_note_query(n, 3) for n in searched),
+        *(_note_query(n, 2, _VIDEO_ONLY) for n in (searched if video is not None else ())),
+    ]
+    chunks, lines, found = await asyncio.gather(
+        store.chunks(chat_id, paper.source_id),
+        store.chunks(chat_id, video.source_id) if video is not None else _nothing(),
+        store.search_many(chat_id, queries, sources=chat.sources),
+    )
+    reads = _Reads(
+        chunks=chunks,
+        lines=lines,
+        summary_hits=found[0],
+        tech_hits=found[1],
+        note_hits=[h for hits in found[2 : 2 + len(searched)] for h in hits],
+        video_hits=[h for hits in found[2 + len(searched) :] for h in hits],
+    )
+    return _select(paper, video, notes, reads)
 
-    chunks = store.chunks(chat_id, paper.source_id)
+
+async def _nothing() -> list[SearchHit]:
+    return []
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """What ``gather_material`` read: the paper's and the video's chunks, and search hits."""
+
+    chunks: list[SearchHit]
+    lines: list[SearchHit]
+    summary_hits: list[SearchHit]
+    tech_hits: list[SearchHit]
+    note_hits: list[SearchHit]
+    video_hits: list[SearchHit]
+
+
+def _select(
+    paper: SourceRecord, video: SourceRecord | None, notes: tuple[Note, ...], reads: _Reads
+) -> Material:
+    """The snippets of each section, from what ``gather_material`` read."""
+    registry = _Registry()
+    lines = reads.lines
     text = _cut(
-        chunks, _REFERENCES, text=True
-    )  # what notes may draw on: all but the reference list
-    body = _cut(text, _BACK_MATTER, text=False)  # the paper's own story, for the summary
+        reads.chunks, _REFERENCES, text=True
+    )  # what notes may draw on: all but the references
+    body = _cut(text, _BACK_MATTER, text=False)
     picks = [
         *body[:3],
         *_matching(body, _INTRO, 2),
@@ -159,31 +220,15 @@ def gather_material(store: KnowledgeStore, chat_id: int) -> Material:
         *_matching(body, _EXPERIMENT, 3),
         *_matching(body, _CONCLUSION, 2),
         *body[-2:],
-        *_within(
-            store.search(
-                chat_id,
-                [
-                    "main contributions of this paper",
-                    "experimental results",
-                    "conclusion",
-                    "主要贡献",
-                ],
-                k=4,
-                kinds=[SourceKind.PAPER],
-            ),
-            body,
-        ),
+        *_within(reads.summary_hits, body),
         *_evenly(body, 24),
     ]
     summary = [registry.hit(h) for h in _fill(picks, SUMMARY_BUDGET)]
 
-    note_hits: list[SearchHit] = []
-    for note in notes[:MAX_SEARCH_NOTES]:
-        note_hits.extend(_within(store.search(chat_id, _note_queries(note), k=3), text))
     tech_picks = [
-        *note_hits,
+        *_within(reads.note_hits, text),
         *_matching(body, _METHOD, 4),
-        *_within(store.search(chat_id, ["key technique proposed method", "关键技术"], k=3), body),
+        *_within(reads.tech_hits, body),
         *_evenly(body, 12),
     ]
     tech = [registry.hit(h) for h in _fill(tech_picks, TECH_BUDGET)]
@@ -199,16 +244,10 @@ def gather_material(store: KnowledgeStore, chat_id: int) -> Material:
 
     talk: list[Snippet] = []
     if video is not None:
-        lines = store.chunks(chat_id, video.source_id)
-        term_hits: list[SearchHit] = []
-        for note in notes[:MAX_SEARCH_NOTES]:
-            term_hits.extend(
-                store.search(chat_id, _note_queries(note), k=2, kinds=[SourceKind.VIDEO])
-            )
         # As many evenly spaced chunks as the budget holds, so the whole talk is represented.
         size = max(1, min(SNIPPET_CHARS, sum(len(c.text) for c in lines) // max(1, len(lines))))
         spread = _evenly(lines, max(4, min(24, int(VIDEO_BUDGET * 0.75) // size)))
-        talk = [registry.hit(h) for h in _fill([*spread, *term_hits], VIDEO_BUDGET)]
+        talk = [registry.hit(h) for h in _fill([*spread, *reads.video_hits], VIDEO_BUDGET)]
 
     return Material(
         paper=paper,

@@ -1,8 +1,13 @@
-"""Questions: a typing indicator, the answer streamed into one message, then the final HTML.
+"""Questions: a typing indicator, the answer's draft streamed into the chat, then the final HTML.
 
-The streamed draft is plain text (half-written HTML must never reach Telegram); the final
-message is the checked answer with its [n] markers and the numbered source list, split at
-4096 characters, with buttons to explain more simply, give an example, or show the sources.
+``Questions`` is the feature: its named handlers take typed questions, suggested-question
+buttons and the buttons under an answer; ``Questions.answer`` asks the answerer and renders its
+events (other features, e.g. voice questions, answer through it too). ``AnswerView`` is what one
+answer looks like while it is written: "typing…", then the draft (a message draft in private
+chats, else one message edited at most once per interval), then the checked answer with its [n]
+markers, the numbered sources (split at 4096 characters) and buttons to explain more simply,
+give an example, or show the sources. The draft is plain text: half-written HTML must never
+reach Telegram.
 """
 
 from __future__ import annotations
@@ -10,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from telegram import (
+    Bot,
     Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -24,6 +31,7 @@ from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot.answering import Draft, Final
 from bot.telegram.cards import ASK_CALLBACK, recall, remember
 from bot.telegram.config import TelegramConfig
 from bot.telegram.draft import DraftStream
@@ -32,10 +40,10 @@ from bot.telegram.render import esc, preview_text, render_answer, render_citatio
 from bot.telegram.status import StatusMessage
 
 if TYPE_CHECKING:
-    from bot.answering import Answer
+    from bot.answering import Answer, Answerer
     from bot.services import Services
 
-__all__ = ["ANSWER_CALLBACK", "build_handlers"]
+__all__ = ["ANSWER_CALLBACK", "AnswerView", "Questions", "build_handlers"]
 
 ANSWER_CALLBACK = "a:"
 TYPING_EVERY_S = 4.5  # Telegram shows "typing…" for about 5 seconds per call
@@ -52,67 +60,159 @@ async def _keep_typing(chat: Chat) -> None:
         await _typing(chat)
 
 
-async def _send_final(
-    context: ContextTypes.DEFAULT_TYPE,
-    chat: Chat,
-    result: Answer,
-    lang: str,
-    stream: StatusMessage | None,
-    reply: ReplyParameters | None,
-) -> None:
-    """The checked answer in HTML with its sources and buttons: into the streamed message if
-    there is one, else as new messages split at Telegram's limit."""
-    assert context.chat_data is not None
-    lang = result.lang if result.lang in ("zh", "en") else lang
-    html = render_answer(result, lang)
-    key = remember(
-        context.chat_data,
-        {
-            "question": result.question,
-            "lang": lang,
-            "sources": render_citations(result.citations, lang, expandable=False)
-            if result.citations
-            else "",
-        },
-    )
-    buttons = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    t(lang, "btn_simpler"), callback_data=f"{ANSWER_CALLBACK}simpler:{key}"
-                ),
-                InlineKeyboardButton(
-                    t(lang, "btn_example"), callback_data=f"{ANSWER_CALLBACK}example:{key}"
-                ),
-            ],
-            [
-                InlineKeyboardButton(
-                    t(lang, "btn_sources"), callback_data=f"{ANSWER_CALLBACK}sources:{key}"
-                )
-            ],
-        ]
-    )
-    if stream is not None:
-        await stream.finish(html, reply_markup=buttons)
-        return
-    parts = split_html(html)
-    for i, part in enumerate(parts, start=1):
-        await chat.send_message(
-            part,
-            parse_mode=ParseMode.HTML,
-            reply_markup=buttons if i == len(parts) else None,
-            reply_parameters=reply if i == 1 else None,
+def _answer_buttons(lang: str, key: str) -> InlineKeyboardMarkup:
+    def button(label: str, action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            t(lang, label), callback_data=f"{ANSWER_CALLBACK}{action}:{key}"
         )
 
+    return InlineKeyboardMarkup(
+        [
+            [button("btn_simpler", "simpler"), button("btn_example", "example")],
+            [button("btn_sources", "sources")],
+        ]
+    )
 
-def build_handlers(
-    services: Services, config: TelegramConfig
-) -> list[BaseHandler[Update, Any, Any]]:
-    """The question handler (register last: it takes any other text) and its buttons."""
-    answerer = services.answerer
-    drafts_offered = config.use_drafts  # turns False once the Bot API refuses a draft
+
+class AnswerView:
+    """One answer in one chat as it is written: typing, draft, final message (or failure).
+
+    Call ``start``, then ``draft`` for each piece and ``final`` once, or ``fail``; ``close``
+    always (it stops the typing indicator and the draft).
+    """
+
+    def __init__(
+        self,
+        bot: Bot,
+        chat: Chat,
+        config: TelegramConfig,
+        *,
+        drafts: bool,
+        reply: ReplyParameters | None,
+    ) -> None:
+        self._chat = chat
+        self._config = config
+        self._reply = reply
+        self._pieces: list[str] = []
+        self._stream: StatusMessage | None = None
+        self._draft = DraftStream(bot, chat.id, config.edit_interval_s) if drafts else None
+        self._first_typing: asyncio.Task[None] | None = None
+        self._typing: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @property
+    def drafts_refused(self) -> bool:
+        """The Bot API refused a message draft (an older or self-hosted server)."""
+        return self._draft is not None and self._draft.failed
+
+    def start(self) -> None:
+        """The typing indicator goes out alongside the work rather than before it (a Bot API
+        round trip); whatever the view sends next waits for it, so it never lands after."""
+        loop = asyncio.get_running_loop()
+        self._first_typing = loop.create_task(_typing(self._chat))
+        self._typing = loop.create_task(_keep_typing(self._chat))
+
+    async def draft(self, piece: str) -> None:
+        """Show the answer so far (plain text), as a draft or by editing one message."""
+        self._pieces.append(piece)
+        preview = preview_text("".join(self._pieces))
+        if not preview:
+            return
+        if self._first_typing is not None:
+            await self._first_typing  # done long ago, unless the answer came instantly
+        if self._draft is not None and not self._draft.failed:
+            await self._draft.push(preview)
+            if not self._draft.failed:
+                return
+        if self._stream is None:
+            sent = await self._chat.send_message(
+                preview, parse_mode=None, reply_parameters=self._reply
+            )
+            self._stream = StatusMessage(sent, self._config.edit_interval_s)
+            if self._typing is not None:
+                self._typing.cancel()
+        else:
+            self._stream.push(preview)
+
+    async def final(self, answer: Answer, lang: str, chat_data: MutableMapping[Any, Any]) -> None:
+        """The checked answer in HTML with its sources and buttons: into the streamed message if
+        there is one, else as new messages split at Telegram's limit."""
+        await self.close()
+        lang = answer.lang if answer.lang in ("zh", "en") else lang
+        sources = render_citations(answer.citations, lang, expandable=False)
+        key = remember(
+            chat_data,
+            {
+                "question": answer.question,
+                "lang": lang,
+                "sources": sources if answer.citations else "",
+            },
+        )
+        html = render_answer(answer, lang)
+        buttons = _answer_buttons(lang, key)
+        if self._stream is not None:
+            await self._stream.finish(html, reply_markup=buttons)
+            return
+        parts = split_html(html)
+        for i, part in enumerate(parts, start=1):
+            await self._chat.send_message(
+                part,
+                parse_mode=ParseMode.HTML,
+                reply_markup=buttons if i == len(parts) else None,
+                reply_parameters=self._reply if i == 1 else None,
+            )
+
+    async def fail(self, lang: str) -> None:
+        """The answer broke off: keep what the student was reading, marked as not finished
+        (a draft vanishes by itself)."""
+        await self.close()
+        partial = preview_text("".join(self._pieces))
+        if self._stream is not None:
+            await self._stream.finish(esc(partial) + "\n\n" + t(lang, "failed"))
+        elif partial:
+            await self._chat.send_message(
+                esc(partial) + "\n\n" + t(lang, "failed"),
+                parse_mode=ParseMode.HTML,
+                reply_parameters=self._reply,
+            )
+
+    async def close(self) -> None:
+        """Stop the typing indicator and the draft (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._typing is not None:
+            self._typing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._typing
+        if self._first_typing is not None:
+            await self._first_typing
+        if self._draft is not None:
+            await self._draft.close()
+
+
+class Questions:
+    """The question feature: typed questions, suggested questions, and the answer buttons."""
+
+    def __init__(self, answerer: Answerer, config: TelegramConfig) -> None:
+        self._answerer = answerer
+        self._config = config
+        self._drafts_offered = config.use_drafts  # False once the Bot API refuses a draft
+
+    def handlers(self) -> list[BaseHandler[Update, Any, Any]]:
+        """Register last: the question handler takes any other text."""
+        only_new = filters.UpdateType.MESSAGE
+        return [
+            CallbackQueryHandler(self.handle_suggested, pattern=f"^{ASK_CALLBACK}[0-9a-f]+$"),
+            CallbackQueryHandler(
+                self.handle_answer_button,
+                pattern=f"^{ANSWER_CALLBACK}(simpler|example|sources):",
+            ),
+            MessageHandler(only_new & filters.TEXT & ~filters.COMMAND, self.handle_question),
+        ]
 
     async def answer(
+        self,
         context: ContextTypes.DEFAULT_TYPE,
         chat: Chat,
         question: str,
@@ -122,83 +222,34 @@ def build_handlers(
         mode: str | None = None,
         reply_to: Message | None = None,
     ) -> None:
-        """Stream the answer to ``question`` into ``chat`` and finish with the HTML version."""
+        """Answer ``question`` in ``chat``: draft while it is written, then the final HTML.
+
+        ``lang`` is the chat's language for the bot's own words; ``chosen`` the language the
+        student picked with /lang (None: the question's language decides the answer's).
+        """
         assert context.chat_data is not None
         reply = None
         if reply_to is not None and chat.type != ChatType.PRIVATE:
             reply = ReplyParameters(reply_to.message_id, allow_sending_without_reply=True)
-        # The typing indicator goes out alongside the work rather than before it (a Bot API
-        # round trip); whatever the bot sends next waits for it, so it never lands after.
-        loop = asyncio.get_running_loop()
-        first_typing = loop.create_task(_typing(chat))
-        typing = loop.create_task(_keep_typing(chat))
-        pieces: list[str] = []
-        stream: StatusMessage | None = None
-        draft: DraftStream | None = None
-        nonlocal drafts_offered
-        if drafts_offered and chat.type == ChatType.PRIVATE:
-            draft = DraftStream(context.bot, chat.id, config.edit_interval_s)
-
-        async def on_delta(piece: str) -> None:
-            nonlocal stream
-            pieces.append(piece)
-            preview = preview_text("".join(pieces))
-            if not preview:
-                return
-            await first_typing  # done long ago, unless the answer came instantly
-            if draft is not None and not draft.failed:
-                await draft.push(preview)
-                if not draft.failed:
-                    return
-            if stream is None:
-                sent = await chat.send_message(preview, parse_mode=None, reply_parameters=reply)
-                stream = StatusMessage(sent, config.edit_interval_s)
-                typing.cancel()
-            else:
-                stream.push(preview)
-
-        async def wind_down() -> None:
-            """Stop the typing indicator and the draft (idempotent)."""
-            nonlocal drafts_offered
-            typing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await typing
-            await first_typing
-            if draft is not None:
-                await draft.close()
-                if draft.failed:  # this Bot API server has no drafts: stop asking it
-                    drafts_offered = False
-
-        delivering = False
-
-        async def deliver(result: Answer) -> None:
-            """The final HTML answer, sent before the answerer writes its note."""
-            nonlocal delivering
-            delivering = True
-            await wind_down()
-            await _send_final(context, chat, result, lang, stream, reply)
-
+        drafts = self._drafts_offered and chat.type == ChatType.PRIVATE
+        view = AnswerView(context.bot, chat, self._config, drafts=drafts, reply=reply)
+        view.start()
         try:
-            await answerer.ask(
-                chat.id, question, lang=chosen, on_delta=on_delta, mode=mode, on_answer=deliver
-            )
+            async for event in self._answerer.answer(chat.id, question, lang=chosen, mode=mode):
+                if isinstance(event, Draft):
+                    await view.draft(event.text)
+                elif isinstance(event, Final):
+                    await view.final(event.answer, lang, context.chat_data)
         except Exception:
-            if not delivering:
-                await wind_down()
-                partial = preview_text("".join(pieces))
-                if stream is not None:
-                    await stream.finish(esc(partial) + "\n\n" + t(lang, "failed"))
-                elif partial:  # a draft vanishes: keep what the student was reading
-                    await chat.send_message(
-                        esc(partial) + "\n\n" + t(lang, "failed"),
-                        parse_mode=ParseMode.HTML,
-                        reply_parameters=reply,
-                    )
+            await view.fail(lang)
             raise
         finally:
-            await wind_down()
+            await view.close()
+            if view.drafts_refused:  # this Bot API server has no drafts: stop asking it
+                self._drafts_offered = False
 
-    async def handle_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle_question(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Any text that no other feature took is a question."""
         message = update.effective_message
         assert message is not None
         assert message.text is not None
@@ -210,9 +261,10 @@ def build_handlers(
             return
         lang = lang_for(update, context.user_data)
         chosen = (context.user_data or {}).get(LANG_KEY)
-        await answer(context, message.chat, question, lang, chosen, reply_to=message)
+        await self.answer(context, message.chat, question, lang, chosen, reply_to=message)
 
-    async def handle_suggested(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle_suggested(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A suggested-question button (under a paper card): echo the question, answer it."""
         query = update.callback_query
         assert query is not None
         assert query.data is not None
@@ -225,9 +277,12 @@ def build_handlers(
         await query.answer()
         await message.chat.send_message(t(lang, "asked", question=question))
         chosen = (context.user_data or {}).get(LANG_KEY)
-        await answer(context, message.chat, question, lang, chosen)
+        await self.answer(context, message.chat, question, lang, chosen)
 
-    async def handle_answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle_answer_button(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        """Under an answer: explain more simply, give an example, or show the sources."""
         query = update.callback_query
         assert query is not None
         assert query.data is not None
@@ -246,13 +301,11 @@ def build_handlers(
                 await message.chat.send_message(part, parse_mode=ParseMode.HTML)
             return
         chosen = (context.user_data or {}).get(LANG_KEY) or lang
-        await answer(context, message.chat, payload["question"], lang, chosen, mode=action)
+        await self.answer(context, message.chat, payload["question"], lang, chosen, mode=action)
 
-    only_new = filters.UpdateType.MESSAGE
-    return [
-        CallbackQueryHandler(handle_suggested, pattern=f"^{ASK_CALLBACK}[0-9a-f]+$"),
-        CallbackQueryHandler(
-            handle_answer_button, pattern=f"^{ANSWER_CALLBACK}(simpler|example|sources):"
-        ),
-        MessageHandler(only_new & filters.TEXT & ~filters.COMMAND, handle_question),
-    ]
+
+def build_handlers(
+    services: Services, config: TelegramConfig
+) -> list[BaseHandler[Update, Any, Any]]:
+    """The question handlers (register last: the question handler takes any other text)."""
+    return Questions(services.answerer, config).handlers()

@@ -7,14 +7,12 @@ whether to go on without it.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.report import Report, report_filename, to_markdown, write_docx, write_pdf
+from bot.report import Report
 from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import shown_on
 from bot.telegram.i18n import lang_for, t
@@ -48,20 +46,6 @@ def build_handlers(
 ) -> list[BaseHandler[Update, Any, Any]]:
     """/report (.docx), /report md, /report pdf, and the go-on-without-video buttons."""
 
-    async def write_file(report: Report, fmt: str) -> tuple[bytes, str]:
-        filename = report_filename(report, fmt)
-        if fmt == "md":
-            return to_markdown(report).encode("utf-8"), filename
-
-        writer = write_pdf if fmt == "pdf" else write_docx
-
-        def render() -> bytes:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = writer(report, Path(tmp) / f"report.{fmt}")
-                return path.read_bytes()
-
-        return await services.library.run_blocking(render), filename
-
     async def run_report(chat: Chat, lang: str, fmt: str, allow_no_video: bool) -> None:
         status = await StatusMessage.send(chat, t(lang, "report_start"), config.edit_interval_s)
 
@@ -91,7 +75,7 @@ def build_handlers(
             return
         if report is None:
             return
-        data, filename = await write_file(report, fmt)
+        data, filename = await services.reports.render(report, fmt)
         await status.finish(t(lang, "report_done"))
         await chat.send_document(data, filename=filename, caption=_caption(report, lang))
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.library import Library, PdfLimits
+from storage.async_store import AsyncKnowledgeStore
 from storage.index import QdrantIndex
 from storage.store import KnowledgeStore
 from tests.embedding import test_embedder
@@ -17,21 +18,20 @@ from tests.pdfs import make_paper_pdf
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[KnowledgeStore]:
-    st = KnowledgeStore(QdrantIndex(path=tmp_path / "qdrant"), test_embedder())
+def store(tmp_path: Path) -> Iterator[AsyncKnowledgeStore]:
+    st = AsyncKnowledgeStore(KnowledgeStore(QdrantIndex(path=tmp_path / "qdrant"), test_embedder()))
     yield st
     st.close()
 
 
 async def test_store_calls_go_on_while_every_ingestion_thread_is_stuck(
-    store: KnowledgeStore,
+    store: AsyncKnowledgeStore,
 ) -> None:
     library = Library(
         store,
         pdf_limits=PdfLimits(ocr=False),
         transcript_languages=("zh", "en"),
-        concurrency=2,
-        ingest_concurrency=2,
+        read_concurrency=2,
     )
     release, both_stuck = threading.Event(), threading.Event()
     stuck: list[str] = []  # list.append is atomic across threads
@@ -52,7 +52,8 @@ async def test_store_calls_go_on_while_every_ingestion_thread_is_stuck(
         assert await asyncio.to_thread(both_stuck.wait, 30)
         # Quick calls (what a question needs) are served meanwhile.
         assert await asyncio.wait_for(library.sources(7), timeout=5) == []
-        assert await asyncio.wait_for(library.run_blocking(lambda: 41 + 1), timeout=5) == 42
+        assert await asyncio.wait_for(store.search(7, "attention"), timeout=5) == []
+        assert await asyncio.wait_for(store.notes(7), timeout=5) == []
     finally:
         release.set()
         records = await asyncio.gather(*ingesting)

@@ -161,6 +161,8 @@ class _FakeQdrant(BaseHTTPRequestHandler):
             result = []  # retrieve: no meta point yet
         elif path.endswith("/points/query"):
             result = {"points": []}
+        elif path.endswith("/points/query/batch"):
+            result = [{"points": []} for _ in body["searches"]]
         elif method == "PUT" and path.count("/") == 2:
             result = True  # create collection
         data = json.dumps({"result": result, "status": "ok", "time": 0}).encode()
@@ -223,8 +225,9 @@ def test_server_mode_uses_shared_collections_with_a_tenant_index(
     index.search(
         42, dense=[[1, 0, 0, 0]], sparse=[sparse_query("attention")], source_ids=["s1"], k=3
     )
-    ((_, path, query),) = handler.calls
-    assert path == "/collections/p_chunks/points/query"
+    ((_, path, batch),) = handler.calls
+    assert path == "/collections/p_chunks/points/query/batch"
+    (query,) = batch["searches"]
     assert query["query"] == {"fusion": "rrf"}
     assert [leg["using"] for leg in query["prefetch"]] == ["dense", "sparse"]
     must = query["filter"]["must"]

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from bot.answering import Answer
-from bot.report import Report, ReportSection
+from bot.answering import Answer, AnswerEvent, Draft, Final
+from bot.report import Report, ReportSection, report_filename
+from bot.report.files import report_file
 from bot.services import Services
 from kernel.errors import VideoMissingError
 from kernel.models import (
@@ -76,9 +77,12 @@ class FakeStore:
     def __init__(self) -> None:
         self.recovered = 0
 
-    def recover(self) -> int:
+    async def recover(self) -> int:
         self.recovered += 1
         return 0
+
+    async def drain(self) -> None:
+        return None
 
     def close(self) -> None:
         return None
@@ -96,9 +100,6 @@ class FakeLibrary:
     source_list: list[SourceRecord] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
     resets: list[int] = field(default_factory=list)
-
-    async def run_blocking(self, fn: Callable[[], T]) -> T:
-        return await asyncio.to_thread(fn)
 
     def is_busy(self, chat_id: int) -> bool:
         return self.busy
@@ -157,37 +158,25 @@ def citation(n: int = 1, **kw: Any) -> Citation:
 
 @dataclass
 class FakeAnswerer:
-    """Scripted ``Answerer``: streams ``deltas`` then returns the queued ``Answer``."""
+    """Scripted ``Answerer``: streams ``deltas`` as drafts, then the queued ``Answer``."""
 
     answers: list[Answer | BaseException] = field(default_factory=list)
     deltas: list[str] = field(default_factory=lambda: ["Transformer 是", "一种模型 [1]"])
     asked: list[dict[str, Any]] = field(default_factory=list)
-    saved: list[Answer] = field(default_factory=list)  # after on_answer returned or raised
+    saved: list[Answer] = field(default_factory=list)  # like Answerer: saved before Final
     note_list: list[Note] = field(default_factory=list)
 
-    async def ask(
-        self,
-        chat_id: int,
-        question: str,
-        *,
-        lang: str | None = None,
-        on_delta: Callable[[str], Awaitable[None]] | None = None,
-        mode: str | None = None,
-        on_answer: Callable[[Answer], Awaitable[None]] | None = None,
-    ) -> Answer:
+    async def answer(
+        self, chat_id: int, question: str, *, lang: str | None = None, mode: str | None = None
+    ) -> AsyncIterator[AnswerEvent]:
         self.asked.append({"chat_id": chat_id, "question": question, "lang": lang, "mode": mode})
         for piece in self.deltas:
-            if on_delta is not None:
-                await on_delta(piece)
+            yield Draft(piece)
         result = self.answers.pop(0)
         if isinstance(result, BaseException):
             raise result
-        try:
-            if on_answer is not None:  # like Answerer: delivered first, then saved
-                await on_answer(result)
-        finally:
-            self.saved.append(result)
-        return result
+        self.saved.append(result)
+        yield Final(result)
 
     async def notes(self, chat_id: int) -> list[Note]:
         return [n for n in self.note_list if n.chat_id == chat_id]
@@ -249,6 +238,10 @@ class FakeReports:
                 await progress(n, 4)
             await asyncio.sleep(0.02)  # writing a section takes a while
         return result
+
+    async def render(self, report: Report, fmt: str) -> tuple[bytes, str]:
+        # The real files: rendering is not what these fakes stand in for.
+        return await asyncio.to_thread(report_file, report, fmt), report_filename(report, fmt)
 
 
 def services(

@@ -19,6 +19,7 @@ from bot.report.prompts import NO_NOTES_TEXT, NO_VIDEO_TEXT
 from bot.report.wordcount import count_zi
 from kernel.errors import LLMError, MissingSourceError, ReportTooShortError, VideoMissingError
 from kernel.models import PaperMeta
+from storage.async_store import AsyncKnowledgeStore
 from storage.store import KnowledgeStore
 from tests.bot.report.support import (
     CHAT,
@@ -42,6 +43,14 @@ TALK_SECONDS = [(60.0 * i, 60.0 * i + 58) for i in range(12)]
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[KnowledgeStore]:
     st = open_store(tmp_path / "qdrant")
+    yield st
+    st.close()
+
+
+@pytest.fixture
+def served(store: KnowledgeStore) -> Iterator[AsyncKnowledgeStore]:
+    """``store`` as the services use it (set up and check through ``store``)."""
+    st = AsyncKnowledgeStore(store)
     yield st
     st.close()
 
@@ -93,7 +102,10 @@ def assert_well_formed(report: Report, lo: int = 2000, hi: int = 3000) -> None:
 
 
 async def test_cooperative_model_gives_the_full_report(
-    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+    full_store: KnowledgeStore,
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,
+    served: AsyncKnowledgeStore,
 ) -> None:
     fake_openai.set_default(cooperative)
     steps: list[tuple[int, int]] = []
@@ -101,7 +113,7 @@ async def test_cooperative_model_gives_the_full_report(
     async def progress(n: int, total: int) -> None:
         steps.append((n, total))
 
-    report = await ReportBuilder(full_store, model).build(CHAT, progress=progress)
+    report = await ReportBuilder(served, model).build(CHAT, progress=progress)
 
     assert_well_formed(report)
     assert steps == [(1, 4), (2, 4), (3, 4), (4, 4)]
@@ -129,20 +141,26 @@ async def test_cooperative_model_gives_the_full_report(
 
 
 async def test_too_short_drafts_are_revised_into_range(
-    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+    full_store: KnowledgeStore,
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,
+    served: AsyncKnowledgeStore,
 ) -> None:
     for _ in range(3):
         fake_openai.enqueue("本部分内容较为简略，仅作概述[论文 p.3]。")
     fake_openai.set_default(cooperative)
 
-    report = await ReportBuilder(full_store, model).build(CHAT)
+    report = await ReportBuilder(served, model).build(CHAT)
 
     assert_well_formed(report)
     assert len(fake_openai.requests) > 3  # revisions were asked for
 
 
 async def test_a_model_that_stays_terse_still_reaches_the_minimum(
-    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+    full_store: KnowledgeStore,
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,
+    served: AsyncKnowledgeStore,
 ) -> None:
     # Every draft and revision is a third of what was asked; only "expand" works.
     def terse(body: dict[str, object]) -> str:
@@ -150,18 +168,21 @@ async def test_a_model_that_stays_terse_still_reaches_the_minimum(
         return writer_reply(prompt, scale=1.0 if "续写" in prompt else 0.3)
 
     fake_openai.set_default(terse)
-    report = await ReportBuilder(full_store, model, max_revisions=1).build(CHAT)
+    report = await ReportBuilder(served, model, max_revisions=1).build(CHAT)
 
     assert_well_formed(report)
     assert any("续写" in prompt_of(b) for b in fake_openai.requests)
 
 
 async def test_too_long_drafts_are_trimmed_at_sentence_ends(
-    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+    full_store: KnowledgeStore,
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,
+    served: AsyncKnowledgeStore,
 ) -> None:
     fake_openai.set_default(lambda body: writer_reply(prompt_of(body), scale=4.0))
 
-    report = await ReportBuilder(full_store, model, max_revisions=1).build(CHAT)
+    report = await ReportBuilder(served, model, max_revisions=1).build(CHAT)
 
     assert_well_formed(report)
     for section in report.sections[1:]:
@@ -169,7 +190,10 @@ async def test_too_long_drafts_are_trimmed_at_sentence_ends(
 
 
 async def test_whole_report_markdown_and_invented_citations_are_cleaned(
-    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+    full_store: KnowledgeStore,
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,
+    served: AsyncKnowledgeStore,
 ) -> None:
     summary = writer_reply("篇幅：约 900 字\nS1 [论文 p.1]\n")
     fake_openai.enqueue(
@@ -180,7 +204,7 @@ async def test_whole_report_markdown_and_invented_citations_are_cleaned(
     )
     fake_openai.set_default(cooperative)
 
-    report = await ReportBuilder(full_store, model).build(CHAT)
+    report = await ReportBuilder(served, model).build(CHAT)
 
     assert_well_formed(report)
     body = report.sections[1].body
@@ -194,13 +218,16 @@ async def test_whole_report_markdown_and_invented_citations_are_cleaned(
 
 
 async def test_english_junk_is_rejected_and_rewritten(
-    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+    full_store: KnowledgeStore,
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,
+    served: AsyncKnowledgeStore,
 ) -> None:
     for _ in range(3):
         fake_openai.enqueue("As an AI model I think the paper is about attention. " * 30)
     fake_openai.set_default(cooperative)
 
-    report = await ReportBuilder(full_store, model).build(CHAT)
+    report = await ReportBuilder(served, model).build(CHAT)
 
     assert_well_formed(report)
     assert all("As an AI" not in s.body for s in report.sections)
@@ -208,23 +235,29 @@ async def test_english_junk_is_rejected_and_rewritten(
 
 
 async def test_a_model_that_never_writes_chinese_gives_a_clear_error(
-    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+    full_store: KnowledgeStore,
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,
+    served: AsyncKnowledgeStore,
 ) -> None:
     fake_openai.set_default(lambda body: "Sorry, I can only answer in English. " * 20)
 
     with pytest.raises(LLMError) as info:
-        await ReportBuilder(full_store, model, max_revisions=1).build(CHAT)
+        await ReportBuilder(served, model, max_revisions=1).build(CHAT)
 
     assert info.value.retryable
     assert "稍后重试" in info.value.message("zh")
 
 
 async def test_no_video_asks_first_then_says_so_plainly(
-    store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+    store: KnowledgeStore,
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,
+    served: AsyncKnowledgeStore,
 ) -> None:
     store.add_source(CHAT, paper_source())
     fake_openai.set_default(cooperative)
-    builder = ReportBuilder(store, model)
+    builder = ReportBuilder(served, model)
 
     with pytest.raises(VideoMissingError) as info:
         await builder.build(CHAT)
@@ -245,38 +278,48 @@ async def test_no_video_asks_first_then_says_so_plainly(
     assert any(NO_NOTES_TEXT in prompt_of(b) for b in fake_openai.requests)
 
 
-async def test_no_paper_asks_for_the_pdf(store: KnowledgeStore) -> None:
+async def test_no_paper_asks_for_the_pdf(
+    store: KnowledgeStore, served: AsyncKnowledgeStore
+) -> None:
     from tests.fake_chat import ScriptedChatModel
 
     store.add_source(CHAT, video_source())
     with pytest.raises(MissingSourceError) as info:
-        await ReportBuilder(store, ScriptedChatModel()).build(CHAT, allow_no_video=True)
+        await ReportBuilder(served, ScriptedChatModel()).build(CHAT, allow_no_video=True)
     assert "PDF" in info.value.message("zh")
     assert "PDF" in info.value.message("en")
 
 
 async def test_configured_range_is_respected(
-    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+    full_store: KnowledgeStore,
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,
+    served: AsyncKnowledgeStore,
 ) -> None:
     fake_openai.set_default(cooperative)
-    report = await ReportBuilder(full_store, model, min_chars=1000, max_chars=1400).build(CHAT)
+    report = await ReportBuilder(served, model, min_chars=1000, max_chars=1400).build(CHAT)
     assert_well_formed(report, 1000, 1400)
 
 
 async def test_a_paper_too_short_for_the_report_is_explained(
-    store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+    store: KnowledgeStore,
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,
+    served: AsyncKnowledgeStore,
 ) -> None:
     store.add_source(CHAT, paper_source(meta=PaperMeta(title="A Tiny Note", pages=1), repeat=1))
     fake_openai.set_default(lambda body: writer_reply(prompt_of(body), scale=0.2))
 
     with pytest.raises(ReportTooShortError) as info:
-        await ReportBuilder(store, model, max_revisions=1).build(CHAT, allow_no_video=True)
+        await ReportBuilder(served, model, max_revisions=1).build(CHAT, allow_no_video=True)
 
     assert not info.value.retryable
     assert "论文可用的文字太少" in info.value.message("zh")
 
 
-async def test_video_points_without_a_timestamp_are_dropped(full_store: KnowledgeStore) -> None:
+async def test_video_points_without_a_timestamp_are_dropped(
+    full_store: KnowledgeStore, served: AsyncKnowledgeStore
+) -> None:
     from tests.fake_chat import ScriptedChatModel
 
     model = ScriptedChatModel()
@@ -290,28 +333,8 @@ async def test_video_points_without_a_timestamp_are_dropped(full_store: Knowledg
         )
     )
 
-    report = await ReportBuilder(full_store, model).build(CHAT)
+    report = await ReportBuilder(served, model).build(CHAT)
 
     assert_well_formed(report)
     assert "强化学习" not in report.sections[3].body
     assert all("[视频" in p for p in report.sections[3].body.split("\n"))
-
-
-async def test_store_work_runs_through_the_given_runner(full_store: KnowledgeStore) -> None:
-    import asyncio
-
-    from tests.fake_chat import ScriptedChatModel
-
-    ran: list[str] = []
-
-    async def run_blocking(fn):  # type: ignore[no-untyped-def]
-        ran.append(getattr(fn, "__name__", "fn"))
-        return await asyncio.to_thread(fn)
-
-    model = ScriptedChatModel()
-    model.set_default(lambda messages: writer_reply(messages[-1]["content"]))
-    report = await ReportBuilder(full_store, model, run_blocking=run_blocking).build(CHAT)
-
-    assert_well_formed(report)
-    assert ran  # the embedded store is never called on the event loop
-    assert all(t and t > 1000 for t in model.max_tokens)

@@ -9,6 +9,7 @@ import pytest
 
 from bot.report.material import gather_material
 from kernel.models import Chunk, PaperMeta, ParsedSource, SourceKind
+from storage.async_store import AsyncKnowledgeStore
 from storage.store import KnowledgeStore
 from tests.bot.report.support import CHAT, note, open_store, video_source
 
@@ -42,14 +43,16 @@ def long_paper() -> ParsedSource:
     )
 
 
-def test_summary_keeps_to_the_body_and_the_talk_is_sampled_throughout(
+async def test_summary_keeps_to_the_body_and_the_talk_is_sampled_throughout(
     store: KnowledgeStore,
 ) -> None:
     store.add_source(CHAT, long_paper())
     store.add_source(CHAT, video_source(n=120))  # a two-hour talk
     asked = note(store, "What is attention?", [("Attention", "注意力")])
 
-    material = gather_material(store, CHAT)
+    served = AsyncKnowledgeStore(store)
+    material = await gather_material(served, CHAT)
+    served.close()
 
     summary_pages = {s.page for s in material.summary}
     assert summary_pages

@@ -1,0 +1,26 @@
+"""The report as the bytes of a file in one of the delivery formats (blocking: call in a thread)."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+from bot.report.docx_writer import write_docx
+from bot.report.markdown import to_markdown
+from bot.report.models import Report
+from bot.report.pdf_writer import write_pdf
+
+__all__ = ["report_file"]
+
+
+def report_file(report: Report, fmt: str) -> bytes:
+    """The file's bytes: ``docx``, ``md`` (UTF-8) or ``pdf``."""
+    if fmt == "md":
+        return to_markdown(report).encode("utf-8")
+    if fmt == "docx":
+        buffer = io.BytesIO()
+        write_docx(report, buffer)
+        return buffer.getvalue()
+    with tempfile.TemporaryDirectory() as tmp:  # MuPDF's writer wants a file
+        return write_pdf(report, Path(tmp) / "report.pdf").read_bytes()
