@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.telegram.i18n import t
-from kernel.links import url_at
 from kernel.locators import where
 from kernel.models import Citation, SourceKind
 
@@ -58,8 +57,8 @@ def render_answer_body(text: str) -> str:
 
 def _locator(c: Citation, lang: str) -> str:
     label = esc(where(c.kind, page=c.page, start_s=c.start_s, lang=lang))
-    if c.kind is SourceKind.VIDEO and c.url and c.start_s is not None:
-        return f'<a href="{esc(url_at(c.url, c.start_s))}">{label}</a>'
+    if c.kind is SourceKind.VIDEO and c.url:  # the store built it: it opens at start_s
+        return f'<a href="{esc(c.url)}">{label}</a>'
     return label
 
 

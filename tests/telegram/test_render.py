@@ -49,7 +49,7 @@ def test_answer_escapes_model_text_and_lists_sources() -> None:
         title="Lecture <1>",
         page=None,
         start_s=754.0,
-        url="https://www.youtube.com/watch?v=abcdefghijk",
+        url="https://www.youtube.com/watch?v=abcdefghijk&t=754s",  # as the store gives it
         snippet="attention weights",
     )
     out = render_answer(
