@@ -22,11 +22,10 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from bot import prompts
 from bot.citations import build_citations, check_citations
-from bot.llm import ChatModel, Message
 from kernel.errors import InputError, LLMError
 from kernel.language import question_language, text_language
 from kernel.models import (
@@ -38,6 +37,9 @@ from kernel.models import (
     Turn,
 )
 from storage.async_store import AsyncKnowledgeStore
+
+if TYPE_CHECKING:  # typing only: importing openai takes a while
+    from bot.llm import ChatModel, Message
 
 __all__ = ["MODES", "Answer", "AnswerEvent", "Answerer", "Draft", "Final"]
 

@@ -10,23 +10,23 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 from pydantic import SecretStr
 
-from bot.answering import Answerer
-from bot.library import Library, PdfLimits
-from bot.llm import ChatModel, OpenAIChatModel
-from bot.ops import check_qdrant_server
-from bot.report.builder import ReportBuilder
 from bot.services import Services
 from bot.settings import EmbeddingSettings, Settings, StorageSettings
 from kernel.errors import StoreUnavailableError
-from storage.async_store import AsyncKnowledgeStore
-from storage.embedder import Embedder, FastEmbedEmbedder
-from storage.http_embedder import HttpEmbedder
-from storage.index import QdrantIndex
-from storage.store import KnowledgeStore
+
+if TYPE_CHECKING:  # the builders import what they make, so a command loads only what it uses
+    from bot.answering import Answerer
+    from bot.library import Library
+    from bot.llm import ChatModel
+    from bot.report.builder import ReportBuilder
+    from storage.async_store import AsyncKnowledgeStore
+    from storage.embedder import Embedder
+    from storage.index import QdrantIndex
 
 __all__ = [
     "build_embedder",
@@ -51,6 +51,8 @@ def configure_logging(level: str) -> None:
 
 def build_embedder(cfg: EmbeddingSettings) -> Embedder:
     if cfg.url:
+        from storage.http_embedder import HttpEmbedder
+
         return HttpEmbedder(
             cfg.url,
             cfg.model,
@@ -59,6 +61,8 @@ def build_embedder(cfg: EmbeddingSettings) -> Embedder:
             passage_prefix=cfg.passage_prefix,
             batch_size=cfg.batch_size,
         )
+    from storage.embedder import FastEmbedEmbedder
+
     return FastEmbedEmbedder(
         cfg.model,
         model_path=cfg.model_path,
@@ -70,6 +74,8 @@ def build_embedder(cfg: EmbeddingSettings) -> Embedder:
 
 def wait_for_qdrant(url: str, api_key: str | None, wait_s: float) -> None:
     """Wait up to ``wait_s`` for the server (it may still be starting, e.g. under compose)."""
+    from bot.ops import check_qdrant_server
+
     deadline = time.monotonic() + wait_s
     while True:
         try:
@@ -83,6 +89,8 @@ def wait_for_qdrant(url: str, api_key: str | None, wait_s: float) -> None:
 
 
 def build_index(cfg: StorageSettings) -> QdrantIndex:
+    from storage.index import QdrantIndex
+
     api_key = cfg.qdrant_api_key.get_secret_value() if cfg.qdrant_api_key else None
     if cfg.qdrant_url:
         # Fail at start-up with a message naming the setting, not on a student's first question.
@@ -101,19 +109,34 @@ def build_services(
     chat_model: ChatModel | None = None,
     embedder: Embedder | None = None,
     youtube_session_factory: Callable[[], requests.Session] | None = None,
+    lazy: bool = False,
 ) -> Services:
-    """Build every adapter and service from ``settings``; tests may pass their own adapters."""
-    owns_embedder = embedder is None
-    embedder = embedder or build_embedder(settings.embedding)
-    index = build_index(settings.storage)
-    store = AsyncKnowledgeStore(
-        KnowledgeStore(index, embedder, batch_size=settings.embedding.batch_size),
-        threads=settings.telegram.concurrency,
-    )
-    query_model: ChatModel | None = None
-    if chat_model is None:
+    """Every adapter and service from ``settings``; tests may pass their own adapters.
+
+    With ``lazy`` each service is made when first used (a CLI command builds only what it
+    needs); otherwise all are made now, embedding model included.
+    """
+    services: Services
+
+    def make_store() -> AsyncKnowledgeStore:
+        from storage.async_store import AsyncKnowledgeStore
+        from storage.store import KnowledgeStore
+
+        model: Embedder | Callable[[], Embedder] = embedder or (
+            lambda: build_embedder(settings.embedding)
+        )
+        core = KnowledgeStore(
+            build_index(settings.storage), model, batch_size=settings.embedding.batch_size
+        )
+        return AsyncKnowledgeStore(core, threads=settings.telegram.concurrency)
+
+    def make_chat_model() -> ChatModel:
+        if chat_model is not None:
+            return chat_model
+        from bot.llm import OpenAIChatModel
+
         llm = settings.llm
-        chat_model = OpenAIChatModel(
+        return OpenAIChatModel(
             base_url=llm.base_url,
             api_key=llm.api_key.get_secret_value() if llm.api_key else None,
             model=llm.model,
@@ -121,40 +144,63 @@ def build_services(
             max_retries=llm.max_retries,
             temperature=llm.temperature,
         )
-        if llm.query_model and llm.query_model != llm.model:
+
+    def make_library() -> Library:
+        from bot.library import Library, PdfLimits
+
+        ing = settings.ingest
+        return Library(
+            services.store,
+            pdf_limits=PdfLimits(
+                max_bytes=int(ing.max_file_mb * 2**20),
+                max_pages=ing.max_pages,
+                ocr=ing.ocr,
+                ocr_languages=ing.ocr_languages,
+            ),
+            transcript_languages=ing.transcript_languages,
+            youtube_proxy=ing.youtube_proxy,
+            youtube_session_factory=youtube_session_factory,
+        )
+
+    def make_answerer() -> Answerer:
+        from bot.answering import Answerer
+
+        model = services.chat_model
+        query_model = None
+        llm = settings.llm
+        for_model = getattr(model, "for_model", None)
+        if llm.query_model and llm.query_model != llm.model and for_model is not None:
             # The query rewrite is on the critical path of follow-ups and cross-lingual
             # questions: a faster model there shortens the wait before the answer starts.
-            query_model = chat_model.for_model(llm.query_model)
-    ing = settings.ingest
-    library = Library(
-        store,
-        pdf_limits=PdfLimits(
-            max_bytes=int(ing.max_file_mb * 2**20),
-            max_pages=ing.max_pages,
-            ocr=ing.ocr,
-            ocr_languages=ing.ocr_languages,
-        ),
-        transcript_languages=ing.transcript_languages,
-        youtube_proxy=ing.youtube_proxy,
-        youtube_session_factory=youtube_session_factory,
+            query_model = for_model(llm.query_model)
+        return Answerer(services.store, model, query_model=query_model)
+
+    def make_reports() -> ReportBuilder:
+        from bot.report.builder import ReportBuilder
+
+        rep = settings.report
+        return ReportBuilder(
+            services.store,
+            services.chat_model,
+            min_chars=rep.min_chars,
+            max_chars=rep.max_chars,
+            max_revisions=rep.max_revisions,
+        )
+
+    services = Services(
+        makers={
+            "store": make_store,
+            "chat_model": make_chat_model,
+            "library": make_library,
+            "answerer": make_answerer,
+            "reports": make_reports,
+        },
+        owns_embedder=embedder is None,
     )
-    answerer = Answerer(store, chat_model, query_model=query_model)
-    rep = settings.report
-    reports = ReportBuilder(
-        store,
-        chat_model,
-        min_chars=rep.min_chars,
-        max_chars=rep.max_chars,
-        max_revisions=rep.max_revisions,
-    )
-    return Services(
-        store=store,
-        library=library,
-        answerer=answerer,
-        reports=reports,
-        chat_model=chat_model,
-        owns_embedder=owns_embedder,
-    )
+    if not lazy:
+        services.build_all()
+        _ = services.store.embedder  # load the model (and check it against the store) now
+    return services
 
 
 def storage_at(cfg: StorageSettings, target: str, api_key: str | None = None) -> StorageSettings:

@@ -1,36 +1,91 @@
-"""The services both front doors (Telegram and the CLI) use, built by ``bot.app``."""
+"""The services both front doors (Telegram and the CLI) use, built by ``bot.app``.
+
+Each service is made on first use, so a command builds only what it needs: ``papertutor
+sources`` opens the store and loads neither the embedding model nor the language model; the bot
+builds everything before it starts serving. Tests hand in ready objects instead.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
-from bot.answering import Answerer
-from bot.library import Library
-from bot.llm import ChatModel
-from bot.report.builder import ReportBuilder
-from storage.async_store import AsyncKnowledgeStore
+if TYPE_CHECKING:
+    from bot.answering import Answerer
+    from bot.library import Library
+    from bot.llm import ChatModel
+    from bot.report.builder import ReportBuilder
+    from storage.async_store import AsyncKnowledgeStore
 
 __all__ = ["Services"]
 
+_NAMES = ("store", "chat_model", "library", "answerer", "reports")
 
-@dataclass
+
 class Services:
-    """Everything a front door needs; closed once at shutdown."""
+    """Everything a front door needs; ``aclose`` closes what was built, once, at shutdown."""
 
-    store: AsyncKnowledgeStore
-    library: Library
-    answerer: Answerer
-    reports: ReportBuilder
-    chat_model: ChatModel
-    owns_embedder: bool = False
-    """True when the composition root built the embedder (tests may share theirs)."""
+    def __init__(
+        self,
+        *,
+        makers: dict[str, Callable[[], Any]] | None = None,
+        owns_embedder: bool = False,
+        **ready: Any,
+    ) -> None:
+        """``makers``: how to make each service (by name) when it is first used; ``ready``:
+        services already made. ``owns_embedder``: the embedder was made here (tests may share
+        theirs), so closing the services closes it."""
+        unknown = set(ready) - set(_NAMES)
+        if unknown:
+            raise TypeError(f"unknown services: {sorted(unknown)}")
+        self._made: dict[str, Any] = dict(ready)
+        self._makers = dict(makers or {})
+        self.owns_embedder = owns_embedder
+
+    def _get(self, name: str) -> Any:
+        if name not in self._made:
+            self._made[name] = self._makers[name]()
+        return self._made[name]
+
+    @property
+    def store(self) -> AsyncKnowledgeStore:
+        return cast("AsyncKnowledgeStore", self._get("store"))
+
+    @property
+    def chat_model(self) -> ChatModel:
+        return cast("ChatModel", self._get("chat_model"))
+
+    @property
+    def library(self) -> Library:
+        return cast("Library", self._get("library"))
+
+    @property
+    def answerer(self) -> Answerer:
+        return cast("Answerer", self._get("answerer"))
+
+    @property
+    def reports(self) -> ReportBuilder:
+        return cast("ReportBuilder", self._get("reports"))
+
+    def build_all(self) -> None:
+        """Make every service now (the bot: the first student should not wait for it)."""
+        for name in _NAMES:
+            self._get(name)
+
+    def built(self, name: str) -> bool:
+        return name in self._made
 
     async def aclose(self) -> None:
-        """Finish pending writes (notes, history), then close every adapter."""
-        await self.store.drain()
-        await self.chat_model.aclose()
-        self.library.close()
-        embedder = self.store.embedder
-        self.store.close()
-        if self.owns_embedder:
-            embedder.close()
+        """Finish pending writes (notes, history), then close every adapter that was made."""
+        if self.built("store"):
+            await self.store.drain()
+        if self.built("chat_model"):
+            await self.chat_model.aclose()
+        if self.built("library"):
+            self.library.close()
+        if self.built("store"):
+            store = self.store
+            embedder = store.embedder if store.embedder_loaded else None
+            store.close()
+            if self.owns_embedder and embedder is not None:
+                embedder.close()

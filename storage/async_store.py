@@ -49,6 +49,11 @@ class AsyncKnowledgeStore:
         return self._store.embedder
 
     @property
+    def embedder_loaded(self) -> bool:
+        """Whether the embedder was made yet (it is made when vectors are first needed)."""
+        return self._store.embedder_loaded
+
+    @property
     def core(self) -> KnowledgeStore:
         """The synchronous store underneath, for tools that run no event loop (benchmarks
         filling a store before the bot starts); services never use it."""

@@ -9,6 +9,7 @@ cleans up after a crash.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -107,11 +108,45 @@ def _load(model: type[M], payload: dict[str, Any]) -> M:
 class KnowledgeStore:
     """Embedder + Qdrant index behind the API the tutoring services use."""
 
-    def __init__(self, index: QdrantIndex, embedder: Embedder, *, batch_size: int = 16) -> None:
+    def __init__(
+        self,
+        index: QdrantIndex,
+        embedder: Embedder | Callable[[], Embedder],
+        *,
+        batch_size: int = 16,
+    ) -> None:
+        """``embedder``, or a function that makes it when vectors are first needed: listing
+        sources or notes then never loads a model (``papertutor sources`` starts at once).
+        The index checks the embedder's model when it is set (``QdrantIndex.open``)."""
         self.index = index
-        self.embedder = embedder
         self.batch_size = max(1, batch_size)
-        index.open(embedder.model_name, embedder.dim)
+        self._embedder: Embedder | None = None
+        self._make_embedder: Callable[[], Embedder] | None = None
+        self._embedder_lock = threading.Lock()
+        if isinstance(embedder, Embedder):
+            self.embedder = embedder
+        else:
+            self._make_embedder = embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder (made and checked against the index on first use)."""
+        if self._embedder is None:
+            with self._embedder_lock:
+                if self._embedder is None:
+                    assert self._make_embedder is not None
+                    self.embedder = self._make_embedder()
+        assert self._embedder is not None
+        return self._embedder
+
+    @embedder.setter
+    def embedder(self, embedder: Embedder) -> None:
+        self.index.open(embedder.model_name, embedder.dim)
+        self._embedder = embedder
+
+    @property
+    def embedder_loaded(self) -> bool:
+        return self._embedder is not None
 
     # -- sources ------------------------------------------------------------------------------
 

@@ -15,9 +15,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from bot.llm import ChatModel, Message
 from bot.report import prompts
 from bot.report.citations import Snippet, check_citations, count_markers, format_snippets
 from bot.report.docx_writer import report_filename
@@ -34,6 +33,9 @@ from bot.report.sections import basic_info, paper_title, source_list
 from bot.report.wordcount import count_zi
 from kernel.errors import LLMError, VideoMissingError
 from storage.async_store import AsyncKnowledgeStore
+
+if TYPE_CHECKING:  # typing only: importing openai takes a while
+    from bot.llm import ChatModel, Message
 
 __all__ = ["FORMATS", "ReportBuilder"]
 

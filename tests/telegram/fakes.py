@@ -74,6 +74,8 @@ def video_record(chat_id: int = 1001, url: str | None = None) -> SourceRecord:
 
 
 class FakeStore:
+    embedder_loaded = False
+
     def __init__(self) -> None:
         self.recovered = 0
 

@@ -9,46 +9,13 @@ these commands run while the bot is stopped (a Qdrant server may stay in use).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any
 
 from bot.settings import Settings, StorageSettings
 from kernel.errors import ConfigError, InputError
 from storage import backup
 from storage.index import QdrantIndex
 
-__all__ = ["COMMANDS", "add_parsers", "run"]
-
-COMMANDS = ("export", "import", "migrate", "reindex")
-
-
-def add_parsers(sub: Any) -> None:
-    """Register the commands on the CLI's subparsers."""
-    sp = sub.add_parser("export", help="write one chat (or all) to a backup file")
-    which = sp.add_mutually_exclusive_group(required=True)
-    which.add_argument("--chat", type=int, help="chat id to export")
-    which.add_argument("--all", action="store_true", help="export every chat")
-    sp.add_argument(
-        "-o", "--output", type=Path, required=True, help="backup file (.jsonl.gz: compressed)"
-    )
-
-    sp = sub.add_parser("import", help="load a backup file (replaces those chats' data)")
-    sp.add_argument("file", type=Path, help="a file written by `papertutor export`")
-    sp.add_argument("--chat", type=int, help="import only this chat")
-    sp.add_argument(
-        "--reembed",
-        action="store_true",
-        help="compute the vectors with the configured model (backup from another model)",
-    )
-
-    sp = sub.add_parser("migrate", help="copy everything to a Qdrant server or another data dir")
-    sp.add_argument("--to", required=True, metavar="URL_OR_PATH", help="server URL or data dir")
-    sp.add_argument("--api-key", help="API key of the target Qdrant server")
-
-    sp = sub.add_parser("reindex", help="rebuild all vectors with the configured embedding model")
-    sp.add_argument(
-        "--backup-dir", type=Path, help="where the safety backup goes (default: DATA_DIR/backups)"
-    )
+__all__ = ["run"]
 
 
 def _open(cfg: StorageSettings, command: str) -> QdrantIndex:

@@ -1,0 +1,166 @@
+"""The tutoring commands of the CLI: the same services the Telegram bot uses.
+
+Each command reaches only the services it needs (they are built on first use), so listing
+sources or notes loads no model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.cli import output as out
+from bot.settings import Settings
+from kernel.errors import InputError, PaperTutorError
+from kernel.links import parse_video_link
+
+__all__ = ["dispatch"]
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import build_services, configure_logging
+
+    configure_logging("WARNING")
+    services = build_services(settings, lazy=True)
+    try:
+        handler = _COMMANDS[args.command]
+        await handler(services, args)
+    finally:
+        await services.aclose()
+    return 0
+
+
+def _read_file(target: str) -> bytes | None:
+    """The file's bytes, or None when ``target`` is a video link rather than a file."""
+    path = Path(target)
+    if not path.exists() and parse_video_link(target) is not None:
+        return None
+    if not path.is_file():
+        raise InputError(f"找不到文件：{target}", f"No such file: {target}")
+    return path.read_bytes()
+
+
+async def _ingest(services: Any, args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    target: str = args.target
+    data = await asyncio.to_thread(_read_file, target)
+    if data is None:
+        record = await services.library.add_video_link(args.chat, target)
+    else:
+        record = await services.library.add_file(
+            args.chat,
+            data,
+            filename=Path(target).name,
+            password=args.password,
+            url=args.url,
+            title=args.title,
+        )
+    seconds = round(time.perf_counter() - started, 3)
+    out.emit(out.source_summary(record, seconds), args.json, out.format_source(record, seconds))
+
+
+async def _sources(services: Any, args: argparse.Namespace) -> None:
+    records = await services.store.sources(args.chat)
+    payload = {"sources": [out.source_summary(r) for r in records]}
+    text = "\n".join(out.format_source(r) for r in records) or "(no sources)"
+    out.emit(payload, args.json, text)
+
+
+async def _forget(services: Any, args: argparse.Namespace) -> None:
+    await services.store.forget(args.chat, args.source_id)
+    print(f"forgot {args.source_id}")
+
+
+async def _search(services: Any, args: argparse.Namespace) -> None:
+    hits = await services.store.search(args.chat, args.query, k=args.k, mode=args.mode)
+    payload = {"results": [out.hit_json(h) for h in hits]}
+    out.emit(payload, args.json, "\n\n".join(out.format_hit(h) for h in hits) or "(no results)")
+
+
+async def _ask(services: Any, args: argparse.Namespace) -> None:
+    streamed: list[str] = []
+
+    async def on_delta(text: str) -> None:
+        streamed.append(text)
+        print(text, end="", flush=True)
+
+    answer = await services.answerer.ask(
+        args.chat, args.question, on_delta=None if args.json else on_delta
+    )
+    if args.json:
+        out.emit(out.answer_json(answer), True, "")
+        return
+    if "".join(streamed).strip() != answer.answer.strip():
+        # The stream is a draft; the checked answer (invalid citations removed) is what counts.
+        print("\n\n— checked answer —\n" + answer.answer)
+    print("\n\n" + out.format_answer(answer))
+
+
+async def _chat(services: Any, args: argparse.Namespace) -> None:
+    print("Paper Tutor — 输入问题，空行或 Ctrl-D 退出 / type a question, empty line to quit")
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            question = await loop.run_in_executor(None, input, "\n> ")
+        except EOFError:
+            return
+        if not question.strip():
+            return
+        args.question, args.json = question, False
+        try:
+            await _ask(services, args)
+        except PaperTutorError as exc:
+            print(exc.message(args.lang), file=sys.stderr)
+
+
+async def _notes(services: Any, args: argparse.Namespace) -> None:
+    if args.remove:
+        if not await services.store.delete_note(args.chat, args.remove):
+            raise InputError(f"没有这条笔记：{args.remove}", f"No such note: {args.remove}")
+        print(f"removed {args.remove}")
+        return
+    notes = await services.store.notes(args.chat)
+    payload = {"notes": [out.note_json(n) for n in notes]}
+    out.emit(payload, args.json, "\n\n".join(out.format_note(n) for n in notes) or "(no notes)")
+
+
+async def _report(services: Any, args: argparse.Namespace) -> None:
+    from bot.report import report_filename, to_markdown, write_docx, write_pdf
+
+    async def progress(n: int, total: int) -> None:
+        if not args.json:
+            print(f"section {n}/{total}…", file=sys.stderr)
+
+    report = await services.reports.build(
+        args.chat, allow_no_video=args.without_video, progress=progress
+    )
+    path = args.output or Path(report_filename(report, "docx"))
+    write_docx(report, path)
+    if args.md:
+        args.md.write_text(to_markdown(report), encoding="utf-8")
+    if args.pdf:
+        write_pdf(report, args.pdf)
+    payload = out.report_json(report, path)
+    out.emit(payload, args.json, out.format_report(report, path))
+
+
+async def _reset(services: Any, args: argparse.Namespace) -> None:
+    await services.store.reset_chat(args.chat)
+    print(f"reset chat {args.chat}")
+
+
+_COMMANDS = {
+    "ingest": _ingest,
+    "sources": _sources,
+    "forget": _forget,
+    "search": _search,
+    "ask": _ask,
+    "chat": _chat,
+    "notes": _notes,
+    "report": _report,
+    "reset": _reset,
+}

@@ -1,0 +1,119 @@
+"""The command line's grammar: every command, option and ``--help`` text.
+
+Kept apart from the commands themselves and free of heavy imports, so ``papertutor --help``
+answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+__all__ = ["BACKUP_COMMANDS", "build_parser"]
+
+BACKUP_COMMANDS = ("export", "import", "migrate", "reindex")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="papertutor",
+        description="Paper Tutor: a study companion for one research paper and one lecture video.",
+    )
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of messages")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="run the Telegram bot (polling, or webhook when configured)")
+    sub.add_parser(
+        "health", help="check the data directory, Qdrant server and model (exit 1 if not ok)"
+    )
+    sp = sub.add_parser("models", help="manage the embedding model")
+    sp.add_argument("action", choices=["download"], help="download: fetch the model into the cache")
+
+    def chat(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--chat", type=int, required=True, help="chat id the data belongs to")
+
+    def as_json(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--json", action="store_true", help="machine-readable output")
+
+    sp = sub.add_parser("ingest", help="add a paper PDF, a video link or a subtitle file")
+    sp.add_argument("target", help="PDF path, subtitle file path or video URL")
+    chat(sp)
+    sp.add_argument("--password", help="password of an encrypted PDF")
+    sp.add_argument("--url", help="video URL a subtitle file belongs to (for timestamp links)")
+    sp.add_argument("--title", help="video title for a subtitle file")
+    as_json(sp)
+
+    sp = sub.add_parser("sources", help="list the chat's sources")
+    chat(sp)
+    as_json(sp)
+
+    sp = sub.add_parser("forget", help="remove a source and all its chunks")
+    sp.add_argument("source_id")
+    chat(sp)
+
+    sp = sub.add_parser("search", help="search the chat's sources")
+    sp.add_argument("query")
+    chat(sp)
+    sp.add_argument("--k", type=int, default=5, help="number of results (default 5)")
+    sp.add_argument("--mode", choices=["hybrid", "dense", "sparse"], default="hybrid")
+    as_json(sp)
+
+    sp = sub.add_parser("ask", help="ask the tutor one question")
+    sp.add_argument("question")
+    chat(sp)
+    as_json(sp)
+
+    sp = sub.add_parser("chat", help="an interactive tutor in the terminal")
+    chat(sp)
+
+    sp = sub.add_parser("notes", help="list (or remove) the chat's explanation notes")
+    chat(sp)
+    sp.add_argument("--remove", metavar="NOTE_ID", help="remove this note")
+    as_json(sp)
+
+    sp = sub.add_parser("report", help="write the reading report (.docx)")
+    chat(sp)
+    sp.add_argument("-o", "--output", type=Path, help="the .docx file (default: from the title)")
+    sp.add_argument("--md", type=Path, help="also write a Markdown copy here")
+    sp.add_argument("--pdf", type=Path, help="also write a PDF copy here")
+    sp.add_argument(
+        "--without-video", action="store_true", help="go on when no video has been ingested"
+    )
+    as_json(sp)
+
+    sp = sub.add_parser("reset", help="remove everything of one chat")
+    chat(sp)
+    sp.add_argument("--yes", action="store_true", required=True, help="confirm")
+
+    _backup_parsers(sub)
+    return p
+
+
+def _backup_parsers(sub: Any) -> None:
+    """export, import, migrate, reindex: the operator's backup commands."""
+    sp = sub.add_parser("export", help="write one chat (or all) to a backup file")
+    which = sp.add_mutually_exclusive_group(required=True)
+    which.add_argument("--chat", type=int, help="chat id to export")
+    which.add_argument("--all", action="store_true", help="export every chat")
+    sp.add_argument(
+        "-o", "--output", type=Path, required=True, help="backup file (.jsonl.gz: compressed)"
+    )
+
+    sp = sub.add_parser("import", help="load a backup file (replaces those chats' data)")
+    sp.add_argument("file", type=Path, help="a file written by `papertutor export`")
+    sp.add_argument("--chat", type=int, help="import only this chat")
+    sp.add_argument(
+        "--reembed",
+        action="store_true",
+        help="compute the vectors with the configured model (backup from another model)",
+    )
+
+    sp = sub.add_parser("migrate", help="copy everything to a Qdrant server or another data dir")
+    sp.add_argument("--to", required=True, metavar="URL_OR_PATH", help="server URL or data dir")
+    sp.add_argument("--api-key", help="API key of the target Qdrant server")
+
+    sp = sub.add_parser("reindex", help="rebuild all vectors with the configured embedding model")
+    sp.add_argument(
+        "--backup-dir", type=Path, help="where the safety backup goes (default: DATA_DIR/backups)"
+    )
