@@ -74,12 +74,12 @@ def build_embedder(cfg: EmbeddingSettings) -> Embedder:
 
 def wait_for_qdrant(url: str, api_key: str | None, wait_s: float) -> None:
     """Wait up to ``wait_s`` for the server (it may still be starting, e.g. under compose)."""
-    from bot.ops import check_qdrant_server
+    from storage.index import probe_server
 
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            check_qdrant_server(url, api_key)
+            probe_server(url, api_key)
             return
         except StoreUnavailableError:
             if time.monotonic() >= deadline:

@@ -1,26 +1,23 @@
 """Operator checks and chores: health (``papertutor health``, the Docker HEALTHCHECK) and
 preparing the embedding model ahead of the first student (``papertutor models download``).
 
-Nothing here talks to Telegram or imports an SDK: the Qdrant server is probed over plain HTTP
-(its ``/readyz`` and ``/collections`` routes), the model download lives in
-``storage.model_download``. Messages are for the operator, in Chinese or English.
+Nothing here talks to Telegram or imports an SDK: the Qdrant server is probed by
+``storage.index.probe_server``, the model download lives in ``storage.model_download``.
+Messages are for the operator, in Chinese or English.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from bot.settings import Settings
-from kernel.errors import ConfigError, PaperTutorError, StoreUnavailableError
+from kernel.errors import ConfigError, PaperTutorError
+from storage.index import probe_server
 from storage.model_download import cached_snapshot, model_files, prefetch_model
 
 __all__ = [
     "check_data_dir",
-    "check_qdrant_server",
     "describe_download",
     "download_model",
     "health_check",
@@ -42,75 +39,6 @@ def check_data_dir(data_dir: Path) -> None:
             "PAPERTUTOR_DATA_DIR and that the bot's user may write there (Docker: the volume "
             "must belong to the container user).",
         ) from exc
-
-
-def _get(url: str, api_key: str | None, timeout: float) -> tuple[int, bytes]:
-    headers = {"api-key": api_key} if api_key else {}
-    request = urllib.request.Request(url, headers=headers, method="GET")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return int(response.status), bytes(response.read())
-    except urllib.error.HTTPError as exc:
-        try:
-            return exc.code, exc.read()
-        finally:
-            exc.close()  # an error response is an open socket too
-
-
-def check_qdrant_server(url: str, api_key: str | None, *, timeout: float = 5.0) -> str:
-    """Check the Qdrant server answers, is ready and accepts ``api_key``; return its version.
-
-    Raises ``StoreUnavailableError`` (retryable: unreachable or not ready) or ``ConfigError``
-    (bad URL, key refused). Used at startup so an unreachable server is one clear sentence.
-    """
-    base = url.rstrip("/")
-    if not base.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"PAPERTUTOR_QDRANT_URL={url!r} 不是 http(s) 地址，例如 http://qdrant:6333。",
-            f"PAPERTUTOR_QDRANT_URL={url!r} is not an http(s) URL, e.g. http://qdrant:6333.",
-        )
-    try:
-        status, _ = _get(f"{base}/readyz", api_key, timeout)
-        if status in (401, 403):
-            raise _key_refused(base)
-        if status != 200:
-            raise StoreUnavailableError(
-                f"Qdrant 服务器 {base} 还没有准备好（HTTP {status}），请稍后再试。",
-                f"The Qdrant server at {base} is not ready yet (HTTP {status}); try again soon.",
-            )
-        # Health routes may be open without a key: a data route tells whether it is accepted.
-        status, _ = _get(f"{base}/collections", api_key, timeout)
-        if status in (401, 403):
-            raise _key_refused(base)
-        root_status, body = _get(base + "/", api_key, timeout)
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise StoreUnavailableError(
-            f"连接不上 Qdrant 服务器 {base}（{reason}）。请确认 PAPERTUTOR_QDRANT_URL 正确、"
-            "服务器已启动（Docker：qdrant 服务在运行）；不设置这个变量则使用内置的本地存储。",
-            f"Cannot reach the Qdrant server at {base} ({reason}). Check PAPERTUTOR_QDRANT_URL "
-            "and that the server is running (Docker: the qdrant service is up); leave it unset "
-            "to use the embedded store.",
-        ) from exc
-    if status != 200:
-        raise StoreUnavailableError(
-            f"Qdrant 服务器 {base} 返回了错误（HTTP {status}）。",
-            f"The Qdrant server at {base} answered with an error (HTTP {status}).",
-        )
-    try:
-        version = str(json.loads(body).get("version", "?")) if root_status == 200 else "?"
-    except (ValueError, AttributeError):
-        version = "?"
-    return version
-
-
-def _key_refused(base: str) -> ConfigError:
-    return ConfigError(
-        f"Qdrant 服务器 {base} 拒绝了 API 密钥。请让 PAPERTUTOR_QDRANT_API_KEY 与服务器的 "
-        "QDRANT__SERVICE__API_KEY 一致。",
-        f"The Qdrant server at {base} refused the API key. Make PAPERTUTOR_QDRANT_API_KEY match "
-        "the server's QDRANT__SERVICE__API_KEY.",
-    )
 
 
 def _model_line(settings: Settings, lang: str) -> tuple[bool, str]:
@@ -161,9 +89,7 @@ def health_check(settings: Settings, *, lang: str = "zh", timeout: float = 5.0) 
     if url:
         key = settings.storage.qdrant_api_key
         try:
-            version = check_qdrant_server(
-                url, key.get_secret_value() if key else None, timeout=timeout
-            )
+            version = probe_server(url, key.get_secret_value() if key else None, timeout=timeout)
             lines.append(
                 f"OK   Qdrant server {url} (version {version})"
                 if lang == "en"

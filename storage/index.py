@@ -14,8 +14,10 @@ time then depends on the chat's data only, not on how many other chats the bot s
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,7 @@ __all__ = [
     "RecordKind",
     "ScoredPayload",
     "SearchMode",
+    "probe_server",
 ]
 
 RecordKind = Literal["sources", "notes", "history"]
@@ -83,6 +86,54 @@ def _unavailable(exc: BaseException) -> StoreUnavailableError:
         "The knowledge store (Qdrant) cannot be reached right now; please try again later. "
         f"({exc})",
     )
+
+
+def probe_server(url: str, api_key: str | None, *, timeout: float = 5.0) -> str:
+    """Check a Qdrant server answers, is ready and accepts ``api_key``; return its version.
+
+    Raises ``StoreUnavailableError`` (retryable: unreachable or not ready) or ``ConfigError``
+    (bad URL, key refused), each naming the setting to check. Used at start-up and by
+    ``papertutor health``, so an unreachable server is one clear sentence.
+    """
+    base = url.rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"PAPERTUTOR_QDRANT_URL={url!r} 不是 http(s) 地址，例如 http://qdrant:6333。",
+            f"PAPERTUTOR_QDRANT_URL={url!r} is not an http(s) URL, e.g. http://qdrant:6333.",
+        )
+    with warnings.catch_warnings():  # the index itself warns about plain http, once is enough
+        warnings.filterwarnings("ignore", "Api key is used with an insecure connection")
+        client = QdrantClient(
+            url=base, api_key=api_key, timeout=max(1, int(timeout)), check_compatibility=False
+        )
+    try:
+        with contextlib.suppress(ValueError):  # "all shards are ready" is text, not JSON
+            client.http.service_api.readyz()  # 503 while not ready
+        client.get_collections()  # health routes may be open without a key: a data route is not
+        return str(client.info().version or "?")
+    except UnexpectedResponse as exc:
+        if exc.status_code in (401, 403):
+            raise ConfigError(
+                f"Qdrant 服务器 {base} 拒绝了 API 密钥。请让 PAPERTUTOR_QDRANT_API_KEY 与服务器的 "
+                "QDRANT__SERVICE__API_KEY 一致。",
+                f"The Qdrant server at {base} refused the API key. Make "
+                "PAPERTUTOR_QDRANT_API_KEY match the server's QDRANT__SERVICE__API_KEY.",
+            ) from exc
+        raise StoreUnavailableError(
+            f"Qdrant 服务器 {base} 还没有准备好（状态 {exc.status_code}），请稍后再试。",
+            f"The Qdrant server at {base} is not ready yet (status {exc.status_code}); "
+            "try again soon.",
+        ) from exc
+    except (ResponseHandlingException, httpx.TransportError, OSError) as exc:
+        raise StoreUnavailableError(
+            f"连接不上 Qdrant 服务器 {base}。请确认 PAPERTUTOR_QDRANT_URL 正确、"
+            "服务器已启动（Docker：qdrant 服务在运行）；不设置这个变量则使用内置的本地存储。",
+            f"Cannot reach the Qdrant server at {base}. Check PAPERTUTOR_QDRANT_URL and that the "
+            "server is running (Docker: the qdrant service is up); leave it unset to use the "
+            "embedded store.",
+        ) from exc
+    finally:
+        client.close()
 
 
 def _match(key: str, value: Any) -> qm.FieldCondition:

@@ -14,13 +14,13 @@ from huggingface_hub import constants as hf_constants
 from pydantic import SecretStr
 
 from bot.ops import (
-    check_qdrant_server,
     describe_download,
     download_model,
     health_check,
 )
 from bot.settings import EmbeddingSettings, Settings, StorageSettings
 from kernel.errors import ConfigError, StoreUnavailableError
+from storage.index import probe_server
 from tests.fake_hf_hub import fake_hub
 
 KEY = "s3cret-key"
@@ -37,8 +37,9 @@ def fake_qdrant(*, api_key: str = KEY, ready: bool = True) -> Iterator[str]:
         def do_GET(self) -> None:
             if self.headers.get("api-key") != api_key:
                 status, body = 401, b'{"status":{"error":"Must provide an API key"}}'
-            elif self.path == "/readyz" and not ready:
-                status, body = 503, b"some shards are not ready"
+            elif self.path == "/readyz":  # plain text, as Qdrant answers
+                status = 200 if ready else 503
+                body = b"all shards are ready" if ready else b"some shards are not ready"
             elif self.path == "/":
                 status, body = 200, json.dumps({"title": "qdrant", "version": "1.15.4"}).encode()
             else:
@@ -102,7 +103,7 @@ def test_reachable_server_with_the_right_key(tmp_path: Path) -> None:
 
 def test_wrong_key_names_both_settings(tmp_path: Path) -> None:
     with fake_qdrant() as url, pytest.raises(ConfigError) as info:
-        check_qdrant_server(url, "wrong")
+        probe_server(url, "wrong")
     assert "PAPERTUTOR_QDRANT_API_KEY" in info.value.message("zh")
     assert "QDRANT__SERVICE__API_KEY" in info.value.message("en")
 
@@ -110,7 +111,7 @@ def test_wrong_key_names_both_settings(tmp_path: Path) -> None:
 def test_unreachable_server_is_a_clear_retryable_message(tmp_path: Path) -> None:
     url = closed_port_url()
     with pytest.raises(StoreUnavailableError) as info:
-        check_qdrant_server(url, KEY, timeout=2)
+        probe_server(url, KEY, timeout=2)
     assert info.value.retryable
     assert url in info.value.message("zh")
     assert "PAPERTUTOR_QDRANT_URL" in info.value.message("en")
@@ -121,13 +122,13 @@ def test_unreachable_server_is_a_clear_retryable_message(tmp_path: Path) -> None
 
 def test_server_not_ready(tmp_path: Path) -> None:
     with fake_qdrant(ready=False) as url, pytest.raises(StoreUnavailableError) as info:
-        check_qdrant_server(url, KEY)
+        probe_server(url, KEY)
     assert "503" in info.value.message("en")
 
 
 def test_url_without_scheme_is_a_config_error() -> None:
     with pytest.raises(ConfigError) as info:
-        check_qdrant_server("qdrant:6333", KEY)
+        probe_server("qdrant:6333", KEY)
     assert "http://qdrant:6333" in info.value.message("zh")
 
 
