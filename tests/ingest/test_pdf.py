@@ -29,6 +29,7 @@ from tests.pdfs import (
     make_scanned_pdf,
     make_truncated_pdf,
 )
+from tests.requirements import missing
 
 
 def _all_text(src: ParsedSource) -> str:
@@ -179,8 +180,13 @@ def test_scanned_pages_without_ocr_are_named_in_a_warning() -> None:
     assert "scanned" in en
 
 
-@pytest.mark.skipif(not ocr_available(), reason="Tesseract is not installed")
 def test_scanned_pages_are_ocred_when_tesseract_is_available() -> None:
+    if not ocr_available():
+        missing(
+            "Tesseract",
+            "apt-get install tesseract-ocr tesseract-ocr-chi-sim (.ci/run installs it)",
+            optional_locally=True,
+        )
     src = parse_pdf(make_scanned_pdf(text_pages=0, scanned_pages=1), ocr_languages="eng")
     assert "attention" in _all_text(src).lower()
     assert src.chunks[0].page == 1
