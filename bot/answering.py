@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from bot import prompts
 from bot.citations import build_citations, check_citations
+from bot.model_output import strip_reasoning
 from kernel.errors import InputError, LLMError
 from kernel.language import question_language, text_language
 from kernel.models import (
@@ -43,6 +45,7 @@ if TYPE_CHECKING:  # typing only: importing openai takes a while
 
 __all__ = ["MODES", "Answer", "AnswerEvent", "Answerer", "Draft", "Final"]
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 MODES = ("simpler", "example")
 HOLD_CHARS = 60  # streamed text held back until the language and the refusal can be judged
@@ -109,15 +112,6 @@ def _strip_mode_label(question: str) -> str:
 
 def _clip(text: str, limit: int = HISTORY_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
-
-
-async def _terms_of(rewriting: Awaitable[tuple[list[str], list[Term]]]) -> list[Term]:
-    """The key terms of a rewrite run alongside the answer; none if that call failed (the note
-    is still saved, and the report then takes its terms from the questions)."""
-    try:
-        return (await rewriting)[1]
-    except LLMError:
-        return []
 
 
 class _Reply:
@@ -241,7 +235,7 @@ class Answerer:
                     yield Draft(piece)
                 text = reply.text
             if rewriting is not None:
-                terms = await _terms_of(rewriting)
+                terms = (await rewriting)[1]  # none if that call failed
         finally:
             if rewriting is not None and not rewriting.done():
                 rewriting.cancel()  # the answer failed: its terms are not needed any more
@@ -252,7 +246,7 @@ class Answerer:
             yield Draft(("\n\n" if shown else "") + refusal)
             answer = self._fixed(question, refusal, lang, queries)
         else:
-            checked = check_citations(text.strip(), len(hits))
+            checked = check_citations(strip_reasoning(text).strip(), len(hits))
             # A model that cites nothing still answered from these snippets: show the best
             # ones so the answer stays checkable (and say so), rather than no sources at all.
             used = checked.used or list(range(1, min(UNCITED_SHOWN, len(hits)) + 1))
@@ -277,7 +271,8 @@ class Answerer:
     async def _rewrite(
         self, question: str, history: Sequence[Turn], sources: Sequence[SourceRecord], lang: str
     ) -> tuple[list[str], list[Term]]:
-        """Standalone search queries and key terms; falls back to the raw question on junk."""
+        """Standalone search queries and key terms; falls back to the question as asked (and
+        the previous question, for a follow-up) on junk or when the model fails."""
         convo = "\n".join(f"{t.role}: {_clip(t.text, 300)}" for t in history) or "(none)"
         user = prompts.REWRITE_USER.format(
             sources=_source_languages(sources), history=convo, question=question, lang=lang
@@ -286,7 +281,12 @@ class Answerer:
             {"role": "system", "content": prompts.REWRITE_SYSTEM},
             {"role": "user", "content": user},
         ]
-        parsed = prompts.parse_rewrite(await self.query_model.complete(messages, max_tokens=400))
+        try:
+            reply = await self.query_model.complete(messages, max_tokens=400)
+        except LLMError as exc:  # an optional step: search as asked rather than fail
+            log.warning("query rewrite failed, searching the question as asked: %s", exc)
+            reply = ""
+        parsed = prompts.parse_rewrite(reply)
         if parsed is not None:
             return parsed
         last_user = [t.text for t in history if t.role == "user"][-1:]

@@ -12,13 +12,15 @@ import asyncio
 import contextlib
 import copy
 import logging
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict, cast
 
 import openai
 from openai import AsyncOpenAI
 
+from bot.model_output import ReasoningFilter, strip_reasoning
 from kernel.errors import ConfigError, LLMError
 
 __all__ = ["ChatModel", "Message", "OpenAIChatModel"]
@@ -49,13 +51,9 @@ class ChatModel(Protocol):
     async def aclose(self) -> None: ...
 
 
-_TRY_AGAIN_ZH = "你的问题没有丢失，请稍后再问一次。"
-_TRY_AGAIN_EN = "Your question is not lost; please ask again in a moment."
-
-
 def _llm_error(zh: str, en: str, *, retryable: bool = True) -> LLMError:
-    if retryable:
-        zh, en = f"{zh}{_TRY_AGAIN_ZH}", f"{en} {_TRY_AGAIN_EN}"
+    # What happened only: the front door adds the one piece of advice that fits (ask again,
+    # a retry button, /report again).
     return LLMError(zh, en, retryable=retryable)
 
 
@@ -67,19 +65,20 @@ def _missing_key() -> ConfigError:
 
 
 def _translate(err: Exception) -> Exception:
-    """Map an ``openai`` / parsing exception to the error the student or operator sees."""
+    """Map an ``openai`` / parsing exception to the error the student or operator sees.
+
+    No protocol jargon: a student reads these. The status code goes to the log."""
     if isinstance(err, openai.APITimeoutError):
-        return _llm_error("语言模型响应超时了。", "The language model took too long to answer.")
+        return _llm_error(
+            "语言模型这次回答得太慢了。", "The language model took too long this time."
+        )
     if isinstance(err, openai.APIConnectionError):
         return _llm_error(
-            "暂时连不上语言模型服务（网络中断或回答中途断开）。",
-            "The language model could not be reached, or its answer broke off.",
+            "暂时连不上语言模型（网络中断或回答中途断开）。",
+            "The language model cannot be reached right now, or its answer broke off.",
         )
     if isinstance(err, openai.RateLimitError):
-        return _llm_error(
-            "语言模型服务现在太忙（请求过多）。",
-            "The language model is busy right now (too many requests).",
-        )
+        return _llm_error("语言模型现在太忙了。", "The language model is busy right now.")
     if isinstance(err, openai.AuthenticationError | openai.PermissionDeniedError):
         return ConfigError(
             "语言模型拒绝了密钥：请检查 .env 中的 OPENAI_API_KEY（和 OPENAI_BASE_URL）。",
@@ -93,15 +92,15 @@ def _translate(err: Exception) -> Exception:
             "OPENAI_BASE_URL.",
         )
     if isinstance(err, openai.APIStatusError):
+        log.warning("language model answered HTTP %s", err.status_code)
         if err.status_code >= 500:
             return _llm_error(
-                f"语言模型服务暂时出错了（HTTP {err.status_code}）。",
-                f"The language model service had an error (HTTP {err.status_code}).",
+                "语言模型服务暂时出了故障。", "The language model service has a temporary fault."
             )
         return _llm_error(
-            f"语言模型拒绝了这次请求（HTTP {err.status_code}），可能是问题或对话太长。",
-            f"The language model refused the request (HTTP {err.status_code}); the question or "
-            "conversation may be too long.",
+            "语言模型拒绝了这次请求，可能是问题或对话太长。",
+            "The language model refused this request; the question or conversation may be "
+            "too long.",
             retryable=False,
         )
     return _malformed()
@@ -109,7 +108,7 @@ def _translate(err: Exception) -> Exception:
 
 def _malformed() -> LLMError:
     return _llm_error(
-        "语言模型返回了无法识别的内容。", "The language model sent back something unreadable."
+        "语言模型返回了看不懂的内容。", "The language model sent back something unreadable."
     )
 
 
@@ -124,6 +123,13 @@ def _empty() -> LLMError:
 # What the openai client raises for a bad endpoint or body: its own errors, JSON/validation
 # errors (ValueError, incl. pydantic's), and attribute/type errors from a body of the wrong shape.
 _FAULTS = (openai.OpenAIError, ValueError, TypeError, AttributeError, KeyError, IndexError)
+# Faults worth another try: the same request may well work a moment later.
+_TRANSIENT = (
+    openai.APITimeoutError,
+    openai.APIConnectionError,
+    openai.RateLimitError,
+    openai.InternalServerError,
+)
 
 
 @dataclass
@@ -136,10 +142,12 @@ class _SharedClient:
 class OpenAIChatModel:
     """``ChatModel`` over any OpenAI-compatible endpoint (OpenAI, DeepSeek, Qwen, Ollama, vLLM).
 
-    Rate limits (429) are retried ``max_retries`` times with exponential backoff starting at
-    ``retry_backoff_s`` (a ``Retry-After`` header wins, capped at ``max_backoff_s``); every
-    other fault fails fast so the student hears about it quickly. The client is created on first
-    use so a bot without a key still starts and can ingest sources.
+    Transient faults (timeouts, 429, 5xx, connection errors, empty replies, a stream cut before
+    its first words) are retried up to ``max_retries`` times with exponential backoff starting
+    at ``retry_backoff_s`` (a ``Retry-After`` header wins, capped at ``max_backoff_s``), as long
+    as ``retry_budget_s`` allows: one step never keeps a student waiting much longer than that.
+    Other faults fail at once. Reasoning blocks (``<think>``…) never reach the caller. The client
+    is created on first use so a bot without a key still starts and can ingest sources.
     """
 
     def __init__(
@@ -153,6 +161,7 @@ class OpenAIChatModel:
         temperature: float = 0.3,
         retry_backoff_s: float = 1.0,
         max_backoff_s: float = 20.0,
+        retry_budget_s: float = 30.0,
     ) -> None:
         self.model_name = model
         self._base_url = base_url or None
@@ -162,6 +171,7 @@ class OpenAIChatModel:
         self._temperature = temperature
         self._backoff = retry_backoff_s
         self._max_backoff = max_backoff_s
+        self._budget_s = retry_budget_s
         self._shared = _SharedClient()
 
     def for_model(self, model: str) -> OpenAIChatModel:
@@ -197,62 +207,122 @@ class OpenAIChatModel:
             params["max_tokens"] = max_tokens
         return params
 
-    async def _create(self, params: dict[str, Any]) -> Any:
-        """Send one request, retrying rate limits; translate every fault."""
-        client = self._get_client()
-        attempt = 0
-        while True:
-            try:
-                return await client.chat.completions.create(**params)
-            except openai.RateLimitError as err:
-                if attempt >= self._max_retries:
-                    raise _translate(err) from err
-                delay = self._delay(attempt, err)
-                log.warning("LLM rate limited; retry %d in %.2fs", attempt + 1, delay)
-                await asyncio.sleep(delay)
-                attempt += 1
-            except _FAULTS as err:
-                raise _translate(err) from err
-
-    def _delay(self, attempt: int, err: openai.RateLimitError) -> float:
+    def _retry_in(self, attempt: int, started: float, err: Exception) -> float | None:
+        """Seconds to wait before try ``attempt + 1``, or None when retrying is over."""
+        if attempt >= self._max_retries:
+            return None
         delay = self._backoff * (2**attempt)
-        retry_after = err.response.headers.get("retry-after")
+        response = getattr(err, "response", None)
+        retry_after = response.headers.get("retry-after") if response is not None else None
         if retry_after:
             # An HTTP date instead of seconds: keep our own backoff.
             with contextlib.suppress(ValueError):
                 delay = float(retry_after)
-        return float(min(max(delay, 0.0), self._max_backoff))
+        delay = float(min(max(delay, 0.0), self._max_backoff))
+        if time.monotonic() - started + delay > self._budget_s:
+            return None
+        return delay
+
+    async def _retry(self, attempt: int, started: float, err: Exception) -> None:
+        """Wait before the next attempt, or raise the error the caller should see."""
+        delay = self._retry_in(attempt, started, err)
+        if delay is None:
+            raise (err if isinstance(err, LLMError) else _translate(err)) from err
+        log.warning("language model fault (%s); retry %d in %.2fs", err, attempt + 1, delay)
+        await asyncio.sleep(delay)
+
+    async def _create(self, params: dict[str, Any]) -> Any:
+        """Send one request (no retry here); transient faults pass through untranslated."""
+        client = self._get_client()
+        try:
+            return await client.chat.completions.create(**params)
+        except _TRANSIENT:
+            raise
+        except _FAULTS as err:
+            raise _translate(err) from err
 
     async def complete(self, messages: Sequence[Message], *, max_tokens: int | None = None) -> str:
-        """The whole reply at once."""
-        response = await self._create(self._params(messages, max_tokens, stream=False))
+        """The whole reply at once, reasoning removed (an empty reply is retried)."""
+        params = self._params(messages, max_tokens, stream=False)
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            try:
+                return await self._complete_once(params)
+            except _TRANSIENT as err:
+                await self._retry(attempt, started, err)
+            except LLMError as err:
+                if not err.retryable:
+                    raise
+                await self._retry(attempt, started, err)
+            attempt += 1
+
+    async def _complete_once(self, params: dict[str, Any]) -> str:
+        response = await self._create(params)
         try:
             content = response.choices[0].message.content
         except _FAULTS as err:
             raise _malformed() from err
-        if not isinstance(content, str) or not content.strip():
+        text = strip_reasoning(content) if isinstance(content, str) else ""
+        if not text.strip():
             raise _empty()
-        return content
+        return text
 
     async def stream(
         self, messages: Sequence[Message], *, max_tokens: int | None = None
     ) -> AsyncIterator[str]:
-        """The reply as text deltas; ``LLMError`` if cut off, malformed or empty."""
-        response = await self._create(self._params(messages, max_tokens, stream=True))
+        """The reply as text deltas, reasoning removed; ``LLMError`` if cut off, malformed or
+        empty. A fault before the first words is retried; after them it is raised."""
+        params = self._params(messages, max_tokens, stream=True)
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            shown = False
+            held = ""  # leading whitespace: not worth showing before real words
+            try:
+                async with contextlib.aclosing(self._stream_once(params)) as pieces:
+                    async for piece in pieces:
+                        if not shown and not piece.strip():
+                            held += piece
+                            continue
+                        shown = True
+                        yield held + piece
+                        held = ""
+                return
+            except _TRANSIENT as err:
+                if shown:
+                    raise _translate(err) from err
+                await self._retry(attempt, started, err)
+            except LLMError as err:
+                if shown or not err.retryable:
+                    raise
+                await self._retry(attempt, started, err)
+            attempt += 1
+
+    async def _stream_once(self, params: dict[str, Any]) -> AsyncGenerator[str, None]:
+        response = await self._create(params)
         finished = False
         got_text = False
+        visible = ReasoningFilter()
         try:
             async with response:
                 async for chunk in response:
                     for choice in chunk.choices or ():
                         piece = choice.delta.content if choice.delta is not None else None
-                        if piece:
-                            got_text = got_text or bool(piece.strip())
-                            yield cast(str, piece)
+                        shown = visible.feed(cast(str, piece)) if piece else ""
+                        if shown:
+                            got_text = got_text or bool(shown.strip())
+                            yield shown
                         if choice.finish_reason is not None:
                             finished = True
+        except _TRANSIENT:
+            raise
         except _FAULTS as err:
             raise _translate(err) from err
+        rest = visible.finish()
+        if rest:
+            got_text = got_text or bool(rest.strip())
+            yield rest
         if not finished:
             raise _cut_off()  # the connection closed without finish_reason
         if not got_text:

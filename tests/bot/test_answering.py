@@ -507,22 +507,39 @@ ANSWER_FAULTS = [
 
 
 @pytest.mark.parametrize("fault", ANSWER_FAULTS)
-@pytest.mark.parametrize("step", ["rewrite", "answer"])
-async def test_model_faults_raise_and_store_nothing(
+async def test_model_faults_in_the_answer_raise_and_store_nothing(
     answerer: Answerer,
     core: KnowledgeStore,
     fake_openai: FakeOpenAI,  # noqa: F811
     fault: object,
-    step: str,
 ) -> None:
-    if step == "answer":
-        fake_openai.enqueue(rewrite())
-    fake_openai.enqueue(fault)  # type: ignore[arg-type]
+    fake_openai.enqueue(rewrite())
+    for _ in range(1 if isinstance(fault, RateLimited) else 3):  # each call is tried 3 times
+        fake_openai.enqueue(fault)  # type: ignore[arg-type]
     with pytest.raises(LLMError) as info:
         await answerer.ask(CHAT, "什么是DPO?")
     assert info.value.retryable
     assert core.turns(CHAT) == []
     assert core.notes(CHAT) == []
+
+
+@pytest.mark.parametrize("fault", ANSWER_FAULTS)
+async def test_a_failed_rewrite_searches_the_question_as_asked(
+    answerer: Answerer,
+    core: KnowledgeStore,
+    fake_openai: FakeOpenAI,  # noqa: F811
+    fault: object,
+) -> None:
+    if isinstance(fault, RateLimited):
+        fake_openai.enqueue(RateLimited(3))  # one entry answers 429 that many times
+    else:
+        for _ in range(3):
+            fake_openai.enqueue(fault)  # type: ignore[arg-type]
+    fake_openai.enqueue(ZH_ANSWER)
+    answer = await answerer.ask(CHAT, "什么是DPO?")
+    assert answer.grounded
+    assert answer.queries == ("什么是DPO?",)
+    assert [n.note_id for n in core.notes(CHAT)] == [answer.note_id]
 
 
 async def test_rate_limit_then_success_answers(
