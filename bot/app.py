@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from bot.answering import Answerer
 from bot.library import Library, PdfLimits
 from bot.llm import ChatModel, OpenAIChatModel
+from bot.markup.formula_image import FormulaRenderer
 from bot.ops import check_qdrant_server
 from bot.report.builder import ReportBuilder
 from bot.services import Services
@@ -153,6 +154,7 @@ def build_services(
         answerer=answerer,
         reports=reports,
         chat_model=chat_model,
+        formulas=FormulaRenderer(),
         owns_embedder=owns_embedder,
     )
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.answering import Answerer
 from bot.library import Library
 from bot.llm import ChatModel
+from bot.markup.formula_image import FormulaRenderer
 from bot.report.builder import ReportBuilder
 from storage.store import KnowledgeStore
 
@@ -22,11 +23,14 @@ class Services:
     answerer: Answerer
     reports: ReportBuilder
     chat_model: ChatModel
+    formulas: FormulaRenderer
+    """Draws display formulas as images (its thread and matplotlib start on first use)."""
     owns_embedder: bool = False
     """True when the composition root built the embedder (tests may share theirs)."""
 
     async def aclose(self) -> None:
         await self.chat_model.aclose()
+        self.formulas.close()
         self.library.close()
         self.store.close()
         if self.owns_embedder:

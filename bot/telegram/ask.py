@@ -27,6 +27,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, Messag
 from bot.telegram.cards import ASK_CALLBACK, recall, remember
 from bot.telegram.config import TelegramConfig
 from bot.telegram.draft import DraftStream
+from bot.telegram.formulas import send_formula_images
 from bot.telegram.i18n import LANG_KEY, lang_for, t
 from bot.telegram.render import esc, preview_text, render_answer, render_citations, split_html
 from bot.telegram.status import StatusMessage
@@ -179,9 +180,10 @@ def build_handlers(
             await _send_final(context, chat, result, lang, stream, reply)
 
         try:
-            await answerer.ask(
+            result = await answerer.ask(
                 chat.id, question, lang=chosen, on_delta=on_delta, mode=mode, on_answer=deliver
             )
+            await send_formula_images(chat, result.answer, services.formulas, reply=reply)
         except Exception:
             if not delivering:
                 await wind_down()

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bot.answering import Answer
+from bot.markup.formula_image import FormulaRenderer
 from bot.report import Report, ReportSection
 from bot.services import Services
 from kernel.errors import VideoMissingError
@@ -262,4 +263,5 @@ def services(
         answerer=answerer or FakeAnswerer(),  # type: ignore[arg-type]
         reports=reports or FakeReports(),  # type: ignore[arg-type]
         chat_model=None,  # type: ignore[arg-type]
+        formulas=FormulaRenderer(),
     )
