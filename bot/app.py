@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the builders import what they make, so a command loads only
     from bot.answering import Answerer
     from bot.library import Library
     from bot.llm import ChatModel
+    from bot.markup.formula_image import FormulaRenderer
     from bot.report.builder import ReportBuilder
     from storage.async_store import AsyncKnowledgeStore
     from storage.embedder import Embedder
@@ -187,8 +188,14 @@ def build_services(
             max_revisions=rep.max_revisions,
         )
 
+    def make_formulas() -> FormulaRenderer:
+        from bot.markup.formula_image import FormulaRenderer
+
+        return FormulaRenderer()
+
     services = Services(
         makers={
+            "formulas": make_formulas,
             "store": make_store,
             "chat_model": make_chat_model,
             "library": make_library,

@@ -14,12 +14,13 @@ if TYPE_CHECKING:
     from bot.answering import Answerer
     from bot.library import Library
     from bot.llm import ChatModel
+    from bot.markup.formula_image import FormulaRenderer
     from bot.report.builder import ReportBuilder
     from storage.async_store import AsyncKnowledgeStore
 
 __all__ = ["Services"]
 
-_NAMES = ("store", "chat_model", "library", "answerer", "reports")
+_NAMES = ("store", "chat_model", "library", "answerer", "reports", "formulas")
 
 
 class Services:
@@ -67,6 +68,11 @@ class Services:
     def reports(self) -> ReportBuilder:
         return cast("ReportBuilder", self._get("reports"))
 
+    @property
+    def formulas(self) -> FormulaRenderer:
+        """Draws display formulas as images (its thread and matplotlib start on first use)."""
+        return cast("FormulaRenderer", self._get("formulas"))
+
     def build_all(self) -> None:
         """Make every service now (the bot: the first student should not wait for it)."""
         for name in _NAMES:
@@ -83,6 +89,8 @@ class Services:
             await self.chat_model.aclose()
         if self.built("library"):
             self.library.close()
+        if self.built("formulas"):
+            self.formulas.close()
         if self.built("store"):
             store = self.store
             embedder = store.embedder if store.embedder_loaded else None

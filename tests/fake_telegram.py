@@ -3,6 +3,9 @@
 ``FakeBotApi`` answers Bot API methods the way Telegram does (enough of them for this bot),
 keeps every chat's messages as the student would see them (edits applied, deletions
 removed), serves files for ``getFile`` + download, and queues updates for ``getUpdates``.
+Texts and captions are checked as Telegram checks them (``tests/telegram_html.py``: HTML parse
+mode, empty or too long): a message Telegram would refuse gets its 400 answer and is listed in
+``rejected``.
 
 - ``RecordingRequest(api)``: a ``telegram.request.BaseRequest`` for handler tests
   (``ApplicationBuilder().request(...)``), no sockets.
@@ -16,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import html
 import itertools
 import json
 import re
@@ -35,6 +37,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from telegram.request import BaseRequest, RequestData
 
 from tests.fake_http import QuietHTTPServer
+from tests.telegram_html import MAX_CAPTION, HtmlError, check_text, parse_html
 
 __all__ = [
     "BOT_ID",
@@ -56,7 +59,7 @@ FIXTURES = Path(__file__).parent / "telegram" / "fixtures"
 
 def plain(text: str) -> str:
     """Telegram HTML as the student reads it: tags dropped, entities decoded."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
+    return parse_html(text)[0]
 
 
 @dataclass
@@ -77,6 +80,7 @@ class Seen:
     from_bot: bool
     buttons: list[tuple[str, str]] = field(default_factory=list)
     document: tuple[str | None, bytes] | None = None
+    photo: bytes | None = None
     edits: int = 0
     parse_mode: str | None = None
     markup: dict[str, Any] | None = None
@@ -134,6 +138,8 @@ class FakeBotApi:
         self._updates: list[dict[str, Any]] = []
         self._files: dict[str, bytes] = {}
         self._file_ids = itertools.count(1)
+        self.rejected: list[tuple[Call, str]] = []
+        """Calls answered 400 because Telegram would refuse their text, with the reason."""
         self.fail_methods: dict[str, str] = {}
         """method -> description: answer that method with a 400 error (e.g. deleteMessage)."""
 
@@ -265,6 +271,14 @@ class FakeBotApi:
                     "error_code": 400,
                     "description": self.fail_methods[method],
                 }
+            problem = _refusal(method, params)
+            if problem is not None:
+                self.rejected.append((self.calls[-1], problem))
+                return 400, {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: " + problem,
+                }
             answer = getattr(self, "_" + re.sub(r"(?<!^)([A-Z])", r"_\1", method).lower(), None)
             if answer is None:
                 if method in _TRUE_METHODS:
@@ -325,6 +339,27 @@ class FakeBotApi:
         self._messages.setdefault(message["chat"]["id"], {})[message["message_id"]] = seen
         return message
 
+    def _photo_message(self, params: dict[str, Any], data: bytes | None) -> dict[str, Any]:
+        caption = params.get("caption", "")
+        size = {"file_id": "photo", "file_unique_id": "photo", "width": 1, "height": 1}
+        message = self._message(params, caption=caption, photo=[size])
+        seen = Seen(message["message_id"], caption, True, parse_mode=params.get("parse_mode"))
+        seen.photo = data
+        self._messages.setdefault(message["chat"]["id"], {})[message["message_id"]] = seen
+        return message
+
+    def _send_photo(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        upload = files.get("photo")
+        return self._photo_message(params, upload[1] if upload else None)
+
+    def _send_media_group(self, params: dict[str, Any], files: Any) -> list[dict[str, Any]]:
+        sent = []
+        for item in params["media"]:
+            ref = str(item.get("media", ""))
+            upload = files.get(ref.removeprefix("attach://"))
+            sent.append(self._photo_message({**params, **item}, upload[1] if upload else None))
+        return sent
+
     def _find(self, params: dict[str, Any]) -> Seen:
         return self._messages[int(params["chat_id"])][int(params["message_id"])]
 
@@ -357,6 +392,25 @@ class FakeBotApi:
             "file_size": len(data),
             "file_path": f"documents/{file_id}",
         }
+
+
+def _refusal(method: str, params: dict[str, Any]) -> str | None:
+    """Why Telegram would answer ``method`` with 400 for its text or captions, or ``None``."""
+    texts: list[tuple[str, str | None, int]] = []
+    if method in ("sendMessage", "editMessageText", "sendMessageDraft"):
+        texts.append((str(params.get("text", "")), params.get("parse_mode"), 4096))
+    elif params.get("caption"):
+        texts.append((str(params["caption"]), params.get("parse_mode"), MAX_CAPTION))
+    if method == "sendMediaGroup":
+        for item in params.get("media") or []:
+            if item.get("caption"):
+                texts.append((str(item["caption"]), item.get("parse_mode"), MAX_CAPTION))
+    for text, mode, limit in texts:
+        try:
+            check_text(text, mode, limit=limit)
+        except HtmlError as exc:
+            return str(exc)
+    return None
 
 
 _TRUE_METHODS = {

@@ -83,10 +83,11 @@ async def _search(services: Any, args: argparse.Namespace) -> None:
 
 async def _ask(services: Any, args: argparse.Namespace) -> None:
     streamed: list[str] = []
+    printer = out.PlainPrinter()
 
     async def on_delta(text: str) -> None:
         streamed.append(text)
-        print(text, end="", flush=True)
+        printer.feed(text)
 
     answer = await services.answerer.ask(
         args.chat, args.question, on_delta=None if args.json else on_delta
@@ -94,9 +95,10 @@ async def _ask(services: Any, args: argparse.Namespace) -> None:
     if args.json:
         out.emit(out.answer_json(answer), True, "")
         return
+    printer.close()
     if "".join(streamed).strip() != answer.answer.strip():
         # The stream is a draft; the checked answer (invalid citations removed) is what counts.
-        print("\n\n— checked answer —\n" + answer.answer)
+        print("\n\n" + out.format_checked_answer(answer.answer))
     print("\n\n" + out.format_answer(answer))
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
+from bot.markup.markdown import settled_end, to_plain
 from kernel.locators import format_span, where
 from kernel.models import Citation, Note, SearchHit, SourceKind, SourceRecord
 
@@ -14,9 +16,11 @@ if TYPE_CHECKING:
     from bot.report import Report
 
 __all__ = [
+    "PlainPrinter",
     "answer_json",
     "emit",
     "format_answer",
+    "format_checked_answer",
     "format_hit",
     "format_note",
     "format_report",
@@ -155,6 +159,42 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+class PlainPrinter:
+    """Prints a streamed Markdown answer as plain text (no ``**`` or ``###``, math as Unicode),
+    a block at a time: a block is printed once it is complete, so a list or a formula is never
+    shown half-converted."""
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self._out = out or sys.stdout
+        self._pending = ""
+        self._printed = False
+
+    def feed(self, piece: str) -> None:
+        self._pending += piece
+        at = settled_end(self._pending)
+        if at:
+            self._emit(self._pending[:at])
+            self._pending = self._pending[at:]
+
+    def close(self) -> None:
+        """Print what is left (the end of the answer)."""
+        self._emit(self._pending)
+        self._pending = ""
+
+    def _emit(self, markdown: str) -> None:
+        text = to_plain(markdown)
+        if not text:
+            return
+        self._out.write(("\n\n" if self._printed else "") + text)
+        self._out.flush()
+        self._printed = True
+
+
+def format_checked_answer(answer: str) -> str:
+    """The checked answer (the stream was a draft) as plain text."""
+    return "— checked answer —\n" + to_plain(answer)
+
+
 def note_json(note: Note) -> dict[str, Any]:
     return {
         "note_id": note.note_id,
@@ -168,7 +208,8 @@ def note_json(note: Note) -> dict[str, Any]:
 
 
 def format_note(note: Note) -> str:
-    answer = note.answer if len(note.answer) <= 300 else note.answer[:300] + "…"
+    answer = " ".join(to_plain(note.answer).split())
+    answer = answer if len(answer) <= 300 else answer[:300] + "…"
     return f"{note.note_id}  {note.created_at:%Y-%m-%d %H:%M}\nQ: {note.question}\nA: {answer}"
 
 

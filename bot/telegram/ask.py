@@ -35,12 +35,14 @@ from bot.answering import Draft, Final
 from bot.telegram.cards import ASK_CALLBACK, recall, remember
 from bot.telegram.config import TelegramConfig
 from bot.telegram.draft import DraftStream
+from bot.telegram.formulas import send_formula_images
 from bot.telegram.i18n import LANG_KEY, lang_for, t
 from bot.telegram.render import esc, preview_text, render_answer, render_citations, split_html
 from bot.telegram.status import StatusMessage
 
 if TYPE_CHECKING:
     from bot.answering import Answer, Answerer
+    from bot.markup.formula_image import FormulaRenderer
     from bot.services import Services
 
 __all__ = ["ANSWER_CALLBACK", "AnswerView", "Questions", "build_handlers"]
@@ -194,8 +196,11 @@ class AnswerView:
 class Questions:
     """The question feature: typed questions, suggested questions, and the answer buttons."""
 
-    def __init__(self, answerer: Answerer, config: TelegramConfig) -> None:
+    def __init__(
+        self, answerer: Answerer, formulas: FormulaRenderer, config: TelegramConfig
+    ) -> None:
         self._answerer = answerer
+        self._formulas = formulas
         self._config = config
         self._drafts_offered = config.use_drafts  # False once the Bot API refuses a draft
 
@@ -240,6 +245,9 @@ class Questions:
                     await view.draft(event.text)
                 elif isinstance(event, Final):
                     await view.final(event.answer, lang, context.chat_data)
+                    await send_formula_images(
+                        chat, event.answer.answer, self._formulas, reply=reply
+                    )
         except Exception:
             await view.fail(lang)
             raise
@@ -308,4 +316,4 @@ def build_handlers(
     services: Services, config: TelegramConfig
 ) -> list[BaseHandler[Update, Any, Any]]:
     """The question handlers (register last: the question handler takes any other text)."""
-    return Questions(services.answerer, config).handlers()
+    return Questions(services.answerer, services.formulas, config).handlers()

@@ -1,18 +1,21 @@
 """Telegram HTML for answers and citations, and splitting long HTML at 4096 characters.
 
 Everything that comes from the model, a paper or a transcript is escaped here; only markup we
-write ourselves reaches Telegram unescaped. Telegram counts message length in UTF-16 code units
-after entity parsing; we count the raw HTML (tags included), which is never shorter, so every
-part we produce fits.
+write ourselves reaches Telegram unescaped. The answer's Markdown and math are converted by
+``bot.markup.markdown`` (headings, lists, code, links, math as Unicode). Telegram counts message
+length in UTF-16 code units after entity parsing; we count the raw HTML (tags included), which
+is never shorter, so every part we produce fits.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot.markup.markdown import settled_end, to_plain, to_telegram_html
 from bot.telegram.i18n import t
 from kernel.locators import where
 from kernel.models import Citation, SourceKind
@@ -36,7 +39,6 @@ SNIPPET_MAX = 700
 
 _TOKEN = re.compile(r"<[^>]*>|&#?\w+;|[^<&]+|[<&]")
 _TAG_NAME = re.compile(r"</?\s*([a-zA-Z-]+)")
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _SOFT_BREAKS = "。！？；，、.!?;, "
 
 
@@ -51,8 +53,8 @@ def utf16_len(text: str) -> int:
 
 
 def render_answer_body(text: str) -> str:
-    """The model's answer as HTML: escaped, with Markdown ``**bold**`` kept as bold."""
-    return _BOLD.sub(r"<b>\1</b>", esc(text.strip()))
+    """The model's answer (Markdown, LaTeX math) as Telegram HTML, everything else escaped."""
+    return to_telegram_html(text.strip()).text
 
 
 def _locator(c: Citation, lang: str) -> str:
@@ -96,12 +98,27 @@ def render_answer(answer: Answer, lang: str) -> str:
 
 
 def preview_text(text: str, limit: int = MAX_MESSAGE - 96) -> str:
-    """Plain-text preview of a streaming answer that fits one message (keeps the end)."""
-    text = text.strip()
+    """Plain-text preview of a streaming answer that fits one message (keeps the end), read as
+    the student will read the answer: no ``###`` or ``**``, math as Unicode."""
+    text = _plain_draft(text.strip())
     if utf16_len(text) <= limit:
         return text
     tail = text[-(limit // 2) :]
     return "…" + tail
+
+
+def _plain_draft(text: str) -> str:
+    """``to_plain`` of a draft that grows by small pieces, without parsing all of it each time:
+    the settled blocks' conversion is reused, only the block being written is parsed again."""
+    at = settled_end(text)
+    if at == 0:
+        return to_plain(text)
+    return (_plain_settled(text[:at]) + "\n\n" + to_plain(text[at:])).strip()
+
+
+@functools.lru_cache(maxsize=16)
+def _plain_settled(head: str) -> str:
+    return to_plain(head)
 
 
 def _cut_point(text: str, budget: int) -> int:

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot.markup.markdown import to_plain
 from bot.telegram.config import TelegramConfig
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.render import esc, split_html
@@ -66,7 +67,7 @@ def format_notes(notes: list[Note], lang: str) -> tuple[str, InlineKeyboardMarku
     """The numbered notebook (question and the start of the answer) and remove buttons."""
     lines = [t(lang, "notes_list", n=len(notes))]
     for n, note in enumerate(notes, start=1):
-        excerpt = " ".join(note.answer.split())
+        excerpt = " ".join(to_plain(note.answer).split())
         if len(excerpt) > _EXCERPT:
             excerpt = excerpt[: _EXCERPT - 1] + "…"
         lines += ["", f"{n}. <b>{esc(note.question)}</b>", esc(excerpt)]

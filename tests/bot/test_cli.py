@@ -169,6 +169,31 @@ def test_ask_streams_then_lists_checked_citations_and_keeps_a_note(
     assert len(run_json(capsys, "notes", "--chat", str(CHAT))["notes"]) == 1
 
 
+def test_ask_prints_markdown_and_math_as_plain_text_and_json_keeps_it_raw(
+    env: Path, capsys: pytest.CaptureFixture[str], fake_openai: FakeOpenAI
+) -> None:
+    ingest_both(capsys)
+    rewrite = {"queries": ["sparse attention"], "terms": []}
+    answer = "### 要点\n\n**稀疏注意力**把 $O(n^2)$ 降到 $O(n\\sqrt{n})$ [1]。\n\n- 省内存 [1]"
+    fake_openai.enqueue(json.dumps(rewrite))
+    fake_openai.enqueue(answer, stream_chunks=12)
+    assert main(["ask", "稀疏注意力省什么？", "--chat", str(CHAT)]) == 0
+    out = capsys.readouterr().out
+    assert "要点\n\n稀疏注意力把 O(n²) 降到 O(n√n) [1]。\n\n• 省内存 [1]" in out
+    assert "###" not in out
+    assert "**" not in out
+    assert "— checked answer —" not in out  # the stream was the checked answer
+
+    fake_openai.enqueue(json.dumps(rewrite))
+    fake_openai.enqueue(answer)
+    raw = run_json(capsys, "ask", "稀疏注意力省什么？", "--chat", str(CHAT))
+    assert raw["answer"] == answer
+
+    assert main(["notes", "--chat", str(CHAT)]) == 0
+    assert "A: 要点 稀疏注意力把 O(n²) 降到 O(n√n) [1]。 • 省内存 [1]" in capsys.readouterr().out
+    assert run_json(capsys, "notes", "--chat", str(CHAT))["notes"][0]["answer"] == answer
+
+
 def test_model_outage_is_retryable_exit_75(
     env: Path, capsys: pytest.CaptureFixture[str], fake_openai: FakeOpenAI
 ) -> None:

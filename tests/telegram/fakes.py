@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from bot.answering import Answer, AnswerEvent, Draft, Final
+from bot.markup.formula_image import FormulaRenderer
 from bot.report import Report, ReportSection, report_filename
 from bot.report.files import report_file
 from bot.services import Services
@@ -257,4 +258,5 @@ def services(
         answerer=answerer or FakeAnswerer(),  # type: ignore[arg-type]
         reports=reports or FakeReports(),  # type: ignore[arg-type]
         chat_model=None,  # type: ignore[arg-type]
+        formulas=FormulaRenderer(),
     )

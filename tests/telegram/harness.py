@@ -35,6 +35,9 @@ async def running(services: Services, **config: Any) -> AsyncIterator[Harness]:
     app = build_application(
         services, cfg, request=RecordingRequest(api), get_updates_request=RecordingRequest(api)
     )
-    async with app:  # initialize (getMe) ... shutdown
-        await app.post_init(app)  # type: ignore[misc]  # run_polling would call it
-        yield Harness(app, api)
+    try:
+        async with app:  # initialize (getMe) ... shutdown
+            await app.post_init(app)  # type: ignore[misc]  # run_polling would call it
+            yield Harness(app, api)
+    finally:
+        services.formulas.close()

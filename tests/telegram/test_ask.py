@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
+from PIL import Image
+
 from kernel.errors import LLMError
 from tests.fake_telegram import BOT_ID, BOT_USERNAME
 from tests.telegram.fakes import FakeAnswerer, FakeLibrary, answer, paper_record, services
@@ -170,3 +174,35 @@ async def test_an_uncited_answer_says_so_and_lists_passages_to_check() -> None:
         [reply] = h.api.bot_messages(CHAT)
     assert "这个回答没有标出处" in reply.plain
     assert "[1] BERT · 第 3 页" in reply.plain  # the passage to check it against
+
+
+ATTENTION = r"\mathrm{softmax}\left(\frac{QK^T}{\sqrt{d_k}}\right)V"
+
+
+async def test_math_reads_as_unicode_and_a_display_formula_follows_as_a_picture() -> None:
+    body = f"用 $\\sqrt{{d_k}}$ 缩放 [1]：\n\n$${ATTENTION}$$\n\n其中 $$x^2$$ 不需要图。"
+    deltas = ["### 缩放\n\n**用** $\\sqrt{d_k}$", " 缩放 [1]"]
+    answerer = FakeAnswerer(answers=[answer(body)], deltas=deltas)
+    async with running(services(answerer=answerer)) as h:
+        await h.send(h.api.update("message", text="为什么要除以根号 d_k？"))
+        reply, picture = h.api.bot_messages(CHAT)
+        drafts = [c.params["text"] for c in h.api.of("sendMessageDraft")]
+    assert h.api.rejected == []  # every text was valid for Telegram
+    assert "用 √dₖ 缩放 [1]：\n\nsoftmax(QKᵀ/√dₖ)V\n\n其中 x² 不需要图。" in reply.plain
+    assert drafts[-1] == "缩放\n\n用 √dₖ 缩放 [1]"  # the draft reads well too
+    assert picture.photo is not None  # one picture: x² reads fine as text
+    image = Image.open(io.BytesIO(picture.photo))
+    assert image.format == "PNG"
+    assert image.size[0] > 200
+
+
+async def test_several_display_formulas_arrive_as_one_album() -> None:
+    body = f"$${ATTENTION}$$\n\n\\[\n\\sum_{{i=1}}^n x_i\n\\]\n\n$$\\frac{{a}}{{b"
+    answerer = FakeAnswerer(answers=[answer(body)], deltas=[])
+    async with running(services(answerer=answerer)) as h:
+        await h.send(h.api.update("message", text="公式？"))
+        messages = h.api.bot_messages(CHAT)
+        albums = h.api.of("sendMediaGroup")
+    assert len(albums) == 1
+    assert [m.photo is not None for m in messages] == [False, True, True]
+    assert r"\frac{a}{b" in messages[0].plain  # unreadable math stays as its source

@@ -4,42 +4,20 @@ from __future__ import annotations
 
 import html
 import re
-from html.parser import HTMLParser
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.telegram.render import render_answer, split_html, utf16_len
+from bot.telegram.render import preview_text, render_answer, split_html, utf16_len
 from kernel.models import SourceKind
+from tests.bot.markup.test_markdown import FRAGMENTS
 from tests.telegram.fakes import answer, citation
-
-
-class _Checker(HTMLParser):
-    """Fails on unbalanced tags, like Telegram's parser does."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        assert self.stack, f"unbalanced </{tag}>"
-        assert self.stack[-1] == tag, f"unbalanced </{tag}> in {self.stack}"
-        self.stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
+from tests.telegram_html import parse_html
 
 
 def _visible(part: str) -> str:
-    checker = _Checker()
-    checker.feed(part)
-    checker.close()
-    assert not checker.stack, f"unclosed {checker.stack}"
-    return "".join(checker.text)
+    """What the student reads of ``part``; fails like Telegram on malformed markup."""
+    return parse_html(part)[0]
 
 
 def test_answer_escapes_model_text_and_lists_sources() -> None:
@@ -125,3 +103,61 @@ def test_split_keeps_every_character_and_balance(pieces: list[tuple[str, str]], 
     # Cuts may drop the newlines they happen at, and whitespace-only parts are not sent;
     # nothing else is lost or reordered.
     assert re.sub(r"\s", "", joined) == re.sub(r"\s", "", expected)
+
+
+def test_markdown_answer_renders_like_a_chat_app() -> None:
+    body = (
+        "### 缩放点积注意力\n\n**核心**：用 $\\sqrt{d_k}$ 缩放 [1]。\n\n"
+        "- 第一步 `QK^T`\n- 第二步 [2]\n\n$$\\frac{QK^T}{\\sqrt{d_k}}$$"
+    )
+    out = render_answer(answer(body, citations=(citation(), citation(2))), "zh")
+    assert out.startswith("<b>缩放点积注意力</b>\n\n<b>核心</b>：用 √dₖ 缩放 [1]。")
+    assert "• 第一步 <code>QK^T</code>\n• 第二步 [2]\n\nQKᵀ/√dₖ\n\n<b>来源</b>" in out
+    text = _visible(out)
+    assert "###" not in text
+    assert "**" not in text
+    assert "$" not in text
+
+
+def test_preview_reads_like_the_answer_will() -> None:
+    draft = "## 标题\n\n**注意力** 用 $\\sqrt{d_k}$ 缩放 [1]\n\n- 一\n- 二 $x_"
+    assert preview_text(draft) == "标题\n\n注意力 用 √dₖ 缩放 [1]\n\n• 一\n• 二 $x_"
+
+
+def test_preview_of_a_growing_draft_matches_the_whole_conversion() -> None:
+    draft = "".join(FRAGMENTS[:30]) * 3
+    for end in range(0, len(draft), 7):
+        assert preview_text(draft[:end]) == preview_text(draft[:end] + " ")
+
+
+def test_long_preview_keeps_the_end() -> None:
+    draft = "**开头**\n\n" + "中间的句子。" * 2000 + "\n\n## 结尾"
+    out = preview_text(draft)
+    assert utf16_len(out) <= 4096 - 96
+    assert out.startswith("…")
+    assert out.endswith("结尾")
+
+
+HOSTILE = ["<b>", "</blockquote>", "&", "<a href='x'>", '"', "标题 <i>", "[1]", "😀" * 3]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(FRAGMENTS), max_size=60).map("".join),
+    st.lists(st.tuples(st.sampled_from(HOSTILE), st.sampled_from(HOSTILE)), max_size=4),
+    st.integers(min_value=60, max_value=4096),
+)
+def test_any_answer_is_valid_html_after_splitting(
+    body: str, sources: list[tuple[str, str]], limit: int
+) -> None:
+    citations = tuple(
+        citation(n, title=title, snippet=snippet * 50)
+        for n, (title, snippet) in enumerate(sources, start=1)
+    )
+    out = render_answer(answer(body, citations=citations), "zh")
+    parts = split_html(out, limit=limit)
+    seen = "".join(_visible(p) for p in parts)  # each part parses as Telegram parses it
+    assert all(utf16_len(p) <= limit for p in parts)
+    for title, _ in sources:  # titles and snippets from papers are text, never markup
+        assert title.strip("😀 ") in seen.replace("\n", "")
+    assert "<script" not in out

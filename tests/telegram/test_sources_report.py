@@ -23,12 +23,12 @@ from tests.telegram.harness import running
 CHAT = 1001
 
 
-def _note(n: int) -> Note:
+def _note(n: int, answer: str = "回答" * 200) -> Note:
     return Note(
         chat_id=CHAT,
         note_id=f"note-{n}",
         question=f"问题 {n} <b>?",
-        answer="回答" * 200,
+        answer=answer,
         grounded=True,
         citations=(citation(),),
         created_at=datetime(2026, 1, 1, tzinfo=UTC),
@@ -72,6 +72,14 @@ async def test_notes_are_listed_escaped_and_removable() -> None:
         assert [n.note_id for n in answerer.note_list] == ["note-2"]
         toast = h.api.of("answerCallbackQuery")[-1].params
         assert toast["text"] == "🗑 已删除这条笔记。"
+
+
+async def test_note_excerpts_read_without_markdown() -> None:
+    note = _note(1, "### 要点\n\n**缩放**：除以 $\\sqrt{d_k}$ [1]。")
+    async with running(services(answerer=FakeAnswerer(note_list=[note]))) as h:
+        await h.send(h.api.update("message", text="/notes"))
+        listing = h.api.bot_messages(CHAT)[-1]
+    assert "要点 缩放：除以 √dₖ [1]。" in listing.plain
 
 
 async def test_reset_needs_confirmation() -> None:

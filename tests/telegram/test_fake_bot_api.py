@@ -1,0 +1,75 @@
+"""The fake Bot API refuses what Telegram refuses, so a test catches broken markup."""
+
+from __future__ import annotations
+
+import pytest
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from tests.fake_telegram import TOKEN, FakeBotApi, RecordingRequest
+from tests.telegram_html import HtmlError, parse_html
+
+CHAT = 1001
+
+
+@pytest.mark.parametrize(
+    ("html", "error"),
+    [
+        ("a < b", 'unsupported start tag "" at byte offset 2'),
+        ("<script>x</script>", 'unsupported start tag "script" at byte offset 0'),
+        ("<b>bold", "can't find end tag corresponding to start tag b"),
+        ("<b>x</i>", 'unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
+        ("<b><i>x</b></i>", 'expected "</i>", found "</b>"'),
+        ("x</b>", "unexpected end tag at byte offset 1"),
+        ("注意<b", "unclosed start tag at byte offset 6"),
+        ("<a href>x</a>", 'expected equal sign in declaration of an attribute of the tag "a"'),
+        ('<span class="x">s</span>', 'tag "span" must have class "tg-spoiler"'),
+        ("<blockquote>a<blockquote>b</blockquote></blockquote>", "a quote inside a quote"),
+        ("<code><b>x</b></code>", '"b" inside code or pre'),
+        ('<a href="https://a.org"><code>x</code></a>', '"code" inside a link'),
+        ('<a href="javascript:alert(1)">x</a>', "Telegram drops a link"),
+    ],
+)
+def test_malformed_html_is_refused_like_telegram(html: str, error: str) -> None:
+    with pytest.raises(HtmlError, match=error.replace("(", r"\(").replace(")", r"\)")):
+        parse_html(html)
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<b>粗</b> &lt;i&gt; &amp; &quot;q&quot; &#39;s&#x27;", "粗 <i> & \"q\" 's'"),
+        ("AT&T &nbsp; &unknown;", "AT&T &nbsp; &unknown;"),  # not entities: kept as text
+        ('<pre><code class="language-python">x = 1</code></pre>', "x = 1"),
+        ("<blockquote expandable>quote</blockquote>", "quote"),
+        ('<a href="https://a.org/?x=1&amp;y=2"><b>link</b></a>', "link"),
+        ("<b><code>bold code</code></b>", "bold code"),
+        ('<tg-spoiler>s</tg-spoiler><span class="tg-spoiler">t</span>', "st"),
+    ],
+)
+def test_valid_html_is_read_as_telegram_reads_it(html: str, text: str) -> None:
+    assert parse_html(html)[0] == text
+
+
+async def test_the_bot_gets_telegrams_400_answers() -> None:
+    api = FakeBotApi()
+    bot = Bot(TOKEN, request=RecordingRequest(api))
+    async with bot:
+        with pytest.raises(BadRequest, match="Can't parse entities: unsupported start tag"):
+            await bot.send_message(CHAT, "1 <2 and 3", parse_mode=ParseMode.HTML)
+        with pytest.raises(BadRequest, match="Message is too long"):
+            await bot.send_message(CHAT, "字" * 4097)
+        with pytest.raises(BadRequest, match="Message text is empty"):
+            await bot.send_message(CHAT, "<b> </b>", parse_mode=ParseMode.HTML)
+        with pytest.raises(BadRequest, match="Message caption is too long"):
+            await bot.send_photo(CHAT, b"png", caption="x" * 1025)
+        sent = await bot.send_message(CHAT, "1 &lt;2 " + "<b>字</b>" * 4000, parse_mode="HTML")
+    assert sent.message_id
+    assert [reason for _, reason in api.rejected] == [
+        'Can\'t parse entities: unsupported start tag "2" at byte offset 2',
+        "message is too long",
+        "message text is empty",
+        "message caption is too long",
+    ]
+    assert len(api.bot_messages(CHAT)) == 1  # only the valid message reached the chat
