@@ -139,6 +139,12 @@ class FakeBotApi:
         self._files: dict[str, bytes] = {}
         self._file_ids = itertools.count(1)
         self.rejected: list[tuple[Call, str]] = []
+        self.flood_limit: float | None = None
+        """Messages per second one chat may receive; above it a call gets 429 + retry_after,
+        as Telegram answers a bot that floods a chat (None: no limit)."""
+        self.flood_retry_after = 1
+        self.flooded: list[Call] = []  # calls refused with 429
+        self._sent_at: dict[int, list[float]] = {}
         """Calls answered 400 because Telegram would refuse their text, with the reason."""
         self.fail_methods: dict[str, str] = {}
         """method -> description: answer that method with a 400 error (e.g. deleteMessage)."""
@@ -264,6 +270,15 @@ class FakeBotApi:
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._get_updates(params)}
         with self._lock:
+            if self._floods(method, params):
+                self.flooded.append(Call(method, params, files))
+                wait = self.flood_retry_after
+                return 429, {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {wait}",
+                    "parameters": {"retry_after": wait},
+                }
             self.calls.append(Call(method, params, files))
             if method in self.fail_methods:
                 return 400, {
@@ -285,6 +300,20 @@ class FakeBotApi:
                     return 200, {"ok": True, "result": True}
                 return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
             return 200, {"ok": True, "result": answer(params, files)}
+
+    def _floods(self, method: str, params: dict[str, Any]) -> bool:
+        """Whether this call is over the chat's flood limit (messages sent, edited, drafted)."""
+        if self.flood_limit is None or "chat_id" not in params:
+            return False
+        if not method.startswith(("send", "edit", "copy", "forward")) or method in _NOT_COUNTED:
+            return False
+        now = time.monotonic()
+        recent = [t for t in self._sent_at.get(int(params["chat_id"]), []) if now - t < 1.0]
+        if len(recent) >= self.flood_limit:
+            self._sent_at[int(params["chat_id"])] = recent
+            return True
+        self._sent_at[int(params["chat_id"])] = [*recent, now]
+        return False
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -413,8 +442,10 @@ def _refusal(method: str, params: dict[str, Any]) -> str | None:
     return None
 
 
+_NOT_COUNTED = {"sendChatAction"}  # not a message: not part of Telegram's flood limit
 _TRUE_METHODS = {
     "sendChatAction",
+    "setMessageReaction",
     "answerCallbackQuery",
     "setMyCommands",
     "deleteWebhook",

@@ -35,6 +35,7 @@ from telegram.request import BaseRequest
 from bot.telegram import ask, documents, guard, report, sources, start, videos
 from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import handle_error
+from bot.telegram.flood import ChatRateLimiter
 from bot.telegram.i18n import commands
 from kernel.errors import ConfigError
 
@@ -221,6 +222,8 @@ def build_application(
         )
         .post_init(post_init)
     )
+    if config.send_rate > 0:
+        builder = builder.rate_limiter(ChatRateLimiter(private_rate=config.send_rate))
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:

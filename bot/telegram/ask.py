@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import MutableMapping
+from collections.abc import AsyncIterator, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from telegram import (
@@ -28,16 +28,18 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.answering import Draft, Final
 from bot.telegram.cards import ASK_CALLBACK, recall, remember
 from bot.telegram.config import TelegramConfig
 from bot.telegram.draft import DraftStream
+from bot.telegram.errors import Told, failure_text
+from bot.telegram.flood import droppable
 from bot.telegram.formulas import send_formula_images
 from bot.telegram.i18n import LANG_KEY, lang_for, t
-from bot.telegram.render import esc, preview_text, render_answer, render_citations, split_html
+from bot.telegram.render import preview_text, render_answer, render_citations, split_html
 from bot.telegram.status import StatusMessage
 
 if TYPE_CHECKING:
@@ -127,9 +129,13 @@ class AnswerView:
             if not self._draft.failed:
                 return
         if self._stream is None:
-            sent = await self._chat.send_message(
-                preview, parse_mode=None, reply_parameters=self._reply
-            )
+            try:
+                with droppable():  # a preview: under flood control the next one tries again
+                    sent = await self._chat.send_message(
+                        preview, parse_mode=None, reply_parameters=self._reply
+                    )
+            except RetryAfter:
+                return
             self._stream = StatusMessage(sent, self._config.edit_interval_s)
             if self._typing is not None:
                 self._typing.cancel()
@@ -164,17 +170,17 @@ class AnswerView:
                 reply_parameters=self._reply if i == 1 else None,
             )
 
-    async def fail(self, lang: str) -> None:
-        """The answer broke off: keep what the student was reading, marked as not finished
-        (a draft vanishes by itself)."""
+    async def fail(self, text_html: str, retry: InlineKeyboardMarkup | None) -> None:
+        """The answer could not be finished: one clean message says so (replacing a half
+        streamed answer, never leaving it as if it were one), with a retry button."""
         await self.close()
-        partial = preview_text("".join(self._pieces))
         if self._stream is not None:
-            await self._stream.finish(esc(partial) + "\n\n" + t(lang, "failed"))
-        elif partial:
+            await self._stream.finish(text_html, reply_markup=retry)
+        else:
             await self._chat.send_message(
-                esc(partial) + "\n\n" + t(lang, "failed"),
+                text_html,
                 parse_mode=ParseMode.HTML,
+                reply_markup=retry,
                 reply_parameters=self._reply,
             )
 
@@ -203,6 +209,23 @@ class Questions:
         self._formulas = formulas
         self._config = config
         self._drafts_offered = config.use_drafts  # False once the Bot API refuses a draft
+        self._turns: dict[int, asyncio.Lock] = {}  # one question at a time per chat, in order
+        self._waiting: dict[int, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, chat_id: int) -> AsyncIterator[bool]:
+        """Wait for this chat's earlier questions (asyncio locks are first come, first
+        served); yields whether it had to wait."""
+        lock = self._turns.setdefault(chat_id, asyncio.Lock())
+        self._waiting[chat_id] = self._waiting.get(chat_id, 0) + 1
+        queued = lock.locked()
+        try:
+            async with lock:
+                yield queued
+        finally:
+            self._waiting[chat_id] -= 1
+            if not self._waiting[chat_id]:
+                del self._waiting[chat_id], self._turns[chat_id]
 
     def handlers(self) -> list[BaseHandler[Update, Any, Any]]:
         """Register last: the question handler takes any other text."""
@@ -211,7 +234,7 @@ class Questions:
             CallbackQueryHandler(self.handle_suggested, pattern=f"^{ASK_CALLBACK}[0-9a-f]+$"),
             CallbackQueryHandler(
                 self.handle_answer_button,
-                pattern=f"^{ANSWER_CALLBACK}(simpler|example|sources):",
+                pattern=f"^{ANSWER_CALLBACK}(simpler|example|sources|retry):",
             ),
             MessageHandler(only_new & filters.TEXT & ~filters.COMMAND, self.handle_question),
         ]
@@ -233,9 +256,25 @@ class Questions:
         student picked with /lang (None: the question's language decides the answer's).
         """
         assert context.chat_data is not None
-        reply = None
-        if reply_to is not None and chat.type != ChatType.PRIVATE:
-            reply = ReplyParameters(reply_to.message_id, allow_sending_without_reply=True)
+        async with self._turn(chat.id) as queued:
+            # In a group, or behind earlier questions, the answer quotes its question, so
+            # the student can tell which answer is which.
+            reply = None
+            if reply_to is not None and (queued or chat.type != ChatType.PRIVATE):
+                reply = ReplyParameters(reply_to.message_id, allow_sending_without_reply=True)
+            await self._answer(context, chat, question, lang, chosen, mode, reply)
+
+    async def _answer(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat: Chat,
+        question: str,
+        lang: str,
+        chosen: str | None,
+        mode: str | None,
+        reply: ReplyParameters | None,
+    ) -> None:
+        assert context.chat_data is not None
         drafts = self._drafts_offered and chat.type == ChatType.PRIVATE
         view = AnswerView(context.bot, chat, self._config, drafts=drafts, reply=reply)
         view.start()
@@ -248,9 +287,23 @@ class Questions:
                     await send_formula_images(
                         chat, event.answer.answer, self._formulas, reply=reply
                     )
-        except Exception:
-            await view.fail(lang)
-            raise
+        except Exception as exc:
+            retry = {"question": question, "lang": lang, "mode": mode}
+            text, retryable = failure_text(exc, lang)
+            buttons = None
+            if retryable:
+                key = remember(context.chat_data, retry)
+                buttons = InlineKeyboardMarkup(
+                    [
+                        [
+                            InlineKeyboardButton(
+                                t(lang, "btn_retry"), callback_data=f"{ANSWER_CALLBACK}retry:{key}"
+                            )
+                        ]
+                    ]
+                )
+            await view.fail(t(lang, "answer_failed", reason_html=text), buttons)
+            raise Told(exc) from exc
         finally:
             await view.close()
             if view.drafts_refused:  # this Bot API server has no drafts: stop asking it
@@ -303,6 +356,13 @@ class Questions:
             return
         await query.answer()
         lang = payload["lang"]
+        if action == "retry":
+            chosen = (context.user_data or {}).get(LANG_KEY)
+            await query.edit_message_reply_markup(None)
+            await self.answer(
+                context, message.chat, payload["question"], lang, chosen, mode=payload["mode"]
+            )
+            return
         if action == "sources":
             text = payload["sources"] or t(lang, "no_citations")
             for part in split_html(text):

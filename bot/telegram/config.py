@@ -26,5 +26,9 @@ class TelegramConfig:
     """Stream answers as message drafts in private chats (falls back to edits if refused)."""
     edit_interval_s: float = 1.0
     """Least time between two edits of one status or streaming message (flood limit)."""
+    send_rate: float = 1.0
+    """Messages per second to one private chat, after a burst of three (Telegram's flood limit;
+    groups get twenty a minute, all chats together thirty a second). See ``bot.telegram.flood``.
+    0: no pacing at all (tests of what handlers send)."""
     persistence_path: Path | None = None
     """Pickle file for chat/user data (language choice, remembered video link); None = memory."""

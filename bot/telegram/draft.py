@@ -13,8 +13,9 @@ import logging
 import time
 
 from telegram import Bot
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 
+from bot.telegram.flood import droppable, retry_seconds
 from bot.telegram.status import Coalescer
 
 __all__ = ["DraftStream"]
@@ -49,7 +50,12 @@ class DraftStream:
         if self.failed:
             return
         try:
-            await self._bot.send_message_draft(self._chat_id, self._draft_id, text, parse_mode=None)
+            with droppable():
+                await self._bot.send_message_draft(
+                    self._chat_id, self._draft_id, text, parse_mode=None
+                )
+        except RetryAfter as exc:  # flood control: this preview is dropped, a newer one follows
+            log.info("draft dropped under flood control (%.0f s)", retry_seconds(exc))
         except TelegramError as exc:
             # Not offered here (or refused): stop trying; the caller edits a message instead.
             log.info("message drafts unavailable, falling back to edits: %s", exc)

@@ -20,10 +20,23 @@ from bot.telegram.render import esc
 from bot.telegram.status import StatusMessage
 from kernel.errors import PaperTutorError
 
-__all__ = ["error_text", "handle_error", "shown_on"]
+__all__ = ["Told", "error_text", "failure_text", "handle_error", "shown_on"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class Told(Exception):  # noqa: N818 - not an error of its own: a marker around one
+    """The student has been told about ``__cause__`` already (with a retry button where it
+    helps): the error handler only logs it."""
+
+
+def failure_text(exc: BaseException, lang: str) -> tuple[str, bool]:
+    """What went wrong, as HTML for the student, and whether trying again may help. No advice
+    in the text: the caller offers it (a retry button)."""
+    if isinstance(exc, PaperTutorError):
+        return esc(exc.message(lang)), exc.retryable
+    return t(lang, "apology_short"), True
 
 
 def error_text(exc: PaperTutorError, lang: str) -> str:
@@ -62,6 +75,13 @@ async def shown_on(
 async def handle_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Tell the student what happened; log what they cannot fix."""
     exc = context.error
+    if isinstance(exc, Told):
+        cause = exc.__cause__
+        if isinstance(cause, PaperTutorError):
+            log.info("update %s: %s", getattr(update, "update_id", "?"), cause)
+        else:
+            log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=cause)
+        return
     if not isinstance(update, Update):
         log.error("error outside an update", exc_info=exc)
         return

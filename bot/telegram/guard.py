@@ -7,6 +7,7 @@ stranger leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from telegram import Message, MessageEntity, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatType, ReactionEmoji
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 
 from bot.telegram.config import TelegramConfig
@@ -117,6 +119,7 @@ def build_handlers(
             raise ApplicationHandlerStop
         wait = limiter.check(user.id)
         if wait:
+            await _mark_not_taken(update)
             if limiter.should_warn(user.id):
                 await _tell(update, t(lang, "rate_limited", seconds=int(wait + 0.5)))
             raise ApplicationHandlerStop
@@ -137,6 +140,16 @@ def _leave_no_trace(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         application.drop_chat_data(chat.id)
     if user is not None and not application.user_data.get(user.id):
         application.drop_user_data(user.id)
+
+
+async def _mark_not_taken(update: Update) -> None:
+    """Mark a message the limit turned away with 🙈, so the student sees which to send again
+    (a reaction is no message: it adds nothing to the flood)."""
+    message = update.message
+    if message is None:
+        return
+    with contextlib.suppress(TelegramError):  # older clients or servers: the warning remains
+        await message.set_reaction(ReactionEmoji.SEE_NO_EVIL_MONKEY)
 
 
 async def _tell(update: Update, text: str) -> None:

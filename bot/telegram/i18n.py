@@ -9,6 +9,7 @@ language (English when it starts with "en"), else Chinese.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from telegram import Update
@@ -18,6 +19,7 @@ from kernel.language import Lang, message_language
 __all__ = ["LANG_KEY", "TEXTS", "Lang", "commands", "lang_for", "t"]
 
 LANG_KEY = "lang"
+_LINK = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*", re.IGNORECASE)
 """``user_data`` key holding the language chosen with /lang."""
 
 
@@ -118,6 +120,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Note: a citation number in this answer matched none of the sources found, so it was "
         "removed.",
     ),
+    "answer_failed": (
+        "❌ 这次没能回答完：{reason_html}",
+        "❌ I could not finish this answer: {reason_html}",
+    ),
+    "btn_retry": ("🔄 再试一次", "🔄 Try again"),
     "expired": (
         "这个按钮已经过期了，请直接重新提问。",
         "This button has expired; please ask again.",
@@ -186,10 +193,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Sorry, this bot is only open to invited students. Please ask its administrator.",
     ),
     "rate_limited": (
-        "你发得有点快 🙂 请等 {seconds} 秒再发。",
-        "You're sending messages a bit fast 🙂 Please wait {seconds} seconds.",
+        "你发得有点快 🙂 标了 🙈 的消息我没有收下，请 {seconds} 秒后再发一次。",
+        "You're sending messages a bit fast 🙂 I did not take the ones marked 🙈: send them "
+        "again in {seconds} seconds.",
     ),
     "retry_later": ("可以稍后重试。", "You can try again later."),
+    "apology_short": ("我这边出了点问题。", "something went wrong on my side."),
     "apology": (
         "抱歉，我这边出了点问题，没能完成。请稍后再试一次。",
         "Sorry, something went wrong on my side. Please try again in a moment.",
@@ -237,7 +246,9 @@ def lang_for(update: object, user_data: dict[Any, Any] | None = None) -> Lang:
         return "zh"
     message = update.effective_message
     if message is not None and not (message.text or "").startswith("/"):
-        by_text = message_language(message.text or message.caption)
+        # A link says nothing of the student's language ("youtu.be/…" is not English).
+        words = _LINK.sub(" ", message.text or message.caption or "")
+        by_text = message_language(words)
         if by_text is not None:
             return by_text
     user = update.effective_user

@@ -1,7 +1,8 @@
 """One message that is edited as work goes on, at most about once a second.
 
 Telegram flood-limits edits (about one per second per chat), so updates are coalesced: only
-the latest text is shown, and an edit is delayed until the interval has passed. Progress
+the latest text is shown, and an edit is delayed until the interval has passed. Intermediate
+states are droppable under flood control (``bot.telegram.flood``); the final text is not. Progress
 callbacks of the services run in worker threads; ``thread_callback`` marshals them onto the
 event loop.
 """
@@ -18,6 +19,7 @@ from telegram import Chat, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
+from bot.telegram.flood import droppable, retry_seconds
 from bot.telegram.i18n import t
 from bot.telegram.render import split_html
 
@@ -89,7 +91,12 @@ class StatusMessage:
         self._edits.push(text)
 
     async def _show(self, text: str) -> None:
-        await self._edit(text, None, None)
+        """An intermediate state: dropped under flood control (a newer one follows)."""
+        try:
+            with droppable():
+                await self._edit(text, None, None)
+        except RetryAfter as exc:
+            log.info("progress edit dropped under flood control (%.0f s)", retry_seconds(exc))
 
     async def _edit(
         self, text: str, parse_mode: str | None, markup: InlineKeyboardMarkup | None
@@ -99,8 +106,6 @@ class StatusMessage:
         try:
             await self.message.edit_text(text, parse_mode=parse_mode, reply_markup=markup)
             self._shown = text
-        except RetryAfter as exc:  # flood control: skip this intermediate state
-            log.info("edit throttled by Telegram for %s s", exc.retry_after)
         except BadRequest as exc:
             if "not modified" not in str(exc).lower():
                 raise

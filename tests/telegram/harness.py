@@ -31,7 +31,8 @@ class Harness:
 @asynccontextmanager
 async def running(services: Services, **config: Any) -> AsyncIterator[Harness]:
     api = FakeBotApi()
-    cfg = replace(CONFIG, **{"edit_interval_s": 0.0, **config})
+    # No pacing by default (handler tests send many messages at once); flood tests set it.
+    cfg = replace(CONFIG, **{"edit_interval_s": 0.0, "send_rate": 0.0, **config})
     app = build_application(
         services, cfg, request=RecordingRequest(api), get_updates_request=RecordingRequest(api)
     )

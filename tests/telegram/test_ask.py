@@ -97,14 +97,33 @@ async def test_long_answer_is_split_and_buttons_go_last() -> None:
     assert "".join(p.plain for p in parts).count("注意力机制让模型关注重要的词。") == 400
 
 
-async def test_model_failure_keeps_the_draft_and_says_retry_later() -> None:
-    answerer = FakeAnswerer(answers=[LLMError("语言模型暂时不可用。", "The model is down.")])
+async def test_a_broken_answer_is_replaced_by_one_clean_message_with_a_retry_button() -> None:
+    answerer = FakeAnswerer(
+        answers=[LLMError("语言模型暂时不可用。", "The model is down.", retryable=True), answer()]
+    )
+    async with running(services(answerer=answerer), use_drafts=False) as h:
+        await h.send(h.api.update("message", text="什么是注意力？"))
+        [failed] = h.api.bot_messages(CHAT)  # the streamed message, edited: no second message
+        assert failed.history[0] == "Transformer 是"  # what was streamed first
+        # The half answer is gone: what is left says what happened, once, and offers a retry.
+        assert failed.plain == "❌ 这次没能回答完：语言模型暂时不可用。"
+        [(label, data)] = failed.buttons
+        assert label == "🔄 再试一次"
+        await h.send(h.api.callback_update(CHAT, failed.message_id, data))
+        retried = h.api.bot_messages(CHAT)[-1]
+    assert answerer.asked[1]["question"] == "什么是注意力？"
+    assert "Transformer 是一种模型 [1]。" in retried.plain
+    assert "来源" in retried.plain
+
+
+async def test_a_failure_that_retrying_cannot_fix_has_no_retry_button() -> None:
+    too_long = LLMError("语言模型拒绝了这次请求。", "Refused.", retryable=False)
+    answerer = FakeAnswerer(answers=[too_long], deltas=[])
     async with running(services(answerer=answerer)) as h:
         await h.send(h.api.update("message", text="什么是注意力？"))
-        draft, error = h.api.bot_messages(CHAT)
-    assert "Transformer 是一种模型 [1]" in draft.plain
-    assert "没有完成" in draft.plain
-    assert error.plain == "语言模型暂时不可用。\n可以稍后重试。"
+        [failed] = h.api.bot_messages(CHAT)
+    assert failed.plain == "❌ 这次没能回答完：语言模型拒绝了这次请求。"
+    assert failed.buttons == []
 
 
 async def test_a_bug_gets_a_short_apology() -> None:
@@ -112,8 +131,9 @@ async def test_a_bug_gets_a_short_apology() -> None:
     async with running(services(answerer=answerer)) as h:
         await h.send(h.api.update("message", text="什么是注意力？"))
         [error] = h.api.bot_messages(CHAT)
-    assert error.plain.startswith("抱歉，我这边出了点问题")
+    assert error.plain == "❌ 这次没能回答完：我这边出了点问题。"
     assert "boom" not in error.plain
+    assert [label for label, _ in error.buttons] == ["🔄 再试一次"]
 
 
 async def test_english_student_gets_english() -> None:

@@ -5,6 +5,11 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import pytest
+from telegram import Update
+
+from bot.telegram.i18n import lang_for
+from tests.fake_telegram import FakeBotApi
 from tests.telegram.fakes import FakeAnswerer, answer, services
 from tests.telegram.harness import running
 
@@ -46,10 +51,15 @@ async def test_rate_limit_warns_once_then_stays_quiet() -> None:
         for text in ("问题一", "问题二", "问题三", "问题四"):
             await h.send(h.api.update("message", text=text))
         replies = [m.plain for m in h.api.bot_messages(CHAT)]
+        marked = [c.params for c in h.api.of("setMessageReaction")]
+        student = [m.message_id for m in h.api.chat(CHAT) if not m.from_bot]
     assert [a["question"] for a in answerer.asked] == ["问题一", "问题二"]
     warnings = [r for r in replies if "你发得有点快" in r]
     assert len(warnings) == 1
-    assert "秒再发" in warnings[0]
+    assert "秒后再发" in warnings[0]
+    # The student sees which messages were not taken: each one is marked, none in silence.
+    assert [int(p["message_id"]) for p in marked] == student[2:]
+    assert all(p["reaction"] == [{"type": "emoji", "emoji": "🙈"}] for p in marked)
 
 
 async def test_start_is_chinese_by_default_and_english_for_english_clients() -> None:
@@ -82,3 +92,18 @@ async def test_lang_switch_is_remembered() -> None:
         await h.send(h.api.update("message", text="/lang zh"))
         await h.send(h.api.update("message", text="/help"))
         assert "把论文 PDF 发给我" in h.api.bot_messages(CHAT)[-1].plain
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://youtu.be/dQw4w9WgXcQ", "zh"),  # a link alone: the chat's language decides
+        ("看这个 https://www.bilibili.com/video/BV1xx411c7mD", "zh"),
+        ("youtube.com/watch?v=dQw4w9WgXcQ please read it", "en"),
+        ("What is DPO?", "en"),
+    ],
+)
+def test_the_language_of_a_link_is_the_chats_not_the_urls(text: str, expected: str) -> None:
+    api = FakeBotApi()
+    update = Update.de_json(api.update("message", text=text), None)
+    assert lang_for(update) == expected
