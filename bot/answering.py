@@ -43,7 +43,7 @@ from storage.async_store import AsyncKnowledgeStore
 if TYPE_CHECKING:  # typing only: importing openai takes a while
     from bot.llm import ChatModel, Message
 
-__all__ = ["MODES", "Answer", "AnswerEvent", "Answerer", "Draft", "Final"]
+__all__ = ["MODES", "Answer", "AnswerEvent", "Answerer", "Draft", "Final", "Rewind"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -82,13 +82,19 @@ class Draft:
 
 
 @dataclass(frozen=True)
+class Rewind:
+    """The model's answer broke off midway and is being written again: forget the draft shown
+    so far (the next ``Draft`` starts the answer anew)."""
+
+
+@dataclass(frozen=True)
 class Final:
     """The checked answer, already saved (turns, and a note when it is grounded)."""
 
     answer: Answer
 
 
-AnswerEvent = Draft | Final
+AnswerEvent = Draft | Rewind | Final
 
 
 def _source_language(source: SourceRecord) -> str:
@@ -166,7 +172,7 @@ class Answerer:
         async for event in self.answer(chat_id, question, lang=lang, mode=mode):
             if isinstance(event, Final):
                 return event.answer
-            if on_delta is not None:
+            if on_delta is not None and isinstance(event, Draft):
                 await on_delta(event.text)
         raise AssertionError("an answer stream always ends with Final")  # pragma: no cover
 
@@ -231,6 +237,10 @@ class Answerer:
             if hits:
                 reply = _Reply()
                 async for piece in self._answer(search_question, hits, history, lang, mode, reply):
+                    if isinstance(piece, Rewind):
+                        shown = False
+                        yield piece
+                        continue
                     shown = True
                     yield Draft(piece)
                 text = reply.text
@@ -300,7 +310,7 @@ class Answerer:
         lang: str,
         mode: str | None,
         reply: _Reply,
-    ) -> AsyncIterator[str]:
+    ) -> AsyncIterator[str | Rewind]:
         """Stream the answer's pieces; one more try if it comes back in the wrong language.
         ``reply.text`` is the whole answer at the end."""
         messages: list[Message] = [{"role": "system", "content": prompts.ANSWER_SYSTEM}]
@@ -315,16 +325,34 @@ class Answerer:
             language=language,
             sentinel=prompts.NOT_IN_SOURCES,
         )
-        async for piece in self._stream(
-            [*messages, {"role": "user", "content": user}], lang, reply
-        ):
+        first: list[Message] = [*messages, {"role": "user", "content": user}]
+        async for piece in self._stream_again_if_cut(first, lang, reply):
             yield piece
         if reply.wrong_language:
             fix = prompts.LANGUAGE_FIX.format(language=language)
             retry: list[Message] = [*messages, {"role": "user", "content": fix + user}]
             reply.wrong_language = False
-            async for piece in self._stream(retry, None, reply):
+            async for piece in self._stream_again_if_cut(retry, None, reply):
                 yield piece
+
+    async def _stream_again_if_cut(
+        self, messages: list[Message], lang: str | None, reply: _Reply
+    ) -> AsyncIterator[str | Rewind]:
+        """``_stream``, asked once more when the model's answer breaks off midway (the model
+        adapter retries what fails before the first words); ``Rewind`` if words were shown."""
+        for attempt in range(2):
+            shown = False
+            try:
+                async for piece in self._stream(messages, lang, reply):
+                    shown = True
+                    yield piece
+                return
+            except LLMError as exc:
+                if attempt or not exc.retryable:
+                    raise
+                log.warning("the answer broke off (%s); asking again", exc)
+                if shown:
+                    yield Rewind()
 
     async def _stream(
         self, messages: list[Message], lang: str | None, reply: _Reply

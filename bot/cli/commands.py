@@ -82,16 +82,25 @@ async def _search(services: Any, args: argparse.Namespace) -> None:
 
 
 async def _ask(services: Any, args: argparse.Namespace) -> None:
+    from bot.answering import Draft, Final, Rewind
+
     streamed: list[str] = []
     printer = out.PlainPrinter()
-
-    async def on_delta(text: str) -> None:
-        streamed.append(text)
-        printer.feed(text)
-
-    answer = await services.answerer.ask(
-        args.chat, args.question, on_delta=None if args.json else on_delta
-    )
+    answer = None
+    async for event in services.answerer.answer(args.chat, args.question):
+        if isinstance(event, Final):
+            answer = event.answer
+        elif args.json:
+            continue
+        elif isinstance(event, Draft):
+            streamed.append(event.text)
+            printer.feed(event.text)
+        elif isinstance(event, Rewind):  # the model broke off: it starts the answer again
+            printer.close()
+            print("\n\n" + out.REWOUND)
+            streamed.clear()
+            printer = out.PlainPrinter()
+    assert answer is not None
     if args.json:
         out.emit(out.answer_json(answer), True, "")
         return

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from bot.report import Report
 
 __all__ = [
+    "REWOUND",
     "PlainPrinter",
     "answer_json",
     "emit",
@@ -157,6 +158,9 @@ def format_answer(answer: Answer) -> str:
     if answer.uncited and lines:
         lines.insert(0, "(the answer names no sources; the most relevant passages found:)")
     return "\n".join(lines)
+
+
+REWOUND = "(the answer broke off; it is being written again)"
 
 
 class PlainPrinter:

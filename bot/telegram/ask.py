@@ -31,7 +31,7 @@ from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.answering import Draft, Final
+from bot.answering import Draft, Final, Rewind
 from bot.telegram.cards import ASK_CALLBACK, recall, remember
 from bot.telegram.config import TelegramConfig
 from bot.telegram.draft import DraftStream
@@ -141,6 +141,10 @@ class AnswerView:
                 self._typing.cancel()
         else:
             self._stream.push(preview)
+
+    def rewind(self) -> None:
+        """The answer is being written again: the next draft replaces what was shown."""
+        self._pieces.clear()
 
     async def final(self, answer: Answer, lang: str, chat_data: MutableMapping[Any, Any]) -> None:
         """The checked answer in HTML with its sources and buttons: into the streamed message if
@@ -282,6 +286,8 @@ class Questions:
             async for event in self._answerer.answer(chat.id, question, lang=chosen, mode=mode):
                 if isinstance(event, Draft):
                     await view.draft(event.text)
+                elif isinstance(event, Rewind):
+                    view.rewind()
                 elif isinstance(event, Final):
                     await view.final(event.answer, lang, context.chat_data)
                     await send_formula_images(

@@ -672,3 +672,23 @@ async def test_a_separate_query_model_writes_the_search_queries(store: AsyncKnow
     assert answer.queries == tuple(DPO_QUERIES)
     assert [c[0]["content"] for c in queries.calls] == [prompts.REWRITE_SYSTEM]
     assert [c[0]["content"] for c in answers.calls] == [prompts.ANSWER_SYSTEM]
+
+
+async def test_an_answer_that_breaks_off_midway_is_written_again_from_the_start(
+    answerer: Answerer,
+    core: KnowledgeStore,
+    fake_openai: FakeOpenAI,  # noqa: F811
+) -> None:
+    fake_openai.enqueue(rewrite())
+    fake_openai.enqueue(CutOffStream(after_chars=90, text=ZH_ANSWER))
+    fake_openai.enqueue(ZH_ANSWER)
+    events = [e async for e in answerer.answer(CHAT, "什么是DPO?")]
+    kinds = [type(e).__name__ for e in events]
+    assert "Rewind" in kinds
+    after = events[kinds.index("Rewind") + 1 :]
+    shown = "".join(e.text for e in after if isinstance(e, Draft))
+    final = events[-1]
+    assert isinstance(final, Final)
+    assert shown.startswith("DPO（直接偏好优化）")  # the draft starts over, no half sentence
+    assert final.answer.answer.startswith("DPO（直接偏好优化）")
+    assert [n.note_id for n in core.notes(CHAT)] == [final.answer.note_id]
