@@ -1,5 +1,5 @@
 """Run every benchmark in turn (``make bench``): storage, video, PDF stalls, Telegram load,
-answer rendering.
+answer rendering, resilience.
 
     .venv/bin/python -m scripts.bench
 
@@ -24,6 +24,7 @@ BENCHMARKS = (
     "scripts.bench_pdf_stall",
     "scripts.bench_telegram",
     "scripts.bench_render",
+    "scripts.bench_resilience",
 )
 
 

@@ -103,7 +103,7 @@ class FakeOpenAI:
         self.headers: list[dict[str, str]] = []  # lower-cased header names, per request
         self.errors: list[str] = []  # scripting mistakes, e.g. nothing queued and no default
         self._queue: deque[tuple[Reply, int | None]] = deque()
-        self._default: Callable[[dict[str, Any]], str] | None = None
+        self._default: Callable[[dict[str, Any]], Reply] | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: QuietHTTPServer | None = None
@@ -118,8 +118,8 @@ class FakeOpenAI:
         with self._lock:
             self._queue.append((reply, stream_chunks))
 
-    def set_default(self, fn: Callable[[dict[str, Any]], str] | None) -> None:
-        """Reply with ``fn(request_body)`` whenever the queue is empty."""
+    def set_default(self, fn: Callable[[dict[str, Any]], Reply] | None) -> None:
+        """Reply with ``fn(request_body)`` (a text or a fault) whenever the queue is empty."""
         self._default = fn
 
     @property
