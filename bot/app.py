@@ -143,6 +143,7 @@ def build_services(
             model=llm.model,
             timeout_s=llm.timeout_s,
             max_retries=llm.max_retries,
+            retry_budget_s=llm.retry_budget_s,
             temperature=llm.temperature,
         )
 

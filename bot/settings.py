@@ -135,7 +135,16 @@ class LLMSettings(BaseSettings):
         60.0, gt=0, validation_alias=AliasChoices("PAPERTUTOR_LLM_TIMEOUT"), description="seconds"
     )
     max_retries: int = Field(
-        3, ge=0, validation_alias=AliasChoices("PAPERTUTOR_LLM_MAX_RETRIES"), description="retries"
+        3,
+        ge=0,
+        validation_alias=AliasChoices("PAPERTUTOR_LLM_MAX_RETRIES"),
+        description="retries of a failed model call (timeouts, 429, 5xx, empty or broken replies)",
+    )
+    retry_budget_s: float = Field(
+        30.0,
+        gt=0,
+        validation_alias=AliasChoices("PAPERTUTOR_LLM_RETRY_BUDGET"),
+        description="seconds one step may spend retrying before the student is told",
     )
     temperature: float = Field(
         0.3, ge=0, le=2, validation_alias=AliasChoices("PAPERTUTOR_LLM_TEMPERATURE")
@@ -170,6 +179,13 @@ class TelegramSettings(BaseSettings):
         description="stream answers as message drafts in private chats (Bot API 9.3+)",
     )
     concurrency: int = Field(8, ge=1, description="blocking jobs (parsing, embedding) at once")
+    send_rate: float = Field(
+        1.0,
+        ge=0,
+        validation_alias=AliasChoices("PAPERTUTOR_TELEGRAM_SEND_RATE"),
+        description="messages per second to one chat after a burst of three (Telegram's flood "
+        "limit; 0 = no pacing, only 429 handling)",
+    )
 
     _split = field_validator("allowed_users", mode="before")(_split_csv)
 

@@ -184,6 +184,7 @@ def telegram_config(settings: Settings) -> TelegramConfig:
         webhook_port=tg.webhook_port,
         webhook_secret=tg.webhook_secret.get_secret_value() if tg.webhook_secret else None,
         use_drafts=tg.drafts,
+        send_rate=tg.send_rate,
         persistence_path=settings.storage.data_dir / "telegram.pickle",
     )
 

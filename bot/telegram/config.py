@@ -29,6 +29,6 @@ class TelegramConfig:
     send_rate: float = 1.0
     """Messages per second to one private chat, after a burst of three (Telegram's flood limit;
     groups get twenty a minute, all chats together thirty a second). See ``bot.telegram.flood``.
-    0: no pacing at all (tests of what handlers send)."""
+    0: no pacing at all (tests of what handlers send: no limiter)."""
     persistence_path: Path | None = None
     """Pickle file for chat/user data (language choice, remembered video link); None = memory."""
