@@ -18,7 +18,7 @@ from bot.answering import Answerer, Draft, Final
 from bot.llm import Message, OpenAIChatModel
 from kernel.errors import ConfigError, InputError, LLMError
 from kernel.language import question_language
-from kernel.models import Chunk, PaperMeta, ParsedSource, SearchHit, SourceKind, Term, VideoMeta
+from kernel.models import Chunk, PaperMeta, ParsedSource, SourceKind, Term, VideoMeta
 from storage.async_store import AsyncKnowledgeStore
 from storage.index import QdrantIndex
 from storage.store import KnowledgeStore
@@ -123,19 +123,6 @@ async def model(fake_openai: FakeOpenAI) -> AsyncIterator[OpenAIChatModel]:  # n
 @pytest.fixture
 def answerer(store: AsyncKnowledgeStore, model: OpenAIChatModel) -> Answerer:
     return Answerer(store, model, k=3)
-
-
-def hit(rank: int, text: str, kind: SourceKind = SourceKind.PAPER) -> SearchHit:
-    return SearchHit(
-        rank=rank,
-        score=1 / rank,
-        chunk_id=f"c{rank}",
-        source_id=kind.value,
-        kind=kind,
-        title="T",
-        text=text,
-        ordinal=rank,
-    )
 
 
 async def test_empty_question_is_an_input_error(answerer: Answerer) -> None:
