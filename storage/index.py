@@ -339,12 +339,16 @@ class QdrantIndex:
         kinds: Sequence[str] | None = None,
         k: int = 5,
         mode: SearchMode = "hybrid",
+        skip_roles: Sequence[str] = (),
     ) -> list[ScoredPayload]:
-        """Top ``k`` chunks of ``source_ids``; every query vector is one leg, fused by RRF."""
+        """Top ``k`` chunks of ``source_ids`` (none whose ``role`` is in ``skip_roles``); every
+        query vector is one leg, fused by RRF."""
         name = self._exists("chunks", chat_id)
         if not name or not source_ids or k <= 0:
             return []
         flt = self._chat_filter(chat_id, source_id=list(source_ids), kind=kinds and list(kinds))
+        if skip_roles:
+            flt.must_not = [_match("role", list(skip_roles))]
         legs: list[qm.Prefetch] = []
         if mode in ("hybrid", "dense"):
             legs += [qm.Prefetch(query=v, using="dense", filter=flt, limit=4 * k) for v in dense]

@@ -17,8 +17,9 @@ from uuid import UUID, uuid5
 from pydantic import BaseModel
 
 from kernel.errors import NotFoundError
-from kernel.links import url_at
+from kernel.links import page_url, url_at
 from kernel.models import (
+    ChunkRole,
     Note,
     ParsedSource,
     SearchHit,
@@ -199,8 +200,12 @@ class KnowledgeStore:
         k: int = 5,
         mode: str = "hybrid",
         kinds: Collection[SourceKind] | None = None,
+        references: bool = False,
     ) -> list[SearchHit]:
-        """The ``k`` best chunks of the chat's READY sources for one or more query texts."""
+        """The ``k`` best chunks of the chat's READY sources for one or more query texts.
+
+        A paper's bibliography is left out unless ``references`` (it is not prose to quote,
+        but it answers "which paper is [12]?")."""
         if mode not in SEARCH_MODES:
             raise ValueError(f"mode must be one of {SEARCH_MODES}, not {mode!r}")
         texts = [queries] if isinstance(queries, str) else list(queries)
@@ -218,6 +223,7 @@ class KnowledgeStore:
             kinds=[k.value for k in kinds] if kinds is not None else None,
             k=k,
             mode=mode,  # type: ignore[arg-type]  # checked against SEARCH_MODES above
+            skip_roles=() if references else (ChunkRole.REFERENCES.value,),
         )
         return [self._hit(i, f.score, f.payload) for i, f in enumerate(found, start=1)]
 
@@ -242,6 +248,8 @@ class KnowledgeStore:
         url = None
         if kind is SourceKind.VIDEO and source_url:
             url = url_at(source_url, payload.get("start_s"))
+        elif kind is SourceKind.PAPER:
+            url = page_url(source_url, payload.get("page"))
         fields = {k: v for k, v in payload.items() if k in SearchHit.model_fields}
         return SearchHit.model_validate(
             fields
