@@ -24,6 +24,7 @@ from typing import Protocol, TypeVar
 from bot import prompts
 from bot.citations import build_citations, check_citations
 from bot.llm import ChatModel, Message
+from bot.references import asks_about_references
 from kernel.errors import InputError, LLMError
 from kernel.language import question_language, text_language
 from kernel.models import (
@@ -237,8 +238,14 @@ class Answerer:
         else:
             queries, terms = await self._rewrite(search_question, history, ready, lang)
         try:
+            bibliography = asks_about_references(search_question)
+            if bibliography:  # "[12]" survives in the question, maybe not in the rewrite
+                queries = list(dict.fromkeys([*queries, search_question]))
             hits = await self._run(
-                lambda: select_hits(self.store.search(chat_id, queries, k=self.k * 2), self.k)
+                lambda: select_hits(
+                    self.store.search(chat_id, queries, k=self.k * 2, references=bibliography),
+                    self.k,
+                )
             )
             text = prompts.NOT_IN_SOURCES
             if hits:

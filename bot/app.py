@@ -6,6 +6,7 @@ Nothing else constructs adapters. Both front doors (the Telegram bot and the CLI
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -18,13 +19,16 @@ from bot.answering import Answerer
 from bot.library import Library, PdfLimits
 from bot.llm import ChatModel, OpenAIChatModel
 from bot.ops import check_qdrant_server
+from bot.pages import PageViewer
 from bot.report.builder import ReportBuilder
+from bot.report.figures import add_key_figures
 from bot.services import Services
 from bot.settings import EmbeddingSettings, Settings, StorageSettings
 from kernel.errors import StoreUnavailableError
 from storage.embedder import Embedder, FastEmbedEmbedder
 from storage.http_embedder import HttpEmbedder
 from storage.index import QdrantIndex
+from storage.paper_files import PaperFiles
 from storage.store import KnowledgeStore
 
 __all__ = [
@@ -106,6 +110,7 @@ def build_services(
     embedder = embedder or build_embedder(settings.embedding)
     index = build_index(settings.storage)
     store = KnowledgeStore(index, embedder, batch_size=settings.embedding.batch_size)
+    files = PaperFiles(settings.storage.papers_path)
     query_model: ChatModel | None = None
     if chat_model is None:
         llm = settings.llm
@@ -134,10 +139,12 @@ def build_services(
         youtube_proxy=ing.youtube_proxy,
         youtube_session_factory=youtube_session_factory,
         concurrency=settings.telegram.concurrency,
+        files=files,
     )
     answerer = Answerer(
         store, chat_model, query_model=query_model, run_blocking=library.run_blocking
     )
+    pages = PageViewer(store, files)
     rep = settings.report
     reports = ReportBuilder(
         store,
@@ -146,6 +153,7 @@ def build_services(
         max_chars=rep.max_chars,
         max_revisions=rep.max_revisions,
         run_blocking=library.run_blocking,
+        figures=functools.partial(add_key_figures, pages),
     )
     return Services(
         store=store,
@@ -153,6 +161,7 @@ def build_services(
         answerer=answerer,
         reports=reports,
         chat_model=chat_model,
+        pages=pages,
         owns_embedder=owns_embedder,
     )
 

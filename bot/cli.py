@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import cli_backup
+from bot import cli_backup, cli_figures
 from bot import cli_output as out
 from bot.settings import Settings, load_settings
 from kernel.errors import ConfigError, InputError, PaperTutorError
@@ -97,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     chat(sp)
     sp.add_argument("--yes", action="store_true", required=True, help="confirm")
 
+    cli_figures.add_parsers(sub, chat, as_json)
     cli_backup.add_parsers(sub)
     return p
 
@@ -282,6 +283,7 @@ _COMMANDS = {
     "notes": _notes,
     "report": _report,
     "reset": _reset,
+    **cli_figures.COMMANDS,
 }
 
 

@@ -7,7 +7,8 @@ the threads other chats' questions need. A PDF is parsed in a child process that
 thread waits for: MuPDF holds the GIL for a whole page (seconds for an OCR page), which would
 freeze every chat. One ingestion at a time per chat: a second one waits its turn (``is_busy``
 tells the caller it will wait). Progress callbacks are called from worker threads; front doors
-marshal them to their loop.
+marshal them to their loop. With ``files``, a paper's PDF and its figures are kept beside the
+index (written before the source becomes ready, removed with it).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from ingest.youtube import YouTubeTranscriptFetcher, bilibili_unavailable
 from kernel.errors import UnsupportedFileError, UnsupportedLinkError
 from kernel.links import VideoLink, parse_video_link
 from kernel.models import ParsedSource, SourceRecord
-from storage.store import KnowledgeStore
+from storage.paper_files import PaperFiles
+from storage.store import KnowledgeStore, source_id_for
 
 __all__ = ["Library", "PdfLimits", "Progress"]
 
@@ -60,10 +62,12 @@ class Library:
         youtube_session_factory: Callable[[], requests.Session] | None = None,
         concurrency: int = 4,
         ingest_concurrency: int = 2,
+        files: PaperFiles | None = None,
     ) -> None:
         """``concurrency``: quick store calls at once; ``ingest_concurrency``: ingestion steps
         (parse or index) at once, across chats."""
         self._store = store
+        self._files = files
         self._limits = pdf_limits
         self._languages = tuple(transcript_languages)
         self._proxy = youtube_proxy
@@ -97,17 +101,30 @@ class Library:
         return lock is not None and lock.locked()
 
     async def _ingest(
-        self, chat_id: int, parse: Callable[[], ParsedSource], progress: Progress | None
+        self,
+        chat_id: int,
+        parse: Callable[[], ParsedSource],
+        progress: Progress | None,
+        original: bytes | None = None,
     ) -> SourceRecord:
         lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
         async with lock:
             parsed = await self._run_ingestion(parse)
+            files = self._files if original is not None else None
 
             def index() -> SourceRecord:
                 report = None
                 if progress is not None:
                     report = lambda done, total: progress("indexing", done, total)  # noqa: E731
-                return self._store.add_source(chat_id, parsed, report)
+                sid = source_id_for(chat_id, parsed.fingerprint)
+                if files is not None and original is not None:
+                    files.save(chat_id, sid, original, parsed.figures)  # ready implies kept
+                try:
+                    return self._store.add_source(chat_id, parsed, report)
+                except BaseException:
+                    if files is not None:
+                        files.delete_source(chat_id, sid)
+                    raise
 
             return await self._run_ingestion(index)
 
@@ -137,7 +154,7 @@ class Library:
                 progress=report,
             )
 
-        return await self._ingest(chat_id, parse, progress)
+        return await self._ingest(chat_id, parse, progress, original=data)
 
     async def add_video_link(
         self, chat_id: int, text: str, *, progress: Progress | None = None
@@ -209,7 +226,13 @@ class Library:
 
     async def forget(self, chat_id: int, source_id: str) -> None:
         await self.run_blocking(lambda: self._store.forget(chat_id, source_id))
+        if self._files is not None:
+            files = self._files
+            await self.run_blocking(lambda: files.delete_source(chat_id, source_id))
 
     async def reset(self, chat_id: int) -> None:
-        """Remove everything of this chat: sources, chunks, notes, history."""
+        """Remove everything of this chat: sources, chunks, notes, history, kept files."""
         await self.run_blocking(lambda: self._store.reset_chat(chat_id))
+        if self._files is not None:
+            files = self._files
+            await self.run_blocking(lambda: files.delete_chat(chat_id))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.answering import Answerer
 from bot.library import Library
 from bot.llm import ChatModel
+from bot.pages import PageViewer
 from bot.report.builder import ReportBuilder
 from storage.store import KnowledgeStore
 
@@ -22,12 +23,14 @@ class Services:
     answerer: Answerer
     reports: ReportBuilder
     chat_model: ChatModel
+    pages: PageViewer
     owns_embedder: bool = False
     """True when the composition root built the embedder (tests may share theirs)."""
 
     async def aclose(self) -> None:
         await self.chat_model.aclose()
         self.library.close()
+        self.pages.close()
         self.store.close()
         if self.owns_embedder:
             self.store.embedder.close()

@@ -1,4 +1,5 @@
-"""Run every benchmark in turn (``make bench``): storage, video, PDF stalls, Telegram load.
+"""Run every benchmark in turn (``make bench``): storage, video, PDF stalls, figures, Telegram
+load.
 
     .venv/bin/python -m scripts.bench
 
@@ -21,6 +22,7 @@ BENCHMARKS = (
     "scripts.bench_storage",
     "scripts.bench_video",
     "scripts.bench_pdf_stall",
+    "scripts.bench_figures",
     "scripts.bench_telegram",
 )
 

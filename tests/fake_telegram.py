@@ -54,6 +54,10 @@ BOT_USERNAME = "papertutor_test_bot"
 FIXTURES = Path(__file__).parent / "telegram" / "fixtures"
 
 
+class _RefusedError(Exception):
+    """A call Telegram would refuse with 400 and this description."""
+
+
 def plain(text: str) -> str:
     """Telegram HTML as the student reads it: tags dropped, entities decoded."""
     return html.unescape(re.sub(r"<[^>]+>", "", text))
@@ -270,7 +274,10 @@ class FakeBotApi:
                 if method in _TRUE_METHODS:
                     return 200, {"ok": True, "result": True}
                 return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
-            return 200, {"ok": True, "result": answer(params, files)}
+            try:
+                return 200, {"ok": True, "result": answer(params, files)}
+            except _RefusedError as exc:
+                return 400, {"ok": False, "error_code": 400, "description": str(exc)}
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -319,6 +326,29 @@ class FakeBotApi:
             params,
             caption=caption,
             document={"file_id": "sent", "file_unique_id": "sent", "file_name": doc_name},
+        )
+        seen = Seen(message["message_id"], caption, True, parse_mode=params.get("parse_mode"))
+        seen.document = upload
+        self._messages.setdefault(message["chat"]["id"], {})[message["message_id"]] = seen
+        return message
+
+    def _send_photo(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        """Like Telegram: the upload must be an image, of a shape a photo may have."""
+        upload = files.get("photo")
+        data = upload[1] if upload else b""
+        if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+            raise _RefusedError("Bad Request: IMAGE_PROCESS_FAILED")
+        if data[12:16] == b"IHDR":
+            width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+            if width + height > 10000 or max(width, height) > 20 * min(width, height):
+                raise _RefusedError("Bad Request: PHOTO_INVALID_DIMENSIONS")
+        caption = params.get("caption", "")
+        if len(plain(caption) if params.get("parse_mode") == "HTML" else caption) > 1024:
+            raise _RefusedError("Bad Request: message caption is too long")
+        message = self._message(
+            params,
+            caption=caption,
+            photo=[{"file_id": "photo", "file_unique_id": "photo", "width": 1, "height": 1}],
         )
         seen = Seen(message["message_id"], caption, True, parse_mode=params.get("parse_mode"))
         seen.document = upload

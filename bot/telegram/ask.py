@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from telegram import (
@@ -27,6 +28,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, Messag
 from bot.telegram.cards import ASK_CALLBACK, recall, remember
 from bot.telegram.config import TelegramConfig
 from bot.telegram.draft import DraftStream
+from bot.telegram.figures import answer_buttons
 from bot.telegram.i18n import LANG_KEY, lang_for, t
 from bot.telegram.render import esc, preview_text, render_answer, render_citations, split_html
 from bot.telegram.status import StatusMessage
@@ -59,9 +61,11 @@ async def _send_final(
     lang: str,
     stream: StatusMessage | None,
     reply: ReplyParameters | None,
+    extra_rows: Sequence[Sequence[InlineKeyboardButton]] = (),
 ) -> None:
-    """The checked answer in HTML with its sources and buttons: into the streamed message if
-    there is one, else as new messages split at Telegram's limit."""
+    """The checked answer in HTML with its sources and buttons (``extra_rows`` after them):
+    into the streamed message if there is one, else as new messages split at Telegram's
+    limit."""
     assert context.chat_data is not None
     lang = result.lang if result.lang in ("zh", "en") else lang
     html = render_answer(result, lang)
@@ -90,6 +94,7 @@ async def _send_final(
                     t(lang, "btn_sources"), callback_data=f"{ANSWER_CALLBACK}sources:{key}"
                 )
             ],
+            *extra_rows,
         ]
     )
     if stream is not None:
@@ -176,7 +181,12 @@ def build_handlers(
             nonlocal delivering
             delivering = True
             await wind_down()
-            await _send_final(context, chat, result, lang, stream, reply)
+            assert context.chat_data is not None
+            shown_lang = result.lang if result.lang in ("zh", "en") else lang
+            extra = await answer_buttons(
+                services.pages, context.chat_data, chat.id, result, shown_lang
+            )
+            await _send_final(context, chat, result, lang, stream, reply, extra)
 
         try:
             await answerer.ask(

@@ -60,6 +60,8 @@ def _locator(c: Citation, lang: str) -> str:
     label = esc(where(c.kind, page=c.page, start_s=c.start_s, lang=lang))
     if c.kind is SourceKind.VIDEO and c.url and c.start_s is not None:
         return f'<a href="{esc(url_at(c.url, c.start_s))}">{label}</a>'
+    if c.kind is SourceKind.PAPER and c.url and label:  # the page in the paper's PDF (arXiv)
+        return f'<a href="{esc(c.url)}">{label}</a>'
     return label
 
 

@@ -251,10 +251,24 @@ class FakeReports:
         return result
 
 
+class NoPages:
+    """A ``PageViewer`` for chats whose papers have no figures (tests of other features)."""
+
+    async def figures(self, chat_id: int) -> list[Any]:
+        return []
+
+    async def for_answer(self, chat_id: int, citations: Any, answer: str = "") -> list[Any]:
+        return []
+
+    def close(self) -> None:
+        return None
+
+
 def services(
     library: FakeLibrary | None = None,
     answerer: FakeAnswerer | None = None,
     reports: FakeReports | None = None,
+    pages: Any = None,
 ) -> Services:
     return Services(
         store=FakeStore(),  # type: ignore[arg-type]
@@ -262,4 +276,5 @@ def services(
         answerer=answerer or FakeAnswerer(),  # type: ignore[arg-type]
         reports=reports or FakeReports(),  # type: ignore[arg-type]
         chat_model=None,  # type: ignore[arg-type]
+        pages=pages or NoPages(),
     )
