@@ -64,7 +64,7 @@ def _child(conn: Connection, data: bytes, options: dict[str, Any]) -> None:
 
 
 def _render_child(conn: Connection, data: bytes, options: dict[str, Any]) -> None:
-    os.nice(_NICE)
+    # Not niced, unlike parsing: a student is waiting for this picture right now.
     try:
         result: tuple[Any, ...] = ("done", render_regions(data, **options))
     except PaperTutorError as err:
