@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, TypeVar
 from bot import prompts
 from bot.citations import build_citations, check_citations
 from bot.model_output import strip_reasoning
+from bot.references import asks_about_references
 from kernel.errors import InputError, LLMError
 from kernel.language import question_language, text_language
 from kernel.models import (
@@ -230,8 +231,16 @@ class Answerer:
             queries, terms = await self._rewrite(search_question, history, ready, lang)
         shown = False  # whether any draft text reached the student
         try:
+            bibliography = asks_about_references(search_question)
+            if bibliography:  # "[12]" survives in the question, maybe not in the rewrite
+                queries = list(dict.fromkeys([*queries, search_question]))
             hits = await self.store.search(
-                chat_id, queries, k=self.k, sources=chat.sources, diverse=True
+                chat_id,
+                queries,
+                k=self.k,
+                sources=chat.sources,
+                diverse=True,
+                references=bibliography,
             )
             text = prompts.NOT_IN_SOURCES
             if hits:

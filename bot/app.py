@@ -6,6 +6,7 @@ Nothing else constructs adapters. Both front doors (the Telegram bot and the CLI
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -24,10 +25,12 @@ if TYPE_CHECKING:  # the builders import what they make, so a command loads only
     from bot.library import Library
     from bot.llm import ChatModel
     from bot.markup.formula_image import FormulaRenderer
+    from bot.pages import PageViewer
     from bot.report.builder import ReportBuilder
     from storage.async_store import AsyncKnowledgeStore
     from storage.embedder import Embedder
     from storage.index import QdrantIndex
+    from storage.paper_files import PaperFiles
 
 __all__ = [
     "build_embedder",
@@ -119,6 +122,12 @@ def build_services(
     """
     services: Services
 
+    @functools.cache
+    def paper_files() -> PaperFiles:
+        from storage.paper_files import PaperFiles
+
+        return PaperFiles(settings.storage.papers_path)
+
     def make_store() -> AsyncKnowledgeStore:
         from storage.async_store import AsyncKnowledgeStore
         from storage.store import KnowledgeStore
@@ -162,7 +171,13 @@ def build_services(
             transcript_languages=ing.transcript_languages,
             youtube_proxy=ing.youtube_proxy,
             youtube_session_factory=youtube_session_factory,
+            files=paper_files(),
         )
+
+    def make_pages() -> PageViewer:
+        from bot.pages import PageViewer
+
+        return PageViewer(services.store, paper_files())
 
     def make_answerer() -> Answerer:
         from bot.answering import Answerer
@@ -179,6 +194,7 @@ def build_services(
 
     def make_reports() -> ReportBuilder:
         from bot.report.builder import ReportBuilder
+        from bot.report.figures import add_key_figures
 
         rep = settings.report
         return ReportBuilder(
@@ -187,6 +203,7 @@ def build_services(
             min_chars=rep.min_chars,
             max_chars=rep.max_chars,
             max_revisions=rep.max_revisions,
+            figures=functools.partial(add_key_figures, services.pages),
         )
 
     def make_formulas() -> FormulaRenderer:
@@ -197,6 +214,7 @@ def build_services(
     services = Services(
         makers={
             "formulas": make_formulas,
+            "pages": make_pages,
             "store": make_store,
             "chat_model": make_chat_model,
             "library": make_library,

@@ -6,7 +6,9 @@ slow ingestion never holds the threads other chats' questions need. A PDF is par
 process that its thread waits for: MuPDF holds the GIL for a whole page (seconds for an OCR
 page), which would freeze every chat. One ingestion at a time per chat: a second one waits its
 turn (``is_busy`` tells the caller it will wait). Progress callbacks are called from worker
-threads; front doors marshal them to their loop.
+threads; front doors marshal them to their loop. With ``files``, a paper's PDF and
+its figures are kept beside the index (written before the source becomes ready, removed with
+it).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from kernel.errors import UnsupportedFileError, UnsupportedLinkError
 from kernel.links import VideoLink, parse_video_link
 from kernel.models import ParsedSource, SourceRecord
 from storage.async_store import AsyncKnowledgeStore
+from storage.paper_files import PaperFiles
+from storage.store import source_id_for
 
 __all__ = ["Library", "PdfLimits", "Progress"]
 
@@ -58,9 +62,11 @@ class Library:
         youtube_proxy: str | None = None,
         youtube_session_factory: Callable[[], requests.Session] | None = None,
         read_concurrency: int = 2,
+        files: PaperFiles | None = None,
     ) -> None:
         """``read_concurrency``: sources being read (parsed, fetched) at once, across chats."""
         self._store = store
+        self._files = files
         self._limits = pdf_limits
         self._languages = tuple(transcript_languages)
         self._proxy = youtube_proxy
@@ -84,7 +90,11 @@ class Library:
         return lock is not None and lock.locked()
 
     async def _ingest(
-        self, chat_id: int, parse: Callable[[], ParsedSource], progress: Progress | None
+        self,
+        chat_id: int,
+        parse: Callable[[], ParsedSource],
+        progress: Progress | None,
+        original: bytes | None = None,
     ) -> SourceRecord:
         lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
         async with lock:
@@ -92,7 +102,17 @@ class Library:
             report = None
             if progress is not None:
                 report = lambda done, total: progress("indexing", done, total)  # noqa: E731
-            return await self._store.add_source(chat_id, parsed, report)
+            files = self._files if original is not None else None
+            if files is None or original is None:
+                return await self._store.add_source(chat_id, parsed, report)
+            sid = source_id_for(chat_id, parsed.fingerprint)
+            kept = original
+            await self._read(lambda: files.save(chat_id, sid, kept, parsed.figures))
+            try:  # ready implies kept: the files are written before the source is ready
+                return await self._store.add_source(chat_id, parsed, report)
+            except BaseException:
+                await self._read(lambda: files.delete_source(chat_id, sid))
+                raise
 
     async def add_pdf(
         self,
@@ -120,7 +140,7 @@ class Library:
                 progress=report,
             )
 
-        return await self._ingest(chat_id, parse, progress)
+        return await self._ingest(chat_id, parse, progress, original=data)
 
     async def add_video_link(
         self, chat_id: int, text: str, *, progress: Progress | None = None
@@ -192,7 +212,13 @@ class Library:
 
     async def forget(self, chat_id: int, source_id: str) -> None:
         await self._store.forget(chat_id, source_id)
+        if self._files is not None:
+            files = self._files
+            await self._read(lambda: files.delete_source(chat_id, source_id))
 
     async def reset(self, chat_id: int) -> None:
-        """Remove everything of this chat: sources, chunks, notes, history."""
+        """Remove everything of this chat: sources, chunks, notes, history, kept files."""
         await self._store.reset_chat(chat_id)
+        if self._files is not None:
+            files = self._files
+            await self._read(lambda: files.delete_chat(chat_id))

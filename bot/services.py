@@ -15,12 +15,13 @@ if TYPE_CHECKING:
     from bot.library import Library
     from bot.llm import ChatModel
     from bot.markup.formula_image import FormulaRenderer
+    from bot.pages import PageViewer
     from bot.report.builder import ReportBuilder
     from storage.async_store import AsyncKnowledgeStore
 
 __all__ = ["Services"]
 
-_NAMES = ("store", "chat_model", "library", "answerer", "reports", "formulas")
+_NAMES = ("store", "chat_model", "library", "answerer", "reports", "formulas", "pages")
 
 
 class Services:
@@ -69,6 +70,11 @@ class Services:
         return cast("ReportBuilder", self._get("reports"))
 
     @property
+    def pages(self) -> PageViewer:
+        """The paper as printed: figures, tables and cited passages as images."""
+        return cast("PageViewer", self._get("pages"))
+
+    @property
     def formulas(self) -> FormulaRenderer:
         """Draws display formulas as images (its thread and matplotlib start on first use)."""
         return cast("FormulaRenderer", self._get("formulas"))
@@ -91,6 +97,8 @@ class Services:
             self.library.close()
         if self.built("formulas"):
             self.formulas.close()
+        if self.built("pages"):
+            self.pages.close()
         if self.built("store"):
             store = self.store
             embedder = store.embedder if store.embedder_loaded else None

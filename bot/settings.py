@@ -64,6 +64,11 @@ class StorageSettings(BaseSettings):
     def qdrant_path(self) -> Path:
         return self.data_dir / "qdrant"
 
+    @property
+    def papers_path(self) -> Path:
+        """Where papers' PDFs and figures are kept (always on this machine's disk)."""
+        return self.data_dir / "papers"
+
 
 class EmbeddingSettings(BaseSettings):
     """The dense embedding model (fastembed)."""

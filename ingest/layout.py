@@ -20,7 +20,7 @@ import pymupdf
 
 from ingest.chunking import Block
 from ingest.pdfmeta import Line
-from ingest.text import join_lines, match_heading, normalize_text, word_vocabulary
+from ingest.text import join_lines, join_lines_at, match_heading, normalize_text, word_vocabulary
 
 __all__ = ["body_size", "page_lines", "remove_noise", "to_blocks"]
 
@@ -30,6 +30,8 @@ _PAGE_NO = re.compile(
 )
 _ARXIV_STAMP = re.compile(r"arXiv:\s*\S+", re.I)
 _ENDS_SENTENCE = re.compile(r"[.。!?！？:：;；]['\"”’)）]*$")
+_STICKY_NOTE, _FREE_TEXT = 0, 2  # PDF annotation types (pymupdf's PDF_ANNOT_TEXT, _FREE_TEXT)
+_FOOTNOTE_MARK = re.compile(r"[\d∗*†‡§¶,]{1,4}")
 
 
 def body_size(lines: list[Line]) -> float:
@@ -42,6 +44,24 @@ def body_size(lines: list[Line]) -> float:
     return best if best > 0 else statistics.median(ln.size for ln in lines)
 
 
+def _raised(text: str, before: str) -> str:
+    """What a run of raised, smaller spans adds to a line that so far reads ``before``.
+
+    A footnote mark ("gradients⁴", "RNNs.¹", "Vaswani∗", or the "⁴" that opens the footnote
+    itself) adds nothing, so it is not glued to the word ("gradients4"); an exponent on a
+    variable, a number or a bracket ("d²", "(n)²") stays, as does anything else raised
+    (``−0.5``, ``T``, ``dmodel×dk``): text extraction writes them inline ("d2")."""
+    mark = text.strip()
+    if not _FOOTNOTE_MARK.fullmatch(mark):
+        return text
+    last = before[-1:]
+    word = re.search(r"(\w*)$", before)
+    letters = word.group(1) if word else ""
+    if last and (last in ")]" or (last.isalnum() and (len(letters) < 2 or last.isdigit()))):
+        return mark
+    return ""
+
+
 def _make_line(group: list[tuple[dict[str, Any], list[dict[str, Any]]]], pno: int) -> Line | None:
     """One visual line from pymupdf lines sharing a baseline (e.g. "1" and "Introduction")."""
     group.sort(key=lambda item: item[0]["bbox"][0])
@@ -49,33 +69,55 @@ def _make_line(group: list[tuple[dict[str, Any], list[dict[str, Any]]]], pno: in
     top = max(spans, key=lambda s: s["size"])
     chars: Counter[float] = Counter()
     bold_chars = 0
-    segment, part = "", ""
+    segment, part, raised = "", "", ""
     segments: list[str] = []
     parts: list[str] = []
     prev: dict[str, Any] | None = None
+
+    def settle() -> None:
+        """Add the pending raised run to the segment (a dropped mark takes its space along)."""
+        nonlocal segment, raised
+        if raised:
+            added = _raised(raised, segment)
+            segment = segment + added if added else segment.rstrip(" ")
+            raised = ""
+
     for s in spans:
         t = s["text"].replace("\ufffd", "")
         n = len(t.strip())
         chars[round(s["size"], 1)] += n
         if s["flags"] & 16 or _BOLD_FONT.search(s["font"]):
             bold_chars += n
-        if prev is not None:
-            gap = s["bbox"][0] - prev["bbox"][2]
-            size = max(s["size"], prev["size"])
-            if gap > 0.9 * size:  # a wide gap separates things (names in a row, "1  Intro")
-                segments.append(segment)
-                parts.append(part)
-                segment = part = ""
-            elif gap > 0.15 * size and not segment.endswith(" ") and not t.startswith(" "):
-                segment += " "
-                part += " "
-        segment += t
         superscript = s["size"] <= 0.8 * top["size"] and (
             s["origin"][1] < top["origin"][1] - 0.1 * top["size"]
         )
         if not superscript:
+            settle()
+        if prev is not None:
+            gap = s["bbox"][0] - prev["bbox"][2]
+            size = max(s["size"], prev["size"])
+            if gap > 0.9 * size:  # a wide gap separates things (names in a row, "1  Intro")
+                settle()
+                segments.append(segment)
+                parts.append(part)
+                segment = part = ""
+            elif (
+                gap > 0.15 * size
+                and not (raised or segment).endswith(" ")
+                and not t.startswith(" ")
+            ):
+                if raised:
+                    raised += " "
+                else:
+                    segment += " "
+                part += " "
+        if superscript:
+            raised += t
+        else:
+            segment += t
             part += t
         prev = s
+    settle()
     segments.append(segment)
     parts.append(part)
     text = " ".join(x for x in (normalize_text(seg).strip() for seg in segments) if x)
@@ -102,6 +144,7 @@ def page_lines(page: Any, pno: int, textpage: Any = None) -> list[Line]:
     """The visual lines of a page in reading order, with font size and boldness."""
     flags = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
     data = page.get_text("dict", flags=flags, textpage=textpage)
+    notes = _note_boxes(page)
     out: list[Line] = []
     for block in data["blocks"]:
         if block.get("type") != 0:
@@ -124,7 +167,22 @@ def page_lines(page: Any, pno: int, textpage: Any = None) -> list[Line]:
             else:
                 groups.append([(line, spans)])
         out.extend(ln for ln in (_make_line(g, pno) for g in groups) if ln is not None)
+    if notes:  # a reader's typed comments are not the paper's text
+        out = [ln for ln in out if not any(_within(ln, r) for r in notes)]
     return out
+
+
+def _note_boxes(page: Any) -> list[tuple[float, float, float, float]]:
+    """Where a reader's text comments (free-text and sticky-note annotations) sit."""
+    if page.first_annot is None:
+        return []
+    kinds = (_FREE_TEXT, _STICKY_NOTE)
+    return [tuple(a.rect) for a in page.annots(types=kinds)]
+
+
+def _within(ln: Line, r: tuple[float, float, float, float]) -> bool:
+    cx, cy = (ln.x0 + ln.x1) / 2, (ln.y0 + ln.y1) / 2
+    return r[0] - 1 <= cx <= r[2] + 1 and r[1] - 1 <= cy <= r[3] + 1
 
 
 def _line_numbers(lines: list[Line], height: float) -> set[int]:
@@ -268,10 +326,15 @@ def _merge_pages(pages: list[list[tuple[Block, bool]]]) -> list[Block]:
             ):
                 cont = nxt.pop(0)[0]
                 glue = _glue_text(block.text, cont.text)
+                shift = len(block.text) + len(glue)
                 block = Block(
                     text=block.text + glue + cont.text,
                     page=block.page,
-                    breaks=((len(block.text) + len(glue), cont.page),),
+                    breaks=((shift, cont.page),),
+                    lines=block.lines
+                    + tuple(
+                        (at + shift, pg, x0, y0, x1, y1) for at, pg, x0, y0, x1, y1 in cont.lines
+                    ),
                 )
             out.append(block)
     return out
@@ -288,9 +351,15 @@ def to_blocks(pages: list[list[Line]], body: float) -> list[Block]:
     for lines in pages:
         blocks: list[tuple[Block, bool]] = []
         for heading, para in _paragraphs(lines, body):
-            text = join_lines([ln.text for ln in para], vocab)
+            text, starts = join_lines_at([ln.text for ln in para], vocab)
             if sum(ch.isalpha() for ch in text) >= 2:
                 is_body = not heading and abs(para[0].size - body) <= 0.6 and not para[0].vertical
-                blocks.append((Block(text=text, page=para[0].page, heading=heading), is_body))
+                printed = tuple(
+                    (at, ln.page, ln.x0, ln.y0, ln.x1, ln.y1)
+                    for at, ln in zip(starts, para, strict=True)
+                    if at >= 0
+                )
+                block = Block(text=text, page=para[0].page, heading=heading, lines=printed)
+                blocks.append((block, is_body))
         per_page.append(blocks)
     return _merge_pages(per_page)

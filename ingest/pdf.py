@@ -3,8 +3,9 @@
 Checks the input first (empty, not a PDF, too large, damaged, password) and raises the matching
 ``kernel.errors`` error with nothing half-done. Then reads each page (reporting progress), OCRs
 pages without a text layer when Tesseract is installed (otherwise names them in a warning), and
-hands the lines to ``ingest.layout`` (noise removal, paragraphs, headings) and
-``ingest.chunking``.
+finds the figures and tables (``ingest.figures``: cropped, their captions made chunks of their
+own, their text kept out of the prose) and hands the rest of the lines to ``ingest.layout``
+(noise removal, paragraphs, headings) and ``ingest.chunking``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 
 import pymupdf
 
-from ingest.chunking import Block, chunk_blocks
+from ingest.chunking import Block, chunk_blocks, merge_boxes
+from ingest.figures import FoundFigure, caption_label, find_figures
 from ingest.layout import body_size, page_lines, remove_noise, to_blocks
 from ingest.pdfmeta import Line, extract_meta
 from kernel.errors import (
@@ -28,10 +30,11 @@ from kernel.errors import (
     TooLargeError,
     WrongPasswordError,
 )
-from kernel.models import ParsedSource, SourceKind
+from kernel.models import Chunk, ChunkRole, FigureKind, PageFigure, ParsedSource, SourceKind
 
 __all__ = ["ocr_available", "parse_pdf"]
 
+_CAPTION_CHARS = 1200  # a table's chunk: caption, then as much of its cells as fits
 _MIN_PAGE_CHARS = 20  # fewer visible characters than this, plus an image: a scanned page
 # Resolution scanned pages are rendered at for OCR (chi_sim+eng, shared 2-core machine, noisy).
 # backprop_old.pdf (4 pages scanned at 200 dpi): 200 dpi 56 s, 93.7% of Latin words in a
@@ -139,6 +142,52 @@ def _ocr_lines(page: Any, pno: int, languages: str) -> list[Line]:
     return []
 
 
+def _figures(
+    doc: Any, pages: list[list[Line]], body: float
+) -> list[tuple[PageFigure, FoundFigure]]:
+    """Find the figures and tables; their captions and inner text leave ``pages`` (they are
+    not prose)."""
+    out: list[tuple[PageFigure, FoundFigure]] = []
+    for i, lines in enumerate(pages):
+        if not any(caption_label(ln) for ln in lines if not ln.vertical):
+            continue  # most pages: no caption, no drawing is even looked at
+        found = find_figures(doc[i], lines, i + 1, body)
+        taken = {k for f in found for k in (*f.caption_lines, *f.inner_lines)}
+        pages[i] = [ln for k, ln in enumerate(lines) if k not in taken]
+        for f in found:
+            figure = PageFigure(
+                kind=f.kind,
+                label=f.label,
+                caption=f.caption,
+                page=f.page,
+                bbox=tuple(round(v, 1) for v in f.bbox),
+            )
+            out.append((figure, f))
+    return out
+
+
+def _caption_chunks(found: list[tuple[PageFigure, FoundFigure]], first: int) -> list[Chunk]:
+    """One chunk per figure or table: its caption (a table's cells after it), searchable like
+    text and marked with its role; its boxes cover the figure and the caption."""
+    chunks: list[Chunk] = []
+    for n, (figure, f) in enumerate(found):
+        text = figure.caption
+        if f.cells:
+            text = (text + "\n" + " · ".join(f.cells))[:_CAPTION_CHARS]
+        boxes = merge_boxes([(figure.page, *figure.bbox), (figure.page, *f.caption_box)])
+        chunks.append(
+            Chunk(
+                ordinal=first + n,
+                text=text,
+                page=figure.page,
+                page_end=figure.page,
+                boxes=boxes,
+                role=ChunkRole.TABLE if figure.kind is FigureKind.TABLE else ChunkRole.FIGURE,
+            )
+        )
+    return chunks
+
+
 def parse_pdf(
     data: bytes,
     *,
@@ -201,9 +250,11 @@ def parse_pdf(
             page_height=heights[first],
             trust_fonts=first + 1 not in ocred,  # OCR line heights say nothing about fonts
         )
+        found = _figures(doc, pages, body)
         clean = remove_noise(pages, heights, body)
         blocks: list[Block] = to_blocks(clean, body)
         chunks = chunk_blocks(blocks)
+        chunks += _caption_chunks(found, len(chunks))
         if not chunks:
             raise NoTextError(
                 "这个 PDF 里只有页码、页眉之类的内容，没有可读的正文。请发送论文本身的 PDF。",
@@ -229,6 +280,7 @@ def parse_pdf(
             paper=meta.model_copy(update={"pages": total, "filename": filename}),
             chunks=tuple(chunks),
             warnings=tuple(warnings),
+            figures=tuple(figure for figure, _ in found),
         )
     finally:
         doc.close()

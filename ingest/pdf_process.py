@@ -1,10 +1,14 @@
-"""PDF parsing in a child process, so MuPDF never holds the bot's interpreter.
+"""PDF parsing (and page rendering) in a child process, so MuPDF never holds the bot's
+interpreter.
 
 pymupdf keeps the GIL for as long as one call into MuPDF lasts. Reading a text page takes
 milliseconds, but OCR of one scanned page takes seconds: a 4-page scan read in a worker thread
 froze the bot's event loop for 22.5 s at a time (every chat waited). Parsed in a child process,
 the bot's interpreter stays free for the other chats, and a MuPDF crash on a malformed file
 ends the child, not the bot.
+
+Rendering a cited passage or a figure (``render_regions_isolated``) runs the same way: a heavy
+vector page takes tens of milliseconds, a scanned one more.
 
 Children are forked from a forkserver that has ``ingest.pdf`` (pymupdf) loaded already, so
 starting one costs milliseconds after the first. They run at a lower CPU priority (nice 10):
@@ -19,16 +23,17 @@ import functools
 import multiprocessing
 import os
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Any
 
 from ingest.pdf import parse_pdf
+from ingest.render import render_regions
 from kernel.errors import DamagedFileError, PaperTutorError
-from kernel.models import ParsedSource
+from kernel.models import Box, ParsedSource
 
-__all__ = ["parse_pdf_isolated", "run_isolated"]
+__all__ = ["parse_pdf_isolated", "render_regions_isolated", "run_isolated"]
 
 _JOIN_S = 5.0
 _NICE = 10  # parsing yields the CPU to the bot (and its answers) on a busy machine
@@ -38,7 +43,7 @@ _NICE = 10  # parsing yields the CPU to the bot (and its answers) on a busy mach
 def _context() -> BaseContext:
     ctx = multiprocessing.get_context("forkserver")
     # The server imports __main__ once (children then skip re-importing it) and the parser.
-    ctx.set_forkserver_preload(["__main__", "ingest.pdf"])
+    ctx.set_forkserver_preload(["__main__", "ingest.pdf", "ingest.render"])
     return ctx
 
 
@@ -53,6 +58,18 @@ def _child(conn: Connection, data: bytes, options: dict[str, Any]) -> None:
     except PaperTutorError as err:
         result = ("error", err)
     except Exception:  # a bug: the parent raises it with this traceback for the log
+        result = ("bug", traceback.format_exc())
+    conn.send(result)
+    conn.close()
+
+
+def _render_child(conn: Connection, data: bytes, options: dict[str, Any]) -> None:
+    # Not niced, unlike parsing: a student is waiting for this picture right now.
+    try:
+        result: tuple[Any, ...] = ("done", render_regions(data, **options))
+    except PaperTutorError as err:
+        result = ("error", err)
+    except Exception:
         result = ("bug", traceback.format_exc())
     conn.send(result)
     conn.close()
@@ -78,7 +95,18 @@ def parse_pdf_isolated(
     subclasses), ``DamagedFileError`` if the child dies without an answer, and
     ``RuntimeError`` (with the child's traceback) for a bug.
     """
-    return run_isolated(_child, data, options, progress)
+    parsed: ParsedSource = run_isolated(_child, data, options, progress)
+    return parsed
+
+
+def render_regions_isolated(data: bytes, regions: Sequence[Box], *, pad: bool = True) -> bytes:
+    """``ingest.render.render_regions(data, regions, pad=pad)`` (a PNG) in a child process.
+
+    Rendering a heavy page holds MuPDF (and so the interpreter) for a while; blocks until
+    the image is there. Raises what ``render_regions`` raises."""
+    options = {"regions": list(regions), "pad": pad}
+    png: bytes = run_isolated(_render_child, data, options, None)
+    return png
 
 
 def run_isolated(
@@ -86,7 +114,7 @@ def run_isolated(
     data: bytes,
     options: dict[str, Any],
     progress: Callable[[int, int], None] | None,
-) -> ParsedSource:
+) -> Any:
     """Run ``target(connection, data, options)`` in a child and relay what it sends."""
     ctx = _context()
     receiver, sender = ctx.Pipe(duplex=False)
@@ -107,12 +135,11 @@ def run_isolated(
                 if progress is not None:
                     progress(message[1], message[2])
             elif kind == "done":
-                parsed: ParsedSource = message[1]
-                return parsed
+                return message[1]
             elif kind == "error":
                 raise message[1]
             else:
-                raise RuntimeError(f"PDF parsing failed in the child process:\n{message[1]}")
+                raise RuntimeError(f"PDF work failed in the child process:\n{message[1]}")
     finally:
         receiver.close()
         child.join(_JOIN_S)

@@ -13,6 +13,7 @@ from collections.abc import Container, Iterable, Sequence
 __all__ = [
     "is_cjk",
     "join_lines",
+    "join_lines_at",
     "match_heading",
     "normalize_text",
     "split_sentences",
@@ -97,13 +98,24 @@ def join_lines(lines: Sequence[str], vocab: Container[str] | None = None) -> str
 
     "trans-" + "former" becomes "transformer" unless the document writes the hyphenated form
     ("self-attention"); CJK lines join without a space, Latin lines with one."""
+    return join_lines_at(lines, vocab)[0]
+
+
+def join_lines_at(
+    lines: Sequence[str], vocab: Container[str] | None = None
+) -> tuple[str, list[int]]:
+    """``join_lines``, plus where each input line starts in the joined text (-1 for a blank
+    line), so a position in the paragraph can be traced back to its printed line."""
     words: Container[str] = vocab if vocab is not None else ()
     out = ""
+    starts: list[int] = []
     for raw in lines:
         line = raw.strip()
         if not line:
+            starts.append(-1)
             continue
         if not out:
+            starts.append(0)
             out = line
             continue
         m_end = _HYPHEN_END.search(out)
@@ -112,12 +124,16 @@ def join_lines(lines: Sequence[str], vocab: Container[str] | None = None) -> str
             before = out[: m_end.start()]
             prev = before.split()[-1] if before.split() else ""
             if _keep_hyphen(m_end.group(1), m_start.group(1), m_start.group(2), prev, words):
+                starts.append(len(out))
                 out += line
             else:
+                starts.append(len(out) - 1)
                 out = out[:-1] + line
             continue
-        out += _glue(out, line) + line
-    return out
+        glue = _glue(out, line)
+        starts.append(len(out) + len(glue))
+        out += glue + line
+    return out, starts
 
 
 _ABBREV = frozenset(

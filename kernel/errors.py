@@ -115,11 +115,23 @@ class EmptyFileError(InputError):
 
 
 class DamagedFileError(InputError):
-    pass
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "render_damaged": (
+            "保存的论文 PDF 读不出来了，无法显示原文。请重新发送这篇论文。",
+            "The saved copy of the paper cannot be read, so its pages cannot be shown. "
+            "Please send the paper again.",
+        ),
+    }
 
 
 class PasswordRequiredError(InputError):
-    pass
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "render_password": (
+            "这个 PDF 有密码保护，我不能显示它的原文页面；它的文字内容仍然可以问我。",
+            "This PDF is password-protected, so I cannot show its pages; you can still ask "
+            "me about its text.",
+        ),
+    }
 
 
 class WrongPasswordError(InputError):
@@ -165,7 +177,18 @@ class VideoUnavailableError(PaperTutorError):
 
 
 class NotFoundError(PaperTutorError):
-    pass
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "figure": (
+            "找不到这个图表（{figure_id}）。发送 /figures 查看论文里的图表。",
+            "There is no figure {figure_id}. Send /figures to see the paper's figures and tables.",
+        ),
+        "original": (
+            "这篇论文的 PDF 原文没有保存下来（可能是在这个功能上线之前发送的），所以无法显示"
+            "原文页面。重新发送一次论文 PDF 就可以了。",
+            "The paper's PDF was not kept (it may have been sent before this feature existed), "
+            "so its pages cannot be shown. Send the PDF again to fix this.",
+        ),
+    }
 
 
 class ConfigError(PaperTutorError):

@@ -1,7 +1,8 @@
 """Recognise YouTube and Bilibili links, and build links that open a video at a given second.
 
 Used when a student pastes a link in the chat (``parse_video_link`` finds the first one inside
-the message) and when an answer cites a video timestamp (``url_at``).
+the message), when an answer cites a video timestamp (``url_at``) and when it cites a page of
+an arXiv paper (``page_url``).
 Pure string work: no network, so a ``b23.tv`` short code stays a short code.
 """
 
@@ -15,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
     "VideoLink",
+    "page_url",
     "parse_video_link",
     "url_at",
 ]
@@ -169,3 +171,24 @@ def url_at(url: str, seconds: float | None) -> str:
         return _with_query(urlunsplit(parts), ("t", "start"), {"t": str(second)})
     base = urlunsplit(parts) if parts.path.rstrip("/") == "/watch" else link.url
     return _with_query(base, ("t", "start"), {"t": f"{second}s"})
+
+
+_ARXIV_LINK = re.compile(
+    r"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/"
+    r"(?P<id>\d{4}\.\d{4,5}(?:v\d+)?|[a-z-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)(?:\.pdf)?/?$",
+    re.IGNORECASE,
+)
+
+
+def page_url(link: str | None, page: int | None) -> str | None:
+    """A link that opens ``page`` of the paper, where the paper's link allows one.
+
+    An arXiv link (``/abs/`` or ``/pdf/``) becomes ``https://arxiv.org/pdf/ID#page=N``, which
+    browsers' PDF viewers open at that page; any other link (a DOI names no page) gives None.
+    """
+    if not link or page is None or page < 1:
+        return None
+    m = _ARXIV_LINK.match(link.strip())
+    if m is None:
+        return None
+    return f"https://arxiv.org/pdf/{m.group('id')}#page={page}"

@@ -13,9 +13,14 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "Box",
     "Chunk",
+    "ChunkRole",
     "Citation",
+    "Figure",
+    "FigureKind",
     "Note",
+    "PageFigure",
     "PaperMeta",
     "ParsedSource",
     "SearchHit",
@@ -33,6 +38,23 @@ class SourceKind(StrEnum):
     VIDEO = "video"
 
 
+class ChunkRole(StrEnum):
+    """What a paper chunk is when it is not body prose (body prose has no role)."""
+
+    REFERENCES = "references"  # the bibliography: for "which paper is [12]?", not as prose
+    FIGURE = "figure"  # a figure's caption
+    TABLE = "table"  # a table's caption (and the text of its cells)
+
+
+class FigureKind(StrEnum):
+    FIGURE = "figure"
+    TABLE = "table"
+
+
+Box = tuple[int, float, float, float, float]
+"""A region of a paper page: (page, x0, y0, x1, y1) in PDF points, origin top left."""
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -40,9 +62,10 @@ class _Frozen(BaseModel):
 class Chunk(_Frozen):
     """One retrievable passage of a source.
 
-    Papers fill ``page`` (1-based) and ``page_end`` (same page unless the chunk spans pages) and
-    ``section`` when a heading was detected. Videos fill ``start_s``/``end_s`` (seconds; both
-    None for a plain-text transcript without times).
+    Papers fill ``page`` (1-based) and ``page_end`` (same page unless the chunk spans pages),
+    ``section`` when a heading was detected, ``boxes`` (where the text is printed, one box per
+    page and column) and ``role`` for what is not body prose. Videos fill ``start_s``/``end_s``
+    (seconds; both None for a plain-text transcript without times).
     """
 
     ordinal: int = Field(ge=0, description="position of the chunk in its source, 0-based")
@@ -52,6 +75,8 @@ class Chunk(_Frozen):
     section: str | None = None
     start_s: float | None = None
     end_s: float | None = None
+    boxes: tuple[Box, ...] = ()
+    role: ChunkRole | None = None
 
 
 class PaperMeta(_Frozen):
@@ -83,12 +108,41 @@ class VideoMeta(_Frozen):
     filename: str | None = None
 
 
+class PageFigure(_Frozen):
+    """A figure or table found on a paper page at ingestion.
+
+    ``label`` is as printed ("Figure 1", "Table 3", "图8.1"); ``bbox`` is the region to crop
+    (without the caption), in PDF points. The crop itself is rendered from the kept PDF when
+    it is first shown (rendering every figure at ingestion would double the parsing time).
+    """
+
+    kind: FigureKind
+    label: str
+    caption: str
+    page: int = Field(ge=1)
+    bbox: tuple[float, float, float, float]
+
+
+class Figure(_Frozen):
+    """A stored figure or table of one chat's paper."""
+
+    chat_id: int
+    source_id: str
+    figure_id: str
+    kind: FigureKind
+    label: str
+    caption: str
+    page: int
+    bbox: tuple[float, float, float, float]
+
+
 class ParsedSource(_Frozen):
     """A source ready to be indexed.
 
     ``fingerprint`` identifies the content (sha256 of the file bytes, or ``youtube:<id>``), so
     ingesting the same thing again in the same chat yields the same source id and replaces it.
     ``warnings`` are things the student should be told (e.g. pages without a text layer).
+    ``figures`` are a paper's figures and tables with their crops.
     """
 
     kind: SourceKind
@@ -97,6 +151,7 @@ class ParsedSource(_Frozen):
     video: VideoMeta | None = None
     chunks: tuple[Chunk, ...]
     warnings: tuple[str, ...] = ()
+    figures: tuple[PageFigure, ...] = ()
 
     @property
     def title(self) -> str:
@@ -148,7 +203,11 @@ class SearchHit(_Frozen):
     section: str | None = None
     start_s: float | None = None
     end_s: float | None = None
-    url: str | None = Field(default=None, description="video link that opens at start_s")
+    url: str | None = Field(
+        default=None, description="video link that opens at start_s, or the paper's page link"
+    )
+    boxes: tuple[Box, ...] = ()
+    role: ChunkRole | None = None
 
 
 class Citation(_Frozen):
@@ -163,6 +222,7 @@ class Citation(_Frozen):
     start_s: float | None = None
     end_s: float | None = None
     url: str | None = None
+    boxes: tuple[Box, ...] = Field(default=(), description="where the cited chunk is printed")
 
 
 class Term(_Frozen):

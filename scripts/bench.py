@@ -1,5 +1,5 @@
-"""Run every benchmark in turn (``make bench``): storage, video, PDF stalls, Telegram load,
-answer rendering, resilience.
+"""Run every benchmark in turn (``make bench``): storage, video, PDF stalls, figures, Telegram
+load, answer rendering, resilience.
 
     .venv/bin/python -m scripts.bench
 
@@ -22,6 +22,7 @@ BENCHMARKS = (
     "scripts.bench_storage",
     "scripts.bench_video",
     "scripts.bench_pdf_stall",
+    "scripts.bench_figures",
     "scripts.bench_telegram",
     "scripts.bench_render",
     "scripts.bench_resilience",

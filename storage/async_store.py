@@ -142,12 +142,20 @@ class AsyncKnowledgeStore:
         kinds: Collection[SourceKind] | None = None,
         sources: Sequence[SourceRecord] | None = None,
         diverse: bool = False,
+        references: bool = False,
     ) -> list[SearchHit]:
         """The ``k`` best chunks of the chat's ready sources (see ``KnowledgeStore.search``)."""
         return await self._read(
             chat_id,
             lambda: self._store.search(
-                chat_id, queries, k=k, mode=mode, kinds=kinds, sources=sources, diverse=diverse
+                chat_id,
+                queries,
+                k=k,
+                mode=mode,
+                kinds=kinds,
+                sources=sources,
+                diverse=diverse,
+                references=references,
             ),
         )
 

@@ -2,8 +2,9 @@
 
 Everything a chat has (sources, chunks with both vectors, notes, history) moves as a stream of
 points, so ``papertutor export``/``import``, ``migrate`` (embedded store -> server) and
-``reindex`` share one code path, whatever the two stores are. The file format is described in
-``storage.backup_file``.
+``reindex`` share one code path, whatever the two stores are. The files kept for a chat's
+papers (``storage.paper_files``: the PDFs and figures) travel with them when a ``PaperFiles`` is
+given. The file format is described in ``storage.backup_file``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from storage.backup_file import (
     VERSION,
     BackupHeader,
     Counts,
+    FileItem,
     Item,
+    file_blobs,
     file_items,
     read_header,
     validate,
@@ -28,6 +31,7 @@ from storage.backup_file import (
 )
 from storage.embedder import Embedder
 from storage.index import KINDS, ExportedPoint, QdrantIndex
+from storage.paper_files import PaperFiles
 
 __all__ = [
     "FORMAT",
@@ -51,6 +55,7 @@ class Summary:
     counts: Counts
     replaced: tuple[int, ...] = ()
     backup: Path | None = field(default=None)  # reindex: the safety copy it wrote first
+    files: int = 0  # kept paper files (PDFs, figures) written or copied
 
     def totals(self) -> dict[str, int]:
         return {kind: sum(c.get(kind, 0) for c in self.counts.values()) for kind in KINDS}
@@ -76,8 +81,23 @@ def _items(index: QdrantIndex, chats: Sequence[int]) -> Iterator[Item]:
 # -- export --------------------------------------------------------------------------------------
 
 
-def export_backup(index: QdrantIndex, path: Path, *, chats: Sequence[int] | None = None) -> Summary:
-    """Write ``chats`` (default: all) of ``index`` to ``path``. Reads only from ``index``."""
+def _file_items(files: PaperFiles | None, chats: Sequence[int]) -> Iterator[FileItem]:
+    if files is None:
+        return
+    for chat in chats:
+        for source_id, name, data in files.export(chat):
+            yield chat, source_id, name, data
+
+
+def export_backup(
+    index: QdrantIndex,
+    path: Path,
+    *,
+    chats: Sequence[int] | None = None,
+    files: PaperFiles | None = None,
+) -> Summary:
+    """Write ``chats`` (default: all) of ``index`` (and their kept ``files``) to ``path``.
+    Reads only from ``index`` and ``files``."""
     model, dim = _model_of(index)
     present = index.chats()
     if chats is None:
@@ -89,9 +109,10 @@ def export_backup(index: QdrantIndex, path: Path, *, chats: Sequence[int] | None
             )
     part = path.with_name(path.name + ".part")  # a failed export leaves no plausible file
     path.parent.mkdir(parents=True, exist_ok=True)
-    counts = write_file(part, model, dim, chats, _items(index, chats))
+    blobs = list(_file_items(files, chats))
+    counts = write_file(part, model, dim, chats, _items(index, chats), blobs)
     part.replace(path)
-    return Summary(model, dim, counts)
+    return Summary(model, dim, counts, files=len(blobs))
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -162,6 +183,7 @@ def import_backup(
     chats: Sequence[int] | None = None,
     expect_model: str | None = None,
     reembed: Embedder | None = None,
+    files: PaperFiles | None = None,
 ) -> Summary:
     """Load ``chats`` (default: all in the file) into ``dst``, replacing their data there.
 
@@ -197,13 +219,30 @@ def import_backup(
     counts, replaced = _write(dst, file_items(path, wanted), reembed)
     expected = {c: in_file[c] for c in wanted}
     _verify(dst, expected, ("导入", "import"))
+    restored = 0
+    if files is not None:  # the chats' kept files are replaced by the backup's
+        for chat in wanted:
+            files.delete_chat(chat)
+        for chat, source_id, name, data in file_blobs(path, wanted):
+            files.restore(chat, source_id, name, data)
+            restored += 1
     return Summary(
-        model, dim, counts | {c: expected[c] for c in wanted if c not in counts}, replaced
+        model,
+        dim,
+        counts | {c: expected[c] for c in wanted if c not in counts},
+        replaced,
+        files=restored,
     )
 
 
-def migrate(src: QdrantIndex, dst: QdrantIndex) -> Summary:
-    """Copy every chat of ``src`` into ``dst`` (streamed), then check the counts match.
+def migrate(
+    src: QdrantIndex,
+    dst: QdrantIndex,
+    *,
+    files: tuple[PaperFiles, PaperFiles] | None = None,
+) -> Summary:
+    """Copy every chat of ``src`` into ``dst`` (streamed), then check the counts match;
+    with ``files`` (from, to), the chats' kept files are copied too.
 
     ``src`` is only read (its model record included); ``dst`` chats that ``src`` also has are
     replaced, others are left alone.
@@ -220,7 +259,15 @@ def migrate(src: QdrantIndex, dst: QdrantIndex) -> Summary:
     counts, replaced = _write(dst, _items(src, chats), None)
     expected = {chat: {kind: src.count_points(kind, chat) for kind in KINDS} for chat in chats}
     _verify(dst, expected, ("迁移", "migration"))
-    return Summary(model, dim, counts, replaced)
+    copied = 0
+    if files is not None and files[0].root.resolve() != files[1].root.resolve():
+        source, target = files
+        for chat in chats:
+            target.delete_chat(chat)
+            for source_id, name, data in source.export(chat):
+                target.restore(chat, source_id, name, data)
+                copied += 1
+    return Summary(model, dim, counts, replaced, files=copied)
 
 
 def reindex(index: QdrantIndex, embedder: Embedder, backup_dir: Path) -> Summary:

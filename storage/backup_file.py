@@ -1,6 +1,6 @@
 """The Paper Tutor backup file: writing it, and reading it back with every check first.
 
-Backup file format, version 1 (JSON Lines, gzip'd when the name ends in ``.gz``; UTF-8):
+Backup file format, version 2 (JSON Lines, gzip'd when the name ends in ``.gz``; UTF-8):
 
 - line 1, the header: ``{"type": "header", "format": "papertutor-backup", "version": 1,
   "model": "<embedding model>", "dim": <int>, "created_at": "<ISO 8601 UTC>",
@@ -9,15 +9,22 @@ Backup file format, version 1 (JSON Lines, gzip'd when the name ends in ``.gz``;
   "kind": "chunks" | "sources" | "notes" | "history", "chat_id": <int>, "id": "<uuid>",
   "payload": {...}, "dense": [<float>, ...] | null, "sparse": {"indices": [...],
   "values": [...]} | null}`` (vectors only for chunks; payloads exactly as stored)
+- then one line per file kept for a chat's papers (version 2): ``{"type": "file",
+  "chat_id": <int>, "source_id": "<uuid>", "name": "paper.pdf" | "figures.json" |
+  "<figure id>.png", "data": "<base64>"}``
 - last line, the trailer: ``{"type": "end", "points": <int>, "counts": {"<chat id>":
-  {"<kind>": <int>}}}``. A file without it is incomplete and is refused.
+  {"<kind>": <int>}}, "files": {"<chat id>": <int>}}``. A file without it is incomplete and is
+  refused.
 
-A reader refuses other formats and newer versions; fields it does not know are ignored, so a
-version-1 reader stays valid while fields are only added.
+A reader refuses other formats and newer versions (version 1, without files, is read as
+before); fields it does not know are ignored, so a reader stays valid while fields are only
+added.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import gzip
 import itertools
 import json
@@ -36,7 +43,9 @@ __all__ = [
     "VERSION",
     "BackupHeader",
     "Counts",
+    "FileItem",
     "Item",
+    "file_blobs",
     "file_items",
     "read_header",
     "validate",
@@ -44,9 +53,11 @@ __all__ = [
 ]
 
 FORMAT: Final = "papertutor-backup"
-VERSION: Final = 1
+VERSION: Final = 2
+_READABLE: Final = (1, 2)
 Counts = dict[int, dict[str, int]]  # chat -> kind -> points
 Item = tuple[int, str, ExportedPoint]  # chat, kind, point
+FileItem = tuple[int, str, str, bytes]  # chat, source id, file name, contents
 
 
 @dataclass(frozen=True)
@@ -58,10 +69,17 @@ class BackupHeader:
 
 
 def write_file(
-    path: Path, model: str, dim: int, chats: Sequence[int], items: Iterable[Item]
+    path: Path,
+    model: str,
+    dim: int,
+    chats: Sequence[int],
+    items: Iterable[Item],
+    files: Iterable[FileItem] = (),
 ) -> Counts:
-    """Write a backup of ``items`` (grouped by chat) to ``path``; returns the point counts."""
+    """Write a backup of ``items`` (grouped by chat) and ``files`` to ``path``; returns the
+    point counts."""
     counts: Counts = {chat: dict.fromkeys(KINDS, 0) for chat in chats}
+    kept: dict[int, int] = dict.fromkeys(chats, 0)
     with _open_write(path) as out:
         header = {
             "type": "header",
@@ -87,8 +105,23 @@ def write_file(
             }
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
             counts[chat][kind] += 1
+        for chat, source_id, name, data in files:
+            line = {
+                "type": "file",
+                "chat_id": chat,
+                "source_id": source_id,
+                "name": name,
+                "data": base64.b64encode(data).decode("ascii"),
+            }
+            out.write(json.dumps(line) + "\n")
+            kept[chat] = kept.get(chat, 0) + 1
         total = sum(sum(c.values()) for c in counts.values())
-        trailer = {"type": "end", "points": total, "counts": _counts_json(counts)}
+        trailer = {
+            "type": "end",
+            "points": total,
+            "counts": _counts_json(counts),
+            "files": {str(chat): n for chat, n in kept.items()},
+        }
         out.write(json.dumps(trailer) + "\n")
     return counts
 
@@ -135,7 +168,7 @@ def _parse_header(path: Path, first: dict[str, Any] | None) -> BackupHeader:
     if not first or first.get("format") != FORMAT:
         raise _not_a_backup(path, "no papertutor-backup header")
     version = first.get("version")
-    if version != VERSION:
+    if version not in _READABLE:
         raise InputError(
             f"备份文件 {path} 是第 {version} 版格式，这个版本的 Paper Tutor 只认识第 {VERSION} 版。"
             "请用生成它的（或更新的）Paper Tutor 导入。",
@@ -158,11 +191,22 @@ def read_header(path: Path) -> BackupHeader:
 def validate(path: Path, header: BackupHeader, check_dense: bool) -> Counts:
     """Read the whole file once before writing anything: complete, consistent, right dims."""
     counts: Counts = {}
+    kept: dict[str, int] = {}
     end: dict[str, Any] | None = None
     for line in itertools.islice(_lines(path), 1, None):
         if line.get("type") == "end":
             end = line
             break
+        if line.get("type") == "file":
+            fields = (line.get("chat_id"), line.get("source_id"), line.get("name"))
+            if not isinstance(fields[0], int) or not all(isinstance(f, str) for f in fields[1:]):
+                raise _not_a_backup(path, f"unexpected line {str(line)[:80]}")
+            try:
+                base64.b64decode(str(line.get("data", "")), validate=True)
+            except binascii.Error as exc:
+                raise _not_a_backup(path, f"file {fields[2]} is not base64") from exc
+            kept[str(fields[0])] = kept.get(str(fields[0]), 0) + 1
+            continue
         kind, chat = line.get("kind"), line.get("chat_id")
         if line.get("type") != "point" or kind not in KINDS or not isinstance(chat, int):
             raise _not_a_backup(path, f"unexpected line {str(line)[:80]}")
@@ -174,6 +218,8 @@ def validate(path: Path, header: BackupHeader, check_dense: bool) -> Counts:
         raise _not_a_backup(path, "the end line is missing: the file is incomplete")
     if end.get("counts") != _counts_json(counts):
         raise _not_a_backup(path, "the point counts do not match its end line")
+    if {k: v for k, v in end.get("files", {}).items() if v} != kept:
+        raise _not_a_backup(path, "the file counts do not match its end line")
     return counts
 
 
@@ -191,5 +237,15 @@ def file_items(path: Path, chats: Sequence[int] | None) -> Iterator[Item]:
     for line in itertools.islice(_lines(path), 1, None):
         if line.get("type") == "end":
             return
-        if chats is None or line["chat_id"] in chats:
+        if line.get("type") == "point" and (chats is None or line["chat_id"] in chats):
             yield int(line["chat_id"]), str(line["kind"]), _point(line)
+
+
+def file_blobs(path: Path, chats: Sequence[int] | None) -> Iterator[FileItem]:
+    """The kept files in a (validated) backup, of ``chats`` (default: all)."""
+    for line in itertools.islice(_lines(path), 1, None):
+        if line.get("type") == "end":
+            return
+        if line.get("type") == "file" and (chats is None or line["chat_id"] in chats):
+            data = base64.b64decode(str(line["data"]))
+            yield int(line["chat_id"]), str(line["source_id"]), str(line["name"]), data

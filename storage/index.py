@@ -71,6 +71,7 @@ class IndexQuery:
     kinds: Sequence[str] | None = None
     k: int = 5
     mode: SearchMode = "hybrid"
+    skip_roles: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -403,9 +404,11 @@ class QdrantIndex:
         kinds: Sequence[str] | None = None,
         k: int = 5,
         mode: SearchMode = "hybrid",
+        skip_roles: Sequence[str] = (),
     ) -> list[ScoredPayload]:
-        """Top ``k`` chunks of ``source_ids``; every query vector is one leg, fused by RRF."""
-        request = IndexQuery(dense, sparse, source_ids, kinds, k, mode)
+        """Top ``k`` chunks of ``source_ids`` (none whose ``role`` is in ``skip_roles``); every
+        query vector is one leg, fused by RRF."""
+        request = IndexQuery(dense, sparse, source_ids, kinds, k, mode, tuple(skip_roles))
         return self.search_batch(chat_id, [request])[0]
 
     def search_batch(
@@ -433,6 +436,8 @@ class QdrantIndex:
             return None
         kinds = list(r.kinds) if r.kinds else None
         flt = self._chat_filter(chat_id, source_id=list(r.source_ids), kind=kinds)
+        if r.skip_roles:
+            flt.must_not = [_match("role", list(r.skip_roles))]
         legs: list[qm.Prefetch] = []
         if r.mode in ("hybrid", "dense"):
             legs += [

@@ -19,8 +19,9 @@ from uuid import UUID, uuid5
 from pydantic import BaseModel
 
 from kernel.errors import NotFoundError
-from kernel.links import url_at
+from kernel.links import page_url, url_at
 from kernel.models import (
+    ChunkRole,
     Note,
     ParsedSource,
     SearchHit,
@@ -55,7 +56,9 @@ class Query:
     """One search: query texts (one leg each, fused), how many hits, of which kinds of source.
 
     ``diverse``: drop near-duplicates and keep both kinds of source represented
-    (``storage.diversity.select_hits``), choosing from twice as many hits.
+    (``storage.diversity.select_hits``), choosing from twice as many hits. A paper's
+    bibliography is left out unless ``references`` (it is not prose to quote, but it answers
+    "which paper is [12]?").
     """
 
     texts: tuple[str, ...]
@@ -63,6 +66,7 @@ class Query:
     mode: str = "hybrid"
     kinds: frozenset[SourceKind] | None = None
     diverse: bool = False
+    references: bool = False
 
 
 @dataclass(frozen=True)
@@ -279,15 +283,16 @@ class KnowledgeStore:
         kinds: Collection[SourceKind] | None = None,
         sources: Sequence[SourceRecord] | None = None,
         diverse: bool = False,
+        references: bool = False,
     ) -> list[SearchHit]:
         """The ``k`` best chunks of the chat's READY sources for one or more query texts.
 
         ``sources``: the chat's source records when the caller has just read them (saves a
-        read); otherwise they are read here. ``diverse``: see ``Query``.
+        read); otherwise they are read here. ``diverse``, ``references``: see ``Query``.
         """
         texts = (queries,) if isinstance(queries, str) else tuple(queries)
         chosen = frozenset(kinds) if kinds is not None else None
-        query = Query(texts, k=k, mode=mode, kinds=chosen, diverse=diverse)
+        query = Query(texts, k=k, mode=mode, kinds=chosen, diverse=diverse, references=references)
         return self.search_many(chat_id, [query], sources=sources)[0]
 
     def search_many(
@@ -323,6 +328,7 @@ class KnowledgeStore:
                     kinds=[k.value for k in q.kinds] if q.kinds is not None else None,
                     k=fetch,
                     mode=q.mode,  # type: ignore[arg-type]  # checked against SEARCH_MODES above
+                    skip_roles=() if q.references else (ChunkRole.REFERENCES.value,),
                 )
             )
         found = self.index.search_batch(chat_id, requests)
@@ -347,6 +353,8 @@ class KnowledgeStore:
         url = None
         if kind is SourceKind.VIDEO and source_url:
             url = url_at(source_url, payload.get("start_s"))
+        elif kind is SourceKind.PAPER:
+            url = page_url(source_url, payload.get("page"))
         fields = {k: v for k, v in payload.items() if k in SearchHit.model_fields}
         return SearchHit.model_validate(
             fields

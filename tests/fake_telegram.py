@@ -57,6 +57,10 @@ BOT_USERNAME = "papertutor_test_bot"
 FIXTURES = Path(__file__).parent / "telegram" / "fixtures"
 
 
+class _RefusedError(Exception):
+    """A call Telegram would refuse with 400 and this description."""
+
+
 def plain(text: str) -> str:
     """Telegram HTML as the student reads it: tags dropped, entities decoded."""
     return parse_html(text)[0]
@@ -299,7 +303,10 @@ class FakeBotApi:
                 if method in _TRUE_METHODS:
                     return 200, {"ok": True, "result": True}
                 return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
-            return 200, {"ok": True, "result": answer(params, files)}
+            try:
+                return 200, {"ok": True, "result": answer(params, files)}
+            except _RefusedError as exc:
+                return 400, {"ok": False, "error_code": 400, "description": str(exc)}
 
     def _floods(self, method: str, params: dict[str, Any]) -> bool:
         """Whether this call is over the chat's flood limit (messages sent, edited, drafted)."""
@@ -368,25 +375,38 @@ class FakeBotApi:
         self._messages.setdefault(message["chat"]["id"], {})[message["message_id"]] = seen
         return message
 
-    def _photo_message(self, params: dict[str, Any], data: bytes | None) -> dict[str, Any]:
+    def _photo_message(
+        self, params: dict[str, Any], upload: tuple[str | None, bytes] | None
+    ) -> dict[str, Any]:
+        """Like Telegram: the upload must be an image, of a shape a photo may have."""
+        data = upload[1] if upload else b""
+        if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+            raise _RefusedError("Bad Request: IMAGE_PROCESS_FAILED")
+        if data[12:16] == b"IHDR":
+            width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+            if width + height > 10000 or max(width, height) > 20 * min(width, height):
+                raise _RefusedError("Bad Request: PHOTO_INVALID_DIMENSIONS")
         caption = params.get("caption", "")
+        if len(plain(caption) if params.get("parse_mode") == "HTML" else caption) > 1024:
+            raise _RefusedError("Bad Request: message caption is too long")
         size = {"file_id": "photo", "file_unique_id": "photo", "width": 1, "height": 1}
         message = self._message(params, caption=caption, photo=[size])
         seen = Seen(message["message_id"], caption, True, parse_mode=params.get("parse_mode"))
         seen.photo = data
+        seen.document = upload
         self._messages.setdefault(message["chat"]["id"], {})[message["message_id"]] = seen
         return message
 
     def _send_photo(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
-        upload = files.get("photo")
-        return self._photo_message(params, upload[1] if upload else None)
+        return self._photo_message(params, files.get("photo"))
 
     def _send_media_group(self, params: dict[str, Any], files: Any) -> list[dict[str, Any]]:
         sent = []
         for item in params["media"]:
             ref = str(item.get("media", ""))
-            upload = files.get(ref.removeprefix("attach://"))
-            sent.append(self._photo_message({**params, **item}, upload[1] if upload else None))
+            sent.append(
+                self._photo_message({**params, **item}, files.get(ref.removeprefix("attach://")))
+            )
         return sent
 
     def _find(self, params: dict[str, Any]) -> Seen:

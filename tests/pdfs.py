@@ -20,6 +20,7 @@ __all__ = [
     "PAPER_ABSTRACT",
     "make_chinese_pdf",
     "make_encrypted_pdf",
+    "make_figures_pdf",
     "make_garbage_bytes",
     "make_injection_pdf",
     "make_paper_pdf",
@@ -302,3 +303,128 @@ def make_truncated_pdf() -> bytes:
 def make_garbage_bytes() -> bytes:
     """Bytes that are no PDF at all (whatever the file is called)."""
     return b"PK\x03\x04 this is a zip file, not a paper " * 20
+
+
+_PROSE = (
+    "The encoder reads the whole input sentence and turns every word into a vector. "
+    "Each layer mixes the vectors with attention and a small feed-forward network, so "
+    "the model can relate words that are far apart without any recurrence at all."
+)
+
+
+def _prose(page: pymupdf.Page, x: float, y: float, width: int, lines: int = 4) -> float:
+    """Body text (10 pt Times) from (x, y) down, wrapped at ``width`` characters."""
+    for line in textwrap.wrap(_PROSE * 2, width)[:lines]:
+        y += 13
+        page.insert_text((x, y), line, fontsize=10, fontname="tiro")
+    return y
+
+
+def make_figures_pdf() -> bytes:
+    """Three pages with figures and tables beside body text (10 pt Times).
+
+    Page 1 (one column): prose, a vector diagram (boxes, arrows, labels "Encoder" /
+    "Decoder") with "Figure 1: The model architecture." under it, prose mentioning "Table 1
+    shows the scores" (not a caption), "Table 1: Scores on two benchmarks." above a table
+    with rules and cells, prose. Page 2 (two columns): prose in both columns, a raster
+    image in the right column with "Fig. 2. Attention weights of one head." under it.
+    Page 3: "References" with two entries, then "附录" and a Chinese figure "图 3 注意力机制示意"
+    under a drawing, with Chinese text (font china-s) around it.
+    """
+    doc = pymupdf.open()
+    page = doc.new_page(width=_W, height=_H)
+    page.insert_text((_LEFT, 60), "1 Model", fontsize=12, fontname="tibo")
+    y = _prose(page, _LEFT, 64, 95)
+    # Figure 1: a vector diagram, 140 pt high, centred.
+    top = y + 20
+    for x0, label in ((180, "Encoder"), (330, "Decoder")):
+        page.draw_rect(
+            pymupdf.Rect(x0, top + 30, x0 + 90, top + 90), color=(0, 0, 0.6), fill=(0.8, 0.9, 1)
+        )
+        page.insert_text((x0 + 20, top + 64), label, fontsize=9, fontname="helv")
+    page.draw_line((270, top + 60), (330, top + 60), color=(0, 0, 0), width=1.5)
+    page.draw_line((225, top + 120), (225, top + 90), color=(0, 0, 0), width=1.5)
+    page.insert_text((205, top + 135), "Inputs", fontsize=8, fontname="helv")
+    page.insert_text(
+        (220, top + 160), "Figure 1: The model architecture.", fontsize=10, fontname="tiro"
+    )
+    y = _prose(page, _LEFT, top + 175, 95)
+    y += 13
+    page.insert_text(
+        (_LEFT, y),
+        "Table 1 shows the scores of the model on two benchmarks, and",
+        fontsize=10,
+        fontname="tiro",
+    )
+    y += 13
+    page.insert_text(
+        (_LEFT, y),
+        "the model wins on both of them by a clear margin.",
+        fontsize=10,
+        fontname="tiro",
+    )
+    # Table 1: caption above, three rules, two rows of cells.
+    cap_y = y + 30
+    page.insert_text(
+        (150, cap_y), "Table 1: Scores on two benchmarks.", fontsize=10, fontname="tiro"
+    )
+    rows = (("Model", "BLEU", "Cost"), ("Ours", "28.4", "2.3"), ("Baseline", "26.0", "9.6"))
+    ry = cap_y + 12
+    page.draw_line((150, ry), (450, ry), width=1)
+    for n, row in enumerate(rows):
+        ry += 16
+        for col, cell in enumerate(row):
+            page.insert_text((160 + col * 110, ry - 4), cell, fontsize=10, fontname="tiro")
+        if n == 0:
+            page.draw_line((150, ry + 1), (450, ry + 1), width=0.5)
+    page.draw_line((150, ry + 4), (450, ry + 4), width=1)
+    _prose(page, _LEFT, ry + 20, 95)
+
+    # Page 2: two columns, a raster figure in the right one.
+    page = doc.new_page(width=_W, height=_H)
+    _prose(page, 50, 60, 44, lines=30)
+    _prose(page, 310, 60, 44, lines=8)
+    pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 60, 40), False)
+    pix.set_rect(pix.irect, (200, 60, 60))
+    pix.set_rect(pymupdf.IRect(10, 10, 50, 30), (40, 40, 200))
+    page.insert_image(pymupdf.Rect(330, 190, 530, 320), pixmap=pix)
+    page.insert_text(
+        (330, 335), "Fig. 2. Attention weights of one head.", fontsize=9, fontname="tiro"
+    )
+    _prose(page, 310, 345, 44, lines=12)
+
+    # Page 3: references, then a Chinese figure.
+    page = doc.new_page(width=_W, height=_H)
+    page.insert_text((_LEFT, 60), "References", fontsize=12, fontname="tibo")
+    page.insert_text(
+        (_LEFT, 80),
+        "[1] Jimmy Lei Ba, Jamie Ryan Kiros, and Geoffrey E Hinton. Layer normalization.",
+        fontsize=9,
+        fontname="tiro",
+    )
+    page.insert_text(
+        (_LEFT, 92), "arXiv preprint arXiv:1607.06450, 2016.", fontsize=9, fontname="tiro"
+    )
+    page.insert_text(
+        (_LEFT, 108),
+        "[2] Dzmitry Bahdanau, Kyunghyun Cho, and Yoshua Bengio. Neural machine translation.",
+        fontsize=9,
+        fontname="tiro",
+    )
+    page.insert_text((_LEFT, 150), "附录", fontsize=12, fontname="china-s")
+    page.insert_text(
+        (_LEFT, 172),
+        "注意力机制把有限的计算资源分配给更重要的信息，模型因此可以读很长的文章。",
+        fontsize=10,
+        fontname="china-s",
+    )
+    page.draw_circle((300, 240), 30, color=(0.6, 0, 0), fill=(1, 0.85, 0.85))
+    page.draw_line((200, 240), (270, 240), width=1.2)
+    page.insert_text((255, 300), "图 3 注意力机制示意", fontsize=10, fontname="china-s")
+    page.insert_text(
+        (_LEFT, 330),
+        "图 3 给出了注意力机制的示意，查询向量和每个输入向量计算相关性得分。",
+        fontsize=10,
+        fontname="china-s",
+    )
+    return bytes(doc.tobytes())

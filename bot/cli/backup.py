@@ -14,6 +14,7 @@ from bot.settings import Settings, StorageSettings
 from kernel.errors import ConfigError, InputError
 from storage import backup
 from storage.index import QdrantIndex
+from storage.paper_files import PaperFiles
 
 __all__ = ["run"]
 
@@ -42,13 +43,15 @@ def _where(cfg: StorageSettings) -> str:
 def _totals(summary: backup.Summary, lang: str) -> str:
     t = summary.totals()
     if lang == "en":
+        files = f", {summary.files} paper files" if summary.files else ""
         return (
             f"{len(summary.counts)} chat(s): {t['sources']} sources, {t['chunks']} chunks, "
-            f"{t['notes']} notes, {t['history']} history messages"
+            f"{t['notes']} notes, {t['history']} history messages{files}"
         )
+    files = f"、论文文件 {summary.files} 个" if summary.files else ""
     return (
         f"{len(summary.counts)} 个聊天：材料 {t['sources']} 份、片段 {t['chunks']} 个、"
-        f"笔记 {t['notes']} 条、对话记录 {t['history']} 条"
+        f"笔记 {t['notes']} 条、对话记录 {t['history']} 条{files}"
     )
 
 
@@ -77,7 +80,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         try:
             dst = _open(target, "migrate")
             try:
-                summary = backup.migrate(src, dst)
+                files = (PaperFiles(cfg.papers_path), PaperFiles(target.papers_path))
+                summary = backup.migrate(src, dst, files=files)
             finally:
                 dst.close()
         finally:
@@ -111,7 +115,8 @@ def _on_index(args: argparse.Namespace, settings: Settings, index: QdrantIndex) 
     lang: str = args.lang
     if args.command == "export":
         chats = None if args.all else [args.chat]
-        summary = backup.export_backup(index, args.output, chats=chats)
+        files = PaperFiles(settings.storage.papers_path)
+        summary = backup.export_backup(index, args.output, chats=chats, files=files)
         print(
             f"exported {_totals(summary, lang)} to {args.output}"
             if lang == "en"
@@ -150,6 +155,7 @@ def _on_index(args: argparse.Namespace, settings: Settings, index: QdrantIndex) 
             chats=None if args.chat is None else [args.chat],
             expect_model=settings.embedding.model,
             reembed=embedder,
+            files=PaperFiles(settings.storage.papers_path),
         )
     finally:
         if embedder is not None:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.cli import figures
 from bot.cli import output as out
 from bot.settings import Settings
 from kernel.errors import InputError, PaperTutorError
@@ -71,7 +72,7 @@ async def _sources(services: Any, args: argparse.Namespace) -> None:
 
 
 async def _forget(services: Any, args: argparse.Namespace) -> None:
-    await services.store.forget(args.chat, args.source_id)
+    await services.library.forget(args.chat, args.source_id)
     print(f"forgot {args.source_id}")
 
 
@@ -160,7 +161,7 @@ async def _report(services: Any, args: argparse.Namespace) -> None:
 
 
 async def _reset(services: Any, args: argparse.Namespace) -> None:
-    await services.store.reset_chat(args.chat)
+    await services.library.reset(args.chat)
     print(f"reset chat {args.chat}")
 
 
@@ -174,4 +175,5 @@ _COMMANDS = {
     "notes": _notes,
     "report": _report,
     "reset": _reset,
+    **figures.COMMANDS,
 }

@@ -108,8 +108,13 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
     }
     if hit.kind is SourceKind.VIDEO:
         data |= {"start_s": hit.start_s, "end_s": hit.end_s, "url": hit.url}
-    elif hit.page_end is not None and hit.page_end != hit.page:
-        data["page_end"] = hit.page_end
+    else:
+        if hit.page_end is not None and hit.page_end != hit.page:
+            data["page_end"] = hit.page_end
+        if hit.url:
+            data["url"] = hit.url  # the page in the paper's PDF (arXiv)
+        if hit.role is not None:
+            data["section"] = hit.role.value  # not body prose: "references", "figure", "table"
     return data
 
 

@@ -86,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     chat(sp)
     sp.add_argument("--yes", action="store_true", required=True, help="confirm")
 
+    sp = sub.add_parser("figures", help="list the figures and tables found in the chat's papers")
+    chat(sp)
+    as_json(sp)
+    sp = sub.add_parser("figure", help="write one figure or table as a PNG image")
+    sp.add_argument("figure_id", help="an id from `papertutor figures`")
+    chat(sp)
+    sp.add_argument("-o", "--output", type=Path, required=True, help="the .png file to write")
+
     _backup_parsers(sub)
     return p
 

@@ -13,9 +13,9 @@ then a clear error (``ReportTooShortError``) if the material cannot fill the min
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.report import prompts
 from bot.report.citations import Snippet, check_citations, count_markers, format_snippets
@@ -32,6 +32,7 @@ from bot.report.models import HEADINGS, REPORT_TITLE, Report, ReportSection
 from bot.report.sections import basic_info, paper_title, source_list
 from bot.report.wordcount import count_zi
 from kernel.errors import LLMError, VideoMissingError
+from kernel.models import Note
 from storage.async_store import AsyncKnowledgeStore
 
 if TYPE_CHECKING:  # typing only: importing openai takes a while
@@ -69,6 +70,14 @@ class _Draft:
         return count_zi(self.heading) + count_zi(self.body)
 
 
+class FigureAdder(Protocol):
+    """``(chat_id, paper source_id, report, notes) -> report`` with the key figures added."""
+
+    def __call__(
+        self, chat_id: int, source_id: str, report: Report, notes: Sequence[Note], /
+    ) -> Awaitable[Report]: ...
+
+
 class ReportBuilder:
     """Builds the reading report of a chat from its paper, video transcript and notes."""
 
@@ -80,7 +89,9 @@ class ReportBuilder:
         min_chars: int = 2000,
         max_chars: int = 3000,
         max_revisions: int = 3,
+        figures: FigureAdder | None = None,
     ) -> None:
+        """``figures`` puts the paper's key figures into the finished report (optional)."""
         if not 0 < min_chars < max_chars:
             raise ValueError("need 0 < min_chars < max_chars")
         self._store = store
@@ -88,6 +99,7 @@ class ReportBuilder:
         self.min_chars = min_chars
         self.max_chars = max_chars
         self.max_revisions = max(0, max_revisions)
+        self._figures = figures
 
     async def build(
         self,
@@ -120,7 +132,10 @@ class ReportBuilder:
         if material.video is None:
             fixed += count_zi(HEADINGS[3]) + count_zi(prompts.NO_VIDEO_TEXT)
         await self._fit(drafts, fixed, material)
-        return self._assemble(material, info, drafts)
+        report = self._assemble(material, info, drafts)
+        if self._figures is not None:  # the paper's key figures, in section (3)
+            report = await self._figures(chat_id, material.paper.source_id, report, material.notes)
+        return report
 
     async def render(self, report: Report, fmt: str) -> tuple[bytes, str]:
         """The report as a file (``fmt``: docx, md or pdf): its bytes and its name.

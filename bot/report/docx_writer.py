@@ -4,12 +4,15 @@ Word picks the font of Chinese characters from ``w:eastAsia`` in ``w:rFonts``; p
 ``font.name`` sets only the Latin fonts, and the built-in heading/title styles point at theme
 fonts (``asciiTheme`` …) that override explicit names. So every style used gets explicit
 fonts with the theme attributes removed: 宋体 for body text, 黑体 for the title and headings.
-The footer carries a PAGE field so Word numbers the pages.
+The footer carries a PAGE field so Word numbers the pages. The paper's key figures sit in
+section (3) as pictures with a caption paragraph (Word's "Caption" style) under each.
 """
 
 from __future__ import annotations
 
+import io
 import re
+import struct
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -17,9 +20,10 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
+from docx.shared import Cm, Pt, RGBColor
 
-from bot.report.models import Report
+from bot.report.figures import figure_caption
+from bot.report.models import Report, ReportFigure
 
 __all__ = ["BODY_FONT", "HEADING_FONT", "LATIN_FONT", "report_filename", "write_docx"]
 
@@ -27,6 +31,7 @@ BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
 LATIN_FONT = "Times New Roman"
 P = TypeVar("P", Path, IO[bytes])
+_FIGURE_CM = 14.0  # a figure's width: the text width of an A4 page with Word's margins
 _THEME_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 
 
@@ -73,6 +78,19 @@ def _text_element(text: str) -> Any:
     return element
 
 
+def _add_figure(document: Any, figure: ReportFigure) -> None:
+    """The picture, centred and as wide as the text at most, with its caption under it."""
+    width = Cm(_FIGURE_CM)
+    if figure.image[12:16] == b"IHDR":  # a PNG says its size in its first chunk
+        w, h = struct.unpack(">II", figure.image[16:24])
+        if h > w * 1.4:  # a tall figure: limit its height instead, so it fits on a page
+            width = Cm(_FIGURE_CM * 1.4 * w / h)
+    document.add_picture(io.BytesIO(figure.image), width=width)
+    document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    caption = document.add_paragraph(figure_caption(figure), style="Caption")
+    caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
 def write_docx(report: Report, path: P) -> P:
     """Write the report to ``path`` (a .docx file, or a binary stream); returns ``path``."""
     document = Document()
@@ -83,14 +101,18 @@ def write_docx(report: Report, path: P) -> P:
     _set_fonts(styles["Heading 2"], HEADING_FONT, 13, bold=True)
     styles["Normal"].paragraph_format.line_spacing = 1.5
 
+    _set_fonts(styles["Caption"], BODY_FONT, 10.5, bold=False)
+
     title = document.add_paragraph(report.title, style="Title")
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    for section in report.sections:
+    for index, section in enumerate(report.sections):
         document.add_heading(section.heading, level=1)
-        for line in section.body.split("\n"):
-            if line.strip():
-                paragraph = document.add_paragraph(line.strip())
-                paragraph.paragraph_format.first_line_indent = Pt(24)  # two characters
+        for block in report.blocks(index):
+            if isinstance(block, ReportFigure):
+                _add_figure(document, block)
+                continue
+            paragraph = document.add_paragraph(block)
+            paragraph.paragraph_format.first_line_indent = Pt(24)  # two characters
     document.add_heading("参考来源", level=2)
     for n, source in enumerate(report.sources, start=1):
         document.add_paragraph(f"[{n}] {source}")

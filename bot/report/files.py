@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import io
-import tempfile
-from pathlib import Path
 
 from bot.report.docx_writer import write_docx
 from bot.report.markdown import to_markdown
 from bot.report.models import Report
-from bot.report.pdf_writer import write_pdf
+from bot.report.pdf_writer import report_pdf
 
 __all__ = ["report_file"]
 
@@ -22,5 +20,4 @@ def report_file(report: Report, fmt: str) -> bytes:
         buffer = io.BytesIO()
         write_docx(report, buffer)
         return buffer.getvalue()
-    with tempfile.TemporaryDirectory() as tmp:  # MuPDF's writer wants a file
-        return write_pdf(report, Path(tmp) / "report.pdf").read_bytes()
+    return report_pdf(report)

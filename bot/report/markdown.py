@@ -1,21 +1,40 @@
-"""The report as Markdown (for the chat preview and for students who prefer plain text)."""
+"""The report as Markdown (for the chat preview and for students who prefer plain text).
+
+Figures are embedded as PNG data URIs, so the one file shows them in any Markdown viewer.
+"""
 
 from __future__ import annotations
 
-from bot.report.models import Report
+import base64
+
+from bot.report.figures import figure_caption
+from bot.report.models import Report, ReportFigure
 
 __all__ = ["to_markdown"]
 
 
+def _figure(figure: ReportFigure) -> list[str]:
+    data = base64.b64encode(figure.image).decode("ascii")
+    return [
+        f"![图 {figure.number}](data:image/png;base64,{data})",
+        "",
+        f"*{figure_caption(figure)}*",
+        "",
+    ]
+
+
 def to_markdown(report: Report) -> str:
-    """Title, the four ``##`` sections, the numbered source list, then the 字数 line."""
+    """Title, the four ``##`` sections (figures in place), the numbered source list, then the
+    字数 line."""
     parts = [f"# {report.title}", ""]
-    for section in report.sections:
+    for index, section in enumerate(report.sections):
         parts += [f"## {section.heading}", ""]
-        for line in section.body.split("\n"):
-            if line.strip():
+        for block in report.blocks(index):
+            if isinstance(block, ReportFigure):
+                parts += _figure(block)
+            else:
                 # Markdown would join adjacent lines; each body line is its own paragraph.
-                parts += [line.strip(), ""]
+                parts += [block, ""]
     parts += ["## 参考来源", ""]
     parts += [f"{n}. {source}" for n, source in enumerate(report.sources, start=1)]
     parts += [

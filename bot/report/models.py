@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["HEADINGS", "REPORT_TITLE", "Report", "ReportSection"]
+__all__ = ["HEADINGS", "REPORT_TITLE", "TECH_SECTION", "Report", "ReportFigure", "ReportSection"]
 
 REPORT_TITLE = "大模型技术论文阅读报告"
 HEADINGS: tuple[str, str, str, str] = (
@@ -13,6 +13,7 @@ HEADINGS: tuple[str, str, str, str] = (
     "（3）关键技术解析",
     "（4）视频补充要点",
 )
+TECH_SECTION = 2  # （3）关键技术解析, where the paper's key figures go
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,28 @@ class ReportSection:
 
 
 @dataclass(frozen=True)
+class ReportFigure:
+    """A figure of the paper shown in the report: numbered in the report ("图 1"), with the
+    paper's own label, caption and page, placed after paragraph ``after`` of its section's
+    body (-1: at the end)."""
+
+    number: int
+    label: str
+    caption: str
+    page: int
+    image: bytes = field(repr=False)
+    section: int = TECH_SECTION
+    after: int = -1
+
+
+@dataclass(frozen=True)
 class Report:
     """The four sections in order, the source list, and what the student is told about it.
 
     ``chars`` is the total 字数 of the four sections (headings included; title and source list
-    excluded), ``citations`` the number of valid citation markers in them.
+    excluded; a figure's caption counts, its picture does not), ``citations`` the number of
+    valid citation markers in them. ``figures`` are the paper's key figures, with their
+    pictures.
     """
 
     title: str
@@ -40,3 +58,19 @@ class Report:
     video_included: bool
     notes_used: int
     paper_title: str
+    figures: tuple[ReportFigure, ...] = ()
+
+    def figures_in(self, section: int) -> tuple[ReportFigure, ...]:
+        """The figures placed in section ``section`` (0-based)."""
+        return tuple(f for f in self.figures if f.section == section)
+
+    def blocks(self, section: int) -> list[str | ReportFigure]:
+        """The section's body paragraphs with its figures placed among them, in order."""
+        lines = [line.strip() for line in self.sections[section].body.split("\n") if line.strip()]
+        out: list[str | ReportFigure] = []
+        figures = self.figures_in(section)
+        for i, line in enumerate(lines):
+            out.append(line)
+            out.extend(f for f in figures if f.after == i)
+        out.extend(f for f in figures if not 0 <= f.after < len(lines))
+        return out

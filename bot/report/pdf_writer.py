@@ -1,20 +1,20 @@
-"""An optional PDF copy of the report, without LibreOffice: ``pymupdf.Story`` lays out HTML.
+"""An optional PDF copy of the report, without LibreOffice: HTML laid out by MuPDF.
 
-pymupdf falls back to its built-in CJK font for Chinese characters, so no system fonts are
-needed. Page numbers are stamped at the foot of each page afterwards.
+The HTML and its styles are written here; ``ingest.render.html_to_pdf`` lays them out on A4
+pages (its built-in CJK font needs no system fonts) and numbers the pages. Figures go in as
+images with their captions, in （3）关键技术解析.
 """
 
 from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any
 
-import pymupdf
+from bot.report.figures import figure_caption
+from bot.report.models import Report, ReportFigure
+from ingest.render import html_to_pdf
 
-from bot.report.models import Report
-
-__all__ = ["write_pdf"]
+__all__ = ["report_pdf", "write_pdf"]
 
 _CSS = """
 body { font-family: sans-serif; font-size: 11pt; line-height: 1.6; }
@@ -23,43 +23,45 @@ h2 { font-size: 14pt; margin-top: 14pt; }
 h3 { font-size: 12pt; margin-top: 12pt; }
 p { text-indent: 22pt; margin: 4pt 0; }
 p.source { text-indent: 0; }
+p.caption { text-indent: 0; text-align: center; font-size: 10pt; margin-bottom: 10pt; }
+div.figure { text-align: center; margin-top: 8pt; }
 """
+_FIGURE_WIDTH = 380  # points: a figure spans most of the text width
 
 
-def _html(report: Report) -> str:
+def _html(report: Report) -> tuple[str, dict[str, bytes]]:
     parts = [f"<h1>{html.escape(report.title)}</h1>"]
-    for section in report.sections:
+    images: dict[str, bytes] = {}
+    for index, section in enumerate(report.sections):
         parts.append(f"<h2>{html.escape(section.heading)}</h2>")
-        parts += [f"<p>{html.escape(line)}</p>" for line in section.body.split("\n") if line]
+        for block in report.blocks(index):
+            if isinstance(block, ReportFigure):
+                name = f"figure-{block.number}.png"
+                images[name] = block.image
+                parts.append(
+                    f'<div class="figure"><img src="{name}" width="{_FIGURE_WIDTH}"/></div>'
+                    f'<p class="caption">{html.escape(figure_caption(block))}</p>'
+                )
+            else:
+                parts.append(f"<p>{html.escape(block)}</p>")
     parts.append("<h3>参考来源</h3>")
     parts += [
         f'<p class="source">[{n}] {html.escape(s)}</p>'
         for n, s in enumerate(report.sources, start=1)
     ]
-    return "<body>" + "".join(parts) + "</body>"
+    return "<body>" + "".join(parts) + "</body>", images
+
+
+def report_pdf(report: Report) -> bytes:
+    """The report as the bytes of an A4 PDF."""
+    body, images = _html(report)
+    return html_to_pdf(body, _CSS, images=images)
 
 
 def write_pdf(report: Report, path: Path) -> Path:
-    """Write an A4 PDF of the report to ``path``; returns ``path``."""
+    """Write an A4 PDF of the report to ``path`` (through a temporary file); returns ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # pymupdf ships only partial type hints: treat it as untyped here.
-    fitz: Any = pymupdf
-    story = fitz.Story(html=_html(report), user_css=_CSS)
-    page_rect = fitz.paper_rect("a4")
-    frame = fitz.Rect(64, 64, page_rect.width - 64, page_rect.height - 72)
-    raw = path.with_suffix(".tmp.pdf")
-    writer = fitz.DocumentWriter(str(raw))
-    more = 1
-    while more:
-        device = writer.begin_page(page_rect)
-        more, _ = story.place(frame)
-        story.draw(device)
-        writer.end_page()
-    writer.close()
-    with fitz.open(str(raw)) as document:
-        for number, page in enumerate(document, start=1):
-            foot = fitz.Point(page.rect.width / 2 - 4, page.rect.height - 36)
-            page.insert_text(foot, str(number), fontsize=9)
-        document.save(str(path), garbage=3, deflate=True)
-    raw.unlink()
+    part = path.with_name(path.name + ".part")
+    part.write_bytes(report_pdf(report))
+    part.replace(path)
     return path

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, MutableMapping
+from collections.abc import AsyncIterator, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from telegram import (
@@ -36,6 +36,7 @@ from bot.telegram.cards import ASK_CALLBACK, recall, remember
 from bot.telegram.config import TelegramConfig
 from bot.telegram.draft import DraftStream
 from bot.telegram.errors import Told, failure_text
+from bot.telegram.figures import answer_buttons
 from bot.telegram.flood import droppable
 from bot.telegram.formulas import send_formula_images
 from bot.telegram.i18n import LANG_KEY, lang_for, t
@@ -45,6 +46,7 @@ from bot.telegram.status import StatusMessage
 if TYPE_CHECKING:
     from bot.answering import Answer, Answerer
     from bot.markup.formula_image import FormulaRenderer
+    from bot.pages import PageViewer
     from bot.services import Services
 
 __all__ = ["ANSWER_CALLBACK", "AnswerView", "Questions", "build_handlers"]
@@ -64,7 +66,9 @@ async def _keep_typing(chat: Chat) -> None:
         await _typing(chat)
 
 
-def _answer_buttons(lang: str, key: str) -> InlineKeyboardMarkup:
+def _answer_buttons(
+    lang: str, key: str, extra_rows: Sequence[Sequence[InlineKeyboardButton]] = ()
+) -> InlineKeyboardMarkup:
     def button(label: str, action: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(
             t(lang, label), callback_data=f"{ANSWER_CALLBACK}{action}:{key}"
@@ -74,6 +78,7 @@ def _answer_buttons(lang: str, key: str) -> InlineKeyboardMarkup:
         [
             [button("btn_simpler", "simpler"), button("btn_example", "example")],
             [button("btn_sources", "sources")],
+            *extra_rows,
         ]
     )
 
@@ -146,9 +151,16 @@ class AnswerView:
         """The answer is being written again: the next draft replaces what was shown."""
         self._pieces.clear()
 
-    async def final(self, answer: Answer, lang: str, chat_data: MutableMapping[Any, Any]) -> None:
-        """The checked answer in HTML with its sources and buttons: into the streamed message if
-        there is one, else as new messages split at Telegram's limit."""
+    async def final(
+        self,
+        answer: Answer,
+        lang: str,
+        chat_data: MutableMapping[Any, Any],
+        extra_rows: Sequence[Sequence[InlineKeyboardButton]] = (),
+    ) -> None:
+        """The checked answer in HTML with its sources and buttons (``extra_rows`` after them):
+        into the streamed message if there is one, else as new messages split at Telegram's
+        limit."""
         await self.close()
         lang = answer.lang if answer.lang in ("zh", "en") else lang
         sources = render_citations(answer.citations, lang, expandable=False)
@@ -161,7 +173,7 @@ class AnswerView:
             },
         )
         html = render_answer(answer, lang)
-        buttons = _answer_buttons(lang, key)
+        buttons = _answer_buttons(lang, key, extra_rows)
         if self._stream is not None:
             await self._stream.finish(html, reply_markup=buttons)
             return
@@ -207,10 +219,15 @@ class Questions:
     """The question feature: typed questions, suggested questions, and the answer buttons."""
 
     def __init__(
-        self, answerer: Answerer, formulas: FormulaRenderer, config: TelegramConfig
+        self,
+        answerer: Answerer,
+        formulas: FormulaRenderer,
+        pages: PageViewer,
+        config: TelegramConfig,
     ) -> None:
         self._answerer = answerer
         self._formulas = formulas
+        self._pages = pages
         self._config = config
         self._drafts_offered = config.use_drafts  # False once the Bot API refuses a draft
         self._turns: dict[int, asyncio.Lock] = {}  # one question at a time per chat, in order
@@ -289,7 +306,11 @@ class Questions:
                 elif isinstance(event, Rewind):
                     view.rewind()
                 elif isinstance(event, Final):
-                    await view.final(event.answer, lang, context.chat_data)
+                    shown_lang = event.answer.lang if event.answer.lang in ("zh", "en") else lang
+                    extra = await answer_buttons(
+                        self._pages, context.chat_data, chat.id, event.answer, shown_lang
+                    )
+                    await view.final(event.answer, lang, context.chat_data, extra)
                     await send_formula_images(
                         chat, event.answer.answer, self._formulas, reply=reply
                     )
@@ -382,4 +403,4 @@ def build_handlers(
     services: Services, config: TelegramConfig
 ) -> list[BaseHandler[Update, Any, Any]]:
     """The question handlers (register last: the question handler takes any other text)."""
-    return Questions(services.answerer, services.formulas, config).handlers()
+    return Questions(services.answerer, services.formulas, services.pages, config).handlers()

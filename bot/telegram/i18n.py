@@ -33,7 +33,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "并标出出处：[1] 论文第 5 页、[2] 视频 12:34。\n"
         "4. 每个回答都会记进你的笔记（/notes）。最后发 /report，我帮你写好"
         "《大模型技术论文阅读报告》（.docx；/report md 或 /report pdf 换格式）。\n\n"
-        "命令：/sources 资料  /notes 笔记  /report 报告  /forget 删除资料  /reset 清空  "
+        "命令：/sources 资料  /notes 笔记  /figures 图表  /report 报告  /forget 删除资料  "
+        "/reset 清空  "
         "/lang 语言  /help 帮助",
         "Hi! I'm Paper Tutor 📚\n\n"
         "1. Send me a paper as a PDF: I read it and tell you its title, authors and pages.\n"
@@ -42,7 +43,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "cite where it comes from: [1] paper p.5, [2] video 12:34.\n"
         "4. Every answer goes into your notes (/notes). At the end, send /report and I write "
         "the reading report (.docx; /report md or /report pdf for other formats) for you.\n\n"
-        "Commands: /sources  /notes  /report  /forget  /reset  /lang  /help",
+        "Commands: /sources  /notes  /figures  /report  /forget  /reset  /lang  /help",
     ),
     "lang_set": ("好的，之后我用中文回答。", "OK, I will answer in English from now on."),
     "lang_choose": ("请选择语言：", "Choose a language:"),
@@ -187,6 +188,30 @@ TEXTS: dict[str, tuple[str, str]] = {
         "好的，发来视频链接或字幕文件后，再发 /report。",
         "OK: send the video link or subtitle file, then /report again.",
     ),
+    # -- figures and printed passages -----------------------------------------------------------
+    "figures_list": (
+        "🖼 论文里的图表（共 {n} 个），点按钮查看：",
+        "🖼 The paper's figures and tables ({n}); tap one to see it:",
+    ),
+    "figures_none": (
+        "还没有找到图表：先发论文 PDF。有些论文（例如扫描件）里的图我认不出来。",
+        "No figures yet: send the paper PDF first. Some papers (scans, for example) have "
+        "figures I cannot pick out.",
+    ),
+    "figure_missing": (
+        "论文里没有找到 {what}。发送 /figures 查看全部图表。",
+        "I found no {what} in the paper. Send /figures to see all its figures and tables.",
+    ),
+    "figure_caption": (
+        "<b>{label}</b> · 第 {page} 页 · {title}\n{caption}",
+        "<b>{label}</b> · p. {page} · {title}\n{caption}",
+    ),
+    "passage_caption": (
+        "原文 第 {page} 页 · {title}",
+        "As printed, p. {page} · {title}",
+    ),
+    "btn_passage": ("🖼 原文 p.{page}", "🖼 Printed p.{page}"),
+    "btn_figure": ("🖼 {label}", "🖼 {label}"),
     # -- guard and errors ----------------------------------------------------------------------
     "not_allowed": (
         "抱歉，这个机器人目前只对受邀的同学开放。如需使用，请联系管理员。",
@@ -210,6 +235,7 @@ _COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("help", "能做什么、怎么用", "What I can do"),
     ("sources", "查看已上传的资料", "List your sources"),
     ("notes", "查看笔记", "List your notes"),
+    ("figures", "查看论文里的图表", "See the paper's figures and tables"),
     (
         "report",
         "生成阅读报告 .docx（/report md、/report pdf 为其他格式）",

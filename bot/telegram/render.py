@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from bot.markup.markdown import settled_end, to_plain, to_telegram_html
 from bot.telegram.i18n import t
 from kernel.locators import where
-from kernel.models import Citation, SourceKind
+from kernel.models import Citation
 
 if TYPE_CHECKING:
     from bot.answering import Answer
@@ -59,7 +59,8 @@ def render_answer_body(text: str) -> str:
 
 def _locator(c: Citation, lang: str) -> str:
     label = esc(where(c.kind, page=c.page, start_s=c.start_s, lang=lang))
-    if c.kind is SourceKind.VIDEO and c.url:  # the store built it: it opens at start_s
+    # The store built the link: a video's opens at start_s, a paper's (arXiv) at the page.
+    if c.url and label:
         return f'<a href="{esc(c.url)}">{label}</a>'
     return label
 

@@ -679,3 +679,27 @@ async def test_an_answer_that_breaks_off_midway_is_written_again_from_the_start(
     assert shown.startswith("DPO（直接偏好优化）")  # the draft starts over, no half sentence
     assert final.answer.answer.startswith("DPO（直接偏好优化）")
     assert [n.note_id for n in core.notes(CHAT)] == [final.answer.note_id]
+
+
+async def test_a_question_about_a_reference_searches_the_bibliography(
+    answerer: Answerer,
+    core: KnowledgeStore,
+    fake_openai: FakeOpenAI,  # noqa: F811
+) -> None:
+    from kernel.models import ChunkRole
+
+    entry = "[12] Rafael Rafailov and Archit Sharma. Direct preference optimization. 2023."
+    refs = Chunk(ordinal=0, text=entry, page=9, page_end=9, section="References",
+                 role=ChunkRole.REFERENCES)  # fmt: skip
+    core.add_source(CHAT, ParsedSource(
+        kind=SourceKind.PAPER, fingerprint="sha256:refs",
+        paper=PaperMeta(title="Bibliography"), chunks=(refs,),
+    ))  # fmt: skip
+    for question in ("偏好优化是怎么做的？", "[12] 是哪篇论文？"):
+        # A Chinese question over English sources: the rewrite comes first, then the answer.
+        fake_openai.enqueue(rewrite(["direct preference optimization paper"], []))
+        fake_openai.enqueue("这是讲直接偏好优化的论文，它不需要单独训练奖励模型 [1]。")
+        await answerer.ask(CHAT, question)
+    answers = [r for r in fake_openai.requests if not _is_rewrite(r)]
+    assert entry not in snippets_in(user_prompt(answers[0]))  # not prose to quote
+    assert entry in snippets_in(user_prompt(answers[1]))  # but there when asked about

@@ -132,3 +132,22 @@ def test_an_unreachable_server_is_one_clear_sentence_at_startup(
         assert len(lines) == 1, captured.err
         assert lines[0].startswith(f"papertutor: Cannot reach the Qdrant server at {url}")
         assert captured.out == ""
+
+
+def test_papers_pdfs_go_into_the_backup_and_come_back(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from storage.paper_files import PaperFiles
+
+    store = open_store(env / "a" / "qdrant")
+    sid = next(s.source_id for s in store.sources(7) if s.kind.value == "paper")
+    store.close()
+    PaperFiles(env / "a" / "papers").save(7, sid, b"%PDF-1.7 kept", [])
+    assert main(["--lang", "en", "export", "--chat", "7", "-o", "chat7.jsonl.gz"]) == 0
+    assert "2 paper files" in capsys.readouterr().out  # the PDF and its (empty) figure list
+    monkeypatch.setenv("PAPERTUTOR_DATA_DIR", str(env / "b"))
+    assert main(["import", "chat7.jsonl.gz"]) == 0
+    assert PaperFiles(env / "b" / "papers").original(7, sid) == b"%PDF-1.7 kept"
+    monkeypatch.setenv("PAPERTUTOR_DATA_DIR", str(env / "a"))
+    assert main(["migrate", "--to", str(env / "c")]) == 0
+    assert PaperFiles(env / "c" / "papers").original(7, sid) == b"%PDF-1.7 kept"

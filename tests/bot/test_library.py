@@ -60,3 +60,57 @@ async def test_store_calls_go_on_while_every_ingestion_thread_is_stuck(
     assert [r.title for r in records] == ["Sparse Attention for Beginners"] * 3
     assert [len(await library.sources(chat)) for chat in (1, 2, 3)] == [1, 1, 1]
     library.close()
+
+
+class _BrokenEmbedder:
+    """Embeds nothing: indexing fails after parsing succeeded."""
+
+    model_name, dim = "broken", 384
+
+    def embed_passages(self, texts: object) -> list[list[float]]:
+        raise RuntimeError("the embedding model crashed")
+
+    def embed_query(self, text: str) -> list[float]:
+        raise RuntimeError("the embedding model crashed")
+
+    def close(self) -> None:
+        return None
+
+
+async def test_a_papers_pdf_is_kept_while_it_is_a_source_and_only_then(tmp_path: Path) -> None:
+    from storage.paper_files import PaperFiles
+
+    files = PaperFiles(tmp_path / "papers")
+    store = AsyncKnowledgeStore(
+        KnowledgeStore(QdrantIndex(path=tmp_path / "qdrant"), test_embedder())
+    )
+    library = Library(
+        store, pdf_limits=PdfLimits(ocr=False), transcript_languages=("en",), files=files
+    )
+    pdf = make_paper_pdf()
+    try:
+        record = await library.add_pdf(1, pdf, filename="p.pdf")
+        assert files.original(1, record.source_id) == pdf
+        await library.forget(1, record.source_id)
+        assert files.original(1, record.source_id) is None
+        record = await library.add_pdf(1, pdf, filename="p.pdf")
+        await library.reset(1)
+        assert files.original(1, record.source_id) is None
+    finally:
+        library.close()
+        store.close()
+
+    broken = AsyncKnowledgeStore(
+        KnowledgeStore(QdrantIndex(path=tmp_path / "qdrant2"), _BrokenEmbedder())  # type: ignore[arg-type]
+    )
+    library = Library(
+        broken, pdf_limits=PdfLimits(ocr=False), transcript_languages=("en",), files=files
+    )
+    try:
+        with pytest.raises(RuntimeError, match="crashed"):
+            await library.add_pdf(2, pdf, filename="p.pdf")
+        left = tmp_path / "papers" / "2"
+        assert not left.exists() or list(left.iterdir()) == []  # nothing left behind
+    finally:
+        library.close()
+        broken.close()

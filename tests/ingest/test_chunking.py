@@ -91,3 +91,22 @@ def test_empty_input_and_bad_sizes() -> None:
     assert chunk_blocks([Block("   ", page=1)]) == []
     with pytest.raises(ValueError, match="target_chars"):
         chunk_blocks([], target_chars=500, max_chars=100)
+
+
+def test_line_boxes_merge_per_page_and_column() -> None:
+    from ingest.chunking import merge_boxes
+
+    lines = [
+        (1, 50.0, 700.0, 290.0, 710.0),  # left column, bottom
+        (1, 50.0, 712.0, 280.0, 722.0),
+        (1, 310.0, 60.0, 550.0, 70.0),  # right column, top
+        (1, 310.0, 72.0, 540.0, 82.0),
+        (2, 50.0, 60.0, 290.0, 70.0),  # next page
+    ]
+    assert merge_boxes(lines) == (
+        (1, 50.0, 700.0, 290.0, 722.0),
+        (1, 310.0, 60.0, 550.0, 82.0),
+        (2, 50.0, 60.0, 290.0, 70.0),
+    )
+    scattered = [(1, 100.0 + 20 * i, 100.0, 110.0 + 20 * i, 140.0) for i in range(8)]
+    assert merge_boxes(scattered) == ((1, 100.0, 100.0, 250.0, 140.0),)  # one box, not eight

@@ -76,7 +76,21 @@ def test_page_lines_joins_a_baseline_and_marks_font_facts() -> None:
     assert lines["arXiv:1706.03762v1 [cs.CL]"].vertical
 
 
-def test_page_lines_keeps_a_superscript_in_text_but_not_in_parts() -> None:
+def _raised(base: str, raised: str, after: str) -> str:
+    """The text of a line printing ``base``, then ``raised`` small and raised, then ``after``."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=_H)
+    w = pymupdf.get_text_length(base, fontsize=10)
+    page.insert_text((72, 130), base, fontsize=10)
+    page.insert_text((72 + w + 0.5, 126), raised, fontsize=6)  # raised and small
+    w1 = pymupdf.get_text_length(raised, fontsize=6)
+    page.insert_text((72 + w + w1 + 1, 130), after, fontsize=10)
+    (line,) = page_lines(page, 1)
+    doc.close()
+    return line.text
+
+
+def test_page_lines_drops_a_footnote_mark_from_text_and_parts() -> None:
     doc = pymupdf.open()
     page = doc.new_page(width=595, height=_H)
     w = pymupdf.get_text_length("Vaswani et al.", fontsize=10)
@@ -86,8 +100,16 @@ def test_page_lines_keeps_a_superscript_in_text_but_not_in_parts() -> None:
     page.insert_text((72 + w + w1 + 1, 130), " wrote it.", fontsize=10)
     (line,) = page_lines(page, 1)
     doc.close()
-    assert line.text == "Vaswani et al.1 wrote it."
+    assert line.text == "Vaswani et al. wrote it."  # not "al.1": the mark is not glued on
     assert line.parts == ("Vaswani et al. wrote it.",)
+
+
+def test_footnote_marks_go_and_exponents_stay_readable() -> None:
+    assert _raised("small gradients", "4", ". To counteract") == "small gradients. To counteract"
+    assert _raised("Ashish Vaswani", "*", " Google Brain") == "Ashish Vaswani Google Brain"
+    # An exponent stays (written inline, as text extraction always did).
+    assert _raised("cost O(n · d", "2", ") per layer") == "cost O(n · d2) per layer"
+    assert _raised("a rate of 10", "-9", " is used") == "a rate of 10-9 is used"
 
 
 # --- body_size -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kernel.links import VideoLink, parse_video_link, url_at
+from kernel.links import VideoLink, page_url, parse_video_link, url_at
 
 YT = "dQw4w9WgXcQ"
 CANONICAL = f"https://www.youtube.com/watch?v={YT}"
@@ -201,3 +201,20 @@ def test_url_at_round_trips(video_id: str, seconds: float) -> None:
         assert link is not None
         assert link.video_id == video_id
         assert link.start_s == int(seconds)
+
+
+@pytest.mark.parametrize(
+    ("link", "page", "expected"),
+    [
+        ("https://arxiv.org/abs/1706.03762", 4, "https://arxiv.org/pdf/1706.03762#page=4"),
+        ("http://arxiv.org/pdf/1706.03762v5.pdf", 1, "https://arxiv.org/pdf/1706.03762v5#page=1"),
+        ("https://arxiv.org/abs/cs.CL/0101001", 2, "https://arxiv.org/pdf/cs.CL/0101001#page=2"),
+        ("https://doi.org/10.18653/v1/P19-1139", 3, None),  # a DOI names no page
+        ("https://arxiv.org/abs/1706.03762", None, None),
+        (None, 3, None),
+    ],
+)
+def test_page_url_opens_an_arxiv_pdf_at_the_page(
+    link: str | None, page: int | None, expected: str | None
+) -> None:
+    assert page_url(link, page) == expected

@@ -107,13 +107,18 @@ def test_the_file_is_documented_json_lines(source: KnowledgeStore, tmp_path: Pat
         lines = [json.loads(line) for line in f]
     header, points, end = lines[0], lines[1:-1], lines[-1]
     assert header["format"] == "papertutor-backup"
-    assert header["version"] == 1
+    assert header["version"] == 2
     assert (header["model"], header["dim"], header["chats"]) == (TEST_MODEL_NAME, 384, [7])
     assert {p["chat_id"] for p in points} == {7}
     chunk = next(p for p in points if p["kind"] == "chunks")
     assert len(chunk["dense"]) == 384
     assert chunk["sparse"]["indices"]
-    assert end == {"type": "end", "points": len(points), "counts": {"7": backup_counts(points)}}
+    assert end == {
+        "type": "end",
+        "points": len(points),
+        "counts": {"7": backup_counts(points)},
+        "files": {"7": 0},
+    }
     assert [p["kind"] for p in points].index("sources") > 0  # chunks come first
 
 
@@ -192,8 +197,8 @@ def test_unknown_versions_and_incomplete_files_are_refused(
     target = QdrantIndex(path=tmp_path / "dst")
     try:
         with pytest.raises(InputError) as err:
-            backup.import_backup(target, rewrite(file, {"version": 2}))
-        assert "version 2" in err.value.message("en")
+            backup.import_backup(target, rewrite(file, {"version": 3}))
+        assert "version 3" in err.value.message("en")
         with pytest.raises(InputError) as err:
             backup.import_backup(target, rewrite(file, drop_last=True))
         assert "incomplete" in err.value.message("en")
@@ -273,3 +278,42 @@ def test_reindex_rebuilds_the_vectors_and_keeps_notes(tmp_path: Path) -> None:
     finally:
         store.close()
         reference.close()
+
+
+def test_papers_files_travel_with_their_chat(source: KnowledgeStore, tmp_path: Path) -> None:
+    from kernel.models import FigureKind, PageFigure
+    from storage.paper_files import PaperFiles
+
+    sid = source.sources(7)[0].source_id
+    kept = PaperFiles(tmp_path / "papers-a")
+    figure = PageFigure(
+        kind=FigureKind.FIGURE, label="Figure 1", caption="Figure 1: x.", page=1, bbox=(1, 2, 3, 4)
+    )
+    [record] = kept.save(7, sid, b"%PDF-1.7 paper", [figure])
+    kept.put_image(record, b"\x89PNG crop")
+    file = tmp_path / "chat7.jsonl.gz"
+    summary = backup.export_backup(source.index, file, chats=[7], files=kept)
+    assert summary.files == 3  # the PDF, the figure records, the crop
+
+    restored = PaperFiles(tmp_path / "papers-b")
+    restored.save(7, sid, b"%PDF-stale", [])  # what the target had is replaced
+    target = QdrantIndex(path=tmp_path / "dst")
+    try:
+        result = backup.import_backup(target, file, files=restored)
+    finally:
+        target.close()
+    assert result.files == 3
+    assert restored.original(7, sid) == b"%PDF-1.7 paper"
+    assert restored.figures(7) == [record]
+    assert restored.image(record) == b"\x89PNG crop"
+
+
+def test_a_version_1_backup_still_imports(source: KnowledgeStore, tmp_path: Path) -> None:
+    file = tmp_path / "all.jsonl.gz"
+    backup.export_backup(source.index, file)
+    target = QdrantIndex(path=tmp_path / "dst")
+    try:
+        summary = backup.import_backup(target, rewrite(file, {"version": 1}))
+        assert sorted(summary.counts) == sorted(source.index.chats())
+    finally:
+        target.close()

@@ -395,3 +395,32 @@ def test_worker_threads_can_share_the_store(store: KnowledgeStore) -> None:
 def test_unknown_search_mode_is_a_programming_error(store: KnowledgeStore) -> None:
     with pytest.raises(ValueError, match="mode"):
         store.search(1, "x", mode="fuzzy")
+
+
+def test_the_bibliography_is_searched_only_when_asked_for(store: KnowledgeStore) -> None:
+    from kernel.models import ChunkRole
+
+    refs = Chunk(
+        ordinal=5,
+        text="[1] Jimmy Lei Ba, Jamie Ryan Kiros, and Geoffrey E Hinton. Layer normalization.",
+        page=6,
+        page_end=6,
+        section="References",
+        role=ChunkRole.REFERENCES,
+        boxes=((6, 72.0, 80.0, 500.0, 92.0),),
+    )
+    base = paper()
+    store.add_source(7, base.model_copy(update={"chunks": (*base.chunks, refs)}))
+    query = "Jimmy Lei Ba layer normalization"
+    assert all(h.role is None for h in store.search(7, query, k=6))  # prose only
+    found = store.search(7, query, k=6, references=True)
+    assert found[0].role is ChunkRole.REFERENCES
+    assert found[0].boxes == ((6, 72.0, 80.0, 500.0, 92.0),)  # where it is printed
+
+
+def test_a_page_of_an_arxiv_paper_links_to_that_page(store: KnowledgeStore) -> None:
+    base = paper()
+    meta = PaperMeta(title="Attention Is All You Need", link="https://arxiv.org/abs/1706.03762")
+    store.add_source(7, base.model_copy(update={"paper": meta}))
+    hit = store.search(7, "How many GPUs were used for training?", k=1)[0]
+    assert hit.url == "https://arxiv.org/pdf/1706.03762#page=3"

@@ -247,10 +247,24 @@ class FakeReports:
         return await asyncio.to_thread(report_file, report, fmt), report_filename(report, fmt)
 
 
+class NoPages:
+    """A ``PageViewer`` for chats whose papers have no figures (tests of other features)."""
+
+    async def figures(self, chat_id: int) -> list[Any]:
+        return []
+
+    async def for_answer(self, chat_id: int, citations: Any, answer: str = "") -> list[Any]:
+        return []
+
+    def close(self) -> None:
+        return None
+
+
 def services(
     library: FakeLibrary | None = None,
     answerer: FakeAnswerer | None = None,
     reports: FakeReports | None = None,
+    pages: Any = None,
 ) -> Services:
     return Services(
         store=FakeStore(),  # type: ignore[arg-type]
@@ -259,4 +273,5 @@ def services(
         reports=reports or FakeReports(),  # type: ignore[arg-type]
         chat_model=None,  # type: ignore[arg-type]
         formulas=FormulaRenderer(),
+        pages=pages or NoPages(),
     )

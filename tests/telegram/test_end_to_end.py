@@ -147,7 +147,16 @@ async def _journey(api: FakeBotApi, llm: FakeOpenAI) -> None:
     assert "稀疏注意力只让每个词关注一部分词" in first.plain
     assert "[1] " in first.plain
     assert "<blockquote expandable>" in first.text
-    assert [t for t, _ in first.buttons] == ["🙂 讲得更简单", "📝 举个例子", "📚 查看来源"]
+    labels = [t for t, _ in first.buttons]
+    assert labels[:3] == ["🙂 讲得更简单", "📝 举个例子", "📚 查看来源"]
+    # The cited passage, as printed on the page of the PDF the student sent.
+    passage = next(data for text, data in first.buttons if text.startswith("🖼 原文 p."))
+    api.queue(api.callback_update(STUDENT, first.message_id, passage))
+    await api.wait_for(lambda: bool(api.of("sendPhoto")), within=60, what="the printed passage")
+    photo = api.of("sendPhoto")[0]
+    assert photo.params["caption"].startswith("原文 第 ")
+    assert photo.params["caption"].endswith("Sparse Attention for Beginners")
+    assert photo.files["photo"][1].startswith(b"\x89PNG")
     # The follow-up was searched with the conversation so far.
     rewrite = [r for r in llm.requests if r["messages"][0]["content"] == REWRITE_SYSTEM][-1]
     assert "什么是稀疏注意力" in rewrite["messages"][-1]["content"]
