@@ -3,8 +3,9 @@
 Used by the CLI and the Telegram bot alike. One ``ask`` runs five steps: detect the language,
 rewrite the question into standalone search queries (in the question's and the sources'
 languages, using the conversation), retrieve snippets from paper and video, stream an answer
-that cites them, and check the citations. Only a complete answer is stored (both turns, plus a
-note when it is grounded); a model failure stores nothing and raises ``LLMError``.
+that cites them, and check that each cited snippet supports its sentence. Only a complete
+answer is stored (both turns, plus a note when it is grounded); a model failure stores nothing
+and raises ``LLMError``.
 
 A first question (no conversation) in the sources' own language needs no rewriting to be
 searched: it is searched as asked, and the rewrite, still wanted for the note's key terms, runs
@@ -22,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 
 from bot import prompts
-from bot.citations import build_citations, check_citations
+from bot.citations import check_answer
 from bot.llm import ChatModel, Message
 from kernel.errors import InputError, LLMError
 from kernel.language import question_language, text_language
@@ -44,7 +45,6 @@ T = TypeVar("T")
 MODES = ("simpler", "example")
 HOLD_CHARS = 60  # streamed text held back until the language and the refusal can be judged
 HISTORY_CHARS = 600  # per history turn in prompts: enough context, bounded cost
-UNCITED_SHOWN = 3  # best snippets listed under an answer that cited none
 
 
 class BlockingRunner(Protocol):
@@ -55,11 +55,13 @@ class BlockingRunner(Protocol):
 
 @dataclass(frozen=True)
 class Answer:
-    """What the student gets. ``flagged``: citation markers had to be corrected or removed.
+    """What the student gets. ``flagged``: citation markers had to be corrected, moved to the
+    snippet that supports their sentence, or removed.
 
-    ``uncited``: the model answered from the snippets but cited none of them; ``citations``
-    then lists the best retrieved snippets (not referenced in the text) so the student can
-    still check the answer against the sources.
+    ``uncited``: the answer cites none of the snippets (not even after the code's attribution);
+    ``citations`` then lists the best retrieved snippets (not referenced in the text) so the
+    student can still check the answer against the sources. ``attributed``: the model cited
+    nothing and the markers were added by the code, each to a snippet that supports its sentence.
     """
 
     question: str
@@ -71,6 +73,7 @@ class Answer:
     lang: str
     queries: tuple[str, ...]
     uncited: bool = False
+    attributed: bool = False
 
 
 def _grams(text: str) -> frozenset[str]:
@@ -253,20 +256,19 @@ class Answerer:
         if prompts.NOT_IN_SOURCES in text:
             answer = await fixed(prompts.REFUSAL_MESSAGE[lang], queries)
         else:
-            checked = check_citations(text.strip(), len(hits))
-            # A model that cites nothing still answered from these snippets: show the best
-            # ones so the answer stays checkable (and say so), rather than no sources at all.
-            used = checked.used or list(range(1, min(UNCITED_SHOWN, len(hits)) + 1))
+            # Markers checked against the snippets (moved, removed or added by the code).
+            checked = await check_answer(self.store.embedder, text, hits, terms=terms, lang=lang)
             answer = Answer(
                 question=question,
                 answer=checked.text,
                 grounded=True,
                 flagged=checked.flagged,
-                citations=build_citations(used, hits),
+                citations=checked.citations,
                 note_id=uuid.uuid4().hex,
                 lang=lang,
                 queries=tuple(queries),
-                uncited=not checked.used,
+                uncited=checked.uncited,
+                attributed=checked.attributed,
             )
         try:
             if on_answer is not None:

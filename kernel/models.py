@@ -152,7 +152,12 @@ class SearchHit(_Frozen):
 
 
 class Citation(_Frozen):
-    """A numbered reference in an answer, resolved to the snippet it quotes."""
+    """A numbered reference in an answer, resolved to the snippet it quotes.
+
+    ``support``: how strongly the snippet supports the sentences citing it (the lowest of their
+    support-check scores, 0..1); None when it was not checked (a snippet listed under an answer
+    that cites nothing, or a note stored before the check existed).
+    """
 
     n: int = Field(ge=1)
     source_id: str
@@ -163,6 +168,7 @@ class Citation(_Frozen):
     start_s: float | None = None
     end_s: float | None = None
     url: str | None = None
+    support: float | None = Field(default=None, ge=0, le=1)
 
 
 class Term(_Frozen):

@@ -29,7 +29,12 @@ class Report:
     """The four sections in order, the source list, and what the student is told about it.
 
     ``chars`` is the total 字数 of the four sections (headings included; title and source list
-    excluded), ``citations`` the number of valid citation markers in them.
+    excluded), ``citations`` the number of citation markers in them, each checked: its snippet
+    supports its sentence. Of the markers the model wrote in the kept drafts,
+    ``citations_moved`` were moved to the snippet that supports their sentence and
+    ``citations_removed`` were removed with their sentence (no snippet supported it);
+    ``citations_attributed`` were added by the code to sentences the model left uncited.
+    ``model_verified``: the language model also confirmed every cited claim.
     """
 
     title: str
@@ -40,3 +45,7 @@ class Report:
     video_included: bool
     notes_used: int
     paper_title: str
+    citations_moved: int = 0
+    citations_attributed: int = 0
+    citations_removed: int = 0
+    model_verified: bool = False

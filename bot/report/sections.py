@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from kernel.models import PaperMeta, SourceRecord, VideoMeta
 
-__all__ = ["basic_info", "paper_link", "paper_title", "source_list"]
+__all__ = ["CHECKED_NOTE", "basic_info", "paper_link", "paper_title", "source_list"]
 
 _UNKNOWN = "未知（论文中未注明）"
+# True of every delivered report: ReportBuilder keeps only markers whose snippet supports their
+# sentence, drops the sentences no snippet supports, and delivers no section without citations.
+CHECKED_NOTE = (
+    "引用核对：正文中每一处“[论文 p.页码]”“[视频 时间]”引用都已逐句核对，"
+    "确认所引的论文页面或视频片段支持该句内容；找不到依据的句子已删除。"
+)
 
 
 def paper_link(meta: PaperMeta) -> str | None:
@@ -72,7 +78,9 @@ def _video_entry(video: SourceRecord) -> str:
 def source_list(
     paper: SourceRecord, video: SourceRecord | None, *, background: bool, notes: int
 ) -> tuple[str, ...]:
-    """Paper, video, then the kinds of material the text relies on that are not sources."""
+    """Paper, video, then the kinds of material the text relies on that are not sources, and
+    how the citations were checked (true of every report: ``ReportBuilder`` delivers none
+    whose markers were not checked)."""
     meta = paper.paper or PaperMeta()
     venue = "，".join(str(v) for v in (meta.venue, meta.year) if v) or "发表信息未知"
     entries = [
@@ -84,11 +92,12 @@ def source_list(
     if notes:
         entries.append(
             f"学习笔记：学生在学习过程中提出的 {notes} 个问题及其解答，"
-            "用于确定第（3）部分的讲解重点，其中的陈述均已对照论文或视频引用。"
+            "仅用于确定第（3）部分的讲解重点，报告正文不直接引用笔记。"
         )
     if background:
         entries.append(
             "背景知识：正文中标注“（背景知识）”的内容属于该领域的通用常识，"
             "用于帮助初学者理解，并非引自上述论文或视频，因此不附链接。"
         )
+    entries.append(CHECKED_NOTE)
     return tuple(entries)

@@ -15,6 +15,7 @@ from docx import Document
 from bot.cli import main
 from tests.bot.report.support import cooperative
 from tests.embedding import TEST_MODEL_NAME, test_model_dir
+from tests.fake_modes import MODES, TutorModel
 from tests.fake_openai import FakeOpenAI, Status
 from tests.fake_openai import fake_openai as fake_openai
 from tests.pdfs import make_garbage_bytes, make_paper_pdf
@@ -217,3 +218,21 @@ def test_run_without_token_or_key_explains_both_in_both_languages(
     assert "机器人还不能启动" in err  # Chinese first (the default), then English
     assert "OpenAI-compatible" in err
     assert not (env / "data" / "qdrant").exists()  # nothing was built
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_ask_json_gives_each_citation_its_support_score(
+    env: Path, capsys: pytest.CaptureFixture[str], fake_openai: FakeOpenAI, mode: str
+) -> None:
+    ingest_both(capsys)
+    fake_openai.set_default(TutorModel(mode).for_body)
+    answer = run_json(capsys, "ask", "sparse attention 怎么节省内存？", "--chat", str(CHAT))
+    assert answer["grounded"] is True
+    assert answer["uncited"] is False
+    assert answer["attributed"] is (mode == "no_markers")
+    assert answer["flagged"] is (mode in ("least_related", "invents_numbers"))
+    assert "37.5" not in answer["answer"]
+    assert answer["citations"]
+    for citation in answer["citations"]:
+        assert 0.5 <= citation["support"] <= 1
+        assert f"[{citation['n']}]" in answer["answer"]

@@ -14,10 +14,21 @@ from pathlib import Path
 import pytest
 
 from bot.llm import OpenAIChatModel
-from bot.report import HEADINGS, Report, ReportBuilder
-from bot.report.prompts import NO_NOTES_TEXT, NO_VIDEO_TEXT
+from bot.report import HEADINGS, Report, ReportBuilder, to_markdown
+from bot.report.citations import count_markers
+from bot.report.material import gather_material
+from bot.report.prompts import NO_NOTES_TEXT, NO_VIDEO_TEXT, SYSTEM_PROMPT, VERIFY_SYSTEM
+from bot.report.sections import CHECKED_NOTE
+from bot.report.support import MARKER, resolver
 from bot.report.wordcount import count_zi
-from kernel.errors import LLMError, MissingSourceError, ReportTooShortError, VideoMissingError
+from bot.support import scorer_for, split_sentences
+from kernel.errors import (
+    LLMError,
+    MissingSourceError,
+    ReportTooShortError,
+    ReportUnsupportedError,
+    VideoMissingError,
+)
 from kernel.models import PaperMeta
 from storage.store import KnowledgeStore
 from tests.bot.report.support import (
@@ -31,6 +42,7 @@ from tests.bot.report.support import (
     video_source,
     writer_reply,
 )
+from tests.fake_modes import MODES, TutorModel
 from tests.fake_openai import FakeOpenAI, fake_openai
 
 __all__ = ["fake_openai"]
@@ -314,4 +326,91 @@ async def test_store_work_runs_through_the_given_runner(full_store: KnowledgeSto
 
     assert_well_formed(report)
     assert ran  # the embedded store is never called on the event loop
-    assert all(t and t > 1000 for t in model.max_tokens)
+    writing = [
+        t
+        for call, t in zip(model.calls, model.max_tokens, strict=True)
+        if call[0]["content"] == SYSTEM_PROMPT
+    ]
+    assert writing
+    assert all(t and t > 1000 for t in writing)
+
+
+def assert_citations_checked(report: Report, store: KnowledgeStore) -> None:
+    """Every marker in sections (2)-(4) is supported by a snippet it names, and the footer and
+    the reference list say only what is true."""
+    material = gather_material(store, CHAT)
+    scorer = scorer_for(store.embedder)
+    for section, snippets in zip(
+        report.sections[1:], (material.summary, material.tech, material.talk), strict=True
+    ):
+        assert count_markers(section.body) > 0, f"{section.heading} has no checked citation"
+        resolve = resolver(snippets)
+        marked = [s for s in split_sentences(section.body, MARKER) if s.markers]
+        scores = scorer.scores([s.text for s in marked], [s.text for s in snippets])
+        for sentence, row in zip(marked, scores, strict=True):
+            for marker in sentence.markers:
+                best = max(row[j] for j in resolve(marker))
+                assert best >= scorer.calibration.threshold, (marker, sentence.text)
+    assert f"经逐句核对的引用 {report.citations} 处" in to_markdown(report)
+    assert CHECKED_NOTE in report.sources
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_every_report_citation_is_checked_whatever_the_model_does(
+    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI, mode: str
+) -> None:
+    tutor = TutorModel(mode)
+    fake_openai.set_default(tutor.for_body)
+
+    report = await ReportBuilder(full_store, model).build(CHAT)
+
+    assert_well_formed(report)
+    assert_citations_checked(report, full_store)
+    assert report.model_verified
+    assert tutor.calls["verify"] >= 3  # every section's claims went to the model too
+    assert "37.5" not in "".join(s.body for s in report.sections)
+    if mode == "cooperative":
+        assert (report.citations_moved, report.citations_removed) == (0, 0)
+        assert report.citations_attributed == 0
+    if mode == "no_markers":  # the model wrote no marker: every one was added by the code
+        assert report.citations_attributed >= report.citations > 0
+        assert (report.citations_moved, report.citations_removed) == (0, 0)
+    if mode == "least_related":
+        assert report.citations_moved > 0
+    if mode == "invents_numbers":
+        assert report.citations_removed > 0
+
+
+async def test_a_claim_the_model_rejects_is_dropped_with_its_marker(
+    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+) -> None:
+    def writer(body: dict[str, object]) -> str:
+        if body["messages"][0]["content"] == VERIFY_SYSTEM:  # type: ignore[index]
+            return '{"unsupported": [1]}'
+        return cooperative(body)  # type: ignore[arg-type]
+
+    fake_openai.set_default(writer)
+    report = await ReportBuilder(full_store, model).build(CHAT)
+
+    assert_well_formed(report)
+    assert report.citations_removed > 0
+    assert report.model_verified
+
+
+async def test_a_section_no_snippet_supports_is_named_not_delivered(
+    full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+) -> None:
+    def writer(body: dict[str, object]) -> str:
+        prompt = prompt_of(body)
+        if "视频补充要点" in prompt and body["messages"][0]["content"] != VERIFY_SYSTEM:  # type: ignore[index]
+            return (
+                "要点一：作者在周末喜欢去郊外爬山和钓鱼，这与课程内容完全没有关系[视频 1:00]。" * 8
+            )
+        return cooperative(body)  # type: ignore[arg-type]
+
+    fake_openai.set_default(writer)
+    with pytest.raises(ReportUnsupportedError) as caught:
+        await ReportBuilder(full_store, model, max_revisions=1).build(CHAT)
+    assert "（4）视频补充要点" in caught.value.message("zh")
+    assert "找不到依据" in caught.value.message("zh")
+    assert caught.value.retryable
