@@ -341,6 +341,7 @@ class ReportBuilder:
             for h, b in zip(HEADINGS, bodies, strict=True)
         )
         notes_used = len(material.notes)
+        verified = bool(drafts) and all(d.check.verified for d in drafts)
         return Report(
             title=REPORT_TITLE,
             sections=sections,
@@ -349,13 +350,14 @@ class ReportBuilder:
                 material.video,
                 background=any(prompts.BACKGROUND_LABEL in b for b in bodies),
                 notes=notes_used,
+                model_verified=verified,
             ),
             chars=sum(s.chars for s in sections),
             citations=sum(count_markers(b) for b in bodies),
             citations_moved=sum(d.check.moved for d in drafts),
             citations_attributed=sum(d.check.attributed for d in drafts),
             citations_removed=sum(d.check.removed for d in drafts),
-            model_verified=bool(drafts) and all(d.check.verified for d in drafts),
+            model_verified=verified,
             video_included=material.video is not None,
             notes_used=notes_used,
             paper_title=paper_title(material.paper),

@@ -2,8 +2,8 @@
 
 Three pieces of evidence, each working across Chinese and English:
 
-- **meaning**: the sentence's cosine similarity to the best window (one or two sentences) of the
-  snippet, as a z-score against unrelated anchor passages written in the snippet's script. The
+- **meaning**: the sentence's cosine similarity to the snippet's most similar sentence, as a
+  z-score against unrelated anchor passages written in the snippet's script. The
   anchors cancel what differs between embedders and between a same-language and a cross-language
   pair (multilingual-e5 gives 0.8 to unrelated pairs, MiniLM 0.1);
 - **words**: ``text.coverage``, with the question's key terms bridging the two languages;
@@ -17,7 +17,6 @@ measured gets the multilingual model's calibration. Blocking (embedding): call f
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 import threading
@@ -55,8 +54,8 @@ class Calibration:
 
 # Fitted by `make eval` (scripts/eval_support.py) on scripts/eval_data/attribution_pairs.json.
 CALIBRATIONS: dict[str, Calibration] = {
-    "sentence-transformers/all-MiniLM-L6-v2": Calibration(-0.85, 0.022, 2.84, 0.629),
-    "multilingual-e5-small-q4": Calibration(-2.28, 0.244, 2.00, 0.597),
+    "sentence-transformers/all-MiniLM-L6-v2": Calibration(-0.80, 0.015, 2.88, 0.637),
+    "multilingual-e5-small-q4": Calibration(-2.10, 0.226, 2.08, 0.536),
 }
 DEFAULT_CALIBRATION = CALIBRATIONS["multilingual-e5-small-q4"]
 
@@ -83,7 +82,7 @@ ANCHORS = {
         "收成不好之后，市场上的价格大幅上涨。",
     ),
 }
-MAX_WINDOWS = 24  # per snippet: a transcript chunk of 900 characters has about 10 sentences
+MAX_WINDOWS = 12  # sentences per snippet: a chunk of 900 characters has about 6-10
 _CACHE_SIZE = 4096  # embedded windows kept across checks (follow-up questions reuse snippets)
 
 
@@ -91,10 +90,9 @@ _NO_MARKER = re.compile(r"[^\s\S]")  # matches nothing: snippets carry no marker
 
 
 def windows(snippet: str) -> list[str]:
-    """The snippet's sentences and pairs of neighbouring sentences (at most ``MAX_WINDOWS``)."""
+    """The snippet's sentences (at most ``MAX_WINDOWS``): what a cited sentence is compared to."""
     sentences = [s.text for s in split_sentences(snippet, _NO_MARKER) if len(s.text) > 1]
-    pairs = [f"{a} {b}" for a, b in itertools.pairwise(sentences)]
-    found = list(dict.fromkeys([*sentences, *pairs]))[:MAX_WINDOWS]
+    found = list(dict.fromkeys(sentences))[:MAX_WINDOWS]
     return found or [" ".join(snippet.split())]
 
 

@@ -9,16 +9,12 @@ import re
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
-from bot.app import build_services
-from bot.settings import LLMSettings, Settings, StorageSettings
 from kernel.models import Chunk, PaperMeta, ParsedSource, SourceKind
-from tests.embedding import test_embedder
 from tests.fake_modes import MODES, TutorModel
 from tests.fake_openai import FakeOpenAI
 from tests.fake_telegram import FakeBotApi
-from tests.telegram.test_end_to_end import _bot, _wait_text
+from tests.telegram.test_end_to_end import _bot, _wait_text, real_services
 
 STUDENT = 1001
 PAPER = ParsedSource(
@@ -43,13 +39,7 @@ async def test_the_answer_shows_only_checked_citations(tmp_path: Path, mode: str
     api = FakeBotApi()
     with FakeOpenAI() as llm:
         llm.set_default(TutorModel(mode).for_body)
-        settings = Settings(
-            storage=StorageSettings(data_dir=tmp_path),
-            llm=LLMSettings(  # type: ignore[call-arg]
-                OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY=SecretStr("test")
-            ),
-        )
-        svc = build_services(settings, embedder=test_embedder())
+        svc = real_services(tmp_path, llm)
         try:
             svc.store.add_source(STUDENT, PAPER)
             async with _bot(api, svc, tmp_path, allowed_users=frozenset({STUDENT})):

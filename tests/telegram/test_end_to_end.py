@@ -86,17 +86,22 @@ async def _wait_text(api: FakeBotApi, chat: int, needle: str, within: float = 60
     return found
 
 
+def real_services(tmp_path: Path, llm: FakeOpenAI) -> Services:
+    """The real services on tmp_path, the test embedder and the fake model server."""
+    settings = Settings(
+        storage=StorageSettings(data_dir=tmp_path),
+        llm=LLMSettings(  # type: ignore[call-arg]
+            OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY=SecretStr("test")
+        ),
+    )
+    return build_services(settings, embedder=test_embedder())
+
+
 async def test_student_journey(tmp_path: Path) -> None:
     api = FakeBotApi()
     with FakeOpenAI() as llm:
         llm.set_default(_model)
-        settings = Settings(
-            storage=StorageSettings(data_dir=tmp_path),
-            llm=LLMSettings(  # type: ignore[call-arg]
-                OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY=SecretStr("test")
-            ),
-        )
-        svc = build_services(settings, embedder=test_embedder())
+        svc = real_services(tmp_path, llm)
         try:
             async with _bot(api, svc, tmp_path, allowed_users=frozenset({STUDENT})):
                 await _journey(api, llm, svc)

@@ -18,7 +18,7 @@ from bot.report import HEADINGS, Report, ReportBuilder, to_markdown
 from bot.report.citations import count_markers
 from bot.report.material import gather_material
 from bot.report.prompts import NO_NOTES_TEXT, NO_VIDEO_TEXT, SYSTEM_PROMPT, VERIFY_SYSTEM
-from bot.report.sections import CHECKED_NOTE
+from bot.report.sections import checked_note
 from bot.report.support import MARKER, resolver
 from bot.report.wordcount import count_zi
 from bot.support import scorer_for, split_sentences
@@ -352,7 +352,7 @@ def assert_citations_checked(report: Report, store: KnowledgeStore) -> None:
                 best = max(row[j] for j in resolve(marker))
                 assert best >= scorer.calibration.threshold, (marker, sentence.text)
     assert f"经逐句核对的引用 {report.citations} 处" in to_markdown(report)
-    assert CHECKED_NOTE in report.sources
+    assert report.sources[-1] == checked_note(report.model_verified)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -414,3 +414,23 @@ async def test_a_section_no_snippet_supports_is_named_not_delivered(
     assert "（4）视频补充要点" in caught.value.message("zh")
     assert "找不到依据" in caught.value.message("zh")
     assert caught.value.retryable
+
+
+async def test_a_section_with_too_little_material_says_so(
+    store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
+) -> None:
+    store.add_source(CHAT, paper_source())
+    store.add_source(CHAT, video_source(n=1))  # one line of transcript: nothing to build on
+
+    def writer(body: dict[str, object]) -> str:
+        prompt = prompt_of(body)
+        if "视频补充要点" in prompt and body["messages"][0]["content"] != VERIFY_SYSTEM:  # type: ignore[index]
+            return "要点一：讲者详细介绍了模型的训练过程和评测结果[视频 0:00]。" * 8
+        return cooperative(body)  # type: ignore[arg-type]
+
+    fake_openai.set_default(writer)
+    with pytest.raises(ReportUnsupportedError) as caught:
+        await ReportBuilder(store, model, max_revisions=1).build(CHAT)
+    assert "（4）视频补充要点" in caught.value.message("zh")
+    assert "资料太少" in caught.value.message("zh")
+    assert not caught.value.retryable
