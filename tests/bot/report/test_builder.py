@@ -8,8 +8,9 @@ that resolve to the paper's pages or the talk's timestamps.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -397,18 +398,23 @@ async def test_a_claim_the_model_rejects_is_dropped_with_its_marker(
     assert report.model_verified
 
 
+def off_topic_video_points(point: str) -> Callable[[dict[str, Any]], str]:
+    """A model that cooperates except in section (4), where it repeats ``point``."""
+
+    def writer(body: dict[str, Any]) -> str:
+        if "视频补充要点" in prompt_of(body) and body["messages"][0]["content"] != VERIFY_SYSTEM:
+            return point * 8
+        return cooperative(body)
+
+    return writer
+
+
 async def test_a_section_no_snippet_supports_is_named_not_delivered(
     full_store: KnowledgeStore, model: OpenAIChatModel, fake_openai: FakeOpenAI
 ) -> None:
-    def writer(body: dict[str, object]) -> str:
-        prompt = prompt_of(body)
-        if "视频补充要点" in prompt and body["messages"][0]["content"] != VERIFY_SYSTEM:  # type: ignore[index]
-            return (
-                "要点一：作者在周末喜欢去郊外爬山和钓鱼，这与课程内容完全没有关系[视频 1:00]。" * 8
-            )
-        return cooperative(body)  # type: ignore[arg-type]
-
-    fake_openai.set_default(writer)
+    fake_openai.set_default(
+        off_topic_video_points("要点一：作者周末爱去郊外爬山钓鱼，与课程毫无关系[视频 1:00]。")
+    )
     with pytest.raises(ReportUnsupportedError) as caught:
         await ReportBuilder(full_store, model, max_revisions=1).build(CHAT)
     assert "（4）视频补充要点" in caught.value.message("zh")
@@ -421,14 +427,9 @@ async def test_a_section_with_too_little_material_says_so(
 ) -> None:
     store.add_source(CHAT, paper_source())
     store.add_source(CHAT, video_source(n=1))  # one line of transcript: nothing to build on
-
-    def writer(body: dict[str, object]) -> str:
-        prompt = prompt_of(body)
-        if "视频补充要点" in prompt and body["messages"][0]["content"] != VERIFY_SYSTEM:  # type: ignore[index]
-            return "要点一：讲者详细介绍了模型的训练过程和评测结果[视频 0:00]。" * 8
-        return cooperative(body)  # type: ignore[arg-type]
-
-    fake_openai.set_default(writer)
+    fake_openai.set_default(
+        off_topic_video_points("要点一：讲者详细介绍了模型的训练过程和评测结果[视频 0:00]。")
+    )
     with pytest.raises(ReportUnsupportedError) as caught:
         await ReportBuilder(store, model, max_revisions=1).build(CHAT)
     assert "（4）视频补充要点" in caught.value.message("zh")
