@@ -4,7 +4,8 @@ Used by the CLI and the Telegram bot alike. An answer is a stream of events (lik
 ``Response``): ``Draft`` pieces while the model writes, then one ``Final`` with the checked
 answer. Five steps make it: detect the language, rewrite the question into standalone search
 queries (in the question's and the sources' languages, using the conversation), retrieve
-snippets from paper and video, stream an answer that cites them, and check the citations.
+snippets from paper and video, stream an answer that cites them, and check that each cited
+snippet supports its sentence.
 The turns and the note are saved *before* ``Final`` is yielded, so whatever a student has seen
 is in the notebook and the history when the next question comes. Only a complete answer is
 stored; a model failure stores nothing and raises ``LLMError``.
@@ -26,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from bot import prompts
-from bot.citations import build_citations, check_citations
+from bot.citations import check_answer
 from bot.model_output import strip_reasoning
 from bot.references import asks_about_references
 from kernel.errors import InputError, LLMError
@@ -51,16 +52,17 @@ T = TypeVar("T")
 MODES = ("simpler", "example")
 HOLD_CHARS = 60  # streamed text held back until the language and the refusal can be judged
 HISTORY_CHARS = 600  # per history turn in prompts: enough context, bounded cost
-UNCITED_SHOWN = 3  # best snippets listed under an answer that cited none
 
 
 @dataclass(frozen=True)
 class Answer:
-    """What the student gets. ``flagged``: citation markers had to be corrected or removed.
+    """What the student gets. ``flagged``: citation markers had to be corrected, moved to the
+    snippet that supports their sentence, or removed.
 
-    ``uncited``: the model answered from the snippets but cited none of them; ``citations``
-    then lists the best retrieved snippets (not referenced in the text) so the student can
-    still check the answer against the sources.
+    ``uncited``: the answer cites none of the snippets (not even after the code's attribution);
+    ``citations`` then lists the best retrieved snippets (not referenced in the text) so the
+    student can still check the answer against the sources. ``attributed``: the model cited
+    nothing and the markers were added by the code, each to a snippet that supports its sentence.
     """
 
     question: str
@@ -72,6 +74,7 @@ class Answer:
     lang: str
     queries: tuple[str, ...]
     uncited: bool = False
+    attributed: bool = False
 
 
 @dataclass(frozen=True)
@@ -265,20 +268,21 @@ class Answerer:
             yield Draft(("\n\n" if shown else "") + refusal)
             answer = self._fixed(question, refusal, lang, queries)
         else:
-            checked = check_citations(strip_reasoning(text).strip(), len(hits))
-            # A model that cites nothing still answered from these snippets: show the best
-            # ones so the answer stays checkable (and say so), rather than no sources at all.
-            used = checked.used or list(range(1, min(UNCITED_SHOWN, len(hits)) + 1))
+            # Markers checked against the snippets (moved, removed or added by the code).
+            checked = await check_answer(
+                self.store.embedder, strip_reasoning(text), hits, terms=terms, lang=lang
+            )
             answer = Answer(
                 question=question,
                 answer=checked.text,
                 grounded=True,
                 flagged=checked.flagged,
-                citations=build_citations(used, hits),
+                citations=checked.citations,
                 note_id=uuid.uuid4().hex,
                 lang=lang,
                 queries=tuple(queries),
-                uncited=not checked.used,
+                uncited=checked.uncited,
+                attributed=checked.attributed,
             )
         await self._save(chat_id, answer, terms)
         yield Final(answer)

@@ -5,17 +5,39 @@ writes (``[9]`` with five snippets, ``[0]``, ranges like ``[1-3]``, lists like `
 full-width ``［1］`` / ``【1】``) is normalised to plain ``[n]`` markers or removed, and the
 answer is flagged. Valid citations are renumbered 1, 2, 3... in order of first use, so the
 student sees only the snippets the answer really cites.
+
+``check_answer`` is what the answering service calls: the marker syntax above, then the support
+check (``bot.support``): each marked sentence is scored against its snippet, a marker moves to the
+snippet that supports its sentence or is removed (the sentence is then labelled as background
+knowledge, or dropped if it states a figure no snippet contains), and an answer that cites
+nothing gets its markers from the code. Each resulting ``Citation`` carries its support score.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from kernel.models import Citation, SearchHit
+from bot.prompts import BACKGROUND_LABEL
+from bot.support import Candidate, Policy, check_support, scorer_for
+from kernel.errors import PaperTutorError
+from kernel.models import Citation, SearchHit, Term
+from storage.embedder import Embedder
 
-__all__ = ["SNIPPET_CHARS", "CheckedText", "build_citations", "check_citations", "trim_snippet"]
+__all__ = [
+    "SNIPPET_CHARS",
+    "CheckedAnswer",
+    "CheckedText",
+    "build_citations",
+    "check_answer",
+    "check_citations",
+    "trim_snippet",
+]
+
+log = logging.getLogger(__name__)
 
 SNIPPET_CHARS = 300  # how much of a snippet a citation quotes
 MAX_RANGE = 6  # "[1-3]" is expanded; a wider range is more likely a mistake than a citation
@@ -95,8 +117,15 @@ def trim_snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     return cut.rstrip(" ,.;:，。；：") + "…"
 
 
-def build_citations(used: Sequence[int], hits: Sequence[SearchHit]) -> tuple[Citation, ...]:
-    """One ``Citation`` per used snippet, numbered as in the checked text."""
+def build_citations(
+    used: Sequence[int],
+    hits: Sequence[SearchHit],
+    support: Mapping[int, float] | None = None,
+) -> tuple[Citation, ...]:
+    """One ``Citation`` per used snippet, numbered as in the checked text.
+
+    ``support`` maps an original snippet number to its support score.
+    """
     citations = []
     for new, original in enumerate(used, start=1):
         hit = hits[original - 1]
@@ -112,6 +141,97 @@ def build_citations(used: Sequence[int], hits: Sequence[SearchHit]) -> tuple[Cit
                 end_s=hit.end_s,
                 url=hit.url,
                 boxes=hit.boxes,
+                support=None if support is None else support.get(original),
             )
         )
     return tuple(citations)
+
+
+UNCITED_SHOWN = 3  # best snippets listed under an answer that cites none
+_ANSWER_MARKER = re.compile(r"\[([1-9]\d*)\]")
+
+
+@dataclass(frozen=True)
+class CheckedAnswer:
+    """An answer after the marker and support checks, ready for the student.
+
+    ``flagged``: markers had to be corrected, moved or removed. ``uncited``: the text cites
+    nothing even after attribution; ``citations`` then lists the best snippets (unchecked,
+    ``support`` None) so the answer stays checkable. ``attributed``: the model cited nothing and
+    the code added the markers. ``removed``: markers whose snippet supported nothing.
+    """
+
+    text: str
+    citations: tuple[Citation, ...]
+    flagged: bool
+    uncited: bool
+    attributed: bool = False
+    removed: int = 0
+
+
+def _keep_numbers(text: str, available: int) -> tuple[str, bool]:
+    """Markers in canonical ``[n]`` form with their original numbers (invalid ones removed)."""
+    checked = check_citations(text, available)
+    original = dict(enumerate(checked.used, start=1))
+    return _ANSWER_MARKER.sub(lambda m: f"[{original[int(m.group(1))]}]", checked.text), (
+        checked.flagged
+    )
+
+
+async def check_answer(
+    embedder: Embedder,
+    text: str,
+    hits: Sequence[SearchHit],
+    *,
+    terms: Sequence[Term] = (),
+    lang: str = "zh",
+) -> CheckedAnswer:
+    """Check an answer's markers against the ``hits`` it was written from (see module doc).
+
+    The embedding runs in a worker thread. If the embedder fails, the markers are kept as the
+    model wrote them, unchecked (``support`` None), and the failure is logged.
+    """
+    text, flagged = _keep_numbers(text.strip(), len(hits))
+    candidates = [Candidate(f"[{n}]", hit.text) for n, hit in enumerate(hits, start=1)]
+    policy = Policy(
+        attribute="when_uncited",
+        unsupported="label",
+        label=BACKGROUND_LABEL.get(lang, BACKGROUND_LABEL["zh"]),
+        labelled=tuple(BACKGROUND_LABEL.values()),
+    )
+
+    def resolve(marker: str) -> list[int]:
+        return [int(marker[1:-1]) - 1]
+
+    support: dict[int, float] | None = None
+    attributed = removed = 0
+    try:
+        checked = await asyncio.to_thread(
+            check_support,
+            text,
+            candidates,
+            scorer_for(embedder),
+            marker=_ANSWER_MARKER,
+            resolve=resolve,
+            policy=policy,
+            terms=terms,
+        )
+    except PaperTutorError as exc:
+        log.warning("support check skipped, the embedder failed: %s", exc)
+    else:
+        text = checked.text
+        support = {int(m[1:-1]): min(s) for m, s in checked.scores.items()}
+        attributed, removed = checked.attributed, checked.removed
+        flagged = flagged or checked.moved > 0 or checked.removed > 0
+    final = check_citations(text, len(hits))
+    if not final.used:
+        shown = list(range(1, min(UNCITED_SHOWN, len(hits)) + 1))
+        return CheckedAnswer(final.text, build_citations(shown, hits), flagged, uncited=True)
+    return CheckedAnswer(
+        text=final.text,
+        citations=build_citations(final.used, hits, support),
+        flagged=flagged,
+        uncited=False,
+        attributed=attributed > 0,
+        removed=removed,
+    )

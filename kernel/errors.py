@@ -20,6 +20,7 @@ not a ``PaperTutorError`` is a bug, logged and answered with a short apology.
     ├── VideoUnavailableError            no transcript can be fetched; send a subtitle file
     ├── VideoMissingError                /report without a video: ask before going on
     ├── ReportTooShortError              the report cannot reach the minimum 字数
+    ├── ReportUnsupportedError           a section has no sentence its sources support
     ├── BusyError                        this chat is already ingesting something; wait
     ├── NotFoundError                    unknown source or note id
     ├── ConfigError                      a setting is missing or wrong (operator)
@@ -47,6 +48,7 @@ __all__ = [
     "PaperTutorError",
     "PasswordRequiredError",
     "ReportTooShortError",
+    "ReportUnsupportedError",
     "ServiceError",
     "StoreUnavailableError",
     "SubtitleFormatError",
@@ -214,3 +216,29 @@ class ReportTooShortError(PaperTutorError):
 
     Retryable when the model was too terse; not retryable when the paper itself is too short.
     """
+
+
+class ReportUnsupportedError(PaperTutorError):
+    """A report section (2)-(4) ends with no citation its snippets support: never delivered
+    uncited. Retryable when the model wrote past its sources; not when the material is thin."""
+
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "model": (
+            "报告没有生成：{sections}写出的内容在论文和视频片段里都找不到依据，"
+            "没法附上经过核对的引用。"
+            "这通常是语言模型没有按资料写作造成的，请稍后再发送 /report 重试。",
+            "No report was made: what was written for {sections} is not supported by the paper or "
+            "video passages, so it cannot carry checked citations. This usually means the language "
+            "model did not write from the sources; please send /report again later.",
+        ),
+        "material": (
+            "报告没有生成：{sections}可用的资料太少（片段只有约 {chars} 个字符），"
+            "写不出有引用依据的内容。请发送内容更完整的论文或讲解视频（带字幕）后再试。",
+            "No report was made: {sections} has too little material to cite (about {chars} "
+            "characters of passages). Send a fuller paper or lecture video (with subtitles) and "
+            "try again.",
+        ),
+    }
+
+    def __init__(self, zh_or_key: str, en: str | None = None, /, **values: object) -> None:
+        super().__init__(zh_or_key, en, retryable=zh_or_key == "model", **values)

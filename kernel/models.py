@@ -211,7 +211,12 @@ class SearchHit(_Frozen):
 
 
 class Citation(_Frozen):
-    """A numbered reference in an answer, resolved to the snippet it quotes."""
+    """A numbered reference in an answer, resolved to the snippet it quotes.
+
+    ``support``: how strongly the snippet supports the sentences citing it (the lowest of their
+    support-check scores, 0..1); None when it was not checked (a snippet listed under an answer
+    that cites nothing, or a note stored before the check existed).
+    """
 
     n: int = Field(ge=1)
     source_id: str
@@ -223,6 +228,7 @@ class Citation(_Frozen):
     end_s: float | None = None
     url: str | None = None
     boxes: tuple[Box, ...] = Field(default=(), description="where the cited chunk is printed")
+    support: float | None = Field(default=None, ge=0, le=1)
 
 
 class Term(_Frozen):

@@ -138,13 +138,15 @@ def _citation_json(c: Citation) -> dict[str, Any]:
         "end_s": c.end_s,
         "url": c.url,
         "snippet": c.snippet,
+        "support": c.support,
     }
 
 
 def _format_citation(c: Citation) -> str:
     where = _locator(c.kind, c.page, c.start_s, c.end_s)
     link = f" {c.url}" if c.url else ""
-    return f"[{c.n}] {c.title} {where}{link}\n    “{c.snippet}”"
+    support = f"  (support {c.support:.2f})" if c.support is not None else ""
+    return f"[{c.n}] {c.title} {where}{link}{support}\n    “{c.snippet}”"
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
@@ -153,6 +155,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "grounded": answer.grounded,
         "flagged": answer.flagged,
         "uncited": answer.uncited,
+        "attributed": answer.attributed,
         "citations": [_citation_json(c) for c in answer.citations],
         "note_id": answer.note_id,
     }
@@ -162,6 +165,8 @@ def format_answer(answer: Answer) -> str:
     lines = [_format_citation(c) for c in answer.citations]
     if answer.uncited and lines:
         lines.insert(0, "(the answer names no sources; the most relevant passages found:)")
+    elif answer.attributed:
+        lines.insert(0, "(the model named no sources; each number was added by the support check)")
     return "\n".join(lines)
 
 
@@ -228,6 +233,13 @@ def report_json(report: Report, path: Path) -> dict[str, Any]:
         "chars": report.chars,
         "sections": [{"heading": s.heading, "chars": s.chars} for s in report.sections],
         "citations": report.citations,
+        "citation_check": {
+            "checked": report.citations,
+            "removed": report.citations_removed,
+            "moved": report.citations_moved,
+            "attributed": report.citations_attributed,
+            "model_verified": report.model_verified,
+        },
         "video_included": report.video_included,
         "notes_used": report.notes_used,
     }
@@ -238,6 +250,8 @@ def format_report(report: Report, path: Path) -> str:
     lines += [f"  {s.heading}: {s.chars} 字" for s in report.sections]
     video = "yes" if report.video_included else "no"
     lines.append(
-        f"  citations: {report.citations}, notes used: {report.notes_used}, video: {video}"
+        f"  citations: {report.citations} checked ({report.citations_removed} removed, "
+        f"{report.citations_moved} moved, {report.citations_attributed} added), "
+        f"notes used: {report.notes_used}, video: {video}"
     )
     return "\n".join(lines)

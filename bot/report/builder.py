@@ -3,18 +3,23 @@
 Plan: section (1) is written by code; sections (2)–(4) get a 字 budget each (the range's middle,
 less section (1), split by weight) and are drafted one by one from labelled snippets. Every
 draft is cleaned (own section only, no Markdown), checked (Chinese prose; each citation marker
-must resolve to a given snippet, else it is fixed or removed) and counted. Then up to
+must resolve to a given snippet, else it is fixed or removed; then every sentence must be
+supported by the snippet it cites, see ``bot.report.support``: markers move, uncited sentences
+get the marker of the snippet that supports them, unsupported sentences are dropped, and the
+model verifies the rest) and counted. Then up to
 ``max_revisions`` rounds ask the model to rewrite unusable drafts and the sections that push the
 total out of range. Whatever the model did, deterministic fallbacks finish the job: too long ->
 drop whole sentences from the sections most over budget; too short -> one "expand" round,
-then a clear error (``ReportTooShortError``) if the material cannot fill the minimum.
+then a clear error (``ReportTooShortError``) if the material cannot fill the minimum. A section
+left without a single supported citation is never delivered: ``ReportUnsupportedError`` names
+it and says why.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from bot.report import prompts
@@ -30,9 +35,11 @@ from bot.report.files import report_file
 from bot.report.material import Material, gather_material, notes_block, too_short_error
 from bot.report.models import HEADINGS, REPORT_TITLE, Report, ReportSection
 from bot.report.sections import basic_info, paper_title, source_list
+from bot.report.support import SectionCheck, check_section
 from bot.report.wordcount import count_zi
-from kernel.errors import LLMError, VideoMissingError
-from kernel.models import Note
+from bot.support import SupportScorer, scorer_for
+from kernel.errors import LLMError, ReportUnsupportedError, VideoMissingError
+from kernel.models import Note, Term
 from storage.async_store import AsyncKnowledgeStore
 
 if TYPE_CHECKING:  # typing only: importing openai takes a while
@@ -47,7 +54,11 @@ FORMATS = ("docx", "md", "pdf")
 _WEIGHTS_VIDEO = (0.38, 0.40, 0.22)  # sections 2, 3, 4
 _WEIGHTS_NO_VIDEO = (0.45, 0.55)
 _NOT_CHINESE = "上一稿不可用：没有使用中文书面语写成正文。请用规范的中文书面语重写。"
-_NO_CITATIONS = "上一稿没有任何有效的引用标记：每个技术性陈述都必须引用下方资料片段的标记。"
+_NO_CITATIONS = (
+    "上一稿没有任何一句能在下方资料片段中找到依据：请只依据资料片段写作，"
+    "每个技术性陈述都必须引用它所依据的片段的标记。"
+)
+_THIN_MATERIAL = 300  # characters of snippet text below which a section has nothing to cite
 
 
 @dataclass(eq=False)  # compared and hashed by identity
@@ -58,8 +69,10 @@ class _Draft:
     prompt: str
     snippets: tuple[Snippet, ...]
     budget: int
+    terms: tuple[Term, ...] = ()
     body: str = ""
     problem: str | None = None
+    check: SectionCheck = field(default_factory=lambda: SectionCheck(""))
 
     @property
     def heading(self) -> str:
@@ -90,12 +103,18 @@ class ReportBuilder:
         max_chars: int = 3000,
         max_revisions: int = 3,
         figures: FigureAdder | None = None,
+        support: SupportScorer | None = None,
+        verify: bool = True,
     ) -> None:
-        """``figures`` puts the paper's key figures into the finished report (optional)."""
+        """``figures`` puts the paper's key figures into the finished report (optional);
+        ``support`` scores sentences against snippets (default: on the store's embedder);
+        ``verify``: the model also checks each section's cited claims (one call per draft)."""
         if not 0 < min_chars < max_chars:
             raise ValueError("need 0 < min_chars < max_chars")
         self._store = store
         self._model = model
+        self._support = support or scorer_for(store.embedder)
+        self._verify = verify
         self.min_chars = min_chars
         self.max_chars = max_chars
         self.max_revisions = max(0, max_revisions)
@@ -159,9 +178,10 @@ class ReportBuilder:
             weights = _WEIGHTS_VIDEO
         budgets = [max(100, int(rest * w)) for w in weights]
         notes_text, terms = notes_block(material)
+        known = tuple(dict.fromkeys(t for note in material.notes for t in note.terms))
         drafts = [
-            _Draft(1, "", material.summary, budgets[0]),
-            _Draft(2, "", material.tech, budgets[1]),
+            _Draft(1, "", material.summary, budgets[0], known),
+            _Draft(2, "", material.tech, budgets[1], known),
         ]
         drafts[0].prompt = prompts.SECTION_SUMMARY_PROMPT.format(
             paper_title=title, budget=budgets[0], snippets=format_snippets(material.summary)
@@ -175,7 +195,7 @@ class ReportBuilder:
         )
         if material.video is not None:
             meta = material.video.video
-            talk = _Draft(3, "", material.talk, budgets[2])
+            talk = _Draft(3, "", material.talk, budgets[2], known)
             talk.prompt = prompts.SECTION_VIDEO_PROMPT.format(
                 video_title=meta.title if meta else material.video.title,
                 budget=budgets[2],
@@ -191,23 +211,33 @@ class ReportBuilder:
         ]
         return await self._model.complete(messages, max_tokens=max(1024, budget * 3))
 
-    def _accept(self, draft: _Draft, raw: str) -> tuple[str, str | None]:
-        """The usable body of a reply (maybe empty) and what was wrong with it."""
+    async def _accept(self, draft: _Draft, raw: str) -> tuple[str, str | None, SectionCheck]:
+        """The usable body of a reply (maybe empty), what was wrong with it, and its check."""
         text = clean_draft(raw, draft.heading)
-        text, valid = check_citations(text, draft.snippets)
+        text, _ = check_citations(text, draft.snippets)
         text = markers_before_stop(text)
-        if draft.index == 3 and valid:
+        if not is_chinese(text):
+            return "", _NOT_CHINESE, SectionCheck("")
+        check = await check_section(
+            text,
+            draft.snippets,
+            self._support,
+            self._model if self._verify else None,
+            terms=draft.terms,
+        )
+        text = check.text
+        if draft.index == 3 and count_markers(text):
             # Each video point carries its timestamp; a point without one is unverifiable.
             text = "\n".join(p for p in text.split("\n") if "[视频" in p)
-        if not is_chinese(text):
-            return "", _NOT_CHINESE
-        if valid == 0 and draft.snippets:
-            return text, _NO_CITATIONS
-        return text, None
+        if count_markers(text) == 0 and draft.snippets:
+            return text, _NO_CITATIONS, check
+        return text, None, check
 
     async def _write(self, draft: _Draft, problem: str | None = None) -> None:
         prompt = draft.prompt if problem is None else f"{draft.prompt}\n注意：{problem}"
-        draft.body, draft.problem = self._accept(draft, await self._ask(prompt, draft.budget))
+        draft.body, draft.problem, draft.check = await self._accept(
+            draft, await self._ask(prompt, draft.budget)
+        )
 
     async def _revise(self, draft: _Draft) -> None:
         if not draft.body:  # nothing usable yet: write it again, saying what went wrong
@@ -223,9 +253,9 @@ class ReportBuilder:
             draft=draft.body,
             snippets=format_snippets(draft.snippets),
         )
-        body, problem = self._accept(draft, await self._ask(prompt, draft.budget))
+        body, problem, check = await self._accept(draft, await self._ask(prompt, draft.budget))
         if body:  # an unusable revision keeps the previous draft
-            draft.body, draft.problem = body, problem
+            draft.body, draft.problem, draft.check = body, problem, check
 
     # -- fitting the length -------------------------------------------------------------------
 
@@ -252,6 +282,7 @@ class ReportBuilder:
         if total() < self.min_chars:
             await self._expand(drafts, self.min_chars - total() + 100)
         self._trim(drafts, total)
+        self._require_support(drafts)
         if any(not d.body for d in drafts):
             missing = "、".join(d.heading for d in drafts if not d.body)
             raise LLMError(
@@ -272,9 +303,23 @@ class ReportBuilder:
                 draft=draft.body or "（暂无）",
                 snippets=format_snippets(draft.snippets),
             )
-            more, _ = self._accept(draft, await self._ask(prompt, extra))
-            if more and more not in draft.body:
+            more, problem, check = await self._accept(draft, await self._ask(prompt, extra))
+            if more and more not in draft.body and problem is None:
                 draft.body = f"{draft.body}\n{more}".strip()
+                draft.check = draft.check + check
+
+    @staticmethod
+    def _require_support(drafts: list[_Draft]) -> None:
+        """Sections (2)-(4) each carry checked citations, or the student is told which do not."""
+        bare = [d for d in drafts if d.snippets and d.body and count_markers(d.body) == 0]
+        bare += [d for d in drafts if not d.body and d.problem == _NO_CITATIONS]
+        if not bare:
+            return
+        names = "、".join(dict.fromkeys(d.heading for d in bare))
+        material = sum(len(s.text) for d in bare for s in d.snippets)
+        if all(sum(len(s.text) for s in d.snippets) < _THIN_MATERIAL for d in bare):
+            raise ReportUnsupportedError("material", sections=names, chars=material)
+        raise ReportUnsupportedError("model", sections=names)
 
     def _trim(self, drafts: list[_Draft], total: Callable[[], int]) -> None:
         """Drop last sentences, most-over-budget section first, until the total fits."""
@@ -316,6 +361,7 @@ class ReportBuilder:
             for h, b in zip(HEADINGS, bodies, strict=True)
         )
         notes_used = len(material.notes)
+        verified = bool(drafts) and all(d.check.verified for d in drafts)
         return Report(
             title=REPORT_TITLE,
             sections=sections,
@@ -324,9 +370,14 @@ class ReportBuilder:
                 material.video,
                 background=any(prompts.BACKGROUND_LABEL in b for b in bodies),
                 notes=notes_used,
+                model_verified=verified,
             ),
             chars=sum(s.chars for s in sections),
             citations=sum(count_markers(b) for b in bodies),
+            citations_moved=sum(d.check.moved for d in drafts),
+            citations_attributed=sum(d.check.attributed for d in drafts),
+            citations_removed=sum(d.check.removed for d in drafts),
+            model_verified=verified,
             video_included=material.video is not None,
             notes_used=notes_used,
             paper_title=paper_title(material.paper),

@@ -40,7 +40,7 @@ def to_markdown(report: Report) -> str:
     parts += [
         "",
         f"*正文四个部分共 {report.chars} 字（按 Word 字数统计口径），"
-        f"有效引用 {report.citations} 处。*",
+        f"经逐句核对的引用 {report.citations} 处。*",
         "",
     ]
     return "\n".join(parts)

@@ -46,8 +46,12 @@ class Report:
 
     ``chars`` is the total 字数 of the four sections (headings included; title and source list
     excluded; a figure's caption counts, its picture does not), ``citations`` the number of
-    valid citation markers in them. ``figures`` are the paper's key figures, with their
-    pictures.
+    citation markers in them, each checked: its snippet supports its sentence. Of the markers
+    the model wrote in the kept drafts, ``citations_moved`` were moved to the snippet that
+    supports their sentence and ``citations_removed`` were removed with their sentence (no
+    snippet supported it); ``citations_attributed`` were added by the code to sentences the
+    model left uncited. ``model_verified``: the language model also confirmed every cited
+    claim. ``figures`` are the paper's key figures, with their pictures.
     """
 
     title: str
@@ -58,6 +62,10 @@ class Report:
     video_included: bool
     notes_used: int
     paper_title: str
+    citations_moved: int = 0
+    citations_attributed: int = 0
+    citations_removed: int = 0
+    model_verified: bool = False
     figures: tuple[ReportFigure, ...] = ()
 
     def figures_in(self, section: int) -> tuple[ReportFigure, ...]:

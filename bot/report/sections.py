@@ -8,9 +8,21 @@ from __future__ import annotations
 
 from kernel.models import PaperMeta, SourceRecord, VideoMeta
 
-__all__ = ["basic_info", "paper_link", "paper_title", "source_list"]
+__all__ = ["basic_info", "checked_note", "paper_link", "paper_title", "source_list"]
 
 _UNKNOWN = "未知（论文中未注明）"
+
+
+def checked_note(model_verified: bool) -> str:
+    """How the citations were checked. True of every delivered report: ReportBuilder keeps only
+    markers that passed the support check, drops the sentences none passed, and delivers no
+    section without citations; the model's review is named only when it took place."""
+    review = "，并由语言模型逐条复核" if model_verified else ""
+    return (
+        "引用核对：正文中每一处“[论文 p.页码]”“[视频 时间]”引用都已由系统逐句与所引的论文页面"
+        f"或视频片段比对（语义、关键术语与数字是否一致）{review}；"
+        "未通过核对的引用已改到相符的片段上，或连同该句一并删除。"
+    )
 
 
 def paper_link(meta: PaperMeta) -> str | None:
@@ -70,9 +82,16 @@ def _video_entry(video: SourceRecord) -> str:
 
 
 def source_list(
-    paper: SourceRecord, video: SourceRecord | None, *, background: bool, notes: int
+    paper: SourceRecord,
+    video: SourceRecord | None,
+    *,
+    background: bool,
+    notes: int,
+    model_verified: bool = False,
 ) -> tuple[str, ...]:
-    """Paper, video, then the kinds of material the text relies on that are not sources."""
+    """Paper, video, then the kinds of material the text relies on that are not sources, and
+    how the citations were checked (true of every report: ``ReportBuilder`` delivers none
+    whose markers were not checked)."""
     meta = paper.paper or PaperMeta()
     venue = "，".join(str(v) for v in (meta.venue, meta.year) if v) or "发表信息未知"
     entries = [
@@ -84,11 +103,12 @@ def source_list(
     if notes:
         entries.append(
             f"学习笔记：学生在学习过程中提出的 {notes} 个问题及其解答，"
-            "用于确定第（3）部分的讲解重点，其中的陈述均已对照论文或视频引用。"
+            "仅用于确定第（3）部分的讲解重点，报告正文不直接引用笔记。"
         )
     if background:
         entries.append(
             "背景知识：正文中标注“（背景知识）”的内容属于该领域的通用常识，"
             "用于帮助初学者理解，并非引自上述论文或视频，因此不附链接。"
         )
+    entries.append(checked_note(model_verified))
     return tuple(entries)

@@ -117,9 +117,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "check the answer against them.",
     ),
     "citation_removed": (
-        "注：回答里有引用编号对不上找到的资料，已经删掉了。",
-        "Note: a citation number in this answer matched none of the sources found, so it was "
-        "removed.",
+        "注：回答里有的引用和所引的资料对不上，已经改到支持它的资料上，或者删掉了。",
+        "Note: some citations in this answer did not match the passage they named; they were "
+        "moved to the passage that supports the sentence, or removed.",
+    ),
+    "attributed": (
+        "注：这个回答原本没有标出处，编号是根据资料内容自动补上的，请对照原文核对。",
+        "Note: this answer named no sources; the numbers were added by matching each sentence "
+        "to the passage that supports it. Check them against the quotes below.",
     ),
     "answer_failed": (
         "❌ 这次没能回答完：{reason_html}",
@@ -170,9 +175,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "report_done": ("✅ 报告写好了，请查收文件。", "✅ The report is ready: see the file."),
     "report_sending": ("📤 报告写好了，正在发送…", "📤 The report is done, sending it…"),
     "report_caption": (
-        "《{title}》\n论文：{paper}\n字数：{chars}；用到 {notes} 条笔记；{video}；引用 {cites} 处",
+        "《{title}》\n论文：{paper}\n字数：{chars}；用到 {notes} 条笔记；{video}；"
+        "经逐句核对的引用 {cites} 处",
         "{title}\nPaper: {paper}\nLength: {chars} 字; {notes} notes used; {video}; "
-        "{cites} citations",
+        "{cites} citations, each checked against its source",
     ),
     "report_video_yes": ("包含视频要点", "video included"),
     "report_video_no": ("未包含视频", "no video included"),

@@ -86,13 +86,15 @@ def render_citations(citations: Sequence[Citation], lang: str, *, expandable: bo
 
 
 def render_answer(answer: Answer, lang: str) -> str:
-    """The final answer message: body with [n] markers, a note if a citation was dropped, then
-    the numbered source list."""
+    """The final answer message: body with [n] markers, a note if a citation was moved or
+    dropped (or added by the code), then the numbered source list."""
     body = render_answer_body(answer.answer)
     if answer.flagged:  # say so: the student should know a reference was dropped
         body += "\n\n<i>" + t(lang, "citation_removed") + "</i>"
     if answer.uncited and answer.citations:
         body += "\n\n<i>" + t(lang, "uncited") + "</i>"
+    elif answer.attributed:
+        body += "\n\n<i>" + t(lang, "attributed") + "</i>"
     if not answer.citations:
         return body
     return body + "\n\n" + render_citations(answer.citations, lang)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
-from bot.citations import build_citations, check_citations, trim_snippet
+from bot.citations import build_citations, check_answer, check_citations, trim_snippet
+from kernel.errors import ServiceError
 from kernel.models import SearchHit, SourceKind
+from tests.embedding import test_embedder
 
 
 def hit(n: int, kind: SourceKind = SourceKind.PAPER, text: str | None = None) -> SearchHit:
@@ -99,3 +103,41 @@ def test_snippets_are_trimmed_for_quoting() -> None:
     long_zh = "注意力机制让每个词都能看到其他词。" * 40
     assert len(trim_snippet(long_zh)) == 301
     assert trim_snippet("  short\n text ") == "short text"
+
+
+class _DownEmbedder:
+    """An embedding server that cannot be reached."""
+
+    model_name = "down"
+    dim = 3
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        raise ServiceError("嵌入服务不可用。", "The embedding server is down.")
+
+    def embed_query(self, text: str) -> list[float]:
+        raise ServiceError("嵌入服务不可用。", "The embedding server is down.")
+
+    def close(self) -> None:
+        pass
+
+
+async def test_an_unreachable_embedder_leaves_the_markers_unchecked_not_lost() -> None:
+    hits = [hit(1, text="Attention weighs words."), hit(2, text="It runs in parallel.")]
+    checked = await check_answer(_DownEmbedder(), "Attention weighs words [1]. [7]", hits)
+    assert checked.text == "Attention weighs words [1]."
+    assert checked.flagged  # [7] pointed at nothing
+    [citation] = checked.citations
+    assert citation.support is None  # not checked, and the student's JSON says so
+
+
+async def test_checked_citations_carry_their_support() -> None:
+    hits = [hit(1, text="The encoder is a stack of six identical layers."), hit(2)]
+    checked = await check_answer(
+        test_embedder(), "The encoder is a stack of six identical layers [2].", hits, lang="en"
+    )
+    assert checked.text == "The encoder is a stack of six identical layers [1]."
+    assert checked.flagged  # moved from snippet 2 to snippet 1
+    [citation] = checked.citations
+    assert citation.page == 2  # hit 1 (page n + 1)
+    assert citation.support is not None
+    assert citation.support > 0.5

@@ -15,6 +15,7 @@ from docx import Document
 from bot.cli import main
 from tests.bot.report.support import cooperative
 from tests.embedding import TEST_MODEL_NAME, test_model_dir
+from tests.fake_modes import MODES, TutorModel
 from tests.fake_openai import FakeOpenAI, Status
 from tests.fake_openai import fake_openai as fake_openai
 from tests.pdfs import make_garbage_bytes, make_paper_pdf
@@ -182,16 +183,24 @@ def test_ask_prints_markdown_and_math_as_plain_text_and_json_keeps_it_raw(
     assert "要点\n\n稀疏注意力把 O(n²) 降到 O(n√n) [1]。\n\n• 省内存 [1]" in out
     assert "###" not in out
     assert "**" not in out
-    assert "— checked answer —" not in out  # the stream was the checked answer
+    # The test paper says nothing of O(n√n): the check labels that sentence, and the checked
+    # answer, which differs from the stream, follows it, as plain text too.
+    checked = out.split("— checked answer —", 1)[1]
+    assert "（背景知识）稀疏注意力把 O(n²) 降到 O(n√n)。" in checked
 
     fake_openai.enqueue(json.dumps(rewrite))
     fake_openai.enqueue(answer)
     raw = run_json(capsys, "ask", "稀疏注意力省什么？", "--chat", str(CHAT))
-    assert raw["answer"] == answer
+    # The checked answer, still the model's Markdown and LaTeX.
+    checked_md = answer.replace("**稀疏", "（背景知识）**稀疏").replace(
+        "$O(n\\sqrt{n})$ [1]", "$O(n\\sqrt{n})$"
+    )
+    assert raw["answer"] == checked_md
 
     assert main(["notes", "--chat", str(CHAT)]) == 0
-    assert "A: 要点 稀疏注意力把 O(n²) 降到 O(n√n) [1]。 • 省内存 [1]" in capsys.readouterr().out
-    assert run_json(capsys, "notes", "--chat", str(CHAT))["notes"][0]["answer"] == answer
+    note = "A: 要点 （背景知识）稀疏注意力把 O(n²) 降到 O(n√n)。 • 省内存 [1]"
+    assert note in capsys.readouterr().out
+    assert run_json(capsys, "notes", "--chat", str(CHAT))["notes"][0]["answer"] == checked_md
 
 
 def test_model_outage_is_retryable_exit_75(
@@ -242,3 +251,21 @@ def test_run_without_token_or_key_explains_both_in_both_languages(
     assert "机器人还不能启动" in err  # Chinese first (the default), then English
     assert "OpenAI-compatible" in err
     assert not (env / "data" / "qdrant").exists()  # nothing was built
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_ask_json_gives_each_citation_its_support_score(
+    env: Path, capsys: pytest.CaptureFixture[str], fake_openai: FakeOpenAI, mode: str
+) -> None:
+    ingest_both(capsys)
+    fake_openai.set_default(TutorModel(mode).for_body)
+    answer = run_json(capsys, "ask", "sparse attention 怎么节省内存？", "--chat", str(CHAT))
+    assert answer["grounded"] is True
+    assert answer["uncited"] is False
+    assert answer["attributed"] is (mode == "no_markers")
+    assert answer["flagged"] is (mode in ("least_related", "invents_numbers"))
+    assert "37.5" not in answer["answer"]
+    assert answer["citations"]
+    for citation in answer["citations"]:
+        assert 0.5 <= citation["support"] <= 1
+        assert f"[{citation['n']}]" in answer["answer"]

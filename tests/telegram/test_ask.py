@@ -175,8 +175,8 @@ async def test_a_dropped_citation_is_pointed_out() -> None:
     async with running(services(answerer=answerer)) as h:
         await h.send(h.api.update("message", text="什么是 Transformer？"))
         [reply] = h.api.bot_messages(CHAT)
-    assert "引用编号对不上找到的资料，已经删掉了" in reply.plain
-    assert reply.plain.index("已经删掉了") < reply.plain.index("来源")
+    assert "引用和所引的资料对不上，已经改到支持它的资料上，或者删掉了" in reply.plain
+    assert reply.plain.index("或者删掉了") < reply.plain.index("来源")
 
 
 async def test_an_answer_without_dropped_citations_has_no_such_note() -> None:
@@ -185,6 +185,16 @@ async def test_an_answer_without_dropped_citations_has_no_such_note() -> None:
         await h.send(h.api.update("message", text="什么是 Transformer？"))
         [reply] = h.api.bot_messages(CHAT)
     assert "删掉" not in reply.plain
+    assert "自动补上" not in reply.plain
+
+
+async def test_an_answer_the_code_cited_says_so() -> None:
+    answerer = FakeAnswerer(answers=[answer(attributed=True)], deltas=[])
+    async with running(services(answerer=answerer)) as h:
+        await h.send(h.api.update("message", text="什么是 Transformer？"))
+        [reply] = h.api.bot_messages(CHAT)
+    assert "编号是根据资料内容自动补上的" in reply.plain
+    assert reply.plain.index("自动补上") < reply.plain.index("来源")
 
 
 async def test_an_uncited_answer_says_so_and_lists_passages_to_check() -> None:

@@ -6,6 +6,7 @@ OpenAI-compatible server. Assertions are on what the student sees.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from bot.settings import LLMSettings, Settings, StorageSettings
 from bot.telegram.app import build_application
 from bot.telegram.config import TelegramConfig
 from tests.embedding import test_embedder
+from tests.fake_modes import quoted_words
 from tests.fake_openai import FakeOpenAI
 from tests.fake_telegram import TOKEN, FakeBotApi, FakeBotApiServer, Seen
 from tests.pdfs import make_paper_pdf
@@ -31,14 +33,17 @@ STRANGER = 777
 
 
 def _model(body: dict[str, Any]) -> str:
-    """The fake LLM: search queries for the rewrite step, a cited answer otherwise."""
+    """The fake LLM: search queries for the rewrite step, otherwise an answer written from the
+    first snippet (it quotes a few of its words) and citing it."""
     messages = body["messages"]
     if messages[0]["content"] == REWRITE_SYSTEM:
         question = messages[-1]["content"]
         return json.dumps({"queries": ["sparse attention memory", question[-80:]], "terms": []})
+    first = re.search(r'<snippet n="1"[^>]*>\n(.*?)\n</snippet>', messages[-1]["content"], re.S)
+    quote = quoted_words(first.group(1) if first else "")
     return (
-        "稀疏注意力只让每个词关注一部分词，所以需要的内存更少 [1]。"
-        "这样模型可以在固定的内存预算里读很长的文档，效果和普通注意力差不多 [1]。"
+        f"稀疏注意力只让每个词关注一部分词，所以需要的内存更少，原文说：“{quote}” [1]。"
+        "这样模型可以在固定的内存预算里读很长的文档，效果和普通注意力差不多。"
     )
 
 
@@ -81,20 +86,25 @@ async def _wait_text(api: FakeBotApi, chat: int, needle: str, within: float = 60
     return found
 
 
+def real_services(tmp_path: Path, llm: FakeOpenAI) -> Services:
+    """The real services on tmp_path, the test embedder and the fake model server."""
+    settings = Settings(
+        storage=StorageSettings(data_dir=tmp_path),
+        llm=LLMSettings(  # type: ignore[call-arg]
+            OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY=SecretStr("test")
+        ),
+    )
+    return build_services(settings, embedder=test_embedder())
+
+
 async def test_student_journey(tmp_path: Path) -> None:
     api = FakeBotApi()
     with FakeOpenAI() as llm:
         llm.set_default(_model)
-        settings = Settings(
-            storage=StorageSettings(data_dir=tmp_path),
-            llm=LLMSettings(  # type: ignore[call-arg]
-                OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY=SecretStr("test")
-            ),
-        )
-        svc = build_services(settings, embedder=test_embedder())
+        svc = real_services(tmp_path, llm)
         try:
             async with _bot(api, svc, tmp_path, allowed_users=frozenset({STUDENT})):
-                await _journey(api, llm)
+                await _journey(api, llm, svc)
                 # A stranger: refused, and nothing is stored or asked of the model.
                 calls_before = len(llm.requests)
                 api.queue(
@@ -114,7 +124,7 @@ async def test_student_journey(tmp_path: Path) -> None:
             await svc.aclose()
 
 
-async def _journey(api: FakeBotApi, llm: FakeOpenAI) -> None:
+async def _journey(api: FakeBotApi, llm: FakeOpenAI, svc: Services) -> None:
     api.queue(api.update("message", text="/start"))
     await _wait_text(api, STUDENT, "把论文 PDF 发给我")
 
@@ -161,6 +171,7 @@ async def _journey(api: FakeBotApi, llm: FakeOpenAI) -> None:
     rewrite = [r for r in llm.requests if r["messages"][0]["content"] == REWRITE_SYSTEM][-1]
     assert "什么是稀疏注意力" in rewrite["messages"][-1]["content"]
 
+    # Asked right after the answer arrived: the note was saved before it was shown.
     api.queue(api.update("message", text="/notes"))
     notes = await _wait_text(api, STUDENT, "📝 你的笔记")
     assert "共 3 条" in notes.plain

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.report.prompts import VERIFY_SYSTEM
 from bot.report.wordcount import count_zi
 from kernel.models import (
     Chunk,
@@ -22,6 +23,7 @@ from kernel.models import (
 from storage.index import QdrantIndex
 from storage.store import KnowledgeStore
 from tests.embedding import test_embedder
+from tests.fake_modes import TutorModel, quoted_words
 
 __all__ = [
     "CHAT",
@@ -151,24 +153,25 @@ def markers_in(text: str) -> list[str]:
     return re.findall(r"\[[^\[\]]*\]", text)
 
 
-_SENTENCE = (
-    "从这一部分可以看出，作者利用注意力机制（Attention）刻画序列中各个位置之间的依赖关系，"
-    "这一设计使初学者能够较为清楚地理解模型的核心思想{marker}。"
-)
+_SENTENCE = "资料中写道“{quote}”，这说明作者在这一部分详细讨论了相应的方法与设计思路{marker}。"
 
 
 def writer_reply(prompt: str, *, scale: float = 1.0) -> str:
-    """Chinese prose of about the length the prompt asks for, citing its snippets in turn."""
+    """Chinese prose of about the length the prompt asks for, each sentence quoting a few words
+    of the snippet it cites, citing the snippets in turn (a model that writes from its sources)."""
     asked = re.search(r"(?:到约|续写约|篇幅：约) (\d+) 字", prompt)
     target = int(int(asked.group(1)) * scale) if asked else 300
-    markers = re.findall(r"^S\d+ (\[[^\]\n]+\])$", prompt, re.MULTILINE) or [""]
+    blocks = re.findall(r"^S\d+ (\[[^\]\n]+\])\n(.+)$", prompt, re.MULTILINE) or [("", "")]
     sentences: list[str] = []
     while count_zi("".join(sentences)) < target - 20:
-        sentences.append(_SENTENCE.format(marker=markers[len(sentences) % len(markers)]))
+        marker, text = blocks[len(sentences) % len(blocks)]
+        sentences.append(_SENTENCE.format(quote=quoted_words(text), marker=marker))
     paragraphs = ["".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)]
     return "\n\n".join(paragraphs)
 
 
 def cooperative(body: dict[str, Any]) -> str:
-    """A FakeOpenAI default: a model that does what it is asked."""
+    """A FakeOpenAI default: a model that does what it is asked (and checks claims honestly)."""
+    if body["messages"][0]["content"] == VERIFY_SYSTEM:
+        return TutorModel("cooperative").for_body(body)
     return writer_reply(prompt_of(body))

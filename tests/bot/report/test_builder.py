@@ -8,16 +8,28 @@ that resolve to the paper's pages or the talk's timestamps.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.llm import OpenAIChatModel
-from bot.report import HEADINGS, Report, ReportBuilder
-from bot.report.prompts import NO_NOTES_TEXT, NO_VIDEO_TEXT
+from bot.report import HEADINGS, Report, ReportBuilder, to_markdown
+from bot.report.citations import count_markers
+from bot.report.material import gather_material
+from bot.report.prompts import NO_NOTES_TEXT, NO_VIDEO_TEXT, VERIFY_SYSTEM
+from bot.report.sections import checked_note
+from bot.report.support import MARKER, resolver
 from bot.report.wordcount import count_zi
-from kernel.errors import LLMError, MissingSourceError, ReportTooShortError, VideoMissingError
+from bot.support import scorer_for, split_sentences
+from kernel.errors import (
+    LLMError,
+    MissingSourceError,
+    ReportTooShortError,
+    ReportUnsupportedError,
+    VideoMissingError,
+)
 from kernel.models import PaperMeta
 from storage.async_store import AsyncKnowledgeStore
 from storage.store import KnowledgeStore
@@ -32,6 +44,7 @@ from tests.bot.report.support import (
     video_source,
     writer_reply,
 )
+from tests.fake_modes import MODES, TutorModel
 from tests.fake_openai import FakeOpenAI, fake_openai
 
 __all__ = ["fake_openai"]
@@ -338,3 +351,117 @@ async def test_video_points_without_a_timestamp_are_dropped(
     assert_well_formed(report)
     assert "强化学习" not in report.sections[3].body
     assert all("[视频" in p for p in report.sections[3].body.split("\n"))
+
+
+async def assert_citations_checked(report: Report, store: AsyncKnowledgeStore) -> None:
+    """Every marker in sections (2)-(4) is supported by a snippet it names, and the footer and
+    the reference list say only what is true."""
+    material = await gather_material(store, CHAT)
+    scorer = scorer_for(store.embedder)
+    for section, snippets in zip(
+        report.sections[1:], (material.summary, material.tech, material.talk), strict=True
+    ):
+        assert count_markers(section.body) > 0, f"{section.heading} has no checked citation"
+        resolve = resolver(snippets)
+        marked = [s for s in split_sentences(section.body, MARKER) if s.markers]
+        scores = scorer.scores([s.text for s in marked], [s.text for s in snippets])
+        for sentence, row in zip(marked, scores, strict=True):
+            for marker in sentence.markers:
+                best = max(row[j] for j in resolve(marker))
+                assert best >= scorer.calibration.threshold, (marker, sentence.text)
+    assert f"经逐句核对的引用 {report.citations} 处" in to_markdown(report)
+    assert report.sources[-1] == checked_note(report.model_verified)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_every_report_citation_is_checked_whatever_the_model_does(
+    full_store: KnowledgeStore,
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,
+    mode: str,
+    served: AsyncKnowledgeStore,
+) -> None:
+    tutor = TutorModel(mode)
+    fake_openai.set_default(tutor.for_body)
+
+    report = await ReportBuilder(served, model).build(CHAT)
+
+    assert_well_formed(report)
+    await assert_citations_checked(report, served)
+    assert report.model_verified
+    assert tutor.calls["verify"] >= 3  # every section's claims went to the model too
+    assert "37.5" not in "".join(s.body for s in report.sections)
+    if mode == "cooperative":
+        assert (report.citations_moved, report.citations_removed) == (0, 0)
+        assert report.citations_attributed == 0
+    if mode == "no_markers":  # the model wrote no marker: every one was added by the code
+        assert report.citations_attributed >= report.citations > 0
+        assert (report.citations_moved, report.citations_removed) == (0, 0)
+    if mode == "least_related":
+        assert report.citations_moved > 0
+    if mode == "invents_numbers":
+        assert report.citations_removed > 0
+
+
+async def test_a_claim_the_model_rejects_is_dropped_with_its_marker(
+    full_store: KnowledgeStore,
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,
+    served: AsyncKnowledgeStore,
+) -> None:
+    def writer(body: dict[str, object]) -> str:
+        if body["messages"][0]["content"] == VERIFY_SYSTEM:  # type: ignore[index]
+            return '{"unsupported": [1]}'
+        return cooperative(body)  # type: ignore[arg-type]
+
+    fake_openai.set_default(writer)
+    report = await ReportBuilder(served, model).build(CHAT)
+
+    assert_well_formed(report)
+    assert report.citations_removed > 0
+    assert report.model_verified
+
+
+def off_topic_video_points(point: str) -> Callable[[dict[str, Any]], str]:
+    """A model that cooperates except in section (4), where it repeats ``point``."""
+
+    def writer(body: dict[str, Any]) -> str:
+        if "视频补充要点" in prompt_of(body) and body["messages"][0]["content"] != VERIFY_SYSTEM:
+            return point * 8
+        return cooperative(body)
+
+    return writer
+
+
+async def test_a_section_no_snippet_supports_is_named_not_delivered(
+    full_store: KnowledgeStore,
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,
+    served: AsyncKnowledgeStore,
+) -> None:
+    fake_openai.set_default(
+        off_topic_video_points("要点一：作者周末爱去郊外爬山钓鱼，与课程毫无关系[视频 1:00]。")
+    )
+    with pytest.raises(ReportUnsupportedError) as caught:
+        await ReportBuilder(served, model, max_revisions=1).build(CHAT)
+    assert "（4）视频补充要点" in caught.value.message("zh")
+    assert "找不到依据" in caught.value.message("zh")
+    assert caught.value.retryable
+
+
+async def test_a_section_with_too_little_material_says_so(
+    store: KnowledgeStore,
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,
+    served: AsyncKnowledgeStore,
+) -> None:
+    store.add_source(CHAT, paper_source())
+    store.add_source(CHAT, video_source(n=1))  # one line of transcript: nothing to build on
+    fake_openai.set_default(
+        off_topic_video_points("要点一：讲者详细介绍了模型的训练过程和评测结果[视频 0:00]。")
+    )
+    with pytest.raises(ReportUnsupportedError) as caught:
+        await ReportBuilder(served, model, max_revisions=1).build(CHAT)
+    assert "（4）视频补充要点" in caught.value.message("zh")
+    assert "资料太少" in caught.value.message("zh")
+    assert not caught.value.retryable

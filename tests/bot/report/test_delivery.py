@@ -85,7 +85,7 @@ def test_markdown_keeps_order_paragraphs_and_the_count() -> None:
     assert "1. 论文：Vaswani" in md
     assert "2. 讲解视频" in md
     assert f"共 {report.chars} 字" in md
-    assert "有效引用 5 处" in md
+    assert "经逐句核对的引用 5 处" in md
 
 
 def test_file_names_are_safe_and_come_from_the_title() -> None:

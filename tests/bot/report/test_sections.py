@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.report.sections import basic_info, source_list
+from bot.report.sections import basic_info, checked_note, source_list
 from kernel.models import PaperMeta, SourceKind, SourceRecord, SourceStatus, VideoMeta
 
 
@@ -49,6 +49,11 @@ def test_source_list_names_paper_video_and_background() -> None:
     assert "talk.srt" in sources[1]
     assert "无公开链接" in sources[1]
     assert "2 个问题" in sources[2]
+    assert "仅用于确定第（3）部分的讲解重点" in sources[2]
     assert sources[3].startswith("背景知识：")
     assert "http" not in sources[3]
-    assert source_list(paper, None, background=False, notes=0) == sources[:1]
+    assert sources[4] == checked_note(False)  # every report says how its citations were checked
+    assert "语言模型" not in sources[4]  # the model's review is named only when it took place
+    assert "由语言模型逐条复核" in checked_note(True)
+    only = source_list(paper, None, background=False, notes=0, model_verified=True)
+    assert only == (sources[0], checked_note(True))
