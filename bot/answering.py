@@ -2,16 +2,18 @@
 
 Used by the CLI and the Telegram bot alike. An answer is a stream of events (like simonw/llm's
 ``Response``): ``Draft`` pieces while the model writes, then one ``Final`` with the checked
-answer. Five steps make it: detect the language, rewrite the question into standalone search
+answer. Five steps make it: detect the language, turn the question into standalone search
 queries (in the question's and the sources' languages, using the conversation), retrieve
 snippets from paper and video, stream an answer that cites them, and check the citations.
 The turns and the note are saved *before* ``Final`` is yielded, so whatever a student has seen
 is in the notebook and the history when the next question comes. Only a complete answer is
 stored; a model failure stores nothing and raises ``LLMError``.
 
-A first question (no conversation) in the sources' own language needs no rewriting to be
-searched: it is searched as asked, and the rewrite, still wanted for the note's key terms, runs
-alongside the answer, so the student waits for one model call instead of two.
+The queries come from the code first (``bot.queries``: the question, written again in the
+sources' language with their term lists, and the previous question when this one refers back),
+so most questions wait for one model call, the answer. The model rewrites the question before
+the search only when the code cannot put it into the sources' language, or after a search that
+found nothing the question names.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import TypeVar
 from bot import prompts
 from bot.citations import build_citations, check_citations
 from bot.llm import ChatModel, Message
+from bot.queries import QueryPlan, plan_queries, source_language, weak_result
 from kernel.errors import InputError, LLMError
 from kernel.language import question_language, text_language
 from kernel.models import (
@@ -86,16 +89,8 @@ class Final:
 AnswerEvent = Draft | Final
 
 
-def _source_language(source: SourceRecord) -> str:
-    """Two-letter language of a source: the transcript's, else judged from title + abstract."""
-    if source.video and source.video.language:
-        return source.video.language[:2]
-    sample = source.title + " " + (source.paper.abstract or "" if source.paper else "")
-    return text_language(sample)
-
-
 def _source_languages(sources: Sequence[SourceRecord]) -> str:
-    return "; ".join(f'{s.kind.value} "{s.title}" ({_source_language(s)})' for s in sources)
+    return "; ".join(f'{s.kind.value} "{s.title}" ({source_language(s)})' for s in sources)
 
 
 def _strip_mode_label(question: str) -> str:
@@ -216,21 +211,29 @@ class Answerer:
             yield Final(self._fixed(question, text, lang, ()))
             return
 
-        asked_in = question_language(search_question)
+        # Search at once with what the code can build; the model rewrites the question first
+        # only when the code cannot put it into the sources' language, or after a search that
+        # found nothing about it (bot.queries). The note's key terms come from the sources'
+        # term lists, or from the rewrite run alongside the answer when the lists name none.
+        plan = plan_queries(search_question, history, ready)
         rewriting: asyncio.Task[tuple[list[str], list[Term]]] | None = None
-        if not history and all(_source_language(s) == asked_in for s in ready):
-            # Nothing to resolve (no conversation) nor translate (the sources are in the
-            # question's language): the question itself is the standalone query. The rewrite
-            # still names the note's key terms, so it runs alongside the answer, not before it.
-            rewriting = asyncio.ensure_future(self._rewrite(search_question, history, ready, lang))
-            queries, terms = [search_question], list[Term]()
-        else:
-            queries, terms = await self._rewrite(search_question, history, ready, lang)
         shown = False  # whether any draft text reached the student
         try:
-            hits = await self.store.search(
-                chat_id, queries, k=self.k, sources=chat.sources, diverse=True
-            )
+            if plan.needs_rewrite:
+                queries, terms = await self._rewritten(search_question, history, ready, lang, plan)
+                hits = await self._search(chat_id, queries, chat.sources)
+            else:
+                queries, terms = list(plan.queries), list(plan.terms)
+                hits = await self._search(chat_id, queries, chat.sources)
+                if weak_result(plan, hits):
+                    queries, terms = await self._rewritten(
+                        search_question, history, ready, lang, plan
+                    )
+                    hits = await self._search(chat_id, queries, chat.sources)
+                elif not terms:
+                    rewriting = asyncio.ensure_future(
+                        self._rewrite(search_question, history, ready, lang)
+                    )
             text = prompts.NOT_IN_SOURCES
             if hits:
                 reply = _Reply()
@@ -267,6 +270,24 @@ class Answerer:
             )
         await self._save(chat_id, answer, terms)
         yield Final(answer)
+
+    async def _search(
+        self, chat_id: int, queries: Sequence[str], sources: Sequence[SourceRecord]
+    ) -> list[SearchHit]:
+        return await self.store.search(chat_id, queries, k=self.k, sources=sources, diverse=True)
+
+    async def _rewritten(
+        self,
+        question: str,
+        history: Sequence[Turn],
+        sources: Sequence[SourceRecord],
+        lang: str,
+        plan: QueryPlan,
+    ) -> tuple[list[str], list[Term]]:
+        """The model's queries searched together with the code's, and its key terms (else the
+        term lists')."""
+        queries, terms = await self._rewrite(question, history, sources, lang)
+        return list(dict.fromkeys([*queries, *plan.queries])), terms or list(plan.terms)
 
     @staticmethod
     def _fixed(question: str, text: str, lang: str, queries: Sequence[str]) -> Answer:

@@ -15,6 +15,7 @@ import requests
 from pydantic import SecretStr
 
 from bot.answering import Answerer
+from bot.glossary import Glossary
 from bot.library import Library, PdfLimits
 from bot.llm import ChatModel, OpenAIChatModel
 from bot.ops import check_qdrant_server
@@ -137,6 +138,9 @@ def build_services(
         transcript_languages=ing.transcript_languages,
         youtube_proxy=ing.youtube_proxy,
         youtube_session_factory=youtube_session_factory,
+        # One model call per source for its term list, on the faster query model if there is
+        # one: it runs alongside indexing, and questions are searched with its terms.
+        glossary=Glossary(query_model or chat_model, timeout_s=settings.llm.timeout_s),
     )
     answerer = Answerer(store, chat_model, query_model=query_model)
     rep = settings.report

@@ -7,11 +7,16 @@ process that its thread waits for: MuPDF holds the GIL for a whole page (seconds
 page), which would freeze every chat. One ingestion at a time per chat: a second one waits its
 turn (``is_busy`` tells the caller it will wait). Progress callbacks are called from worker
 threads; front doors marshal them to their loop.
+
+Every source, whatever reads it, passes through ``_ingest``, where it gets its bilingual term
+list (``bot.glossary``): the terms its text defines at once, and the model's list, asked for
+alongside indexing, merged in when it comes (a model that is down never fails an ingestion).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 from collections.abc import Callable, Sequence
@@ -21,8 +26,10 @@ from typing import TypeVar
 
 import requests
 
+from bot.glossary import Glossary
 from ingest.pdf_process import parse_pdf_isolated
 from ingest.subtitles import looks_like_subtitle_filename
+from ingest.terms import text_terms
 from ingest.transcript import video_source_from_subtitles
 from ingest.youtube import YouTubeTranscriptFetcher, bilibili_unavailable
 from kernel.errors import UnsupportedFileError, UnsupportedLinkError
@@ -58,9 +65,12 @@ class Library:
         youtube_proxy: str | None = None,
         youtube_session_factory: Callable[[], requests.Session] | None = None,
         read_concurrency: int = 2,
+        glossary: Glossary | None = None,
     ) -> None:
-        """``read_concurrency``: sources being read (parsed, fetched) at once, across chats."""
+        """``read_concurrency``: sources being read (parsed, fetched) at once, across chats;
+        ``glossary``: builds each source's term list with the model (None: from the text only)."""
         self._store = store
+        self._glossary = glossary or Glossary(None)
         self._limits = pdf_limits
         self._languages = tuple(transcript_languages)
         self._proxy = youtube_proxy
@@ -89,10 +99,31 @@ class Library:
         lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
         async with lock:
             parsed = await self._read(parse)
-            report = None
-            if progress is not None:
-                report = lambda done, total: progress("indexing", done, total)  # noqa: E731
-            return await self._store.add_source(chat_id, parsed, report)
+            return await self._index(chat_id, parsed, progress)
+
+    async def _index(
+        self, chat_id: int, parsed: ParsedSource, progress: Progress | None
+    ) -> SourceRecord:
+        """Index ``parsed`` with its term list: read from its text first, the model's merged in
+        once both the model and the indexing are done."""
+        report = None
+        if progress is not None:
+            report = lambda done, total: progress("indexing", done, total)  # noqa: E731
+        found = await self._read(lambda: text_terms(parsed))
+        asking = asyncio.ensure_future(self._glossary.model_terms(parsed))
+        try:
+            with_terms = parsed.model_copy(update={"terms": found})
+            record = await self._store.add_source(chat_id, with_terms, report)
+            listed = await asking
+        finally:
+            if not asking.done():  # indexing failed: the term list is not needed any more
+                asking.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asking
+        if not listed:
+            return record
+        terms = Glossary.merged(listed, found)
+        return await self._store.set_terms(chat_id, record.source_id, terms) or record
 
     async def add_pdf(
         self,

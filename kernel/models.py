@@ -83,12 +83,24 @@ class VideoMeta(_Frozen):
     filename: str | None = None
 
 
+class Term(_Frozen):
+    """A technical term in both languages where known: a key term of an answer's note, or an
+    entry of a source's term list. ``aliases``: other ways the source writes it (abbreviations
+    such as "RLHF", symbols such as "d_k")."""
+
+    en: str | None = None
+    zh: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
 class ParsedSource(_Frozen):
     """A source ready to be indexed.
 
     ``fingerprint`` identifies the content (sha256 of the file bytes, or ``youtube:<id>``), so
     ingesting the same thing again in the same chat yields the same source id and replaces it.
     ``warnings`` are things the student should be told (e.g. pages without a text layer).
+    ``terms``: the source's bilingual term list (``bot.glossary`` fills it in after parsing;
+    the store keeps it on the ``SourceRecord``).
     """
 
     kind: SourceKind
@@ -97,6 +109,7 @@ class ParsedSource(_Frozen):
     video: VideoMeta | None = None
     chunks: tuple[Chunk, ...]
     warnings: tuple[str, ...] = ()
+    terms: tuple[Term, ...] = ()
 
     @property
     def title(self) -> str:
@@ -128,6 +141,10 @@ class SourceRecord(_Frozen):
     video: VideoMeta | None = None
     chunks: int = 0
     warnings: tuple[str, ...] = ()
+    terms: tuple[Term, ...] = Field(
+        default=(),
+        description="the source's bilingual term list, for expanding questions without a model",
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -163,13 +180,6 @@ class Citation(_Frozen):
     start_s: float | None = None
     end_s: float | None = None
     url: str | None = None
-
-
-class Term(_Frozen):
-    """A key term an answer explained, in both languages where known."""
-
-    en: str | None = None
-    zh: str | None = None
 
 
 class Note(_Frozen):

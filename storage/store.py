@@ -26,6 +26,7 @@ from kernel.models import (
     SourceKind,
     SourceRecord,
     SourceStatus,
+    Term,
     Turn,
 )
 from storage.diversity import select_hits
@@ -134,6 +135,7 @@ class KnowledgeStore:
             video=parsed.video,
             chunks=0,
             warnings=parsed.warnings,
+            terms=parsed.terms,
             created_at=previous.created_at if previous else _now(),
             updated_at=_now(),
         )
@@ -203,6 +205,15 @@ class KnowledgeStore:
     def source(self, chat_id: int, source_id: str) -> SourceRecord | None:
         payload = self.index.get_record("sources", chat_id, source_id)
         return _load(SourceRecord, payload) if payload else None
+
+    def set_terms(self, chat_id: int, source_id: str, terms: Sequence[Term]) -> SourceRecord | None:
+        """Replace a source's term list; None (and nothing written) if the source is gone."""
+        record = self.source(chat_id, source_id)
+        if record is None:
+            return None
+        updated = record.model_copy(update={"terms": tuple(terms)})
+        self._put_source(updated)
+        return updated
 
     def forget(self, chat_id: int, source_id: str) -> None:
         """Remove a source and its chunks."""

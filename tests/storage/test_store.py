@@ -18,6 +18,7 @@ from kernel.models import (
     SourceKind,
     SourceRecord,
     SourceStatus,
+    Term,
     Turn,
     VideoMeta,
 )
@@ -395,3 +396,23 @@ def test_worker_threads_can_share_the_store(store: KnowledgeStore) -> None:
 def test_unknown_search_mode_is_a_programming_error(store: KnowledgeStore) -> None:
     with pytest.raises(ValueError, match="mode"):
         store.search(1, "x", mode="fuzzy")
+
+
+def test_a_source_keeps_its_term_list_and_older_records_load_without_one(
+    store: KnowledgeStore,
+) -> None:
+    terms = (Term(en="Direct Preference Optimization", zh="直接偏好优化", aliases=("DPO",)),)
+    record = store.add_source(1, paper().model_copy(update={"terms": terms}))
+    assert store.source(1, record.source_id) == record
+    assert record.terms == terms
+    longer = (*terms, Term(en="reward model", zh="奖励模型"))
+    assert store.set_terms(1, record.source_id, longer) == record.model_copy(
+        update={"terms": longer}
+    )
+    # A record written before term lists existed (no "terms" field) still loads.
+    payload = record.model_dump(mode="json")
+    del payload["terms"]
+    store.index.put_record("sources", 1, record.source_id, payload)
+    (old,) = store.sources(1)
+    assert old.terms == ()
+    assert old.title == record.title
