@@ -215,7 +215,7 @@ class Answerer:
         # only when the code cannot put it into the sources' language, or after a search that
         # found nothing about it (bot.queries). The note's key terms come from the sources'
         # term lists, or from the rewrite run alongside the answer when the lists name none.
-        plan = plan_queries(search_question, history, ready)
+        plan = self._plan(search_question, history, ready)
         rewriting: asyncio.Task[tuple[list[str], list[Term]]] | None = None
         shown = False  # whether any draft text reached the student
         try:
@@ -270,6 +270,11 @@ class Answerer:
             )
         await self._save(chat_id, answer, terms)
         yield Final(answer)
+
+    @staticmethod
+    def _plan(question: str, history: Sequence[Turn], sources: Sequence[SourceRecord]) -> QueryPlan:
+        """What the code can search with (``bot.queries``; a seam the benchmarks override)."""
+        return plan_queries(question, history, sources)
 
     async def _search(
         self, chat_id: int, queries: Sequence[str], sources: Sequence[SourceRecord]

@@ -1,15 +1,16 @@
 """From a question to search queries without a model: term expansion and follow-up context.
 
 The sources' term lists (``bot.glossary``) name each key term in English and Chinese with its
-abbreviations and symbols. ``plan_queries`` finds the terms a question names and writes it again
-in each language of the sources (the question with its terms replaced: "什么是多头注意力?" ->
-"什么是 Multi-Head Attention?"), adds the previous question when this one refers back to it
-("那它为什么…", "And on English-to-French?"), and says whether that is enough to search with:
-a question in another language than the sources that names none of their terms cannot be
-searched without the model's rewrite (``QueryPlan.needs_rewrite``). ``weak_result`` judges the
-hits of a code-built search: when none of them contains a word of the question's terms in the
-sources' language, the model's rewrite is worth its wait. Both rules were chosen by
-measurement (``scripts/eval_retrieval.py``; BENCHMARKS.md, "Retrieval without a model call").
+abbreviations and symbols; ``bot.vocabulary`` adds the everyday words of such questions.
+``plan_queries`` finds the terms a question names and writes it again in each language of the
+sources (the question with its terms replaced: "什么是多头注意力?" -> "what is Multi-Head
+Attention ?"), adds the previous question when this one refers back to it ("那它为什么…",
+"And on English-to-French?"), and says whether that is enough to search with: a question in
+another language than the sources of which the code could translate nothing cannot be searched
+without the model's rewrite (``QueryPlan.needs_rewrite``). ``weak_result`` judges the hits of a
+code-built search: when none of them contains a word of the question's terms in the sources'
+language, the model's rewrite is worth its wait. Both rules were chosen by measurement
+(``scripts/eval_queries.py``; BENCHMARKS.md, "Retrieval without a model call").
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.vocabulary import FRAME, GENERAL
 from ingest.terms import term_key
 from kernel.language import has_cjk, question_language, text_language
 from kernel.models import SearchHit, SourceRecord, Term, Turn
@@ -84,30 +86,39 @@ def _names(term: Term) -> list[str]:
     return [n for n in (term.en, term.zh, *term.aliases) if n]
 
 
-def _occurrences(text: str, name: str) -> list[tuple[int, int]]:
+def _occurrences(text: str, name: str) -> list[tuple[int, int, bool]]:
+    """Where ``name`` occurs in ``text`` (folded): (start, end, exact). A Chinese name also
+    matches by its tail when the question shortens it ("前馈网络" for "逐位置前馈网络": the head
+    noun comes last in Chinese), the tail being at least three characters and half the name."""
     key = _fold(name)
     if len(key) < 2 or (not has_cjk(key) and len(key.replace(" ", "")) < 2):
         return []
     if has_cjk(key):
-        return [(m.start(), m.end()) for m in re.finditer(re.escape(key), text)]
+        found = [(m.start(), m.end(), True) for m in re.finditer(re.escape(key), text)]
+        for cut in range(1, len(key) - max(3, (len(key) + 1) // 2) + 1):
+            tail = key[cut:]
+            if has_cjk(tail[0]):
+                found += [(m.start(), m.end(), False) for m in re.finditer(re.escape(tail), text)]
+        return found
     # Latin names match whole words only ("RM" is not in "format").
     pattern = rf"(?<![a-z0-9]){re.escape(key)}(?:s|es)?(?![a-z0-9])"
-    return [(m.start(), m.end()) for m in re.finditer(pattern, text)]
+    return [(m.start(), m.end(), True) for m in re.finditer(pattern, text)]
 
 
 def find_terms(text: str, terms: Sequence[Term]) -> list[tuple[Term, int, int]]:
     """The terms ``text`` names, each with the span of its first mention (in the folded text),
-    longest first where names overlap ("多头注意力" wins over "注意力"), in text order."""
+    longest first where names overlap ("多头注意力" wins over "注意力"; a whole name over the
+    tail of a longer one), in text order."""
     folded = _fold(text)
-    found: list[tuple[int, int, Term]] = []
-    for term in terms:
+    found: list[tuple[int, int, bool, int, Term]] = []
+    for order, term in enumerate(terms):
         for name in _names(term):
-            found += [(a, b, term) for a, b in _occurrences(folded, name)]
-    found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
+            found += [(a, b, exact, order, term) for a, b, exact in _occurrences(folded, name)]
+    found.sort(key=lambda f: (-(f[1] - f[0]), not f[2], f[3], f[0]))
     taken: list[tuple[int, int]] = []
     chosen: list[tuple[Term, int, int]] = []
     seen: set[str] = set()
-    for a, b, term in found:
+    for a, b, _exact, _order, term in found:
         if any(a < tb and b > ta for ta, tb in taken):
             continue
         taken.append((a, b))
@@ -186,17 +197,21 @@ def plan_queries(
     """The queries the code can build for ``question`` (see the module docstring)."""
     asked_in = question_language(question)
     languages = {source_language(s) for s in sources} or {asked_in}
-    terms = [t for s in sources for t in s.terms]
+    listed = [t for s in sources for t in s.terms]
+    # The sources' own terms first: they win where a general word overlaps them.
+    terms = [*listed, *GENERAL, *FRAME]
     followed = _context(question, history) if history else ()
     own = find_terms(question, terms)
     combined = " ".join([*followed, question]) if followed else None
     queries = [question, *([combined] if combined else [])]
     context_found: list[tuple[Term, int, int]] = []
-    own_translated = False  # the question itself was put into another language of the sources
+    frame = set(FRAME)
     for text in filter(None, (question, combined)):
         found = own if text is question else find_terms(text, terms)
         if text is not question:
             context_found = found
+        if all(t in frame for t, _, _ in found):
+            continue  # "为什么" alone is no translation of the question
         for lang in sorted(languages):
             translated = _translated(text, found, lang)
             if translated is None:
@@ -204,8 +219,11 @@ def plan_queries(
             if lang == asked_in and not set(tokenize(translated)) - set(tokenize(text)):
                 continue  # same language, no new word: the question already says it
             queries.append(translated)
-            own_translated = own_translated or (text is question and lang != asked_in)
-    named = list(dict.fromkeys(t for t, _, _ in [*own, *context_found]))
+    kept = set(listed)
+    named = list(dict.fromkeys(t for t, _, _ in [*own, *context_found] if t in kept))
+    own_translated = any(  # the question's own content words, put into a sources' language
+        t not in frame and _name_in(t, lang) for t, _, _ in own for lang in languages - {asked_in}
+    )
     latin = {w.lower() for w in _LATIN_WORD.findall(question) if w.lower() not in STOPWORDS}
     # A question in another language than every source, with nothing of its own the code could
     # put into their language (no known term, no English word in it): only the model can search
@@ -213,7 +231,8 @@ def plan_queries(
     # passages again.
     needs_rewrite = asked_in not in languages and not own_translated and not latin
     # The question's own words judge a search (a follow-up's context would always be found).
-    words = set(_source_words([t for t, _, _ in own], languages))
+    # Only the sources' own terms: general words ("训练" -> "training") are found everywhere.
+    words = set(_source_words([t for t, _, _ in own if t in kept], languages))
     if "en" in languages:
         words.update(w for w in tokenize(" ".join(latin)) if len(w) > 1)
     return QueryPlan(

@@ -49,7 +49,7 @@ PAPER_TERMS = (
     Term(en="Direct Preference Optimization", zh="直接偏好优化", aliases=("DPO",)),
     Term(en="reward model", zh="奖励模型"),
 )
-NEEDS_REWRITE = "为什么训练时会重复输出?"  # Chinese, names no term of the sources
+NEEDS_REWRITE = "蛋白质为什么会折叠?"  # Chinese, nothing the code can translate
 ZH_ANSWER = (
     "DPO（直接偏好优化）是一种微调语言模型的方法：它直接用成对的偏好数据来训练[1]。"
     "可以把它想成老师直接告诉你两份作业哪份更好，而不是先训练一个打分员。\n\n"

@@ -51,13 +51,17 @@ def test_longest_term_wins_and_latin_names_match_whole_words() -> None:
     found = [t.en for t, _, _ in find_terms("多头注意力和注意力有什么不同?", TERMS)]
     assert found == ["Multi-Head Attention", "attention"]
     assert find_terms("What format does it use?", TERMS) == []  # "RM" is not in "format"
+    # A Chinese term shortened to its tail (the head noun comes last) still names it.
+    ffn = Term(en="position-wise feed-forward network", zh="逐位置前馈网络")
+    assert [t for t, _, _ in find_terms("前馈网络有几层?", [ffn])] == [ffn]
+    assert find_terms("网络有几层?", [ffn]) == []  # too short a tail to tell
     assert [t.en for t, _, _ in find_terms("What do the RMs learn?", TERMS)] == ["reward model"]
 
 
 def test_a_chinese_question_is_written_again_in_the_sources_language() -> None:
     plan = plan_queries("什么是多头注意力?", [], [source("en")])
     assert plan.queries[0] == "什么是多头注意力?"
-    assert plan.queries[1] == "什么是 Multi-Head Attention ?"
+    assert plan.queries[1] == "what is Multi-Head Attention ?"
     assert plan.terms == (Term(en="Multi-Head Attention", zh="多头注意力"),)
     assert not plan.needs_rewrite
 
@@ -74,7 +78,13 @@ def test_an_abbreviation_brings_its_long_form_in_the_same_language() -> None:
 
 
 def test_a_foreign_question_naming_no_term_needs_the_model() -> None:
-    assert plan_queries("训练时为什么会重复输出?", [], [source("en")]).needs_rewrite
+    assert plan_queries("蛋白质是怎么折叠的?", [], [source("en")]).needs_rewrite
+    # Words that only shape a question ("为什么") translate nothing of its content.
+    assert plan_queries("为什么会折叠?", [], [source("en")]).needs_rewrite
+    # Everyday words of such questions are translated too, after the sources' own terms.
+    general = plan_queries("训练时为什么要用多头注意力?", [], [source("en")])
+    assert "training 时 why 要用 Multi-Head Attention ?" in general.queries
+    assert general.terms == (Term(en="Multi-Head Attention", zh="多头注意力"),)
     # An English word in it is already in the sources' language.
     assert not plan_queries("训练时为什么用 Adam?", [], [source("en")]).needs_rewrite
     # Same language as the sources: searched as asked.

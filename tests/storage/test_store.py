@@ -416,3 +416,31 @@ def test_a_source_keeps_its_term_list_and_older_records_load_without_one(
     (old,) = store.sources(1)
     assert old.terms == ()
     assert old.title == record.title
+
+
+def test_a_passage_is_found_by_its_section_heading(store: KnowledgeStore) -> None:
+    parsed = ParsedSource(
+        kind=SourceKind.PAPER,
+        fingerprint="sha256:sections",
+        paper=PaperMeta(title="Notes", pages=2),
+        chunks=(
+            Chunk(
+                ordinal=0,
+                text="We project the queries h times in parallel.",
+                page=1,
+                section="3.2.2 Multi-Head Attention",
+            ),
+            Chunk(
+                ordinal=1,
+                text="We train on eight GPUs for twelve hours.",
+                page=2,
+                section="5.2 Hardware and Schedule",
+            ),
+        ),
+    )
+    store.add_source(1, parsed)
+    (best,) = store.search(1, "multi-head", k=1, mode="sparse")
+    assert best.page == 1
+    assert best.text == "We project the queries h times in parallel."  # shown without it
+    (best,) = store.search(1, "schedule", k=1, mode="sparse")
+    assert best.page == 2
