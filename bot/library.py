@@ -34,7 +34,7 @@ from ingest.transcript import video_source_from_subtitles
 from ingest.youtube import YouTubeTranscriptFetcher, bilibili_unavailable
 from kernel.errors import UnsupportedFileError, UnsupportedLinkError
 from kernel.links import VideoLink, parse_video_link
-from kernel.models import ParsedSource, SourceRecord
+from kernel.models import ParsedSource, SourceRecord, Term
 from storage.async_store import AsyncKnowledgeStore
 
 __all__ = ["Library", "PdfLimits", "Progress"]
@@ -71,6 +71,7 @@ class Library:
         ``glossary``: builds each source's term list with the model (None: from the text only)."""
         self._store = store
         self._glossary = glossary or Glossary(None)
+        self._terms_pending: set[asyncio.Future[SourceRecord]] = set()
         self._limits = pdf_limits
         self._languages = tuple(transcript_languages)
         self._proxy = youtube_proxy
@@ -85,8 +86,11 @@ class Library:
         return await asyncio.get_running_loop().run_in_executor(self._readers, call)
 
     def close(self) -> None:
-        """Stop the worker threads once their current work is done (idle ones end at once)."""
+        """Stop the worker threads once their current work is done (idle ones end at once),
+        and stop waiting for term lists (the sources keep the terms read from their text)."""
         self._readers.shutdown(wait=False, cancel_futures=True)
+        for pending in self._terms_pending:
+            pending.cancel()
 
     def is_busy(self, chat_id: int) -> bool:
         """True while an ingestion of this chat runs (a new one would wait its turn)."""
@@ -104,8 +108,10 @@ class Library:
     async def _index(
         self, chat_id: int, parsed: ParsedSource, progress: Progress | None
     ) -> SourceRecord:
-        """Index ``parsed`` with its term list: read from its text first, the model's merged in
-        once both the model and the indexing are done."""
+        """Index ``parsed`` with its term list: the one read from its text at once; the model's,
+        asked for alongside, merged in as soon as both are done. A model still writing when the
+        indexing is done does not hold the student's card back: its list is stored when it
+        comes (``wait_for_terms``), and questions asked meanwhile use the text's terms."""
         report = None
         if progress is not None:
             report = lambda done, total: progress("indexing", done, total)  # noqa: E731
@@ -114,16 +120,34 @@ class Library:
         try:
             with_terms = parsed.model_copy(update={"terms": found})
             record = await self._store.add_source(chat_id, with_terms, report)
-            listed = await asking
-        finally:
-            if not asking.done():  # indexing failed: the term list is not needed any more
-                asking.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asking
+        except BaseException:
+            asking.cancel()  # indexing failed: the term list is not needed any more
+            with contextlib.suppress(asyncio.CancelledError):
+                await asking
+            raise
+        finishing = asyncio.ensure_future(self._store_terms(record, asking, found))
+        if asking.done():
+            return await finishing
+        self._terms_pending.add(finishing)
+        finishing.add_done_callback(self._terms_pending.discard)
+        return record
+
+    async def _store_terms(
+        self,
+        record: SourceRecord,
+        asking: asyncio.Future[list[Term] | None],
+        found: tuple[Term, ...],
+    ) -> SourceRecord:
+        listed = await asking
         if not listed:
             return record
         terms = Glossary.merged(listed, found)
-        return await self._store.set_terms(chat_id, record.source_id, terms) or record
+        return await self._store.set_terms(record.chat_id, record.source_id, terms) or record
+
+    async def wait_for_terms(self) -> None:
+        """Wait until every term list still being written by the model is stored."""
+        while self._terms_pending:
+            await asyncio.wait(list(self._terms_pending))
 
     async def add_pdf(
         self,

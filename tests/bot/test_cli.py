@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from docx import Document
 
+from bot import prompts
 from bot.cli import main
 from tests.bot.report.support import cooperative
 from tests.embedding import TEST_MODEL_NAME, test_model_dir
@@ -140,9 +141,20 @@ def test_ask_streams_then_lists_checked_citations_and_keeps_a_note(
     ingest_both(capsys)
     rewrite = {"queries": ["What is sparse attention?", "什么是稀疏注意力"],
                "terms": [{"en": "sparse attention", "zh": "稀疏注意力"}]}  # fmt: skip
-    fake_openai.enqueue(json.dumps(rewrite, ensure_ascii=False))
-    fake_openai.enqueue(
-        "稀疏注意力只让每个词关注一部分其他词，从而节省内存 [1]。这就像只和邻座同学讨论 [7]。"
+    answers = iter(
+        [
+            "稀疏注意力只让每个词关注一部分其他词，从而节省内存 [1]。这就像只和邻座同学讨论 [7]。",
+            "稀疏注意力可以节省内存 [1]。",
+        ]
+    )
+    # The question is searched at once and answered; a query rewrite (for the note's terms)
+    # may run alongside, so replies are chosen by request, not by order.
+    fake_openai.set_default(
+        lambda body: (
+            json.dumps(rewrite, ensure_ascii=False)
+            if body["messages"][0]["content"] == prompts.REWRITE_SYSTEM
+            else next(answers)
+        )
     )
     assert main(["ask", "什么是稀疏注意力？", "--chat", str(CHAT)]) == 0
     out = capsys.readouterr().out
@@ -150,8 +162,6 @@ def test_ask_streams_then_lists_checked_citations_and_keeps_a_note(
     assert "— checked answer —" in out  # the invented [7] was removed from the final text
     assert "[1] " in out
 
-    fake_openai.enqueue(json.dumps(rewrite, ensure_ascii=False))
-    fake_openai.enqueue("稀疏注意力可以节省内存 [1]。")
     answer = run_json(capsys, "ask", "稀疏注意力有什么好处？", "--chat", str(CHAT))
     assert answer["grounded"] is True
     [citation] = answer["citations"]
