@@ -203,22 +203,27 @@ def plan_queries(
     followed = _context(question, history) if history else ()
     own = find_terms(question, terms)
     combined = " ".join([*followed, question]) if followed else None
-    queries = [question, *([combined] if combined else [])]
+    # Each query text costs an embedding on the question's path: the question as asked, its
+    # translation, and for a follow-up the conversation's text (translated when it can be).
+    queries = [question]
     context_found: list[tuple[Term, int, int]] = []
     frame = set(FRAME)
     for text in filter(None, (question, combined)):
         found = own if text is question else find_terms(text, terms)
         if text is not question:
             context_found = found
-        if all(t in frame for t, _, _ in found):
-            continue  # "为什么" alone is no translation of the question
-        for lang in sorted(languages):
-            translated = _translated(text, found, lang)
-            if translated is None:
-                continue
-            if lang == asked_in and not set(tokenize(translated)) - set(tokenize(text)):
-                continue  # same language, no new word: the question already says it
-            queries.append(translated)
+        versions = []
+        if not all(t in frame for t, _, _ in found):  # "为什么" alone translates nothing
+            for lang in sorted(languages):
+                translated = _translated(text, found, lang)
+                if translated is None:
+                    continue
+                if lang == asked_in and not set(tokenize(translated)) - set(tokenize(text)):
+                    continue  # same language, no new word: the question already says it
+                versions.append(translated)
+        if text is combined and not versions:
+            versions.append(combined)
+        queries += versions
     kept = set(listed)
     named = list(dict.fromkeys(t for t, _, _ in [*own, *context_found] if t in kept))
     own_translated = any(  # the question's own content words, put into a sources' language
@@ -228,8 +233,11 @@ def plan_queries(
     # A question in another language than every source, with nothing of its own the code could
     # put into their language (no known term, no English word in it): only the model can search
     # it. A follow-up too ("那值向量呢?"): its context alone would find the previous answer's
-    # passages again.
-    needs_rewrite = asked_in not in languages and not own_translated and not latin
+    # passages again. And a follow-up that points back without naming any of the sources' terms
+    # itself ("那论文里一共用了几个头?"): the code can only guess what "it" is; the model reads
+    # the conversation.
+    pointing = bool(followed) and not any(t in kept for t, _, _ in own)
+    needs_rewrite = pointing or (asked_in not in languages and not own_translated and not latin)
     # The question's own words judge a search (a follow-up's context would always be found).
     # Only the sources' own terms: general words ("训练" -> "training") are found everywhere.
     words = set(_source_words([t for t, _, _ in own if t in kept], languages))

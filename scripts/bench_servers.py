@@ -71,7 +71,7 @@ class TimedBotApi(FakeBotApi):
         self, method: str, params: dict[str, Any], files: dict[str, tuple[str | None, bytes]]
     ) -> tuple[int, dict[str, Any]]:
         arrived = time.monotonic()
-        if method in ("sendMessage", "editMessageText", "sendMessageDraft"):
+        if method in ("sendMessage", "editMessageText", "sendMessageDraft") and "chat_id" in params:
             markup = params.get("reply_markup")
             rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
             final = any(str(b.get("callback_data", "")).startswith("a:") for r in rows for b in r)

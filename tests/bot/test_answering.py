@@ -224,8 +224,10 @@ async def test_follow_up_uses_the_conversation(
     # "它" points back: the previous question is searched with this one; the question's own
     # term (奖励模型) is in the term list, so no rewrite is needed.
     assert not any(_is_rewrite(r) for r in fake_openai.requests)
-    assert "什么是DPO? 那它和奖励模型有什么关系?" in second.queries
-    assert any("Direct Preference Optimization" in q for q in second.queries)
+    # The conversation's text, put into English: the previous question and this one.
+    assert any(
+        "Direct Preference Optimization" in q and "reward model" in q for q in second.queries
+    )
     answer_req = fake_openai.requests[-1]
     history = [(m["role"], m["content"]) for m in answer_req["messages"][1:-1]]
     assert history == [("user", "什么是DPO?"), ("assistant", first.answer)]
@@ -633,15 +635,15 @@ async def test_the_model_rewrites_first_only_what_the_code_cannot_search(
     first = await answerer.ask(CHAT, NEEDS_REWRITE)
     # Names a listed term: searched at once.
     await answerer.ask(CHAT, "What is DPO?")
-    # A follow-up ("it"): searched with the previous question, no rewrite.
-    third = await answerer.ask(CHAT, "Why is it simple?")
+    # A follow-up ("it") naming a listed term: searched with the previous question, no rewrite.
+    third = await answerer.ask(CHAT, "Why does it need no reward model?")
     # Searched at once, but no passage has any of its words: a weak result, then the rewrite.
     fourth = await answerer.ask(CHAT, "What about protein folding?")
     kinds = [c[0]["content"] == prompts.REWRITE_SYSTEM for c in model.calls]
     assert kinds == [True, False, False, False, True, False]
     assert first.queries[:2] == ("Why does DPO repeat itself?", "DPO repetition")
     assert NEEDS_REWRITE in first.queries  # the code's queries are searched too
-    assert "What is DPO? Why is it simple?" in third.queries
+    assert any("Direct Preference Optimization" in q and "reward model" in q for q in third.queries)
     assert fourth.queries[0] == "protein folding"
     assert not fourth.grounded
 
