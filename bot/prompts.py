@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from kernel.locators import where
 from kernel.models import SearchHit, SourceKind, Term
@@ -75,14 +76,23 @@ Conversation so far (oldest first):
 Latest question ({lang}): {question}"""
 
 
-def parse_rewrite(raw: str) -> tuple[list[str], list[Term]] | None:
-    """The queries and terms of a ``REWRITE_SYSTEM`` reply; ``None`` if it is junk."""
+def _json_object(raw: str, key: str) -> dict[str, Any] | None:
+    """The JSON object in a model's reply (prose or a code fence around it tolerated) when it
+    holds a list under ``key``; None otherwise."""
     start, end = raw.find("{"), raw.rfind("}")
     try:
         data = json.loads(raw[start : end + 1]) if start >= 0 else None
     except ValueError:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("queries"), list):
+    if not isinstance(data, dict) or not isinstance(data.get(key), list):
+        return None
+    return data
+
+
+def parse_rewrite(raw: str) -> tuple[list[str], list[Term]] | None:
+    """The queries and terms of a ``REWRITE_SYSTEM`` reply; ``None`` if it is junk."""
+    data = _json_object(raw, "queries")
+    if data is None:
         return None
     queries = [q.strip() for q in data["queries"] if isinstance(q, str) and q.strip()]
     queries = [q for q in dict.fromkeys(queries) if len(q) <= 300][:4]
@@ -149,12 +159,8 @@ def format_excerpt(kind: SourceKind, title: str, text: str) -> str:
 
 def parse_glossary(raw: str) -> list[Term] | None:
     """The terms of a ``GLOSSARY_SYSTEM`` reply; ``None`` if it is junk."""
-    start, end = raw.find("{"), raw.rfind("}")
-    try:
-        data = json.loads(raw[start : end + 1]) if start >= 0 else None
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("terms"), list):
+    data = _json_object(raw, "terms")
+    if data is None:
         return None
     terms: list[Term] = []
     for item in data["terms"]:

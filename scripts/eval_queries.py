@@ -44,6 +44,7 @@ from scripts.eval_retrieval import (
     first_relevant_rank,
     load_questions,
     mrr,
+    question_from,
     recall_at_k,
 )
 
@@ -73,19 +74,6 @@ class Chat:
     held_out: bool = False
 
 
-def _question(item: dict[str, Any]) -> Question:
-    gold = item.get("gold") or {}
-    return Question(
-        id=str(item["id"]),
-        lang=str(item["lang"]),
-        question=str(item["question"]),
-        rewrite=item.get("rewrite"),
-        follows=item.get("follows"),
-        pages=frozenset(int(p) for p in gold.get("pages", [])),
-        video=tuple((float(a), float(b)) for a, b in gold.get("video", [])),
-    )
-
-
 def load_chats() -> list[Chat]:
     """The issue-4 set as one chat, then the chats of ``more_questions.json``."""
     chats = [
@@ -101,7 +89,7 @@ def load_chats() -> list[Chat]:
             Chat(
                 str(chat["id"]),
                 tuple((s["path"], s.get("url")) for s in chat["sources"]),
-                tuple(_question(q) for q in chat["questions"]),
+                tuple(question_from(q) for q in chat["questions"]),
                 bool(chat.get("held_out", False)),
             )
         )
