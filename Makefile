@@ -45,6 +45,7 @@ eval: $(VENV)/.dev-installed $(TEST_MODEL)/model.onnx
 	$(BIN)/pip install --quiet -e '.[eval]'
 	$(BIN)/python -m scripts.eval_retrieval
 	$(BIN)/python -m scripts.eval_support
+	$(BIN)/python -m scripts.eval_queries
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .pytest_cache .ruff_cache

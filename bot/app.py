@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import requests
 from pydantic import SecretStr
@@ -157,6 +157,7 @@ def build_services(
         )
 
     def make_library() -> Library:
+        from bot.glossary import Glossary
         from bot.library import Library, PdfLimits
 
         ing = settings.ingest
@@ -172,6 +173,11 @@ def build_services(
             youtube_proxy=ing.youtube_proxy,
             youtube_session_factory=youtube_session_factory,
             files=paper_files(),
+            # One model call per source for its term list: it runs alongside indexing, and
+            # questions are searched with its terms.
+            glossary=Glossary(
+                query_model() or services.chat_model, timeout_s=settings.llm.timeout_s
+            ),
         )
 
     def make_pages() -> PageViewer:
@@ -179,18 +185,20 @@ def build_services(
 
         return PageViewer(services.store, paper_files())
 
+    @functools.cache
+    def query_model() -> ChatModel | None:
+        """A faster model on the same endpoint, if one is set, for the query rewrite (on the
+        critical path of the questions the code cannot search at once) and term lists."""
+        llm = settings.llm
+        for_model = getattr(services.chat_model, "for_model", None)
+        if llm.query_model and llm.query_model != llm.model and for_model is not None:
+            return cast("ChatModel", for_model(llm.query_model))
+        return None
+
     def make_answerer() -> Answerer:
         from bot.answering import Answerer
 
-        model = services.chat_model
-        query_model = None
-        llm = settings.llm
-        for_model = getattr(model, "for_model", None)
-        if llm.query_model and llm.query_model != llm.model and for_model is not None:
-            # The query rewrite is on the critical path of follow-ups and cross-lingual
-            # questions: a faster model there shortens the wait before the answer starts.
-            query_model = for_model(llm.query_model)
-        return Answerer(services.store, model, query_model=query_model)
+        return Answerer(services.store, services.chat_model, query_model=query_model())
 
     def make_reports() -> ReportBuilder:
         from bot.report.builder import ReportBuilder

@@ -6,14 +6,18 @@ slow ingestion never holds the threads other chats' questions need. A PDF is par
 process that its thread waits for: MuPDF holds the GIL for a whole page (seconds for an OCR
 page), which would freeze every chat. One ingestion at a time per chat: a second one waits its
 turn (``is_busy`` tells the caller it will wait). Progress callbacks are called from worker
-threads; front doors marshal them to their loop. With ``files``, a paper's PDF and
-its figures are kept beside the index (written before the source becomes ready, removed with
-it).
+threads; front doors marshal them to their loop. With ``files``, a paper's PDF and its figures
+are kept beside the index (written before the source becomes ready, removed with it).
+
+Every source, whatever reads it, passes through ``_ingest``, where it gets its bilingual term
+list (``bot.glossary``): the terms its text defines at once, and the model's list, asked for
+alongside indexing, merged in when it comes (a model that is down never fails an ingestion).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 from collections.abc import Callable, Sequence
@@ -23,13 +27,15 @@ from typing import TypeVar
 
 import requests
 
+from bot.glossary import Glossary
 from ingest.pdf_process import parse_pdf_isolated
 from ingest.subtitles import looks_like_subtitle_filename
+from ingest.terms import text_terms
 from ingest.transcript import video_source_from_subtitles
 from ingest.youtube import YouTubeTranscriptFetcher, bilibili_unavailable
 from kernel.errors import UnsupportedFileError, UnsupportedLinkError
 from kernel.links import VideoLink, parse_video_link
-from kernel.models import ParsedSource, SourceRecord
+from kernel.models import ParsedSource, SourceRecord, Term
 from storage.async_store import AsyncKnowledgeStore
 from storage.paper_files import PaperFiles
 from storage.store import source_id_for
@@ -63,10 +69,14 @@ class Library:
         youtube_session_factory: Callable[[], requests.Session] | None = None,
         read_concurrency: int = 2,
         files: PaperFiles | None = None,
+        glossary: Glossary | None = None,
     ) -> None:
-        """``read_concurrency``: sources being read (parsed, fetched) at once, across chats."""
+        """``read_concurrency``: sources being read (parsed, fetched) at once, across chats;
+        ``glossary``: builds each source's term list with the model (None: from the text only)."""
         self._store = store
         self._files = files
+        self._glossary = glossary or Glossary(None)
+        self._terms_pending: set[asyncio.Future[SourceRecord]] = set()
         self._limits = pdf_limits
         self._languages = tuple(transcript_languages)
         self._proxy = youtube_proxy
@@ -81,8 +91,11 @@ class Library:
         return await asyncio.get_running_loop().run_in_executor(self._readers, call)
 
     def close(self) -> None:
-        """Stop the worker threads once their current work is done (idle ones end at once)."""
+        """Stop the worker threads once their current work is done (idle ones end at once),
+        and stop waiting for term lists (the sources keep the terms read from their text)."""
         self._readers.shutdown(wait=False, cancel_futures=True)
+        for pending in self._terms_pending:
+            pending.cancel()
 
     def is_busy(self, chat_id: int) -> bool:
         """True while an ingestion of this chat runs (a new one would wait its turn)."""
@@ -99,20 +112,61 @@ class Library:
         lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
         async with lock:
             parsed = await self._read(parse)
-            report = None
-            if progress is not None:
-                report = lambda done, total: progress("indexing", done, total)  # noqa: E731
             files = self._files if original is not None else None
             if files is None or original is None:
-                return await self._store.add_source(chat_id, parsed, report)
+                return await self._index(chat_id, parsed, progress)
             sid = source_id_for(chat_id, parsed.fingerprint)
             kept = original
             await self._read(lambda: files.save(chat_id, sid, kept, parsed.figures))
             try:  # ready implies kept: the files are written before the source is ready
-                return await self._store.add_source(chat_id, parsed, report)
+                return await self._index(chat_id, parsed, progress)
             except BaseException:
                 await self._read(lambda: files.delete_source(chat_id, sid))
                 raise
+
+    async def _index(
+        self, chat_id: int, parsed: ParsedSource, progress: Progress | None
+    ) -> SourceRecord:
+        """Index ``parsed`` with its term list: the one read from its text at once; the model's,
+        asked for alongside, merged in as soon as both are done. A model still writing when the
+        indexing is done does not hold the student's card back: its list is stored when it
+        comes (``wait_for_terms``), and questions asked meanwhile use the text's terms."""
+        report = None
+        if progress is not None:
+            report = lambda done, total: progress("indexing", done, total)  # noqa: E731
+        found = await self._read(lambda: text_terms(parsed))
+        asking = asyncio.ensure_future(self._glossary.model_terms(parsed))
+        try:
+            with_terms = parsed.model_copy(update={"terms": found})
+            record = await self._store.add_source(chat_id, with_terms, report)
+        except BaseException:
+            asking.cancel()  # indexing failed: the term list is not needed any more
+            with contextlib.suppress(asyncio.CancelledError):
+                await asking
+            raise
+        finishing = asyncio.ensure_future(self._store_terms(record, asking, found))
+        if asking.done():
+            return await finishing
+        self._terms_pending.add(finishing)
+        finishing.add_done_callback(self._terms_pending.discard)
+        return record
+
+    async def _store_terms(
+        self,
+        record: SourceRecord,
+        asking: asyncio.Future[list[Term] | None],
+        found: tuple[Term, ...],
+    ) -> SourceRecord:
+        listed = await asking
+        if not listed:
+            return record
+        terms = Glossary.merged(listed, found)
+        return await self._store.set_terms(record.chat_id, record.source_id, terms) or record
+
+    async def wait_for_terms(self) -> None:
+        """Wait until every term list still being written by the model is stored."""
+        while self._terms_pending:
+            await asyncio.wait(list(self._terms_pending))
 
     async def add_pdf(
         self,

@@ -133,8 +133,8 @@ class LLMSettings(BaseSettings):
     query_model: str | None = Field(
         None,
         validation_alias=AliasChoices("PAPERTUTOR_LLM_QUERY_MODEL"),
-        description="a faster model on the same endpoint for turning questions into search "
-        "queries (unset = PAPERTUTOR_LLM_MODEL)",
+        description="a faster model on the same endpoint for each source's term list and the "
+        "search-query rewrite (unset = PAPERTUTOR_LLM_MODEL)",
     )
     timeout_s: float = Field(
         60.0, gt=0, validation_alias=AliasChoices("PAPERTUTOR_LLM_TIMEOUT"), description="seconds"

@@ -136,6 +136,16 @@ class Figure(_Frozen):
     bbox: tuple[float, float, float, float]
 
 
+class Term(_Frozen):
+    """A technical term in both languages where known: a key term of an answer's note, or an
+    entry of a source's term list. ``aliases``: other ways the source writes it (abbreviations
+    such as "RLHF", symbols such as "d_k")."""
+
+    en: str | None = None
+    zh: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
 class ParsedSource(_Frozen):
     """A source ready to be indexed.
 
@@ -143,6 +153,8 @@ class ParsedSource(_Frozen):
     ingesting the same thing again in the same chat yields the same source id and replaces it.
     ``warnings`` are things the student should be told (e.g. pages without a text layer).
     ``figures`` are a paper's figures and tables with their crops.
+    ``terms``: the source's bilingual term list (``bot.glossary`` fills it in after parsing;
+    the store keeps it on the ``SourceRecord``).
     """
 
     kind: SourceKind
@@ -152,6 +164,7 @@ class ParsedSource(_Frozen):
     chunks: tuple[Chunk, ...]
     warnings: tuple[str, ...] = ()
     figures: tuple[PageFigure, ...] = ()
+    terms: tuple[Term, ...] = ()
 
     @property
     def title(self) -> str:
@@ -183,6 +196,10 @@ class SourceRecord(_Frozen):
     video: VideoMeta | None = None
     chunks: int = 0
     warnings: tuple[str, ...] = ()
+    terms: tuple[Term, ...] = Field(
+        default=(),
+        description="the source's bilingual term list, for expanding questions without a model",
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -229,13 +246,6 @@ class Citation(_Frozen):
     url: str | None = None
     boxes: tuple[Box, ...] = Field(default=(), description="where the cited chunk is printed")
     support: float | None = Field(default=None, ge=0, le=1)
-
-
-class Term(_Frozen):
-    """A key term an answer explained, in both languages where known."""
-
-    en: str | None = None
-    zh: str | None = None
 
 
 class Note(_Frozen):

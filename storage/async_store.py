@@ -25,7 +25,15 @@ from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from kernel.models import Note, ParsedSource, SearchHit, SourceKind, SourceRecord, Turn
+from kernel.models import (
+    Note,
+    ParsedSource,
+    SearchHit,
+    SourceKind,
+    SourceRecord,
+    Term,
+    Turn,
+)
 from storage.embedder import Embedder
 from storage.store import ChatSnapshot, KnowledgeStore, Query
 
@@ -103,6 +111,12 @@ class AsyncKnowledgeStore:
         return await self._run(
             self._slow, lambda: self._store.add_source(chat_id, parsed, progress)
         )
+
+    async def set_terms(
+        self, chat_id: int, source_id: str, terms: Sequence[Term]
+    ) -> SourceRecord | None:
+        """Replace a source's term list (in the chat's write order); None if it is gone."""
+        return await self._write(chat_id, lambda: self._store.set_terms(chat_id, source_id, terms))
 
     async def sources(self, chat_id: int) -> list[SourceRecord]:
         """Every source of the chat (any status), oldest first."""

@@ -62,6 +62,8 @@ async def _ingest(services: Any, args: argparse.Namespace) -> None:
         )
     seconds = round(time.perf_counter() - started, 3)
     out.emit(out.source_summary(record, seconds), args.json, out.format_source(record, seconds))
+    # The source's term list may still be coming from the model: keep it before exiting.
+    await services.library.wait_for_terms()
 
 
 async def _sources(services: Any, args: argparse.Namespace) -> None:

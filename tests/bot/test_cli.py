@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from docx import Document
 
+from bot import prompts
 from bot.cli import main
 from tests.bot.report.support import cooperative
 from tests.embedding import TEST_MODEL_NAME, test_model_dir
@@ -141,9 +142,20 @@ def test_ask_streams_then_lists_checked_citations_and_keeps_a_note(
     ingest_both(capsys)
     rewrite = {"queries": ["What is sparse attention?", "什么是稀疏注意力"],
                "terms": [{"en": "sparse attention", "zh": "稀疏注意力"}]}  # fmt: skip
-    fake_openai.enqueue(json.dumps(rewrite, ensure_ascii=False))
-    fake_openai.enqueue(
-        "稀疏注意力只让每个词关注一部分其他词，从而节省内存 [1]。这就像只和邻座同学讨论 [7]。"
+    answers = iter(
+        [
+            "稀疏注意力只让每个词关注一部分其他词，从而节省内存 [1]。这就像只和邻座同学讨论 [7]。",
+            "稀疏注意力可以节省内存 [1]。",
+        ]
+    )
+    # The question is searched at once and answered; a query rewrite (for the note's terms)
+    # may run alongside, so replies are chosen by request, not by order.
+    fake_openai.set_default(
+        lambda body: (
+            json.dumps(rewrite, ensure_ascii=False)
+            if body["messages"][0]["content"] == prompts.REWRITE_SYSTEM
+            else next(answers)
+        )
     )
     assert main(["ask", "什么是稀疏注意力？", "--chat", str(CHAT)]) == 0
     out = capsys.readouterr().out
@@ -151,8 +163,6 @@ def test_ask_streams_then_lists_checked_citations_and_keeps_a_note(
     assert "— checked answer —" in out  # the invented [7] was removed from the final text
     assert "[1] " in out
 
-    fake_openai.enqueue(json.dumps(rewrite, ensure_ascii=False))
-    fake_openai.enqueue("稀疏注意力可以节省内存 [1]。")
     answer = run_json(capsys, "ask", "稀疏注意力有什么好处？", "--chat", str(CHAT))
     assert answer["grounded"] is True
     [citation] = answer["citations"]
@@ -176,8 +186,14 @@ def test_ask_prints_markdown_and_math_as_plain_text_and_json_keeps_it_raw(
     ingest_both(capsys)
     rewrite = {"queries": ["sparse attention"], "terms": []}
     answer = "### 要点\n\n**稀疏注意力**把 $O(n^2)$ 降到 $O(n\\sqrt{n})$ [1]。\n\n- 省内存 [1]"
-    fake_openai.enqueue(json.dumps(rewrite))
-    fake_openai.enqueue(answer, stream_chunks=12)
+    # Replies chosen by request: a query rewrite may run alongside the answer, or not at all.
+    fake_openai.set_default(
+        lambda body: (
+            json.dumps(rewrite)
+            if body["messages"][0]["content"] == prompts.REWRITE_SYSTEM
+            else answer
+        )
+    )
     assert main(["ask", "稀疏注意力省什么？", "--chat", str(CHAT)]) == 0
     out = capsys.readouterr().out
     assert "要点\n\n稀疏注意力把 O(n²) 降到 O(n√n) [1]。\n\n• 省内存 [1]" in out
@@ -188,8 +204,6 @@ def test_ask_prints_markdown_and_math_as_plain_text_and_json_keeps_it_raw(
     checked = out.split("— checked answer —", 1)[1]
     assert "（背景知识）稀疏注意力把 O(n²) 降到 O(n√n)。" in checked
 
-    fake_openai.enqueue(json.dumps(rewrite))
-    fake_openai.enqueue(answer)
     raw = run_json(capsys, "ask", "稀疏注意力省什么？", "--chat", str(CHAT))
     # The checked answer, still the model's Markdown and LaTeX.
     checked_md = answer.replace("**稀疏", "（背景知识）**稀疏").replace(

@@ -34,15 +34,18 @@ STRANGER = 777
 
 def _model(body: dict[str, Any]) -> str:
     """The fake LLM: search queries for the rewrite step, otherwise an answer written from the
-    first snippet (it quotes a few of its words) and citing it."""
+    first snippet of the paper (it quotes a few of its words) and citing it."""
     messages = body["messages"]
     if messages[0]["content"] == REWRITE_SYSTEM:
         question = messages[-1]["content"]
         return json.dumps({"queries": ["sparse attention memory", question[-80:]], "terms": []})
-    first = re.search(r'<snippet n="1"[^>]*>\n(.*?)\n</snippet>', messages[-1]["content"], re.S)
-    quote = quoted_words(first.group(1) if first else "")
+    snippets = re.findall(
+        r'<snippet n="(\d+)" source="([^"]*)">\n(.*?)\n</snippet>', messages[-1]["content"], re.S
+    )
+    n, _, text = next((s for s in snippets if s[1].startswith("paper")), ("1", "", ""))
+    quote = quoted_words(text)
     return (
-        f"稀疏注意力只让每个词关注一部分词，所以需要的内存更少，原文说：“{quote}” [1]。"
+        f"稀疏注意力只让每个词关注一部分词，所以需要的内存更少，原文说：“{quote}” [{n}]。"
         "这样模型可以在固定的内存预算里读很长的文档，效果和普通注意力差不多。"
     )
 
