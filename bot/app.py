@@ -16,12 +16,21 @@ from pydantic import SecretStr
 
 from bot.answering import Answerer
 from bot.library import Library, PdfLimits
-from bot.llm import ChatModel, OpenAIChatModel
-from bot.ops import check_qdrant_server
+from bot.listening import Listener
+from bot.llm import ChatModel, OpenAIChatModel, OpenAITranscriptionEndpoint
+from bot.ops import check_qdrant_server, whisper_spec
 from bot.report.builder import ReportBuilder
 from bot.services import Services
-from bot.settings import EmbeddingSettings, Settings, StorageSettings
-from kernel.errors import StoreUnavailableError
+from bot.settings import ASRSettings, EmbeddingSettings, Settings, StorageSettings
+from ingest.asr_process import LocalSpeechRecognizer
+from ingest.downloader import Extract, MediaDownloader
+from ingest.lecture import LectureReader
+from ingest.speech import RemoteSpeechRecognizer, SpeechRecognizer
+from ingest.transcript_cache import TranscriptCache
+from ingest.youtube import YouTubeTranscriptFetcher
+from kernel.errors import ConfigError, StoreUnavailableError
+from kernel.links import VideoLink
+from kernel.models import ParsedSource
 from storage.embedder import Embedder, FastEmbedEmbedder
 from storage.http_embedder import HttpEmbedder
 from storage.index import QdrantIndex
@@ -30,6 +39,8 @@ from storage.store import KnowledgeStore
 __all__ = [
     "build_embedder",
     "build_index",
+    "build_lectures",
+    "build_recognizer",
     "build_services",
     "configure_logging",
     "storage_at",
@@ -67,6 +78,60 @@ def build_embedder(cfg: EmbeddingSettings) -> Embedder:
     )
 
 
+REMOTE_ASR_DEFAULT_MODEL = "whisper-1"
+
+
+def build_recognizer(cfg: ASRSettings) -> SpeechRecognizer:
+    """The transcription endpoint when ``PAPERTUTOR_ASR_URL`` is set, else local faster-whisper."""
+    if cfg.url:
+        endpoint = OpenAITranscriptionEndpoint(
+            cfg.url,
+            cfg.api_key.get_secret_value() if cfg.api_key else None,
+            cfg.model or REMOTE_ASR_DEFAULT_MODEL,
+            timeout_s=cfg.timeout_s,
+        )
+        return RemoteSpeechRecognizer(endpoint)
+    return LocalSpeechRecognizer(whisper_spec(cfg))
+
+
+def build_lectures(
+    settings: Settings,
+    recognizer: SpeechRecognizer,
+    *,
+    youtube_session_factory: Callable[[], requests.Session] | None = None,
+    extract: Extract | None = None,
+) -> LectureReader:
+    """Links and recordings -> video sources (captions first, else ``recognizer``)."""
+    ing = settings.ingest
+    if ing.cookies_file is not None and not ing.cookies_file.is_file():
+        raise ConfigError(
+            f"PAPERTUTOR_COOKIES_FILE={ing.cookies_file} 不存在。请检查路径，或删掉这个设置。",
+            f"PAPERTUTOR_COOKIES_FILE={ing.cookies_file} does not exist. Check the path, or "
+            "unset it.",
+        )
+
+    def youtube(link: VideoLink) -> ParsedSource:
+        fetcher = YouTubeTranscriptFetcher(
+            languages=ing.transcript_languages,
+            proxy=ing.youtube_proxy,
+            session_factory=youtube_session_factory,
+        )
+        return fetcher.fetch(link)
+
+    data = settings.storage.data_dir
+    return LectureReader(
+        downloader=MediaDownloader(
+            proxy=ing.youtube_proxy, cookies_file=ing.cookies_file, extract=extract
+        ),
+        recognizer=recognizer,
+        cache=TranscriptCache(data / "transcripts"),
+        work_dir=data / "tmp",
+        languages=ing.transcript_languages,
+        max_seconds=ing.max_media_minutes * 60,
+        youtube=youtube,
+    )
+
+
 def wait_for_qdrant(url: str, api_key: str | None, wait_s: float) -> None:
     """Wait up to ``wait_s`` for the server (it may still be starting, e.g. under compose)."""
     deadline = time.monotonic() + wait_s
@@ -100,8 +165,11 @@ def build_services(
     chat_model: ChatModel | None = None,
     embedder: Embedder | None = None,
     youtube_session_factory: Callable[[], requests.Session] | None = None,
+    recognizer: SpeechRecognizer | None = None,
+    extract: Extract | None = None,
 ) -> Services:
-    """Build every adapter and service from ``settings``; tests may pass their own adapters."""
+    """Build every adapter and service from ``settings``; tests may pass their own adapters
+    (``extract``: recorded video-site metadata instead of yt-dlp's network extractors)."""
     owns_embedder = embedder is None
     embedder = embedder or build_embedder(settings.embedding)
     index = build_index(settings.storage)
@@ -122,6 +190,11 @@ def build_services(
             # questions: a faster model there shortens the wait before the answer starts.
             query_model = chat_model.for_model(llm.query_model)
     ing = settings.ingest
+    owns_recognizer = recognizer is None
+    recognizer = recognizer or build_recognizer(settings.asr)
+    lectures = build_lectures(
+        settings, recognizer, youtube_session_factory=youtube_session_factory, extract=extract
+    )
     library = Library(
         store,
         pdf_limits=PdfLimits(
@@ -130,9 +203,7 @@ def build_services(
             ocr=ing.ocr,
             ocr_languages=ing.ocr_languages,
         ),
-        transcript_languages=ing.transcript_languages,
-        youtube_proxy=ing.youtube_proxy,
-        youtube_session_factory=youtube_session_factory,
+        lectures=lectures,
         concurrency=settings.telegram.concurrency,
     )
     answerer = Answerer(
@@ -153,7 +224,9 @@ def build_services(
         answerer=answerer,
         reports=reports,
         chat_model=chat_model,
+        listener=Listener(lectures, max_seconds=ing.voice_max_seconds),
         owns_embedder=owns_embedder,
+        on_close=[recognizer.close] if owns_recognizer else [],
     )
 
 

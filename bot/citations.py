@@ -111,6 +111,7 @@ def build_citations(used: Sequence[int], hits: Sequence[SearchHit]) -> tuple[Cit
                 start_s=hit.start_s,
                 end_s=hit.end_s,
                 url=hit.url,
+                transcribed=hit.transcribed,
             )
         )
     return tuple(citations)

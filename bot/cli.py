@@ -10,15 +10,17 @@ import argparse
 import asyncio
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from bot import cli_backup
 from bot import cli_output as out
 from bot.settings import Settings, load_settings
+from ingest.routing import route_file
 from kernel.errors import ConfigError, InputError, PaperTutorError
-from kernel.links import parse_video_link
+from kernel.links import bare_url, parse_video_link
+from kernel.locators import format_timestamp
 
 __all__ = ["main"]
 
@@ -38,8 +40,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "health", help="check the data directory, Qdrant server and model (exit 1 if not ok)"
     )
-    sp = sub.add_parser("models", help="manage the embedding model")
-    sp.add_argument("action", choices=["download"], help="download: fetch the model into the cache")
+    sp = sub.add_parser("models", help="manage the embedding and speech-recognition models")
+    sp.add_argument(
+        "action",
+        choices=["download"],
+        help="download: fetch the embedding model and the local speech-recognition model "
+        "(PAPERTUTOR_ASR_MODEL) into their caches",
+    )
 
     def chat(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--chat", type=int, required=True, help="chat id the data belongs to")
@@ -47,8 +54,15 @@ def _parser() -> argparse.ArgumentParser:
     def as_json(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--json", action="store_true", help="machine-readable output")
 
-    sp = sub.add_parser("ingest", help="add a paper PDF, a video link or a subtitle file")
-    sp.add_argument("target", help="PDF path, subtitle file path or video URL")
+    sp = sub.add_parser(
+        "ingest",
+        help="add a paper PDF, a lecture (video link, video/audio file) or a subtitle file",
+    )
+    sp.add_argument(
+        "target",
+        help="PDF, subtitle file, video/audio file (recognised by speech recognition), or a "
+        "video URL (YouTube, Bilibili, any site yt-dlp supports)",
+    )
     chat(sp)
     sp.add_argument("--password", help="password of an encrypted PDF")
     sp.add_argument("--url", help="video URL a subtitle file belongs to (for timestamp links)")
@@ -135,6 +149,8 @@ def _operate(args: argparse.Namespace, settings: Settings) -> int:
     emb = settings.embedding
     path = ops.download_model(emb.model, emb.cache_dir)
     print(ops.describe_download(emb.model, path, lang=args.lang))
+    asr_path = ops.download_asr_model(settings.asr)
+    print(ops.describe_asr_download(settings.asr, asr_path, lang=args.lang))
     return 0
 
 
@@ -151,33 +167,76 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _read_file(target: str) -> bytes | None:
-    """The file's bytes, or None when ``target`` is a video link rather than a file."""
-    path = Path(target)
-    if not path.exists() and parse_video_link(target) is not None:
+def _is_link(target: str) -> bool:
+    """A video link (or any bare http(s) link) rather than a file on disk."""
+    if Path(target).exists():
+        return False
+    return parse_video_link(target) is not None or bare_url(target) is not None
+
+
+def _progress(quiet: bool) -> Callable[[str, int, int], None] | None:
+    """Progress of a long ingestion on stderr, one line per stage and about every 5 %."""
+    if quiet:
         return None
-    if not path.is_file():
-        raise InputError(f"找不到文件：{target}", f"No such file: {target}")
-    return path.read_bytes()
+    shown: dict[str, int] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        step = (done * 20 // total) if total > 0 else 0
+        if shown.get(stage) == step and stage in shown:
+            return
+        shown[stage] = step
+        if stage == "transcribing":
+            where = format_timestamp(done) + (f" / {format_timestamp(total)}" if total else "")
+            print(f"transcribing {where}", file=sys.stderr)
+        elif stage in ("parsing", "indexing", "downloading") and total > 0:
+            print(f"{stage} {done}/{total}", file=sys.stderr)
+        else:
+            print(f"{stage}…", file=sys.stderr)
+
+    return report
 
 
 async def _ingest(services: Any, args: argparse.Namespace) -> None:
     started = time.perf_counter()
     target: str = args.target
-    data = await asyncio.to_thread(_read_file, target)
-    if data is None:
-        record = await services.library.add_video_link(args.chat, target)
+    progress = _progress(args.json)
+    library = services.library
+    if _is_link(target):
+        record = await library.add_video_link(args.chat, target, lang=args.lang, progress=progress)
     else:
-        record = await services.library.add_file(
-            args.chat,
-            data,
-            filename=Path(target).name,
-            password=args.password,
-            url=args.url,
-            title=args.title,
-        )
+        path = Path(target)
+        head = await asyncio.to_thread(_head, path)
+        if route_file(path.name, head=head) == "media":  # may be gigabytes: read from disk
+            record = await library.add_media(
+                args.chat,
+                path,
+                filename=path.name,
+                title=args.title,
+                lang=args.lang,
+                progress=progress,
+            )
+        else:
+            data = await asyncio.to_thread(path.read_bytes)
+            record = await library.add_file(
+                args.chat,
+                data,
+                filename=path.name,
+                password=args.password,
+                url=args.url,
+                title=args.title,
+                lang=args.lang,
+                progress=progress,
+            )
     seconds = round(time.perf_counter() - started, 3)
     out.emit(out.source_summary(record, seconds), args.json, out.format_source(record, seconds))
+
+
+def _head(path: Path) -> bytes:
+    """The file's first bytes (what it is), or ``InputError`` when there is no such file."""
+    if not path.is_file():
+        raise InputError(f"找不到文件：{path}", f"No such file: {path}")
+    with path.open("rb") as file:
+        return file.read(64)
 
 
 async def _sources(services: Any, args: argparse.Namespace) -> None:

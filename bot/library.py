@@ -1,5 +1,8 @@
 """The student's sources: ingesting papers and videos into the chat's store, listing, forgetting.
 
+Videos (links and recordings) are read by ``ingest.lecture.LectureReader``: captions when the
+platform has them, otherwise speech recognition (in child processes of its own).
+
 Blocking work runs in worker threads, in two pools: ingestion (PDF parsing, transcript
 fetching, embedding a whole source) in a small pool of its own, and the quick store calls every
 question makes (history, sources, search, saving) in another, so a slow ingestion never holds
@@ -15,19 +18,19 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
-import requests
-
+from ingest.lecture import LectureReader
 from ingest.pdf_process import parse_pdf_isolated
-from ingest.subtitles import looks_like_subtitle_filename
+from ingest.routing import route_file
 from ingest.transcript import video_source_from_subtitles
-from ingest.youtube import YouTubeTranscriptFetcher, bilibili_unavailable
-from kernel.errors import UnsupportedFileError, UnsupportedLinkError
-from kernel.links import VideoLink, parse_video_link
+from kernel.errors import CancelledByStudentError, UnsupportedFileError
 from kernel.models import ParsedSource, SourceRecord
 from storage.store import KnowledgeStore
 
@@ -36,7 +39,9 @@ __all__ = ["Library", "PdfLimits", "Progress"]
 T = TypeVar("T")
 
 Progress = Callable[[str, int, int], None]
-"""``progress(stage, done, total)``; stage is "parsing", "fetching" or "indexing"."""
+"""``progress(stage, done, total)``; stage is "parsing" (pages), "probing", "fetching",
+"downloading" (bytes), "waiting" (for the speech recogniser), "transcribing" (seconds of the
+recording; total 0 when unknown) or "indexing" (chunks)."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +60,7 @@ class Library:
         store: KnowledgeStore,
         *,
         pdf_limits: PdfLimits,
-        transcript_languages: Sequence[str],
-        youtube_proxy: str | None = None,
-        youtube_session_factory: Callable[[], requests.Session] | None = None,
+        lectures: LectureReader,
         concurrency: int = 4,
         ingest_concurrency: int = 2,
     ) -> None:
@@ -65,9 +68,7 @@ class Library:
         (parse or index) at once, across chats."""
         self._store = store
         self._limits = pdf_limits
-        self._languages = tuple(transcript_languages)
-        self._proxy = youtube_proxy
-        self._session_factory = youtube_session_factory
+        self._lectures = lectures
         # Threads start on first use and end when the Library is garbage collected or closed.
         self._quick = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="store")
         self._slow = ThreadPoolExecutor(max(1, ingest_concurrency), thread_name_prefix="ingest")
@@ -97,10 +98,16 @@ class Library:
         return lock is not None and lock.locked()
 
     async def _ingest(
-        self, chat_id: int, parse: Callable[[], ParsedSource], progress: Progress | None
+        self,
+        chat_id: int,
+        parse: Callable[[], ParsedSource],
+        progress: Progress | None,
+        cancel: threading.Event | None = None,
     ) -> SourceRecord:
         lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
         async with lock:
+            if cancel is not None and cancel.is_set():  # stopped while it waited its turn
+                raise CancelledByStudentError("cancelled")
             parsed = await self._run_ingestion(parse)
 
             def index() -> SourceRecord:
@@ -140,27 +147,50 @@ class Library:
         return await self._ingest(chat_id, parse, progress)
 
     async def add_video_link(
-        self, chat_id: int, text: str, *, progress: Progress | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        lang: str | None = None,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
     ) -> SourceRecord:
-        link = parse_video_link(text)
-        if link is None:
-            raise UnsupportedLinkError(
-                "这不是我能读取的视频链接。"
-                "请发送 YouTube 链接，或直接发送字幕文件（.srt / .vtt）。",
-                "This is not a video link I can read. Send a YouTube link, or the subtitle file "
-                "(.srt / .vtt).",
-            )
-        return await self._ingest(chat_id, lambda: self._fetch(link, progress), progress)
+        """The lecture behind a video link in ``text`` (or ``text`` itself as a bare link):
+        captions when the platform has them, otherwise speech recognition (``lang``, the
+        student's language, helps when the speech's language is unclear)."""
 
-    def _fetch(self, link: VideoLink, progress: Progress | None) -> ParsedSource:
-        if link.platform == "bilibili":
-            raise bilibili_unavailable(link)
-        if progress is not None:
-            progress("fetching", 0, 1)
-        fetcher = YouTubeTranscriptFetcher(
-            languages=self._languages, proxy=self._proxy, session_factory=self._session_factory
-        )
-        return fetcher.fetch(link)
+        def parse() -> ParsedSource:
+            return self._lectures.read_link(text, hint=lang, progress=progress, cancel=cancel)
+
+        return await self._ingest(chat_id, parse, progress, cancel)
+
+    async def add_media(
+        self,
+        chat_id: int,
+        path: Path,
+        *,
+        filename: str | None = None,
+        title: str | None = None,
+        lang: str | None = None,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> SourceRecord:
+        """A lecture recording (audio or video file at ``path``), by speech recognition."""
+
+        def parse() -> ParsedSource:
+            return self._lectures.read_file(
+                path, filename=filename, title=title, hint=lang, progress=progress, cancel=cancel
+            )
+
+        return await self._ingest(chat_id, parse, progress, cancel)
+
+    def scratch(self) -> AbstractContextManager[Path]:
+        """A private folder under the data directory for a download, removed afterwards."""
+        return self._lectures.scratch()
+
+    def check_media_length(self, seconds: float | None) -> None:
+        """Raise ``MediaTooLongError`` now for a recording over the limit (before downloading)."""
+        self._lectures.check_length(seconds)
 
     async def add_subtitles(
         self,
@@ -186,22 +216,32 @@ class Library:
         password: str | None = None,
         url: str | None = None,
         title: str | None = None,
+        lang: str | None = None,
         progress: Progress | None = None,
     ) -> SourceRecord:
-        """Route a file by its content first, then by its name: a PDF or a subtitle file."""
-        name = (filename or "").lower()
-        if data.lstrip()[:5] == b"%PDF-" or name.endswith(".pdf"):
+        """Route a file by its content first, then by its name: a PDF, a subtitle file or a
+        recording (``ingest.routing.route_file``)."""
+        kind = route_file(filename, head=data[:64])
+        if kind == "pdf":
             return await self.add_pdf(
                 chat_id, data, filename=filename, password=password, progress=progress
             )
-        if looks_like_subtitle_filename(name) or filename is None:
+        if kind == "subtitles":
             return await self.add_subtitles(
                 chat_id, data, filename=filename, url=url, title=title, progress=progress
             )
+        if kind == "media":
+            with self.scratch() as folder:
+                path = folder / f"recording{Path(filename or '').suffix or '.bin'}"
+                await asyncio.to_thread(path.write_bytes, data)
+                return await self.add_media(
+                    chat_id, path, filename=filename, title=title, lang=lang, progress=progress
+                )
         raise UnsupportedFileError(
-            "这种文件我读不了。请发送论文 PDF，或视频的字幕文件（.srt / .vtt / .json / .txt）。",
-            "I can't read this kind of file. Send the paper as a PDF, or the video's subtitle "
-            "file (.srt / .vtt / .json / .txt).",
+            "这种文件我读不了。请发送论文 PDF、讲座的视频/音频文件，"
+            "或视频的字幕文件（.srt / .vtt / .json / .txt）。",
+            "I can't read this kind of file. Send the paper as a PDF, the lecture as a video or "
+            "audio file, or the video's subtitle file (.srt / .vtt / .json / .txt).",
         )
 
     async def sources(self, chat_id: int) -> list[SourceRecord]:

@@ -1,7 +1,8 @@
 """Recognise YouTube and Bilibili links, and build links that open a video at a given second.
 
 Used when a student pastes a link in the chat (``parse_video_link`` finds the first one inside
-the message) and when an answer cites a video timestamp (``url_at``).
+the message; ``bare_url`` accepts a message that is nothing but a link to any other site) and
+when an answer cites a video timestamp (``url_at``).
 Pure string work: no network, so a ``b23.tv`` short code stays a short code.
 """
 
@@ -15,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
     "VideoLink",
+    "bare_url",
     "parse_video_link",
     "url_at",
 ]
@@ -139,6 +141,20 @@ def parse_video_link(text: str) -> VideoLink | None:
         if link is not None:
             return link
     return None
+
+
+_BARE_URL = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?", re.IGNORECASE)
+
+
+def bare_url(text: str) -> str | None:
+    """The message itself when it is one http(s) link and nothing else, else None.
+
+    A link inside a sentence stays part of a question; a link on its own is something to read.
+    """
+    candidate = text.strip().rstrip(_TRAILING)
+    if _BARE_URL.fullmatch(candidate) is None:
+        return None
+    return candidate
 
 
 def _with_query(url: str, drop: tuple[str, ...], add: dict[str, str]) -> str:

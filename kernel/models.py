@@ -71,16 +71,27 @@ class PaperMeta(_Frozen):
 
 
 class VideoMeta(_Frozen):
-    """A lecture video known only through its transcript."""
+    """A lecture video known only through its transcript.
+
+    ``auto_generated``: the platform's automatic captions were used. ``transcribed``: there were
+    no captions, so the bot recognised the speech itself with ``asr_model``; ``language`` is then
+    the language it detected. Both say the text is a machine's hearing, not a person's.
+    """
 
     title: str
     url: str | None = None
     video_id: str | None = None
-    platform: str | None = Field(default=None, description='"youtube", "bilibili" or None')
+    platform: str | None = Field(
+        default=None,
+        description='"youtube", "bilibili", another site\'s downloader name, or None (a file)',
+    )
     language: str | None = None
     auto_generated: bool | None = None
     duration_s: float | None = None
     filename: str | None = None
+    transcribed: bool = False
+    asr_model: str | None = None
+    uploader: str | None = None
 
 
 class ParsedSource(_Frozen):
@@ -149,6 +160,7 @@ class SearchHit(_Frozen):
     start_s: float | None = None
     end_s: float | None = None
     url: str | None = Field(default=None, description="video link that opens at start_s")
+    transcribed: bool = Field(default=False, description="a machine-recognised transcript")
 
 
 class Citation(_Frozen):
@@ -163,6 +175,7 @@ class Citation(_Frozen):
     start_s: float | None = None
     end_s: float | None = None
     url: str | None = None
+    transcribed: bool = False
 
 
 class Term(_Frozen):

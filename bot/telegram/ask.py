@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from telegram import (
@@ -32,10 +34,10 @@ from bot.telegram.render import esc, preview_text, render_answer, render_citatio
 from bot.telegram.status import StatusMessage
 
 if TYPE_CHECKING:
-    from bot.answering import Answer
+    from bot.answering import Answer, Answerer
     from bot.services import Services
 
-__all__ = ["ANSWER_CALLBACK", "build_handlers"]
+__all__ = ["ANSWER_CALLBACK", "DraftSupport", "answer_question", "build_handlers"]
 
 ANSWER_CALLBACK = "a:"
 TYPING_EVERY_S = 4.5  # Telegram shows "typing…" for about 5 seconds per call
@@ -105,98 +107,112 @@ async def _send_final(
         )
 
 
+@dataclass
+class DraftSupport:
+    """Whether to stream answers as message drafts; turns False once the Bot API refuses one."""
+
+    offered: bool
+
+
+async def answer_question(
+    answerer: Answerer,
+    config: TelegramConfig,
+    drafts: DraftSupport,
+    context: ContextTypes.DEFAULT_TYPE,
+    chat: Chat,
+    question: str,
+    lang: str,
+    chosen: str | None,
+    *,
+    mode: str | None = None,
+    reply_to: Message | None = None,
+) -> None:
+    """Stream the answer to ``question`` into ``chat`` and finish with the HTML version.
+
+    The one answering path of every front-door message: typed questions, question buttons,
+    "simpler"/"example" buttons and recognised voice questions (``bot.telegram.voice``).
+    """
+    assert context.chat_data is not None
+    reply = None
+    if reply_to is not None and chat.type != ChatType.PRIVATE:
+        reply = ReplyParameters(reply_to.message_id, allow_sending_without_reply=True)
+    # The typing indicator goes out alongside the work rather than before it (a Bot API
+    # round trip); whatever the bot sends next waits for it, so it never lands after.
+    loop = asyncio.get_running_loop()
+    first_typing = loop.create_task(_typing(chat))
+    typing = loop.create_task(_keep_typing(chat))
+    pieces: list[str] = []
+    stream: StatusMessage | None = None
+    draft: DraftStream | None = None
+    if drafts.offered and chat.type == ChatType.PRIVATE:
+        draft = DraftStream(context.bot, chat.id, config.edit_interval_s)
+
+    async def on_delta(piece: str) -> None:
+        nonlocal stream
+        pieces.append(piece)
+        preview = preview_text("".join(pieces))
+        if not preview:
+            return
+        await first_typing  # done long ago, unless the answer came instantly
+        if draft is not None and not draft.failed:
+            await draft.push(preview)
+            if not draft.failed:
+                return
+        if stream is None:
+            sent = await chat.send_message(preview, parse_mode=None, reply_parameters=reply)
+            stream = StatusMessage(sent, config.edit_interval_s)
+            typing.cancel()
+        else:
+            stream.push(preview)
+
+    async def wind_down() -> None:
+        """Stop the typing indicator and the draft (idempotent)."""
+        typing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await typing
+        await first_typing
+        if draft is not None:
+            await draft.close()
+            if draft.failed:  # this Bot API server has no drafts: stop asking it
+                drafts.offered = False
+
+    delivering = False
+
+    async def deliver(result: Answer) -> None:
+        """The final HTML answer, sent before the answerer writes its note."""
+        nonlocal delivering
+        delivering = True
+        await wind_down()
+        await _send_final(context, chat, result, lang, stream, reply)
+
+    try:
+        await answerer.ask(
+            chat.id, question, lang=chosen, on_delta=on_delta, mode=mode, on_answer=deliver
+        )
+    except Exception:
+        if not delivering:
+            await wind_down()
+            partial = preview_text("".join(pieces))
+            if stream is not None:
+                await stream.finish(esc(partial) + "\n\n" + t(lang, "failed"))
+            elif partial:  # a draft vanishes: keep what the student was reading
+                await chat.send_message(
+                    esc(partial) + "\n\n" + t(lang, "failed"),
+                    parse_mode=ParseMode.HTML,
+                    reply_parameters=reply,
+                )
+        raise
+    finally:
+        await wind_down()
+
+
 def build_handlers(
     services: Services, config: TelegramConfig
 ) -> list[BaseHandler[Update, Any, Any]]:
     """The question handler (register last: it takes any other text) and its buttons."""
-    answerer = services.answerer
-    drafts_offered = config.use_drafts  # turns False once the Bot API refuses a draft
-
-    async def answer(
-        context: ContextTypes.DEFAULT_TYPE,
-        chat: Chat,
-        question: str,
-        lang: str,
-        chosen: str | None,
-        *,
-        mode: str | None = None,
-        reply_to: Message | None = None,
-    ) -> None:
-        """Stream the answer to ``question`` into ``chat`` and finish with the HTML version."""
-        assert context.chat_data is not None
-        reply = None
-        if reply_to is not None and chat.type != ChatType.PRIVATE:
-            reply = ReplyParameters(reply_to.message_id, allow_sending_without_reply=True)
-        # The typing indicator goes out alongside the work rather than before it (a Bot API
-        # round trip); whatever the bot sends next waits for it, so it never lands after.
-        loop = asyncio.get_running_loop()
-        first_typing = loop.create_task(_typing(chat))
-        typing = loop.create_task(_keep_typing(chat))
-        pieces: list[str] = []
-        stream: StatusMessage | None = None
-        draft: DraftStream | None = None
-        nonlocal drafts_offered
-        if drafts_offered and chat.type == ChatType.PRIVATE:
-            draft = DraftStream(context.bot, chat.id, config.edit_interval_s)
-
-        async def on_delta(piece: str) -> None:
-            nonlocal stream
-            pieces.append(piece)
-            preview = preview_text("".join(pieces))
-            if not preview:
-                return
-            await first_typing  # done long ago, unless the answer came instantly
-            if draft is not None and not draft.failed:
-                await draft.push(preview)
-                if not draft.failed:
-                    return
-            if stream is None:
-                sent = await chat.send_message(preview, parse_mode=None, reply_parameters=reply)
-                stream = StatusMessage(sent, config.edit_interval_s)
-                typing.cancel()
-            else:
-                stream.push(preview)
-
-        async def wind_down() -> None:
-            """Stop the typing indicator and the draft (idempotent)."""
-            nonlocal drafts_offered
-            typing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await typing
-            await first_typing
-            if draft is not None:
-                await draft.close()
-                if draft.failed:  # this Bot API server has no drafts: stop asking it
-                    drafts_offered = False
-
-        delivering = False
-
-        async def deliver(result: Answer) -> None:
-            """The final HTML answer, sent before the answerer writes its note."""
-            nonlocal delivering
-            delivering = True
-            await wind_down()
-            await _send_final(context, chat, result, lang, stream, reply)
-
-        try:
-            await answerer.ask(
-                chat.id, question, lang=chosen, on_delta=on_delta, mode=mode, on_answer=deliver
-            )
-        except Exception:
-            if not delivering:
-                await wind_down()
-                partial = preview_text("".join(pieces))
-                if stream is not None:
-                    await stream.finish(esc(partial) + "\n\n" + t(lang, "failed"))
-                elif partial:  # a draft vanishes: keep what the student was reading
-                    await chat.send_message(
-                        esc(partial) + "\n\n" + t(lang, "failed"),
-                        parse_mode=ParseMode.HTML,
-                        reply_parameters=reply,
-                    )
-            raise
-        finally:
-            await wind_down()
+    answer = functools.partial(
+        answer_question, services.answerer, config, DraftSupport(config.use_drafts)
+    )
 
     async def handle_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

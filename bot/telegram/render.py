@@ -58,9 +58,10 @@ def render_answer_body(text: str) -> str:
 
 def _locator(c: Citation, lang: str) -> str:
     label = esc(where(c.kind, page=c.page, start_s=c.start_s, lang=lang))
+    heard = t(lang, "cite_transcribed") if c.transcribed else ""  # a machine's hearing
     if c.kind is SourceKind.VIDEO and c.url and c.start_s is not None:
-        return f'<a href="{esc(url_at(c.url, c.start_s))}">{label}</a>'
-    return label
+        return f'<a href="{esc(url_at(c.url, c.start_s))}">{label}</a>{heard}'
+    return label + heard
 
 
 def _snippet(text: str) -> str:

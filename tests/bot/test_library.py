@@ -13,6 +13,7 @@ from bot.library import Library, PdfLimits
 from storage.index import QdrantIndex
 from storage.store import KnowledgeStore
 from tests.embedding import test_embedder
+from tests.fake_speech import lecture_reader
 from tests.pdfs import make_paper_pdf
 
 
@@ -24,12 +25,12 @@ def store(tmp_path: Path) -> Iterator[KnowledgeStore]:
 
 
 async def test_store_calls_go_on_while_every_ingestion_thread_is_stuck(
-    store: KnowledgeStore,
+    store: KnowledgeStore, tmp_path: Path
 ) -> None:
     library = Library(
         store,
         pdf_limits=PdfLimits(ocr=False),
-        transcript_languages=("zh", "en"),
+        lectures=lecture_reader(tmp_path),
         concurrency=2,
         ingest_concurrency=2,
     )

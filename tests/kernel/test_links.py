@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kernel.links import VideoLink, parse_video_link, url_at
+from kernel.links import VideoLink, bare_url, parse_video_link, url_at
 
 YT = "dQw4w9WgXcQ"
 CANONICAL = f"https://www.youtube.com/watch?v={YT}"
@@ -201,3 +201,19 @@ def test_url_at_round_trips(video_id: str, seconds: float) -> None:
         assert link is not None
         assert link.video_id == video_id
         assert link.start_s == int(seconds)
+
+
+@pytest.mark.parametrize(
+    ("text", "url"),
+    [
+        ("https://vimeo.com/76979871", "https://vimeo.com/76979871"),
+        ("  http://127.0.0.1:8000/talk.mp3\n", "http://127.0.0.1:8000/talk.mp3"),
+        ("https://www.ted.com/talks/x.", "https://www.ted.com/talks/x"),
+        ("what does https://example.com/a say?", None),  # a question that mentions a link
+        ("https://localhost", None),
+        ("ftp://files.example.com/a.mp3", None),
+        ("不是链接", None),
+    ],
+)
+def test_bare_url_is_a_message_that_is_only_a_link(text: str, url: str | None) -> None:
+    assert bare_url(text) == url
