@@ -48,7 +48,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "small"
-"""See BENCHMARKS.md, "Speech recognition": the smallest Whisper whose Mandarin is usable."""
+"""The largest Whisper that recognises well under real time on 2 CPU cores; Chinese accuracy
+rises steeply with size (BENCHMARKS.md, "Speech recognition")."""
 
 _NICE = 10  # recognition is background work: the students waiting for answers come first
 _POLL_S = 0.2  # how often a waiting job looks at its cancel flag

@@ -33,7 +33,8 @@ def _media_head(head: bytes) -> bool:
         return True
     if head[:4] == b"RIFF" and head[8:12] in (b"WAVE", b"AVI "):
         return True
-    return len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0  # MPEG audio frame
+    # An MPEG audio frame (or ADTS AAC) starts with 11 set bits; FF FE / FF FF are text BOMs.
+    return len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] < 0xFE
 
 
 def route_file(
@@ -41,13 +42,12 @@ def route_file(
 ) -> FileKind | None:
     """ "pdf", "subtitles", "media" (audio or video), or None for a file we cannot read.
 
-    The content decides first (``head``: the file's first bytes, when known), then the name's
-    suffix, then the MIME type. A nameless text with nothing else to go by is read as subtitles.
+    A PDF is known by its content (``head``: the file's first bytes, when known) or its name;
+    subtitles by their name; a recording by its name, MIME type or content. A nameless text with
+    nothing else to go by is read as subtitles.
     """
     if head.lstrip()[:5] == b"%PDF-":
         return "pdf"
-    if head and _media_head(head):
-        return "media"
     suffix = PurePath((filename or "").strip().lower()).suffix
     mime = (mime or "").lower()
     if suffix == ".pdf" or (not suffix and mime == "application/pdf"):
@@ -55,6 +55,8 @@ def route_file(
     if suffix in SUBTITLE_SUFFIXES:
         return "subtitles"
     if suffix in MEDIA_SUFFIXES or mime.startswith(("video/", "audio/")):
+        return "media"
+    if head and _media_head(head):
         return "media"
     if not filename and not mime:
         return "subtitles"

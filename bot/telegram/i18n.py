@@ -57,8 +57,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "downloading_media_unknown": ("⏬ 下载音频 {done} MB…", "⏬ Downloading the audio {done} MB…"),
     "waiting_asr": (
-        "⏳ 这个视频没有字幕，正在排队等待语音识别…",
-        "⏳ This video has no captions: waiting for speech recognition…",
+        "⏳ 没有可用的字幕，准备语音识别（如果前面还有别的讲座，要排队）…",
+        "⏳ No captions to use: getting speech recognition ready (it may wait for another "
+        "lecture)…",
     ),
     "transcribing": ("🎙 转写中 {where}{estimate}", "🎙 Transcribing {where}{estimate}"),
     "eta_minutes": ("（约 {minutes} 分钟）", " (about {minutes} min left)"),

@@ -30,7 +30,14 @@ from kernel.models import SourceRecord
 if TYPE_CHECKING:
     from bot.services import Services
 
-__all__ = ["STOP_CALLBACK", "Recording", "build_handlers", "recording_of", "seconds_of"]
+__all__ = [
+    "STOP_CALLBACK",
+    "Recording",
+    "build_handlers",
+    "recording_of",
+    "refused_as_too_big",
+    "seconds_of",
+]
 
 STOP_CALLBACK = "stopm:"
 
@@ -76,6 +83,18 @@ def _suffix(name: str | None, default: str) -> str:
     return PurePath(name or "").suffix.lower() or default
 
 
+async def refused_as_too_big(
+    message: Message, recording: Recording, config: TelegramConfig, lang: str
+) -> bool:
+    """Over the Bot API's download limit: explain it and what to do instead, download nothing."""
+    if recording.size <= config.max_download_bytes:
+        return False
+    size = f"{recording.size / 2**20:.0f}"
+    limit = f"{config.max_download_bytes / 2**20:.0f}"
+    await message.reply_text(t(lang, "media_too_big", size=size, limit=limit))
+    return True
+
+
 class _Recording(filters.MessageFilter):
     def __init__(self) -> None:
         super().__init__(name="Recording")
@@ -97,15 +116,7 @@ def build_handlers(
         recording = recording_of(message)
         assert recording is not None
         lang = lang_for(update, context.user_data)
-        if recording.size > config.max_download_bytes:
-            await message.reply_text(
-                t(
-                    lang,
-                    "media_too_big",
-                    size=f"{recording.size / 2**20:.0f}",
-                    limit=f"{config.max_download_bytes / 2**20:.0f}",
-                )
-            )
+        if await refused_as_too_big(message, recording, config, lang):
             return
         try:
             library.check_media_length(recording.duration_s)

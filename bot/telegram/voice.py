@@ -17,7 +17,7 @@ from bot.telegram.ask import DraftSupport, answer_question
 from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import error_text, shown_on
 from bot.telegram.i18n import LANG_KEY, lang_for, t
-from bot.telegram.media import Recording, recording_of, seconds_of
+from bot.telegram.media import Recording, recording_of, refused_as_too_big, seconds_of
 from bot.telegram.render import esc
 from bot.telegram.status import StatusMessage
 from kernel.errors import MediaTooLongError
@@ -78,10 +78,7 @@ def build_handlers(
             )
             await message.reply_text(esc(error_text(too_long, lang)))
             return
-        if recording.size > config.max_download_bytes:
-            size = f"{recording.size / 2**20:.0f}"
-            limit = f"{config.max_download_bytes / 2**20:.0f}"
-            await message.reply_text(t(lang, "media_too_big", size=size, limit=limit))
+        if await refused_as_too_big(message, recording, config, lang):
             return
         status = await StatusMessage.send(message.chat, t(lang, "listening"), 0.0)
 

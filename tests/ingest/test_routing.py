@@ -26,6 +26,9 @@ from ingest.routing import route_file
         ("slides.pptx", None, b"PK\x03\x04", None),
         ("notes.docx", "application/vnd.openxmlformats", b"", None),
         (None, None, b"1\n00:00:01,000 --> 00:00:02,000\nhi", "subtitles"),
+        (None, None, b"\xff\xfe1\x00\n\x00", "subtitles"),  # UTF-16 text, not an MPEG frame
+        (None, None, b"\xff\xfb\x90\x64", "media"),  # an MP3 frame without an ID3 tag
+        ("talk.srt", None, b"ID3\x04", "subtitles"),  # the name says what the student sent
     ],
 )
 def test_route_file(name: str | None, mime: str | None, head: bytes, kind: str | None) -> None:
