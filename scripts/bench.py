@@ -1,4 +1,5 @@
-"""Run every benchmark in turn (``make bench``): storage, video, PDF stalls, Telegram load.
+"""Run every benchmark in turn (``make bench``): storage, video, PDF stalls, Telegram load,
+speech recognition.
 
     .venv/bin/python -m scripts.bench
 
@@ -22,6 +23,7 @@ BENCHMARKS = (
     "scripts.bench_video",
     "scripts.bench_pdf_stall",
     "scripts.bench_telegram",
+    "scripts.bench_asr",
 )
 
 
