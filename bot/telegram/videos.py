@@ -8,6 +8,7 @@ subtitle file sent afterwards is tied to it and citations can open the video at 
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from telegram import Message, Update
@@ -27,12 +28,21 @@ if TYPE_CHECKING:
 __all__ = ["STOP_CALLBACK", "build_handlers", "video_link_in"]
 
 STOP_CALLBACK = "stopv:"
+# Bare links that are papers, not lectures: left to the student's question (send the PDF).
+_PAPER_LINK = re.compile(
+    r"(?i)^https?://(?:[\w-]+\.)*(?:arxiv\.org|doi\.org|openreview\.net|aclanthology\.org)/"
+    r"|\.pdf(?:[?#].*)?$"
+)
 
 
 def video_link_in(text: str) -> str | None:
-    """The link a message asks to read: a YouTube/Bilibili link anywhere, or a bare link."""
+    """The link a message asks to read: a YouTube/Bilibili link anywhere, or a bare link that
+    is not a paper's."""
     link = parse_video_link(text)
-    return link.url if link is not None else bare_url(text)
+    if link is not None:
+        return link.url
+    url = bare_url(text)
+    return None if url is None or _PAPER_LINK.search(url) else url
 
 
 class _VideoLink(filters.MessageFilter):

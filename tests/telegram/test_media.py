@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.telegram.videos import video_link_in
 from kernel.errors import VideoUnavailableError
 from tests.telegram.fakes import FakeLibrary, services, transcribed_record, video_record
 from tests.telegram.harness import running
@@ -115,3 +116,10 @@ async def test_a_link_to_another_site_is_read_too() -> None:
         [status] = h.api.bot_messages(CHAT)
     assert "Video transcript ready" in status.plain
     assert library.calls[0][1]["text"] == "https://vimeo.com/1"
+
+
+def test_paper_links_are_not_taken_for_lectures() -> None:
+    assert video_link_in("https://arxiv.org/abs/1706.03762") is None
+    assert video_link_in("https://example.edu/papers/dpo.pdf") is None
+    assert video_link_in("https://www.bilibili.com/video/BV1GJ411x7h7?p=2") is not None
+    assert video_link_in("https://vimeo.com/76979871") == "https://vimeo.com/76979871"
