@@ -96,16 +96,27 @@ class PaperMeta(_Frozen):
 
 
 class VideoMeta(_Frozen):
-    """A lecture video known only through its transcript."""
+    """A lecture video known only through its transcript.
+
+    ``auto_generated``: the platform's automatic captions were used. ``transcribed``: there were
+    no captions, so the bot recognised the speech itself with ``asr_model``; ``language`` is then
+    the language it detected. Both say the text is a machine's hearing, not a person's.
+    """
 
     title: str
     url: str | None = None
     video_id: str | None = None
-    platform: str | None = Field(default=None, description='"youtube", "bilibili" or None')
+    platform: str | None = Field(
+        default=None,
+        description='"youtube", "bilibili", another site\'s downloader name, or None (a file)',
+    )
     language: str | None = None
     auto_generated: bool | None = None
     duration_s: float | None = None
     filename: str | None = None
+    transcribed: bool = False
+    asr_model: str | None = None
+    uploader: str | None = None
 
 
 class PageFigure(_Frozen):
@@ -225,6 +236,7 @@ class SearchHit(_Frozen):
     )
     boxes: tuple[Box, ...] = ()
     role: ChunkRole | None = None
+    transcribed: bool = Field(default=False, description="a machine-recognised transcript")
 
 
 class Citation(_Frozen):
@@ -246,6 +258,7 @@ class Citation(_Frozen):
     url: str | None = None
     boxes: tuple[Box, ...] = Field(default=(), description="where the cited chunk is printed")
     support: float | None = Field(default=None, ge=0, le=1)
+    transcribed: bool = False
 
 
 class Note(_Frozen):

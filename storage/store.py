@@ -216,7 +216,9 @@ class KnowledgeStore:
         source_url = (
             parsed.video.url if parsed.video else parsed.paper.link if parsed.paper else None
         )
-        base = {"source_id": sid, "kind": parsed.kind.value, "title": parsed.title}
+        base: dict[str, Any] = {"source_id": sid, "kind": parsed.kind.value, "title": parsed.title}
+        if parsed.video is not None and parsed.video.transcribed:
+            base["transcribed"] = True  # citations say the words are a machine's hearing
         total = len(parsed.chunks)
         for start in range(0, total, self.batch_size):
             batch = parsed.chunks[start : start + self.batch_size]

@@ -402,5 +402,6 @@ class Questions:
 def build_handlers(
     services: Services, config: TelegramConfig
 ) -> list[BaseHandler[Update, Any, Any]]:
-    """The question handlers (register last: the question handler takes any other text)."""
+    """The question handlers (register last: the question handler takes any other text).
+    The application builds ``Questions`` itself, to share it with voice questions."""
     return Questions(services.answerer, services.formulas, services.pages, config).handlers()

@@ -59,10 +59,11 @@ def render_answer_body(text: str) -> str:
 
 def _locator(c: Citation, lang: str) -> str:
     label = esc(where(c.kind, page=c.page, start_s=c.start_s, lang=lang))
+    heard = t(lang, "cite_transcribed") if c.transcribed else ""  # a machine's hearing
     # The store built the link: a video's opens at start_s, a paper's (arXiv) at the page.
     if c.url and label:
-        return f'<a href="{esc(c.url)}">{label}</a>'
-    return label
+        return f'<a href="{esc(c.url)}">{label}</a>{heard}'
+    return label + heard
 
 
 def _snippet(text: str) -> str:

@@ -6,6 +6,7 @@ fake OpenAI-compatible server."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from tests.embedding import TEST_MODEL_NAME, test_model_dir
 from tests.fake_modes import MODES, TutorModel
 from tests.fake_openai import FakeOpenAI, Status
 from tests.fake_openai import fake_openai as fake_openai
+from tests.fake_speech import transcription_server
 from tests.pdfs import make_garbage_bytes, make_paper_pdf
+from tests.speech import media_file
 from tests.subtitle_samples import lecture_srt
 
 CHAT, OTHER = 5, 6
@@ -283,3 +286,42 @@ def test_ask_json_gives_each_citation_its_support_score(
     for citation in answer["citations"]:
         assert 0.5 <= citation["support"] <= 1
         assert f"[{citation['n']}]" in answer["answer"]
+
+
+def test_a_recording_is_transcribed_through_the_endpoint_and_says_so(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Chinese lecture recording, recognised by an OpenAI-compatible transcription endpoint
+    (espeak-ng's Mandarin is not intelligible to the test's Whisper base)."""
+    window = {
+        "text": "大家好，今天我们讲注意力机制。自注意力让每个词都能看到句子里的其他词。",
+        "language": "chinese",
+        "segments": [
+            {"start": 0.0, "end": 6.0, "text": "大家好，今天我们讲注意力机制。"},
+            {"start": 6.5, "end": 15.0, "text": "自注意力让每个词都能看到句子里的其他词。"},
+        ],
+    }
+    with transcription_server(window) as server:
+        monkeypatch.setenv("PAPERTUTOR_ASR_URL", server.base_url)
+        monkeypatch.setenv("PAPERTUTOR_ASR_MODEL", "whisper-large-v3")
+        shutil.copy(media_file("lecture_en.ogg"), env / "第三讲.ogg")
+        video = run_json(capsys, "ingest", "第三讲.ogg", "--chat", str(CHAT))
+        again = run_json(capsys, "ingest", "第三讲.ogg", "--chat", str(OTHER))
+    assert video["kind"] == "video"
+    assert video["title"] == "第三讲"
+    assert (video["transcribed"], video["asr_model"], video["platform"]) == (
+        True,
+        "whisper-large-v3",
+        None,
+    )
+    assert video["language"] == "zh"
+    assert video["auto_generated"] is None
+    assert any("语音识别" in w for w in video["warnings"])
+    assert len(server.requests) == 1  # the second chat got the kept transcript
+    assert again["chunks"] == video["chunks"]
+    hits = run_json(capsys, "search", "自注意力", "--chat", str(CHAT))["results"]
+    assert hits[0]["kind"] == "video"
+    assert hits[0]["start_s"] == 0.0
+    text_out = main(["sources", "--chat", str(CHAT)])
+    assert text_out == 0
+    assert "machine-transcribed by speech recognition (whisper-large-v3)" in capsys.readouterr().out
