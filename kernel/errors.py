@@ -25,6 +25,7 @@ not a ``PaperTutorError`` is a bug, logged and answered with a short apology.
     ├── ConfigError                      a setting is missing or wrong (operator)
     └── ServiceError                     retryable: an outside system failed
         ├── LLMError                     the language model failed (timeout, 429, 5xx, junk)
+        ├── ReplaceFailedError           a re-sent source failed; the previous version is kept
         └── StoreUnavailableError        Qdrant cannot be reached
 """
 
@@ -46,6 +47,7 @@ __all__ = [
     "NotFoundError",
     "PaperTutorError",
     "PasswordRequiredError",
+    "ReplaceFailedError",
     "ReportTooShortError",
     "ServiceError",
     "StoreUnavailableError",
@@ -184,6 +186,18 @@ class LLMError(ServiceError):
 
 class StoreUnavailableError(ServiceError):
     pass
+
+
+class ReplaceFailedError(ServiceError):
+    """Indexing a new copy of a source failed; the version the chat had is still READY."""
+
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "kept_previous": (
+            "重新发送的《{title}》没有处理完。之前的版本没有受影响，仍然可以正常使用。",
+            "The new copy of “{title}” could not be processed. The version you had before is "
+            "untouched and still works.",
+        ),
+    }
 
 
 class ReportTooShortError(PaperTutorError):

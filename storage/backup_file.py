@@ -13,7 +13,9 @@ Backup file format, version 1 (JSON Lines, gzip'd when the name ends in ``.gz``;
   {"<kind>": <int>}}}``. A file without it is incomplete and is refused.
 
 A reader refuses other formats and newer versions; fields it does not know are ignored, so a
-version-1 reader stays valid while fields are only added.
+version-1 reader stays valid while fields are only added. Chunk and source payloads gained a
+``generation`` (which indexing of a source the chunks belong to); files written before carry
+none, which the store reads as generation 0, so they import as they are.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
@@ -60,11 +61,16 @@ class ChunkPoint:
 
 @dataclass(frozen=True)
 class IndexQuery:
-    """One search of ``search_batch``: query vectors (one leg each) over some sources."""
+    """One search of ``search_batch``: query vectors (one leg each) over some sources.
+
+    ``sources`` maps each source id to the generation whose chunks are live (see
+    ``SourceRecord``); chunks of other generations (a version being indexed, or an old one not
+    deleted yet) are never found.
+    """
 
     dense: Sequence[list[float]]
     sparse: Sequence[SparseVec]
-    source_ids: Sequence[str]
+    sources: Mapping[str, int]
     kinds: Sequence[str] | None = None
     k: int = 5
     mode: SearchMode = "hybrid"
@@ -89,6 +95,14 @@ def _match(key: str, value: Any) -> qm.FieldCondition:
     if isinstance(value, list | tuple | set | frozenset):
         return qm.FieldCondition(key=key, match=qm.MatchAny(any=list(value)))
     return qm.FieldCondition(key=key, match=qm.MatchValue(value=value))
+
+
+def _generation(generation: int) -> qm.Condition:
+    """Chunks of ``generation``; generation 0 is the chunks stored before generations existed,
+    which carry no such field."""
+    if generation == 0:
+        return qm.IsEmptyCondition(is_empty=qm.PayloadField(key="generation"))
+    return _match("generation", generation)
 
 
 def _in_use(path: Path) -> bool:
@@ -179,12 +193,25 @@ class QdrantIndex:
         tag = str(chat_id) if chat_id >= 0 else f"n{-chat_id}"  # group chats are negative
         return f"{self.prefix}_{kind}_{tag}"
 
-    def _chat_filter(self, chat_id: int, **where: Any) -> qm.Filter:
-        must = [_match("chat_id", chat_id)]
+    def _chat_filter(
+        self,
+        chat_id: int,
+        *,
+        also: Sequence[qm.Condition] = (),
+        must_not: Sequence[qm.Condition] | None = None,
+        should: Sequence[qm.Condition] | None = None,
+        **where: Any,
+    ) -> qm.Filter:
+        must: list[qm.Condition] = [_match("chat_id", chat_id)]
         if self.server:  # the keyword twin of chat_id carries the tenant index
             must.append(_match("tenant", str(chat_id)))
         must += [_match(key, value) for key, value in where.items() if value is not None]
-        return qm.Filter(must=list(must))
+        must += also
+        return qm.Filter(
+            must=must,
+            must_not=list(must_not) if must_not else None,
+            should=list(should) if should else None,
+        )
 
     def _owner(self, chat_id: int) -> dict[str, Any]:
         return {"chat_id": chat_id, "tenant": str(chat_id)}
@@ -236,6 +263,8 @@ class QdrantIndex:
         }
         if kind in ("chunks", "sources"):
             fields |= {"source_id": kw, "kind": kw}
+        if kind == "chunks":
+            fields["generation"] = qm.PayloadSchemaType.INTEGER
         if kind == "sources":
             fields["status"] = kw
         if kind in ("notes", "history"):
@@ -323,24 +352,93 @@ class QdrantIndex:
             structs.append(qm.PointStruct(id=p.point_id, vector=vector, payload=payload))
         self._call(lambda: self._client.upsert(name, structs, wait=True))
 
-    def delete_chunks(self, chat_id: int, source_id: str) -> None:
+    def _chunk_filter(
+        self,
+        chat_id: int,
+        source_id: str | None,
+        generation: int | None = None,
+        keep: int | None = None,
+    ) -> qm.Filter:
+        return self._chat_filter(
+            chat_id,
+            source_id=source_id,
+            also=[_generation(generation)] if generation is not None else (),
+            must_not=[_generation(keep)] if keep is not None else None,
+        )
+
+    def delete_chunks(
+        self,
+        chat_id: int,
+        source_id: str,
+        *,
+        generation: int | None = None,
+        keep: int | None = None,
+    ) -> None:
+        """Delete a source's chunks: all, only those of ``generation``, or all but ``keep``."""
         if name := self._exists("chunks", chat_id):
-            selector = qm.FilterSelector(filter=self._chat_filter(chat_id, source_id=source_id))
+            flt = self._chunk_filter(chat_id, source_id, generation, keep)
+            selector = qm.FilterSelector(filter=flt)
             self._call(lambda: self._client.delete(name, selector, wait=True))
 
-    def count_chunks(self, chat_id: int, source_id: str | None = None) -> int:
+    def count_chunks(
+        self, chat_id: int, source_id: str | None = None, *, generation: int | None = None
+    ) -> int:
         if not (name := self._exists("chunks", chat_id)):
             return 0
-        flt = self._chat_filter(chat_id, source_id=source_id)
+        flt = self._chunk_filter(chat_id, source_id, generation)
         return self._call(lambda: self._client.count(name, count_filter=flt, exact=True)).count
 
-    def chunk_payloads(self, chat_id: int, source_id: str) -> list[dict[str, Any]]:
-        """Payloads of every chunk of a source, in ordinal order."""
+    def chunk_payloads(self, chat_id: int, source_id: str, generation: int) -> list[dict[str, Any]]:
+        """Payloads of every chunk of one generation of a source, in ordinal order."""
         if not (name := self._exists("chunks", chat_id)):
             return []
-        flt = self._chat_filter(chat_id, source_id=source_id)
+        flt = self._chunk_filter(chat_id, source_id, generation)
         payloads = [dict(r.payload or {}) for r in self._scroll(name, flt)]
         return sorted(payloads, key=lambda p: int(p.get("ordinal", 0)))
+
+    def _chunk_collections(self) -> list[str]:
+        if not self.per_chat:
+            name = self._name("chunks")
+            return [name] if name in self._known else []
+        return sorted(n for n in self._known if n.startswith(f"{self.prefix}_chunks_"))
+
+    def chunk_total(self) -> int:
+        """How many chunk points the store holds, all chats together (recovery's quick check)."""
+        return sum(
+            self._call(lambda n=name: self._client.count(n, exact=True)).count
+            for name in self._chunk_collections()
+        )
+
+    def chunk_groups(self) -> Counter[tuple[int, str, int]]:
+        """How many chunks each (chat, source, generation) has, all chats together.
+
+        Reads every chunk's owner fields (not its text or vectors): recovery uses it only when
+        ``chunk_total`` says something is left over.
+        """
+        groups: Counter[tuple[int, str, int]] = Counter()
+        fields = ["chat_id", "source_id", "generation"]
+        for name in self._chunk_collections():
+            offset: Any = None
+            while True:
+                points, offset = self._call(
+                    self._client.scroll,
+                    name,
+                    limit=_EXPORT_PAGE,
+                    offset=offset,
+                    with_payload=fields,
+                    with_vectors=False,
+                )
+                for p in points:
+                    payload = p.payload or {}
+                    key = (
+                        int(payload["chat_id"]),
+                        str(payload.get("source_id", "")),
+                        int(payload.get("generation") or 0),
+                    )
+                    groups[key] += 1
+                if offset is None:
+                    break
+        return groups
 
     def search(
         self,
@@ -348,13 +446,14 @@ class QdrantIndex:
         *,
         dense: Sequence[list[float]],
         sparse: Sequence[SparseVec],
-        source_ids: Sequence[str],
+        sources: Mapping[str, int],
         kinds: Sequence[str] | None = None,
         k: int = 5,
         mode: SearchMode = "hybrid",
     ) -> list[ScoredPayload]:
-        """Top ``k`` chunks of ``source_ids``; every query vector is one leg, fused by RRF."""
-        request = IndexQuery(dense, sparse, source_ids, kinds, k, mode)
+        """Top ``k`` live chunks of ``sources`` (id -> generation); every query vector is one
+        leg, fused by RRF."""
+        request = IndexQuery(dense, sparse, sources, kinds, k, mode)
         return self.search_batch(chat_id, [request])[0]
 
     def search_batch(
@@ -378,10 +477,15 @@ class QdrantIndex:
         ]
 
     def _query(self, chat_id: int, r: IndexQuery) -> qm.QueryRequest | None:
-        if not r.source_ids or r.k <= 0:
+        if not r.sources or r.k <= 0:
             return None
         kinds = list(r.kinds) if r.kinds else None
-        flt = self._chat_filter(chat_id, source_id=list(r.source_ids), kind=kinds)
+        # Each source with its live generation: never a version being indexed or replaced.
+        live = [
+            qm.Filter(must=[_match("source_id", sid), _generation(gen)])
+            for sid, gen in r.sources.items()
+        ]
+        flt = self._chat_filter(chat_id, kind=kinds, should=live)
         legs: list[qm.Prefetch] = []
         if r.mode in ("hybrid", "dense"):
             legs += [
@@ -466,7 +570,9 @@ class QdrantIndex:
 
     def all_records(self, kind: RecordKind, **where: Any) -> list[dict[str, Any]]:
         """Records of every chat matching ``where`` (for startup recovery)."""
-        flt = qm.Filter(must=[_match(key, value) for key, value in where.items()])
+        flt = (
+            qm.Filter(must=[_match(key, value) for key, value in where.items()]) if where else None
+        )
         if not self.per_chat:
             names = [self._name(kind)]
         else:
@@ -487,7 +593,9 @@ class QdrantIndex:
             self._delete_chat(chat_id)
 
     def _delete_chat(self, chat_id: int) -> None:
-        for kind in KINDS:
+        # Source records go first: a crash half-way leaves chunks nobody points to (recovery
+        # removes them), never a source whose chunks are gone.
+        for kind in ("sources", *(k for k in KINDS if k != "sources")):
             if not (name := self._exists(kind, chat_id)):
                 continue
             if not self.per_chat:

@@ -203,9 +203,7 @@ def build_application(
                 await application.bot.set_my_commands(menu, language_code=code)
             except TelegramError as exc:  # the menu is a nicety; the bot works without it
                 log.warning("could not set the %s command menu: %s", lang, exc)
-        recovered = await services.store.recover()
-        if recovered:
-            log.info("marked %d interrupted ingestions as failed", recovered)
+        await services.store.recover()  # storage.recovery logs what it did
 
     builder = (
         ApplicationBuilder()

@@ -25,6 +25,7 @@ from kernel.models import (
     SourceStatus,
     VideoMeta,
 )
+from storage.recovery import Recovery
 
 T = TypeVar("T")
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -74,12 +75,13 @@ def video_record(chat_id: int = 1001, url: str | None = None) -> SourceRecord:
 
 
 class FakeStore:
-    def __init__(self) -> None:
+    def __init__(self, recovery: Recovery | None = None) -> None:
         self.recovered = 0
+        self.recovery = recovery or Recovery()
 
-    async def recover(self) -> int:
+    async def recover(self) -> Recovery:
         self.recovered += 1
-        return 0
+        return self.recovery
 
     async def drain(self) -> None:
         return None
