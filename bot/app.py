@@ -17,7 +17,9 @@ from pydantic import SecretStr
 from bot.answering import Answerer
 from bot.library import Library, PdfLimits
 from bot.llm import ChatModel, OpenAIChatModel
-from bot.ops import check_qdrant_server
+from bot.ops import check_data_dir, check_qdrant_server
+from bot.redact import Redactor
+from bot.redact import configure as redact_logs
 from bot.report.builder import ReportBuilder
 from bot.services import Services
 from bot.settings import EmbeddingSettings, Settings, StorageSettings
@@ -33,6 +35,7 @@ __all__ = [
     "build_index",
     "build_services",
     "configure_logging",
+    "redactor",
     "storage_at",
     "wait_for_qdrant",
 ]
@@ -40,13 +43,33 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, settings: Settings | None = None) -> Redactor:
+    """Log to stderr at ``level`` with every secret of ``settings`` masked; returns the masker
+    (for messages printed without logging)."""
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token (masked anyway).
     for noisy in ("httpx", "httpx2", "httpcore", "httpcore2"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    redact = redactor(settings)
+    redact_logs(redact)
+    return redact
+
+
+def redactor(settings: Settings | None) -> Redactor:
+    """A masker for every secret the settings hold (bot tokens and URL passwords always)."""
+    if settings is None:
+        return Redactor()
+    secrets = (
+        settings.telegram.token,
+        settings.telegram.webhook_secret,
+        settings.llm.api_key,
+        settings.storage.qdrant_api_key,
+        settings.embedding.api_key,
+    )
+    values = [s.get_secret_value() for s in secrets if s is not None]
+    return Redactor([*values, settings.ingest.youtube_proxy])
 
 
 def build_embedder(cfg: EmbeddingSettings) -> Embedder:
@@ -87,6 +110,8 @@ def build_index(cfg: StorageSettings) -> QdrantIndex:
     if cfg.qdrant_url:
         # Fail at start-up with a message naming the setting, not on a student's first question.
         wait_for_qdrant(cfg.qdrant_url, api_key, cfg.qdrant_wait_s)
+    else:
+        check_data_dir(cfg.data_dir)  # not writable: a sentence naming the setting
     return QdrantIndex(
         path=None if cfg.qdrant_url else cfg.qdrant_path,
         url=cfg.qdrant_url,
@@ -101,11 +126,20 @@ def build_services(
     chat_model: ChatModel | None = None,
     embedder: Embedder | None = None,
     youtube_session_factory: Callable[[], requests.Session] | None = None,
+    index: QdrantIndex | None = None,
 ) -> Services:
-    """Build every adapter and service from ``settings``; tests may pass their own adapters."""
+    """Build every adapter and service from ``settings``; tests may pass their own adapters.
+
+    The store is opened first (or passed in, already open): a data directory in use or a
+    Qdrant server that is down is said at once, not after loading the embedding model.
+    """
+    index = index or build_index(settings.storage)
     owns_embedder = embedder is None
-    embedder = embedder or build_embedder(settings.embedding)
-    index = build_index(settings.storage)
+    try:
+        embedder = embedder or build_embedder(settings.embedding)
+    except BaseException:
+        index.close()
+        raise
     store = AsyncKnowledgeStore(
         KnowledgeStore(index, embedder, batch_size=settings.embedding.batch_size),
         threads=settings.telegram.concurrency,

@@ -3,19 +3,23 @@
 They work on the stores directly (``storage.backup``), without the tutoring services: no LLM,
 and no embedding model unless vectors must be computed (``reindex``, ``import --reembed``), so
 a store built with another model can still be exported. The embedded store allows one process:
-these commands run while the bot is stopped (a Qdrant server may stay in use).
+these commands run while the bot is stopped (a Qdrant server may stay in use). Each one first
+recovers the store it opens (``storage.recovery``) and says on stderr what that put right.
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bot.cli_output import report_recovery
 from bot.settings import Settings, StorageSettings
-from kernel.errors import ConfigError, InputError
-from storage import backup
-from storage.index import QdrantIndex
+from kernel.errors import InputError
+
+if TYPE_CHECKING:  # imported when a command runs: `papertutor --help` stays quick
+    from storage import backup
+    from storage.index import QdrantIndex
 
 __all__ = ["COMMANDS", "add_parsers", "run"]
 
@@ -51,21 +55,18 @@ def add_parsers(sub: Any) -> None:
     )
 
 
-def _open(cfg: StorageSettings, command: str) -> QdrantIndex:
+def _open(cfg: StorageSettings, lang: str) -> QdrantIndex:
+    """Open a store and put right what an interrupted ingestion left there (saying so)."""
     from bot.app import build_index
+    from storage.recovery import recover
 
+    index = build_index(cfg)
     try:
-        return build_index(cfg)
-    except ConfigError as exc:
-        if cfg.qdrant_url:
-            raise
-        # Embedded: the only ConfigError here is the lock another process (the bot) holds.
-        raise ConfigError(
-            f"{exc.zh} 请先停止机器人（make run 的进程，或 docker compose stop bot），"
-            f"再运行 papertutor {command}。",
-            f"{exc.en} Stop the bot first (the `make run` process, or `docker compose stop "
-            f"bot`), then run `papertutor {command}` again.",
-        ) from exc
+        report_recovery(recover(index), lang)
+    except BaseException:
+        index.close()
+        raise
+    return index
 
 
 def _where(cfg: StorageSettings) -> str:
@@ -95,6 +96,9 @@ def _replaced(summary: backup.Summary, lang: str) -> str:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import backup
+    from storage.recovery import recover
+
     lang: str = args.lang
     cfg = settings.storage
     if args.command == "migrate":
@@ -106,11 +110,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 "迁移的目标就是当前使用的知识库，请换一个地址或目录。",
                 "The migration target is the store in use; give another URL or directory.",
             )
-        src = _open(cfg, "migrate")
+        src = _open(cfg, lang)
         try:
-            dst = _open(target, "migrate")
+            dst = _open(target, lang)
             try:
                 summary = backup.migrate(src, dst)
+                report_recovery(recover(dst), lang)  # what the copy brought along unfinished
             finally:
                 dst.close()
         finally:
@@ -122,7 +127,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
         print(_replaced(summary, lang).strip() or _next_step(target, lang))
         return 0
-    index = _open(cfg, args.command)
+    index = _open(cfg, lang)
     try:
         return _on_index(args, settings, index)
     finally:
@@ -141,6 +146,9 @@ def _next_step(target: StorageSettings, lang: str) -> str:
 
 
 def _on_index(args: argparse.Namespace, settings: Settings, index: QdrantIndex) -> int:
+    from storage import backup
+    from storage.recovery import recover
+
     lang: str = args.lang
     if args.command == "export":
         chats = None if args.all else [args.chat]
@@ -184,6 +192,7 @@ def _on_index(args: argparse.Namespace, settings: Settings, index: QdrantIndex) 
             expect_model=settings.embedding.model,
             reembed=embedder,
         )
+        report_recovery(recover(index), lang)  # what the backup brought along unfinished
     finally:
         if embedder is not None:
             embedder.close()

@@ -26,7 +26,9 @@ not a ``PaperTutorError`` is a bug, logged and answered with a short apology.
     └── ServiceError                     retryable: an outside system failed
         ├── LLMError                     the language model failed (timeout, 429, 5xx, junk)
         ├── ReplaceFailedError           a re-sent source failed; the previous version is kept
+        ├── TelegramUnavailableError     the Bot API cannot be reached (start-up)
         └── StoreUnavailableError        Qdrant cannot be reached
+            └── StoreInUseError          another process holds the embedded store's directory
 """
 
 from __future__ import annotations
@@ -50,8 +52,10 @@ __all__ = [
     "ReplaceFailedError",
     "ReportTooShortError",
     "ServiceError",
+    "StoreInUseError",
     "StoreUnavailableError",
     "SubtitleFormatError",
+    "TelegramUnavailableError",
     "TooLargeError",
     "UnsupportedFileError",
     "UnsupportedLinkError",
@@ -71,6 +75,9 @@ class PaperTutorError(Exception):
     """
 
     retryable: bool = False
+    for_operator: ClassVar[bool] = False
+    """Said to whoever runs the bot (start-up, settings, services): front doors show it in
+    both languages, since the operator may read either."""
     MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {}
 
     def __init__(
@@ -171,7 +178,23 @@ class NotFoundError(PaperTutorError):
 
 
 class ConfigError(PaperTutorError):
-    pass
+    """A setting is missing or wrong: the operator must fix it (no retry helps)."""
+
+    for_operator = True
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "token_refused": (
+            "Telegram 拒绝了机器人令牌 {token}（它无效或已被 @BotFather 撤销）。请在 @BotFather 里"
+            "用 /mybots 找到机器人，复制当前的令牌写进 .env 的 TELEGRAM_BOT_TOKEN{api_hint_zh}。",
+            "Telegram refused the bot token {token} (it is wrong or was revoked in @BotFather). "
+            "In @BotFather, open /mybots, copy the bot's current token into TELEGRAM_BOT_TOKEN "
+            "in .env{api_hint_en}.",
+        ),
+        "bad_settings": (
+            "设置有误：{zh_list}。请在 .env 或环境变量里改正（.env.example 里有每个设置的说明）。",
+            "A setting is wrong: {en_list}. Fix it in .env or the environment (.env.example "
+            "describes every setting).",
+        ),
+    }
 
 
 class ServiceError(PaperTutorError):
@@ -185,7 +208,40 @@ class LLMError(ServiceError):
 
 
 class StoreUnavailableError(ServiceError):
-    pass
+    for_operator = True
+
+
+class TelegramUnavailableError(ServiceError):
+    """The Telegram Bot API did not answer at start-up, even after waiting."""
+
+    for_operator = True
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "unreachable": (
+            "连不上 Telegram（{host}），等了 {seconds} 秒仍然不行（{reason}）。请检查网络；"
+            "在无法直连 Telegram 的地区，请设置代理（HTTPS_PROXY 环境变量）或自建的 Bot API 服务器"
+            "（PAPERTUTOR_TELEGRAM_API_URL）。稍后可以再试。",
+            "Telegram ({host}) could not be reached for {seconds} s ({reason}). Check the "
+            "network; where Telegram is blocked, set a proxy (the HTTPS_PROXY environment "
+            "variable) or a self-hosted Bot API server (PAPERTUTOR_TELEGRAM_API_URL). Try again "
+            "later.",
+        ),
+    }
+
+
+class StoreInUseError(StoreUnavailableError):
+    """Embedded Qdrant allows one process per data directory, and another one has it."""
+
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "in_use": (
+            "数据目录 {path} 正被另一个程序使用（多半是正在运行的机器人）：内置知识库同一时间"
+            "只允许一个程序打开。请等它结束或先停止它（make run 的进程，或 docker compose stop "
+            "bot）再试；要同时运行多个，请改用 Qdrant 服务器（PAPERTUTOR_QDRANT_URL）。",
+            "The data directory {path} is in use by another process (most likely the running "
+            "bot): the embedded store allows one process at a time. Wait for it to end or stop "
+            "it first (the `make run` process, or `docker compose stop bot`), then try again; to "
+            "run several at once, use a Qdrant server (PAPERTUTOR_QDRANT_URL).",
+        ),
+    }
 
 
 class ReplaceFailedError(ServiceError):

@@ -27,7 +27,8 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from kernel.errors import ConfigError, StoreUnavailableError
+from kernel.errors import ConfigError, StoreInUseError, StoreUnavailableError
+from storage.lock import in_use
 from storage.sparse import SparseVec
 
 __all__ = [
@@ -105,28 +106,6 @@ def _generation(generation: int) -> qm.Condition:
     return _match("generation", generation)
 
 
-def _in_use(path: Path) -> bool:
-    """Whether another client holds embedded Qdrant's lock on ``path``.
-
-    Checked before opening: qdrant-client would load every collection first and then leak the
-    lock file's handle when the lock is taken.
-    """
-    lock_file = path / ".lock"
-    if not lock_file.is_file():
-        return False
-    import portalocker
-
-    with lock_file.open("r+") as handle:
-        try:
-            portalocker.lock(
-                handle, portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
-            )
-        except portalocker.exceptions.LockException:
-            return True
-        portalocker.unlock(handle)
-    return False
-
-
 class QdrantIndex:
     """Thread-safe Qdrant access for the store (local mode blocks and is not thread-safe)."""
 
@@ -159,16 +138,14 @@ class QdrantIndex:
                 )
             else:
                 assert path is not None
-                if _in_use(path):
-                    raise RuntimeError(f"{path} is locked")
+                # Checked before opening: qdrant-client would load every collection first and
+                # then leak the lock file's handle when the lock is taken.
+                if in_use(path):
+                    raise StoreInUseError("in_use", path=path)
                 path.mkdir(parents=True, exist_ok=True)
                 self._client = QdrantClient(path=str(path))
         except RuntimeError as exc:  # local: another client (maybe another process) has the path
-            raise ConfigError(
-                f"数据目录 {path} 正被另一个程序使用；同一时间只能有一个机器人进程使用内置知识库。",
-                f"The data directory {path} is used by another process; embedded Qdrant allows "
-                "one bot process at a time (use a Qdrant server for several).",
-            ) from exc
+            raise StoreInUseError("in_use", path=path) from exc
         self._known = {
             c.name for c in self._call(lambda: self._client.get_collections()).collections
         }
@@ -574,7 +551,7 @@ class QdrantIndex:
             qm.Filter(must=[_match(key, value) for key, value in where.items()]) if where else None
         )
         if not self.per_chat:
-            names = [self._name(kind)]
+            names = [self._name(kind)] if self._name(kind) in self._known else []
         else:
             names = sorted(n for n in self._known if n.startswith(f"{self.prefix}_{kind}_"))
         return [dict(r.payload or {}) for n in names for r in self._scroll(n, flt)]

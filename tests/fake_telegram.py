@@ -251,6 +251,16 @@ class FakeBotApi:
         with self._lock:
             return self._files.get(file_path.rsplit("/", 1)[-1])
 
+    def answer(
+        self, path: str, params: dict[str, Any], files: dict[str, tuple[str | None, bytes]]
+    ) -> tuple[int, dict[str, Any]]:
+        """Answer a call to ``/bot<token>/<method>``; a token other than ours is refused with
+        401, as api.telegram.org does."""
+        *_, prefix, method = path.split("/")
+        if prefix != f"bot{self.token}":
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        return self.handle(method, params, files)
+
     def handle(
         self, method: str, params: dict[str, Any], files: dict[str, tuple[str | None, bytes]]
     ) -> tuple[int, dict[str, Any]]:
@@ -270,7 +280,10 @@ class FakeBotApi:
                 if method in _TRUE_METHODS:
                     return 200, {"ok": True, "result": True}
                 return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
-            return 200, {"ok": True, "result": answer(params, files)}
+            try:
+                return 200, {"ok": True, "result": answer(params, files)}
+            except _NotFoundError as missing:
+                return 400, {"ok": False, "error_code": 400, "description": str(missing)}
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -326,7 +339,10 @@ class FakeBotApi:
         return message
 
     def _find(self, params: dict[str, Any]) -> Seen:
-        return self._messages[int(params["chat_id"])][int(params["message_id"])]
+        try:
+            return self._messages[int(params["chat_id"])][int(params["message_id"])]
+        except KeyError:
+            raise _NotFoundError("Bad Request: message to edit not found") from None
 
     def _edit_message_text(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
         seen = self._find(params)
@@ -357,6 +373,10 @@ class FakeBotApi:
             "file_size": len(data),
             "file_path": f"documents/{file_id}",
         }
+
+
+class _NotFoundError(Exception):
+    """The message a call names is not there (deleted, or never sent)."""
 
 
 _TRUE_METHODS = {
@@ -416,7 +436,7 @@ class RecordingRequest(BaseRequest):
             data = self.api.download(path)
             return (200, data) if data is not None else (404, b"")
         params, files = _request_parts(request_data)
-        status, body = self.api.handle(path.rsplit("/", 1)[-1], params, files)
+        status, body = self.api.answer(path, params, files)
         return status, json.dumps(body).encode()
 
 
@@ -475,8 +495,7 @@ class FakeBotApiServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 params, files = _parse_body(self.headers.get("Content-Type", ""), body)
-                method = urlsplit(self.path).path.rsplit("/", 1)[-1]
-                status, answer = fake.handle(method, params, files)
+                status, answer = fake.answer(urlsplit(self.path).path, params, files)
                 self._reply(status, json.dumps(answer).encode())
 
         self._server = QuietHTTPServer(("127.0.0.1", 0), Handler)

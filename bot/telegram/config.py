@@ -28,3 +28,7 @@ class TelegramConfig:
     """Least time between two edits of one status or streaming message (flood limit)."""
     persistence_path: Path | None = None
     """Pickle file for chat/user data (language choice, remembered video link); None = memory."""
+    jobs_dir: Path | None = None
+    """Where work under way is written down (``bot.telegram.jobs``); None = nowhere."""
+    startup_wait_s: float = 60.0
+    """How long start-up waits for an unreachable Bot API before giving up."""

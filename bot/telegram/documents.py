@@ -26,7 +26,8 @@ from bot.telegram.cards import (
 from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import shown_on
 from bot.telegram.i18n import lang_for, t
-from bot.telegram.status import StatusMessage, thread_callback
+from bot.telegram.jobs import JobLedger
+from bot.telegram.status import StatusMessage, Tracking, thread_callback
 from kernel.errors import PasswordRequiredError, WrongPasswordError
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ def build_handlers(
     """The document handler and the password follow-up (register before the question one)."""
     library = services.library
     pending: dict[int, _PendingPdf] = {}
+    ledger = JobLedger(config.jobs_dir)
 
     async def download(context: ContextTypes.DEFAULT_TYPE, document: Document) -> bytes:
         file = await context.bot.get_file(document.file_id)
@@ -169,9 +171,14 @@ def build_handlers(
             )
             return
         status = await StatusMessage.send(
-            message.chat, t(lang, "downloading"), config.edit_interval_s
+            message.chat,
+            t(lang, "downloading"),
+            config.edit_interval_s,
+            track=Tracking(ledger, lang, "source", document.file_name or ""),
         )
-        data = await download(context, document)
+        data = await shown_on(status, lang, download(context, document))
+        if data is None:
+            return
         if library.is_busy(message.chat_id):
             status.push(t(lang, "queued"))
         if kind == "pdf":
@@ -191,7 +198,12 @@ def build_handlers(
         lang = lang_for(update, context.user_data)
         with contextlib.suppress(TelegramError):  # no delete right in a group: keep going
             await message.delete()
-        status = await StatusMessage.send(message.chat, t(lang, "working"), config.edit_interval_s)
+        status = await StatusMessage.send(
+            message.chat,
+            t(lang, "working"),
+            config.edit_interval_s,
+            track=Tracking(ledger, lang, "source", item.filename or ""),
+        )
         await ingest_pdf(status, context, message.chat_id, item, message.text.strip(), lang)
 
     only_new = filters.UpdateType.MESSAGE

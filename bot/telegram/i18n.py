@@ -91,6 +91,25 @@ TEXTS: dict[str, tuple[str, str]] = {
     "suggest": ("可以先问我这些问题：", "You could start with:"),
     "unknown": ("未知", "unknown"),
     "failed": ("❌ 没有完成。", "❌ Not done."),
+    "interrupted_resend": (
+        "⚠️ 机器人刚才重启了，重新发送的《{title}》没有处理完。之前的版本没有受影响，仍然可以正常"
+        "使用；需要更新的话，请再发送一次。",
+        "⚠️ The bot restarted, so the new copy of “{title}” was not finished. The version you "
+        "had before is untouched and still works; send it again to update it.",
+    ),
+    "interrupted_new": (
+        "⚠️ 机器人刚才重启了，《{title}》没有处理完。请重新发送一次。",
+        "⚠️ The bot restarted before “{title}” was finished. Please send it again.",
+    ),
+    "interrupted_source": (
+        "⚠️ 机器人刚才重启了，“{name}”没有处理完（已有的资料不受影响）。请重新发送一次。",
+        "⚠️ The bot restarted before “{name}” was finished (your other sources are not "
+        "affected). Please send it again.",
+    ),
+    "interrupted_report": (
+        "⚠️ 机器人刚才重启了，阅读报告没有写完。请重新发送 /report。",
+        "⚠️ The bot restarted before the report was finished. Please send /report again.",
+    ),
     # -- videos --------------------------------------------------------------------------------
     "video_done": ("✅ 视频字幕读完了！", "✅ Video transcript ready!"),
     "video_title": ("<b>标题：</b>{title}", "<b>Title:</b> {title}"),

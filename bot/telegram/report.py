@@ -16,7 +16,8 @@ from bot.report import Report
 from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import shown_on
 from bot.telegram.i18n import lang_for, t
-from bot.telegram.status import StatusMessage
+from bot.telegram.jobs import JobLedger
+from bot.telegram.status import StatusMessage, Tracking
 from kernel.errors import VideoMissingError
 
 if TYPE_CHECKING:
@@ -45,9 +46,15 @@ def build_handlers(
     services: Services, config: TelegramConfig
 ) -> list[BaseHandler[Update, Any, Any]]:
     """/report (.docx), /report md, /report pdf, and the go-on-without-video buttons."""
+    ledger = JobLedger(config.jobs_dir)
 
     async def run_report(chat: Chat, lang: str, fmt: str, allow_no_video: bool) -> None:
-        status = await StatusMessage.send(chat, t(lang, "report_start"), config.edit_interval_s)
+        status = await StatusMessage.send(
+            chat,
+            t(lang, "report_start"),
+            config.edit_interval_s,
+            track=Tracking(ledger, lang, "report"),
+        )
 
         async def progress(n: int, total: int) -> None:
             status.push(t(lang, "report_progress", n=n, total=total))
@@ -75,7 +82,10 @@ def build_handlers(
             return
         if report is None:
             return
-        data, filename = await services.reports.render(report, fmt)
+        rendered = await shown_on(status, lang, services.reports.render(report, fmt))
+        if rendered is None:
+            return
+        data, filename = rendered
         await status.finish(t(lang, "report_done"))
         await chat.send_document(data, filename=filename, caption=_caption(report, lang))
 

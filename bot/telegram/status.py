@@ -3,7 +3,8 @@
 Telegram flood-limits edits (about one per second per chat), so updates are coalesced: only
 the latest text is shown, and an edit is delayed until the interval has passed. Progress
 callbacks of the services run in worker threads; ``thread_callback`` marshals them onto the
-event loop.
+event loop. A tracked status message is written down in the ``JobLedger`` until it is
+finished, so a restart can tell the student if its work was cut short.
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from telegram import Chat, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.telegram.i18n import t
+from bot.telegram.jobs import Job, JobLedger
 from bot.telegram.render import split_html
 
-__all__ = ["Coalescer", "StatusMessage", "progress_text", "thread_callback"]
+__all__ = ["Coalescer", "StatusMessage", "Tracking", "progress_text", "thread_callback"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,17 @@ class Coalescer:
                 await self._pending
 
 
+@dataclass(frozen=True)
+class Tracking:
+    """Write the status message's work down in ``ledger`` (``kind``: "source" or "report";
+    ``name``: what the student sent, for the message after a restart)."""
+
+    ledger: JobLedger
+    lang: str
+    kind: str
+    name: str = ""
+
+
 class StatusMessage:
     """A message showing the latest state of a long job, edited with throttling."""
 
@@ -78,11 +92,19 @@ class StatusMessage:
         self.message = message
         self._shown = message.text or ""
         self._edits = Coalescer(self._show, interval, shown_at=time.monotonic())
+        self._job: tuple[JobLedger, Job] | None = None
 
     @classmethod
-    async def send(cls, chat: Chat, text: str, interval: float) -> StatusMessage:
+    async def send(
+        cls, chat: Chat, text: str, interval: float, *, track: Tracking | None = None
+    ) -> StatusMessage:
         message = await chat.send_message(text)
-        return cls(message, interval)
+        status = cls(message, interval)
+        if track is not None:
+            job = Job(chat.id, message.message_id, track.lang, track.kind, track.name[:200])
+            status._job = (track.ledger, job)
+            await track.ledger.begin(job)
+        return status
 
     def push(self, text: str) -> None:
         """Show ``text`` soon (now if the interval has passed, else when it has)."""
@@ -109,6 +131,17 @@ class StatusMessage:
         self, html_text: str, *, reply_markup: InlineKeyboardMarkup | None = None
     ) -> list[Message]:
         """Replace the status with the final HTML (split if long); buttons go on the last part."""
+        try:
+            return await self._finish(html_text, reply_markup)
+        finally:
+            if self._job is not None:
+                ledger, job = self._job
+                self._job = None
+                await ledger.end(job)
+
+    async def _finish(
+        self, html_text: str, reply_markup: InlineKeyboardMarkup | None
+    ) -> list[Message]:
         await self._edits.close()
         parts = split_html(html_text) or [html_text]
         first_markup = reply_markup if len(parts) == 1 else None

@@ -15,8 +15,9 @@ from bot.telegram.cards import LAST_VIDEO_KEY, video_card
 from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import error_text, shown_on
 from bot.telegram.i18n import lang_for, t
+from bot.telegram.jobs import JobLedger
 from bot.telegram.render import esc
-from bot.telegram.status import StatusMessage, thread_callback
+from bot.telegram.status import StatusMessage, Tracking, thread_callback
 from kernel.errors import VideoUnavailableError
 from kernel.links import parse_video_link
 
@@ -41,6 +42,7 @@ def build_handlers(
 ) -> list[BaseHandler[Update, Any, Any]]:
     """The video-link handler (register before the question handler)."""
     library = services.library
+    ledger = JobLedger(config.jobs_dir)
 
     async def handle_video_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -52,7 +54,12 @@ def build_handlers(
         assert link is not None
         context.chat_data[LAST_VIDEO_KEY] = {"url": link.url}
         first = "queued" if library.is_busy(message.chat_id) else "fetching"
-        status = await StatusMessage.send(message.chat, t(lang, first), config.edit_interval_s)
+        status = await StatusMessage.send(
+            message.chat,
+            t(lang, first),
+            config.edit_interval_s,
+            track=Tracking(ledger, lang, "source", link.url),
+        )
         adding = library.add_video_link(
             message.chat_id, message.text, progress=thread_callback(status, lang)
         )

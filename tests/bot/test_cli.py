@@ -12,12 +12,17 @@ from typing import Any
 import pytest
 from docx import Document
 
+from bot import cli
 from bot.cli import main
+from storage.index import ChunkPoint, QdrantIndex
+from storage.sparse import sparse_document
+from storage.store import KnowledgeStore, chunk_id
 from tests.bot.report.support import cooperative
-from tests.embedding import TEST_MODEL_NAME, test_model_dir
+from tests.embedding import TEST_MODEL_NAME, test_embedder, test_model_dir
 from tests.fake_openai import FakeOpenAI, Status
 from tests.fake_openai import fake_openai as fake_openai
 from tests.pdfs import make_garbage_bytes, make_paper_pdf
+from tests.secret_values import LLM_KEY, leaks
 from tests.subtitle_samples import lecture_srt
 
 CHAT, OTHER = 5, 6
@@ -35,7 +40,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAI
     monkeypatch.setenv("PAPERTUTOR_EMBEDDING_MODEL", TEST_MODEL_NAME)
     monkeypatch.setenv("PAPERTUTOR_EMBEDDING_MODEL_PATH", str(test_model_dir()))
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_API_KEY", LLM_KEY)
     monkeypatch.setenv("PAPERTUTOR_LLM_MAX_RETRIES", "0")
     (tmp_path / "paper.pdf").write_bytes(make_paper_pdf())
     (tmp_path / "lecture.srt").write_text(lecture_srt(6), encoding="utf-8")
@@ -217,3 +222,89 @@ def test_run_without_token_or_key_explains_both_in_both_languages(
     assert "机器人还不能启动" in err  # Chinese first (the default), then English
     assert "OpenAI-compatible" in err
     assert not (env / "data" / "qdrant").exists()  # nothing was built
+
+
+def test_the_data_directory_in_use_is_said_before_anything_heavy_loads(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_json(capsys, "ingest", "lecture.srt", "--chat", str(CHAT))
+    # A model that cannot load: had it been loaded first, its error would come instead.
+    monkeypatch.setenv("PAPERTUTOR_EMBEDDING_MODEL_PATH", str(env / "no-model"))
+    holder = QdrantIndex(path=env / "data" / "qdrant")  # the running bot
+    try:
+        for argv in (["sources", "--chat", "5"], ["ingest", "paper.pdf", "--chat", "5"]):
+            assert main(["--lang", "en", *argv]) == 75  # EX_TEMPFAIL: try again later
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1, err
+            assert err.startswith("papertutor: The data directory")
+            assert "in use by another process" in err
+            assert "正被另一个程序使用" in err
+    finally:
+        holder.close()
+
+
+def test_an_unexpected_error_is_one_line_and_shows_no_secret(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(services: Any, args: Any) -> None:
+        raise RuntimeError(f"boom while calling https://user:hunter22@proxy/ with {LLM_KEY}")
+
+    monkeypatch.setitem(cli._COMMANDS, "sources", broken)
+    assert main(["sources", "--chat", "5"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "unexpected error: RuntimeError: boom" in err
+    assert "hunter22" not in err
+    assert not leaks(err)
+
+    monkeypatch.setenv("PAPERTUTOR_LOG_LEVEL", "DEBUG")  # asked for: the traceback, masked
+    assert main(["sources", "--chat", "5"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err
+    assert "hunter22" not in err
+    assert not leaks(err)
+
+
+def test_every_command_recovers_the_store_and_says_what_it_did(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paper = run_json(capsys, "ingest", "paper.pdf", "--chat", str(CHAT))
+    # A re-ingestion the process died in: the record names a pending version, one of its
+    # chunks is stored already.
+    store = KnowledgeStore(QdrantIndex(path=env / "data" / "qdrant"), test_embedder())
+    record = store.source(CHAT, paper["source_id"])
+    assert record is not None
+    pending = record.model_copy(update={"pending": 9, "pending_since": record.updated_at})
+    store.index.put_record("sources", CHAT, record.source_id, pending.model_dump(mode="json"))
+    text = store.chunks(CHAT, record.source_id)[0].text
+    store.index.upsert_chunks(
+        CHAT,
+        [
+            ChunkPoint(
+                chunk_id(record.source_id, 0, 9),
+                test_embedder().embed_passages([text])[0],
+                sparse_document(text),
+                {"source_id": record.source_id, "generation": 9, "kind": "paper", "ordinal": 0,
+                 "text": text, "title": record.title},
+            )
+        ],
+    )  # fmt: skip
+    store.close()
+
+    # Any command, about any chat, puts it right and says so on stderr (stdout stays JSON).
+    assert main(["--lang", "en", "sources", "--chat", str(OTHER), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"sources": []}
+    assert captured.err.startswith("papertutor: recovered from an interruption:")
+    assert "the re-ingestion of “Sparse Attention for Beginners”" in captured.err
+    assert "the previous version is kept" in captured.err
+
+    assert main(["sources", "--chat", str(CHAT)]) == 0
+    assert "papertutor:" not in capsys.readouterr().err  # nothing left to say the second time
+    store = KnowledgeStore(QdrantIndex(path=env / "data" / "qdrant"), test_embedder())
+    try:
+        (kept,) = store.sources(CHAT)
+        assert (kept.status.value, kept.pending, kept.generation) == ("ready", None, 1)
+        assert store.index.count_chunks(CHAT) == paper["chunks"]  # the pending chunk is gone
+    finally:
+        store.close()

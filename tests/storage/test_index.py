@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from kernel.errors import ConfigError, StoreUnavailableError
+from kernel.errors import ConfigError, StoreInUseError, StoreUnavailableError
 from storage.index import ChunkPoint, QdrantIndex
 from storage.sparse import sparse_document, sparse_query
 
@@ -57,9 +57,11 @@ def test_another_embedding_model_is_refused_after_reopening(tmp_path: Path) -> N
 
 def test_a_second_client_on_the_same_path_gets_a_clear_error(tmp_path: Path) -> None:
     first = QdrantIndex(path=tmp_path / "q")
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(StoreInUseError) as err:
         QdrantIndex(path=tmp_path / "q")
-    assert "one bot process" in err.value.message("en")
+    assert "in use by another process" in err.value.message("en")
+    assert "正被另一个程序使用" in err.value.message("zh")
+    assert err.value.retryable  # exit 75: trying again once the other process ends works
     first.close()
     QdrantIndex(path=tmp_path / "q").close()  # free again once the first one closed
 

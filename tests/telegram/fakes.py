@@ -250,9 +250,10 @@ def services(
     library: FakeLibrary | None = None,
     answerer: FakeAnswerer | None = None,
     reports: FakeReports | None = None,
+    store: FakeStore | None = None,
 ) -> Services:
     return Services(
-        store=FakeStore(),  # type: ignore[arg-type]
+        store=store or FakeStore(),  # type: ignore[arg-type]
         library=library or FakeLibrary(),  # type: ignore[arg-type]
         answerer=answerer or FakeAnswerer(),  # type: ignore[arg-type]
         reports=reports or FakeReports(),  # type: ignore[arg-type]
