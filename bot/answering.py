@@ -95,7 +95,7 @@ def _source_language(source: SourceRecord) -> str:
 
 
 def _source_languages(sources: Sequence[SourceRecord]) -> str:
-    return "; ".join(f'{s.kind.value} "{s.title}" ({_source_language(s)})' for s in sources)
+    return prompts.format_sources(sources, [_source_language(s) for s in sources])
 
 
 def _strip_mode_label(question: str) -> str:
@@ -276,9 +276,11 @@ class Answerer:
         self, question: str, history: Sequence[Turn], sources: Sequence[SourceRecord], lang: str
     ) -> tuple[list[str], list[Term]]:
         """Standalone search queries and key terms; falls back to the raw question on junk."""
-        convo = "\n".join(f"{t.role}: {_clip(t.text, 300)}" for t in history) or "(none)"
         user = prompts.REWRITE_USER.format(
-            sources=_source_languages(sources), history=convo, question=question, lang=lang
+            sources=_source_languages(sources),
+            history=prompts.format_history(history, 300),
+            question=prompts.format_question(question),
+            lang=prompts.LANGUAGE_NAMES.get(lang, lang),
         )
         messages: list[Message] = [
             {"role": "system", "content": prompts.REWRITE_SYSTEM},
@@ -303,12 +305,16 @@ class Answerer:
         ``reply.text`` is the whole answer at the end."""
         messages: list[Message] = [{"role": "system", "content": prompts.ANSWER_SYSTEM}]
         for turn in history:
-            role = "assistant" if turn.role == "assistant" else "user"
-            messages.append({"role": role, "content": _clip(turn.text)})
+            if turn.role == "assistant":
+                messages.append({"role": "assistant", "content": _clip(turn.text)})
+            else:  # the student's earlier words are data, like the question
+                messages.append(
+                    {"role": "user", "content": prompts.format_question(_clip(turn.text))}
+                )
         language = prompts.LANGUAGE_NAMES[lang]
         user = prompts.ANSWER_USER.format(
             snippets=prompts.format_snippets(hits),
-            question=question,
+            question=prompts.format_question(question),
             mode_instruction=prompts.MODE_INSTRUCTIONS.get(mode or "", ""),
             language=language,
             sentinel=prompts.NOT_IN_SOURCES,

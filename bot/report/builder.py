@@ -147,20 +147,22 @@ class ReportBuilder:
             _Draft(2, "", material.tech, budgets[1]),
         ]
         drafts[0].prompt = prompts.SECTION_SUMMARY_PROMPT.format(
-            paper_title=title, budget=budgets[0], snippets=format_snippets(material.summary)
+            paper_title=prompts.fenced("title", title),
+            budget=budgets[0],
+            snippets=format_snippets(material.summary),
         )
         drafts[1].prompt = prompts.SECTION_TECH_PROMPT.format(
-            paper_title=title,
+            paper_title=prompts.fenced("title", title),
             budget=budgets[1],
-            notes=notes_text,
-            terms=terms,
+            notes=prompts.fenced("notes", notes_text),
+            terms=prompts.fenced("notes", terms),
             snippets=format_snippets(material.tech),
         )
         if material.video is not None:
             meta = material.video.video
             talk = _Draft(3, "", material.talk, budgets[2])
             talk.prompt = prompts.SECTION_VIDEO_PROMPT.format(
-                video_title=meta.title if meta else material.video.title,
+                video_title=prompts.fenced("title", meta.title if meta else material.video.title),
                 budget=budgets[2],
                 snippets=format_snippets(material.talk),
             )
@@ -203,7 +205,7 @@ class ReportBuilder:
             direction="扩写" if current < draft.budget else "压缩",
             budget=draft.budget,
             problem=draft.problem or "",
-            draft=draft.body,
+            draft=prompts.fenced("draft", draft.body),
             snippets=format_snippets(draft.snippets),
         )
         body, problem = self._accept(draft, await self._ask(prompt, draft.budget))
@@ -252,7 +254,7 @@ class ReportBuilder:
             prompt = prompts.EXPAND_PROMPT.format(
                 heading=draft.heading,
                 extra=extra,
-                draft=draft.body or "（暂无）",
+                draft=prompts.fenced("draft", draft.body or "（暂无）"),
                 snippets=format_snippets(draft.snippets),
             )
             more, _ = self._accept(draft, await self._ask(prompt, extra))

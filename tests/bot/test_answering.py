@@ -169,7 +169,7 @@ async def test_chinese_question_finds_english_passages_and_cites_them(
     assert answer_req["stream"] is True
     assert answer_req["messages"][0]["content"] == prompts.ANSWER_SYSTEM
     sent = user_prompt(answer_req)
-    assert "Question: 什么是DPO?" in sent
+    assert "<question>\n什么是DPO?\n</question>" in sent  # fenced: the student's words are data
     assert prompts.LANGUAGE_NAMES["zh"] in sent
     snippets = snippets_in(sent)
     assert len(snippets) == 3  # k
@@ -214,11 +214,12 @@ async def test_follow_up_uses_the_conversation(
     await answerer.ask(CHAT, "那它为什么会导致重复?")
 
     rewrite_req, answer_req = fake_openai.requests[2:]
-    assert "user: 什么是DPO?" in user_prompt(rewrite_req)  # history given to the rewrite
-    assert "assistant: DPO（直接偏好优化）" in user_prompt(rewrite_req)
+    # The history is given to the rewrite, each message fenced as data.
+    assert '<message role="user">\n什么是DPO?\n</message>' in user_prompt(rewrite_req)
+    assert '<message role="assistant">\nDPO（直接偏好优化）' in user_prompt(rewrite_req)
     history = [(m["role"], m["content"]) for m in answer_req["messages"][1:-1]]
-    assert history == [("user", "什么是DPO?"), ("assistant", first.answer)]
-    assert "Question: 那它为什么会导致重复?" in user_prompt(answer_req)
+    assert history == [("user", "<question>\n什么是DPO?\n</question>"), ("assistant", first.answer)]
+    assert "<question>\n那它为什么会导致重复?\n</question>" in user_prompt(answer_req)
     assert PAPER_TEXTS[0] in snippets_in(user_prompt(answer_req))
 
 
@@ -398,7 +399,7 @@ async def test_simpler_and_example_re_ask_about_the_previous_answer(
     simpler = await answerer.ask(CHAT, "", mode="simpler")
     sent = user_prompt(fake_openai.requests[-1])
     assert prompts.MODE_INSTRUCTIONS["simpler"] in sent
-    assert "Question: 什么是DPO?" in sent
+    assert "<question>\n什么是DPO?\n</question>" in sent  # fenced: the student's words are data
     assert fake_openai.requests[-1]["messages"][-2]["content"] == first.answer
     assert simpler.question == "什么是DPO?（请讲得更简单一些）"
     fake_openai.enqueue(rewrite())
@@ -461,7 +462,7 @@ async def test_a_button_on_an_older_answer_re_explains_that_answers_question(
     # whose stored question may already carry an earlier re-ask label.
     simpler = await answerer.ask(CHAT, "什么是DPO?（请举一个例子）", mode="simpler")
     assert simpler.question == "什么是DPO?（请讲得更简单一些）"
-    assert "Question: 什么是DPO?" in user_prompt(fake_openai.requests[-1])
+    assert "<question>\n什么是DPO?\n</question>" in user_prompt(fake_openai.requests[-1])
 
 
 async def test_notes_survive_reopening_and_other_chats_are_unaffected(

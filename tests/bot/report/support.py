@@ -161,7 +161,7 @@ def writer_reply(prompt: str, *, scale: float = 1.0) -> str:
     """Chinese prose of about the length the prompt asks for, citing its snippets in turn."""
     asked = re.search(r"(?:到约|续写约|篇幅：约) (\d+) 字", prompt)
     target = int(int(asked.group(1)) * scale) if asked else 300
-    markers = re.findall(r"^S\d+ (\[[^\]\n]+\])$", prompt, re.MULTILINE) or [""]
+    markers = re.findall(r'<snippet id="S\d+" marker="(\[[^\]\n]+\])">', prompt) or [""]
     sentences: list[str] = []
     while count_zi("".join(sentences)) < target - 20:
         sentences.append(_SENTENCE.format(marker=markers[len(sentences) % len(markers)]))
