@@ -45,6 +45,7 @@ T = TypeVar("T")
 MODES = ("simpler", "example")
 HOLD_CHARS = 60  # streamed text held back until the language and the refusal can be judged
 HISTORY_CHARS = 600  # per history turn in prompts: enough context, bounded cost
+MAX_QUESTION_CHARS = 2000  # a question, not a document: bounded prompt and note
 UNCITED_SHOWN = 3  # best snippets listed under an answer that cited none
 
 
@@ -197,6 +198,11 @@ class Answerer:
         search_question = question.strip()
         if mode is None and not search_question:
             raise InputError(*prompts.EMPTY_QUESTION.values())
+        if len(search_question) > MAX_QUESTION_CHARS:
+            n, limit = len(search_question), MAX_QUESTION_CHARS
+            raise InputError(
+                *(text.format(n=n, limit=limit) for text in prompts.QUESTION_TOO_LONG.values())
+            )
         if mode is not None:
             previous = [t.text for t in history if t.role == "user"]
             if not search_question and not previous:

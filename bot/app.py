@@ -15,7 +15,7 @@ import requests
 from pydantic import SecretStr
 
 from bot.answering import Answerer
-from bot.library import Library, PdfLimits
+from bot.library import Library, PdfLimits, SubtitleLimits
 from bot.llm import ChatModel, OpenAIChatModel
 from bot.ops import check_data_dir, check_qdrant_server
 from bot.redact import Redactor
@@ -171,6 +171,9 @@ def build_services(
         transcript_languages=ing.transcript_languages,
         youtube_proxy=ing.youtube_proxy,
         youtube_session_factory=youtube_session_factory,
+        subtitle_limits=SubtitleLimits(
+            max_bytes=int(ing.max_subtitle_mb * 2**20), max_segments=ing.max_segments
+        ),
     )
     answerer = Answerer(store, chat_model, query_model=query_model)
     rep = settings.report

@@ -16,7 +16,7 @@ import asyncio
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("target", help="PDF path, subtitle file path or video URL")
     chat(sp)
     sp.add_argument("--password", help="password of an encrypted PDF")
-    sp.add_argument("--url", help="video URL a subtitle file belongs to (for timestamp links)")
+    sp.add_argument(
+        "--url", help="http(s) URL of the video a subtitle file belongs to (for timestamp links)"
+    )
     sp.add_argument("--title", help="video title for a subtitle file")
     as_json(sp)
 
@@ -210,8 +212,9 @@ async def _ingest(services: Any, args: argparse.Namespace) -> None:
     started = time.perf_counter()
     target: str = args.target
     data = await asyncio.to_thread(_read_file, target)
+    progress = _progress_line() if sys.stderr.isatty() and not args.json else None
     if data is None:
-        record = await services.library.add_video_link(args.chat, target)
+        record = await services.library.add_video_link(args.chat, target, progress=progress)
     else:
         record = await services.library.add_file(
             args.chat,
@@ -220,9 +223,25 @@ async def _ingest(services: Any, args: argparse.Namespace) -> None:
             password=args.password,
             url=args.url,
             title=args.title,
+            progress=progress,
         )
     seconds = round(time.perf_counter() - started, 3)
     out.emit(out.source_summary(record, seconds), args.json, out.format_source(record, seconds))
+
+
+def _progress_line() -> Callable[[str, int, int], None]:
+    """Ingestion progress on a terminal's stderr, one line rewritten in place (a long paper or
+    lecture takes minutes to index)."""
+    shown = [""]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        text = f"{stage} {done}/{total}" if total > 1 else f"{stage}…"
+        if text != shown[0]:
+            shown[0] = text
+            end = "\n" if total and done >= total and stage == "indexing" else ""
+            print(f"\r{text}", end=end, file=sys.stderr, flush=True)
+
+    return progress
 
 
 async def _sources(services: Any, args: argparse.Namespace) -> None:

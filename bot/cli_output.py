@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,11 +33,16 @@ __all__ = [
 ]
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def emit(payload: dict[str, Any], as_json: bool, text: str) -> None:
+    """JSON (which escapes control characters itself), or text without control characters: a
+    title holding a terminal escape sequence must not recolour or rewrite the terminal."""
     if as_json:
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        print(text)
+        print(_CONTROL.sub("", text))
 
 
 def source_summary(record: SourceRecord, seconds: float | None = None) -> dict[str, Any]:

@@ -23,19 +23,19 @@ import requests
 
 from ingest.pdf_process import parse_pdf_isolated
 from ingest.subtitles import looks_like_subtitle_filename
-from ingest.transcript import video_source_from_subtitles
+from ingest.transcript import check_segments, video_source_from_subtitles
 from ingest.youtube import YouTubeTranscriptFetcher, bilibili_unavailable
 from kernel.errors import UnsupportedFileError, UnsupportedLinkError
-from kernel.links import VideoLink, parse_video_link
-from kernel.models import ParsedSource, SourceRecord
+from kernel.links import VideoLink, parse_video_link, web_url
+from kernel.models import ParsedSource, SourceKind, SourceRecord
 from storage.async_store import AsyncKnowledgeStore
 
-__all__ = ["Library", "PdfLimits", "Progress"]
+__all__ = ["Library", "PdfLimits", "Progress", "SubtitleLimits"]
 
 T = TypeVar("T")
 
 Progress = Callable[[str, int, int], None]
-"""``progress(stage, done, total)``; stage is "parsing", "fetching" or "indexing"."""
+"""``progress(stage, done, total)``; stage is "parsing", "reading", "fetching" or "indexing"."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,15 @@ class PdfLimits:
     max_pages: int = 300
     ocr: bool = True
     ocr_languages: str = "chi_sim+eng"
+
+
+@dataclass(frozen=True)
+class SubtitleLimits:
+    """Bounds on a transcript: the subtitle file's size, and the chunks of any transcript
+    (~82 per hour of lecture), which bound the indexing time."""
+
+    max_bytes: int = 5 * 2**20
+    max_segments: int = 2000
 
 
 class Library:
@@ -58,10 +67,12 @@ class Library:
         youtube_proxy: str | None = None,
         youtube_session_factory: Callable[[], requests.Session] | None = None,
         read_concurrency: int = 2,
+        subtitle_limits: SubtitleLimits | None = None,
     ) -> None:
         """``read_concurrency``: sources being read (parsed, fetched) at once, across chats."""
         self._store = store
         self._limits = pdf_limits
+        self._subtitles = subtitle_limits or SubtitleLimits()
         self._languages = tuple(transcript_languages)
         self._proxy = youtube_proxy
         self._session_factory = youtube_session_factory
@@ -89,6 +100,8 @@ class Library:
         lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
         async with lock:
             parsed = await self._read(parse)
+            if parsed.kind is SourceKind.VIDEO:  # whatever read it: bounded indexing time
+                check_segments(len(parsed.chunks), self._subtitles.max_segments)
             report = None
             if progress is not None:
                 report = lambda done, total: progress("indexing", done, total)  # noqa: E731
@@ -155,8 +168,21 @@ class Library:
         title: str | None = None,
         progress: Progress | None = None,
     ) -> SourceRecord:
+        if url is not None and web_url(url) is None:
+            raise UnsupportedLinkError("not_web", url=url[:80])
+        limits = self._subtitles
+
         def parse() -> ParsedSource:
-            return video_source_from_subtitles(data, filename=filename, url=url, title=title)
+            if progress is not None:
+                progress("reading", 0, 1)
+            return video_source_from_subtitles(
+                data,
+                filename=filename,
+                url=url,
+                title=title,
+                max_bytes=limits.max_bytes,
+                max_segments=limits.max_segments,
+            )
 
         return await self._ingest(chat_id, parse, progress)
 

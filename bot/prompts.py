@@ -29,6 +29,7 @@ __all__ = [
     "NOT_IN_SOURCES",
     "NO_PREVIOUS_ANSWER",
     "NO_SOURCES_MESSAGE",
+    "QUESTION_TOO_LONG",
     "REFUSAL_MESSAGE",
     "REWRITE_SYSTEM",
     "REWRITE_USER",
@@ -230,3 +231,9 @@ NO_PREVIOUS_ANSWER = {
 }
 
 EMPTY_QUESTION = {"zh": "请直接输入你的问题。", "en": "Please type your question."}
+
+QUESTION_TOO_LONG = {
+    "zh": "这个问题太长了（{n} 个字符）。请缩短到 {limit} 个字符以内，一次只问一件事。",
+    "en": "This question is too long ({n} characters). Please keep it under {limit} characters "
+    "and ask one thing at a time.",
+}

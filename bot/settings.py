@@ -96,7 +96,11 @@ class IngestSettings(BaseSettings):
 
     model_config = _config("PAPERTUTOR_")
 
-    max_file_mb: float = Field(50.0, gt=0, description="largest PDF or subtitle file accepted, MB")
+    max_file_mb: float = Field(50.0, gt=0, description="largest PDF accepted, MB")
+    max_subtitle_mb: float = Field(5.0, gt=0, description="largest subtitle file accepted, MB")
+    max_segments: int = Field(
+        2000, ge=1, description="most transcript segments (~82 per hour of lecture) indexed"
+    )
     max_pages: int = Field(300, ge=1, description="largest page count accepted")
     ocr: bool = Field(True, description="OCR scanned pages when Tesseract is installed")
     ocr_languages: str = Field("chi_sim+eng", description="Tesseract languages for OCR")

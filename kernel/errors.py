@@ -136,7 +136,22 @@ class WrongPasswordError(InputError):
 
 
 class TooLargeError(InputError):
-    pass
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "subtitle_bytes": (
+            "这个字幕文件有 {mb} MB，超过了上限 {limit} MB（一般一小时的讲座字幕不到 0.2 MB）。"
+            "请确认发的是字幕文件；讲座很长的话，可以只发需要的那一部分。",
+            "This subtitle file is {mb} MB, over the {limit} MB limit (an hour of lecture is "
+            "usually under 0.2 MB). Check it is the subtitle file; for a very long talk, send "
+            "only the part you need.",
+        ),
+        "segments": (
+            "这份字幕太长了：分成了 {n} 段，超过了上限 {limit} 段（大约 {hours} 小时的讲座）。"
+            "请只发送需要的那一部分，或者把它分成几个字幕文件分别发送。",
+            "This transcript is too long: {n} segments, over the limit of {limit} (about "
+            "{hours} hours of lecture). Send only the part you need, or split it into several "
+            "subtitle files.",
+        ),
+    }
 
 
 class NoTextError(InputError):
@@ -152,7 +167,12 @@ class SubtitleFormatError(InputError):
 
 
 class UnsupportedLinkError(InputError):
-    pass
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "not_web": (
+            "“{url}” 不是网页链接：视频地址只能是 http:// 或 https:// 开头的链接。",
+            "“{url}” is not a web link: a video's address must start with http:// or https://.",
+        ),
+    }
 
 
 class MissingSourceError(InputError):

@@ -17,6 +17,7 @@ __all__ = [
     "VideoLink",
     "parse_video_link",
     "url_at",
+    "web_url",
 ]
 
 Platform = Literal["youtube", "bilibili"]
@@ -139,6 +140,21 @@ def parse_video_link(text: str) -> VideoLink | None:
         if link is not None:
             return link
     return None
+
+
+def web_url(text: str) -> str | None:
+    """``text`` if it is an http(s) URL with a host (what may be stored and shown as a video's
+    link), else None: ``javascript:``, ``file:``, ``data:`` and other schemes never are."""
+    candidate = text.strip()
+    if not candidate or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in candidate):
+        return None
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return candidate
 
 
 def _with_query(url: str, drop: tuple[str, ...], add: dict[str, str]) -> str:

@@ -19,6 +19,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
+from bot.report.escape import plain
 from bot.report.models import Report
 
 __all__ = ["BODY_FONT", "HEADING_FONT", "LATIN_FONT", "report_filename", "write_docx"]
@@ -83,17 +84,18 @@ def write_docx(report: Report, path: P) -> P:
     _set_fonts(styles["Heading 2"], HEADING_FONT, 13, bold=True)
     styles["Normal"].paragraph_format.line_spacing = 1.5
 
-    title = document.add_paragraph(report.title, style="Title")
+    # python-docx escapes XML itself; ``plain`` drops the characters XML cannot hold at all.
+    title = document.add_paragraph(plain(report.title), style="Title")
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     for section in report.sections:
-        document.add_heading(section.heading, level=1)
+        document.add_heading(plain(section.heading), level=1)
         for line in section.body.split("\n"):
             if line.strip():
-                paragraph = document.add_paragraph(line.strip())
+                paragraph = document.add_paragraph(plain(line.strip()))
                 paragraph.paragraph_format.first_line_indent = Pt(24)  # two characters
     document.add_heading("参考来源", level=2)
     for n, source in enumerate(report.sources, start=1):
-        document.add_paragraph(f"[{n}] {source}")
+        document.add_paragraph(plain(f"[{n}] {source}"))
     _page_number_footer(document)
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,12 +6,12 @@ needed. Page numbers are stamped at the foot of each page afterwards.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
 import pymupdf
 
+from bot.report.escape import html_text
 from bot.report.models import Report
 
 __all__ = ["write_pdf"]
@@ -27,14 +27,13 @@ p.source { text-indent: 0; }
 
 
 def _html(report: Report) -> str:
-    parts = [f"<h1>{html.escape(report.title)}</h1>"]
+    parts = [f"<h1>{html_text(report.title)}</h1>"]
     for section in report.sections:
-        parts.append(f"<h2>{html.escape(section.heading)}</h2>")
-        parts += [f"<p>{html.escape(line)}</p>" for line in section.body.split("\n") if line]
+        parts.append(f"<h2>{html_text(section.heading)}</h2>")
+        parts += [f"<p>{html_text(line)}</p>" for line in section.body.split("\n") if line]
     parts.append("<h3>参考来源</h3>")
     parts += [
-        f'<p class="source">[{n}] {html.escape(s)}</p>'
-        for n, s in enumerate(report.sources, start=1)
+        f'<p class="source">[{n}] {html_text(s)}</p>' for n, s in enumerate(report.sources, start=1)
     ]
     return "<body>" + "".join(parts) + "</body>"
 

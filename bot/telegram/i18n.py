@@ -48,6 +48,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "downloading": ("⏬ 下载中…", "⏬ Downloading…"),
     "parsing": ("📄 解析第 {done}/{total} 页…", "📄 Reading page {done}/{total}…"),
     "fetching": ("🎬 正在获取字幕…", "🎬 Fetching the transcript…"),
+    "reading": ("📄 正在读取字幕…", "📄 Reading the subtitles…"),
     "indexing": ("🗂 建立索引 {done}/{total}…", "🗂 Indexing {done}/{total}…"),
     "working": ("⏳ 处理中…", "⏳ Working…"),
     "queued": (

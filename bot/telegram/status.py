@@ -168,6 +168,8 @@ def progress_text(lang: str, stage: str, done: int, total: int) -> str:
         return t(lang, stage, done=min(done, total), total=total)
     if stage == "fetching":
         return t(lang, "fetching")
+    if stage == "reading":
+        return t(lang, "reading")
     return t(lang, "working")
 
 

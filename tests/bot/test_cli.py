@@ -308,3 +308,25 @@ def test_every_command_recovers_the_store_and_says_what_it_did(
         assert store.index.count_chunks(CHAT) == paper["chunks"]  # the pending chunk is gone
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "file:///etc/passwd", "data:text/html,<b>x</b>", "youtu be"]
+)
+def test_only_web_links_are_stored_as_a_videos_address(
+    env: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    assert main(["--lang", "en", "ingest", "lecture.srt", "--chat", "5", "--url", url]) == 2
+    err = capsys.readouterr().err
+    assert "is not a web link" in err
+    assert err.count("\n") == 1
+    assert run_json(capsys, "sources", "--chat", "5") == {"sources": []}
+
+
+def test_a_question_longer_than_a_question_is_refused(
+    env: Path, capsys: pytest.CaptureFixture[str], fake_openai: FakeOpenAI
+) -> None:
+    run_json(capsys, "ingest", "paper.pdf", "--chat", str(CHAT))
+    assert main(["ask", "为什么" * 1000, "--chat", str(CHAT)]) == 2
+    assert "这个问题太长了（3000 个字符）" in capsys.readouterr().err
+    assert fake_openai.requests == []  # refused before any model call
