@@ -26,6 +26,7 @@ from bot.redact import Redactor
 from bot.settings import Settings, load_settings
 from kernel.errors import InputError, PaperTutorError, StoreInUseError
 from kernel.links import parse_video_link
+from kernel.models import SourceKind, SourceStatus
 
 __all__ = ["main"]
 
@@ -100,6 +101,11 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--pdf", type=Path, help="also write a PDF copy here")
     sp.add_argument(
         "--without-video", action="store_true", help="go on when no video has been ingested"
+    )
+    sp.add_argument(
+        "--paper",
+        metavar="SOURCE_ID",
+        help="the paper the report is about, when the chat holds several (an id or its start)",
     )
     as_json(sp)
 
@@ -227,6 +233,20 @@ async def _ingest(services: Any, args: argparse.Namespace) -> None:
         )
     seconds = round(time.perf_counter() - started, 3)
     out.emit(out.source_summary(record, seconds), args.json, out.format_source(record, seconds))
+    papers = [
+        s
+        for s in await services.library.sources(args.chat)
+        if s.kind is SourceKind.PAPER and s.status is SourceStatus.READY
+    ]
+    if record.kind is SourceKind.PAPER and len(papers) > 1:
+        print(
+            f"papertutor: this chat now holds {len(papers)} papers; "
+            "`papertutor report --paper SOURCE_ID` chooses the one a report is about"
+            if args.lang == "en"
+            else f"papertutor: 这个对话里现在有 {len(papers)} 篇论文；"
+            "写报告时用 `papertutor report --paper 论文ID` 选择其中一篇",
+            file=sys.stderr,
+        )
 
 
 def _progress_line() -> Callable[[str, int, int], None]:
@@ -317,7 +337,7 @@ async def _report(services: Any, args: argparse.Namespace) -> None:
             print(f"section {n}/{total}…", file=sys.stderr)
 
     report = await services.reports.build(
-        args.chat, allow_no_video=args.without_video, progress=progress
+        args.chat, allow_no_video=args.without_video, paper_id=args.paper, progress=progress
     )
     path = args.output or Path(report_filename(report, "docx"))
     write_docx(report, path)

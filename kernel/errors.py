@@ -16,7 +16,8 @@ not a ``PaperTutorError`` is a bug, logged and answered with a short apology.
     │   ├── UnsupportedFileError         neither PDF nor subtitle file
     │   ├── SubtitleFormatError          not a subtitle file / broken subtitles
     │   ├── UnsupportedLinkError         not a link we can read
-    │   └── MissingSourceError           the chat has no paper (or video) yet
+    │   ├── MissingSourceError           the chat has no paper (or video) yet
+    │   └── PaperChoiceError             several papers: which one is the report about?
     ├── VideoUnavailableError            no transcript can be fetched; send a subtitle file
     ├── VideoMissingError                /report without a video: ask before going on
     ├── ReportTooShortError              the report cannot reach the minimum 字数
@@ -34,7 +35,7 @@ not a ``PaperTutorError`` is a bug, logged and answered with a short apology.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 __all__ = [
     "BusyError",
@@ -47,6 +48,7 @@ __all__ = [
     "NoTextError",
     "NotAPDFError",
     "NotFoundError",
+    "PaperChoiceError",
     "PaperTutorError",
     "PasswordRequiredError",
     "ReplaceFailedError",
@@ -177,6 +179,42 @@ class UnsupportedLinkError(InputError):
 
 class MissingSourceError(InputError):
     pass
+
+
+class PaperChoiceError(InputError):
+    """The chat holds several papers and the report must be about one: ``choices`` are their
+    (source id, title) pairs, for a front door to offer (buttons, or ``--paper``)."""
+
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "which_paper": (
+            "这个对话里有 {n} 篇论文，报告只能写其中一篇。请选一篇（命令行：--paper 加论文 ID）："
+            "{listing_zh}",
+            "This chat holds {n} papers and a report is about one of them. Choose one (on the "
+            "command line: --paper with its id): {listing_en}",
+        ),
+        "unknown_paper": (
+            "没有 ID 为 {paper} 的论文。可以选的有：{listing_zh}",
+            "There is no paper with the id {paper}. The papers are: {listing_en}",
+        ),
+    }
+
+    def __init__(
+        self,
+        zh_or_key: str,
+        en: str | None = None,
+        /,
+        *,
+        choices: tuple[tuple[str, str], ...] = (),
+        **values: Any,
+    ) -> None:
+        if en is None:
+            values |= {
+                "n": len(choices),
+                "listing_zh": "；".join(f"{sid}《{title}》" for sid, title in choices),
+                "listing_en": "; ".join(f"{sid} “{title}”" for sid, title in choices),
+            }
+        super().__init__(zh_or_key, en, **values)
+        self.choices = choices
 
 
 class VideoMissingError(PaperTutorError):

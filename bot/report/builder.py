@@ -92,15 +92,17 @@ class ReportBuilder:
         chat_id: int,
         *,
         allow_no_video: bool = False,
+        paper_id: str | None = None,
         progress: Callable[[int, int], Awaitable[None]] | None = None,
     ) -> Report:
-        """The report; ``progress(n, 4)`` after each section's first draft."""
+        """The report about ``paper_id`` (needed when the chat holds several papers: else
+        ``PaperChoiceError``); ``progress(n, 4)`` after each section's first draft."""
 
         async def step(n: int) -> None:
             if progress is not None:
                 await progress(n, 4)
 
-        material = await gather_material(self._store, chat_id)
+        material = await gather_material(self._store, chat_id, paper_id)
         if material.video is None and not allow_no_video:
             raise VideoMissingError(
                 "还没有讲解视频。报告的第（4）部分需要视频：请先发送视频链接或字幕文件；"

@@ -29,6 +29,7 @@ from bot.telegram.i18n import lang_for, t
 from bot.telegram.jobs import JobLedger
 from bot.telegram.status import StatusMessage, Tracking, thread_callback
 from kernel.errors import PasswordRequiredError, WrongPasswordError
+from kernel.models import SourceKind, SourceStatus
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -124,7 +125,11 @@ def build_handlers(
             return
         assert context.chat_data is not None
         buttons = question_buttons(context.chat_data, suggested_questions(record, lang))
-        await status.finish(paper_card(record, lang), reply_markup=buttons)
+        papers = sum(
+            s.kind is SourceKind.PAPER and s.status is SourceStatus.READY
+            for s in await library.sources(chat_id)
+        )
+        await status.finish(paper_card(record, lang, papers=papers), reply_markup=buttons)
 
     async def ingest_subtitles(
         status: StatusMessage,

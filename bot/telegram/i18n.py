@@ -186,6 +186,22 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{title}\nPaper: {paper}\nLength: {chars} 字; {notes} notes used; {video}; "
         "{cites} citations",
     ),
+    "report_which_paper": (
+        "这个对话里有 {n} 篇论文，一份报告只写其中一篇。这份报告写哪一篇？",
+        "This chat holds {n} papers, and a report is about one of them. Which one?",
+    ),
+    "report_paper_set": (
+        "好的，之后的报告都写《{title}》。发送 /report 开始。",
+        "OK: reports will be about “{title}” from now on. Send /report to start.",
+    ),
+    "report_paper_mark": ("（写报告用这篇）", " (used for the report)"),
+    "btn_report_paper": ("📝 报告写第 {n} 篇", "📝 Report on paper {n}"),
+    "another_paper": (
+        "📚 这是这个对话里的第 {n} 篇论文。写报告时我会问你写哪一篇"
+        "（也可以先在 /sources 里选好）。",
+        "📚 This is paper number {n} in this chat. When you send /report I will ask which one "
+        "it is about (or choose in /sources first).",
+    ),
     "report_video_yes": ("包含视频要点", "video included"),
     "report_video_no": ("未包含视频", "no video included"),
     "report_no_video": (

@@ -330,3 +330,37 @@ def test_a_question_longer_than_a_question_is_refused(
     assert main(["ask", "为什么" * 1000, "--chat", str(CHAT)]) == 2
     assert "这个问题太长了（3000 个字符）" in capsys.readouterr().err
     assert fake_openai.requests == []  # refused before any model call
+
+
+def test_two_papers_the_report_names_the_choices_and_writes_the_chosen_one(
+    env: Path, capsys: pytest.CaptureFixture[str], fake_openai: FakeOpenAI
+) -> None:
+    first = run_json(capsys, "ingest", "paper.pdf", "--chat", str(CHAT))
+    (env / "other.pdf").write_bytes(make_paper_pdf(title="Dense Retrieval for Beginners"))
+    assert main(["--lang", "en", "ingest", "other.pdf", "--chat", str(CHAT)]) == 0
+    said = capsys.readouterr()
+    assert "this chat now holds 2 papers" in said.err  # the second paper is said
+    second = next(
+        s
+        for s in run_json(capsys, "sources", "--chat", str(CHAT))["sources"]
+        if s["source_id"] != first["source_id"]
+    )
+    fake_openai.set_default(cooperative)
+
+    assert main(["--lang", "en", "report", "--chat", str(CHAT), "--without-video"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "holds 2 papers" in err
+    assert first["source_id"] in err
+    assert second["source_id"] in err
+    assert fake_openai.requests == []
+
+    summary = run_json(
+        capsys, "report", "--chat", str(CHAT), "--without-video", "-o", "r.docx", "--md", "r.md",
+        "--paper", second["source_id"][:8],
+    )  # fmt: skip
+    assert summary["chars"] >= 2000
+    markdown = (env / "r.md").read_text(encoding="utf-8")
+    info = markdown.split("## （2）")[0]
+    assert "Dense Retrieval for Beginners" in info
+    assert "Sparse Attention for Beginners" not in markdown

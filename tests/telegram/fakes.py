@@ -221,15 +221,18 @@ def report(video: bool = True) -> Report:
 class FakeReports:
     results: list[Report | BaseException] = field(default_factory=list)
     builds: list[bool] = field(default_factory=list)
+    papers: list[str | None] = field(default_factory=list)  # the paper_id of each build
 
     async def build(
         self,
         chat_id: int,
         *,
         allow_no_video: bool = False,
+        paper_id: str | None = None,
         progress: Callable[[int, int], Awaitable[None]] | None = None,
     ) -> Report:
         self.builds.append(allow_no_video)
+        self.papers.append(paper_id)
         result = self.results.pop(0)
         if isinstance(result, VideoMissingError) and allow_no_video:
             result = self.results.pop(0)

@@ -17,7 +17,13 @@ from bot.llm import OpenAIChatModel
 from bot.report import HEADINGS, Report, ReportBuilder
 from bot.report.prompts import NO_NOTES_TEXT, NO_VIDEO_TEXT
 from bot.report.wordcount import count_zi
-from kernel.errors import LLMError, MissingSourceError, ReportTooShortError, VideoMissingError
+from kernel.errors import (
+    LLMError,
+    MissingSourceError,
+    PaperChoiceError,
+    ReportTooShortError,
+    VideoMissingError,
+)
 from kernel.models import PaperMeta
 from storage.async_store import AsyncKnowledgeStore
 from storage.store import KnowledgeStore
@@ -338,3 +344,29 @@ async def test_video_points_without_a_timestamp_are_dropped(
     assert_well_formed(report)
     assert "强化学习" not in report.sections[3].body
     assert all("[视频" in p for p in report.sections[3].body.split("\n"))
+
+
+async def test_with_two_papers_sections_one_and_two_describe_the_chosen_paper_only(
+    full_store: KnowledgeStore,
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,
+    served: AsyncKnowledgeStore,
+) -> None:
+    other = paper_source(meta=PaperMeta(title="Denoising Diffusion Models", pages=10))
+    second = full_store.add_source(CHAT, other.model_copy(update={"fingerprint": "sha256:ddpm"}))
+    fake_openai.set_default(cooperative)
+    builder = ReportBuilder(served, model)
+    with pytest.raises(PaperChoiceError):
+        await builder.build(CHAT)
+    assert fake_openai.requests == []  # asked before any model call
+
+    report = await builder.build(CHAT, paper_id=second.source_id)
+    assert report.paper_title == "Denoising Diffusion Models"
+    info = report.sections[0].body
+    assert "论文标题：Denoising Diffusion Models" in info
+    assert "Attention Is All You Need" not in info
+    assert "Vaswani" not in info  # the other paper's authors are not this one's
+    summary_prompt = prompt_of(fake_openai.requests[0])
+    assert "Denoising Diffusion Models" in summary_prompt
+    assert "Attention Is All You Need" not in summary_prompt
+    assert not any("Attention Is All You Need" in s for s in report.sources)
