@@ -260,8 +260,15 @@ class QdrantIndex:
         return name if name in self._known else None
 
     def _scroll(
-        self, name: str, flt: qm.Filter | None, *, page: int = _PAGE, with_vectors: bool = False
+        self,
+        name: str,
+        flt: qm.Filter | None,
+        *,
+        page: int = _PAGE,
+        with_vectors: bool = False,
+        fields: Sequence[str] | None = None,
     ) -> Iterator[qm.Record]:
+        """Every point of ``name`` matching ``flt``, paged; ``fields``: only those payload keys."""
         offset: Any = None
         while True:
             points, offset = self._call(
@@ -270,7 +277,7 @@ class QdrantIndex:
                 scroll_filter=flt,
                 limit=page,
                 offset=offset,
-                with_payload=True,
+                with_payload=list(fields) if fields is not None else True,
                 with_vectors=with_vectors,
             )
             yield from points
@@ -393,28 +400,16 @@ class QdrantIndex:
         ``chunk_total`` says something is left over.
         """
         groups: Counter[tuple[int, str, int]] = Counter()
-        fields = ["chat_id", "source_id", "generation"]
+        fields = ("chat_id", "source_id", "generation")
         for name in self._chunk_collections():
-            offset: Any = None
-            while True:
-                points, offset = self._call(
-                    self._client.scroll,
-                    name,
-                    limit=_EXPORT_PAGE,
-                    offset=offset,
-                    with_payload=fields,
-                    with_vectors=False,
+            for p in self._scroll(name, None, page=_EXPORT_PAGE, fields=fields):
+                payload = p.payload or {}
+                key = (
+                    int(payload["chat_id"]),
+                    str(payload.get("source_id", "")),
+                    int(payload.get("generation") or 0),
                 )
-                for p in points:
-                    payload = p.payload or {}
-                    key = (
-                        int(payload["chat_id"]),
-                        str(payload.get("source_id", "")),
-                        int(payload.get("generation") or 0),
-                    )
-                    groups[key] += 1
-                if offset is None:
-                    break
+                groups[key] += 1
         return groups
 
     def search(

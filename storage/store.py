@@ -105,6 +105,25 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _record(
+    chat_id: int, sid: str, parsed: ParsedSource, status: SourceStatus, created: datetime
+) -> SourceRecord:
+    """The record of ``parsed`` (its chunks counted), as of now."""
+    return SourceRecord(
+        chat_id=chat_id,
+        source_id=sid,
+        kind=parsed.kind,
+        status=status,
+        title=parsed.title,
+        paper=parsed.paper,
+        video=parsed.video,
+        chunks=len(parsed.chunks),
+        warnings=parsed.warnings,
+        created_at=created,
+        updated_at=_now(),
+    )
+
+
 class KnowledgeStore:
     """Embedder + Qdrant index behind the API the tutoring services use."""
 
@@ -134,23 +153,12 @@ class KnowledgeStore:
         if previous is not None:
             generation = max(previous.generation, previous.pending or 0) + 1
         started = _now()
+        created = previous.created_at if previous else started
         if previous is not None and previous.status is SourceStatus.READY:
             marked = previous.model_copy(update={"pending": generation, "pending_since": started})
         else:
-            marked = SourceRecord(
-                chat_id=chat_id,
-                source_id=sid,
-                kind=parsed.kind,
-                status=SourceStatus.INDEXING,
-                title=parsed.title,
-                paper=parsed.paper,
-                video=parsed.video,
-                chunks=0,
-                warnings=parsed.warnings,
-                created_at=previous.created_at if previous else started,
-                updated_at=started,
-                pending=generation,
-                pending_since=started,
+            marked = _record(chat_id, sid, parsed, SourceStatus.INDEXING, created).model_copy(
+                update={"chunks": 0, "pending": generation, "pending_since": started}
             )
         self._put_source(marked)
         try:
@@ -160,20 +168,8 @@ class KnowledgeStore:
             if kept is not None and isinstance(exc, Exception):
                 raise ReplaceFailedError("kept_previous", title=kept.title) from exc
             raise
-        ready = SourceRecord(
-            chat_id=chat_id,
-            source_id=sid,
-            kind=parsed.kind,
-            status=SourceStatus.READY,
-            title=parsed.title,
-            paper=parsed.paper,
-            video=parsed.video,
-            chunks=len(parsed.chunks),
-            warnings=parsed.warnings,
-            created_at=marked.created_at,
-            updated_at=_now(),
-            generation=generation,
-        )
+        ready = _record(chat_id, sid, parsed, SourceStatus.READY, created)
+        ready = ready.model_copy(update={"generation": generation})
         self._put_source(ready)  # the swap: from here on search reads the new generation
         if previous is None:
             return ready

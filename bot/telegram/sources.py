@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
@@ -134,8 +134,10 @@ def build_handlers(
         text, markup = format_sources(sources, lang, report_paper=chosen, choose=True)
         await _send_long(message, text, markup)
 
-    async def handle_paper_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A paper chosen for the report in /sources."""
+    async def pressed(
+        update: Update, context: ContextTypes.DEFAULT_TYPE, callback: str
+    ) -> tuple[CallbackQuery, Message, str, SourceRecord] | None:
+        """The source a button under a source list names; None (and answered) when it is gone."""
         query = update.callback_query
         assert query is not None
         assert query.data is not None
@@ -143,13 +145,21 @@ def build_handlers(
         message = query.message
         if not isinstance(message, Message):
             await query.answer()
-            return
-        source_id = query.data.removeprefix(PAPER_CALLBACK)
+            return None
+        prefix = query.data.removeprefix(callback)
         sources = await library.sources(message.chat_id)
-        paper = next((s for s in sources if s.source_id == source_id), None)
-        if paper is None or context.chat_data is None:
+        chosen = next((s for s in sources if s.source_id.startswith(prefix)), None)
+        if chosen is None:
             await query.answer(t(lang, "forget_unknown"), show_alert=True)
+            return None
+        return query, message, lang, chosen
+
+    async def handle_paper_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A paper chosen for the report in /sources."""
+        found = await pressed(update, context, PAPER_CALLBACK)
+        if found is None or context.chat_data is None:
             return
+        query, message, lang, paper = found
         context.chat_data[REPORT_PAPER_KEY] = paper.source_id
         await query.answer()
         await message.chat.send_message(t(lang, "report_paper_set", title=paper.title))
@@ -179,20 +189,11 @@ def build_handlers(
         await message.reply_text(t(lang, "forgot", title=chosen.title))
 
     async def handle_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = update.callback_query
-        assert query is not None
+        found = await pressed(update, context, FORGET_CALLBACK)
+        if found is None:
+            return
+        query, message, lang, chosen = found
         assert query.data is not None
-        lang = lang_for(update, context.user_data)
-        message = query.message
-        if not isinstance(message, Message):
-            await query.answer()
-            return
-        prefix = query.data.removeprefix(FORGET_CALLBACK)
-        sources = await library.sources(message.chat_id)
-        chosen = next((s for s in sources if s.source_id.startswith(prefix)), None)
-        if chosen is None:
-            await query.answer(t(lang, "forget_unknown"), show_alert=True)
-            return
         await library.forget(message.chat_id, chosen.source_id)
         await query.answer()
         await query.edit_message_reply_markup(_without_button(message.reply_markup, query.data))
