@@ -6,8 +6,6 @@ Nothing else constructs adapters. Both front doors (the Telegram bot and the CLI
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,13 +15,10 @@ from pydantic import SecretStr
 from bot.answering import Answerer
 from bot.library import Library, PdfLimits, SubtitleLimits
 from bot.llm import ChatModel, OpenAIChatModel
-from bot.ops import check_data_dir, check_qdrant_server
-from bot.redact import Redactor
-from bot.redact import configure as redact_logs
+from bot.ops import check_data_dir, wait_for_qdrant
 from bot.report.builder import ReportBuilder
 from bot.services import Services
 from bot.settings import EmbeddingSettings, Settings, StorageSettings
-from kernel.errors import StoreUnavailableError
 from storage.async_store import AsyncKnowledgeStore
 from storage.embedder import Embedder, FastEmbedEmbedder
 from storage.http_embedder import HttpEmbedder
@@ -34,42 +29,8 @@ __all__ = [
     "build_embedder",
     "build_index",
     "build_services",
-    "configure_logging",
-    "redactor",
     "storage_at",
-    "wait_for_qdrant",
 ]
-
-log = logging.getLogger(__name__)
-
-
-def configure_logging(level: str, settings: Settings | None = None) -> Redactor:
-    """Log to stderr at ``level`` with every secret of ``settings`` masked; returns the masker
-    (for messages printed without logging)."""
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token (masked anyway).
-    for noisy in ("httpx", "httpx2", "httpcore", "httpcore2"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    redact = redactor(settings)
-    redact_logs(redact)
-    return redact
-
-
-def redactor(settings: Settings | None) -> Redactor:
-    """A masker for every secret the settings hold (bot tokens and URL passwords always)."""
-    if settings is None:
-        return Redactor()
-    secrets = (
-        settings.telegram.token,
-        settings.telegram.webhook_secret,
-        settings.llm.api_key,
-        settings.storage.qdrant_api_key,
-        settings.embedding.api_key,
-    )
-    values = [s.get_secret_value() for s in secrets if s is not None]
-    return Redactor([*values, settings.ingest.youtube_proxy])
 
 
 def build_embedder(cfg: EmbeddingSettings) -> Embedder:
@@ -89,20 +50,6 @@ def build_embedder(cfg: EmbeddingSettings) -> Embedder:
         threads=cfg.threads,
         batch_size=cfg.batch_size,
     )
-
-
-def wait_for_qdrant(url: str, api_key: str | None, wait_s: float) -> None:
-    """Wait up to ``wait_s`` for the server (it may still be starting, e.g. under compose)."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            check_qdrant_server(url, api_key)
-            return
-        except StoreUnavailableError:
-            if time.monotonic() >= deadline:
-                raise
-            log.warning("Qdrant at %s is not reachable yet; waiting…", url)
-            time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
 
 
 def build_index(cfg: StorageSettings) -> QdrantIndex:
@@ -126,14 +73,13 @@ def build_services(
     chat_model: ChatModel | None = None,
     embedder: Embedder | None = None,
     youtube_session_factory: Callable[[], requests.Session] | None = None,
-    index: QdrantIndex | None = None,
 ) -> Services:
     """Build every adapter and service from ``settings``; tests may pass their own adapters.
 
-    The store is opened first (or passed in, already open): a data directory in use or a
-    Qdrant server that is down is said at once, not after loading the embedding model.
+    The store is opened first: a data directory in use or a Qdrant server that is down is said
+    at once, not after loading the embedding model.
     """
-    index = index or build_index(settings.storage)
+    index = build_index(settings.storage)
     owns_embedder = embedder is None
     try:
         embedder = embedder or build_embedder(settings.embedding)

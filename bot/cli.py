@@ -125,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if args.command not in ("health", "models"):
             _refuse_if_in_use(settings)  # at once, before anything heavy is loaded
-        from bot.app import configure_logging, redactor
+        from bot.redact import configure_logging, redactor
 
         redact = redactor(settings)
         debug = settings.log_level == "DEBUG"

@@ -9,7 +9,9 @@ Nothing here talks to Telegram or imports an SDK: the Qdrant server is probed ov
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -18,12 +20,15 @@ from bot.settings import Settings
 from kernel.errors import ConfigError, PaperTutorError, StoreUnavailableError
 from storage.model_download import cached_snapshot, model_files, prefetch_model
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "check_data_dir",
     "check_qdrant_server",
     "describe_download",
     "download_model",
     "health_check",
+    "wait_for_qdrant",
 ]
 
 
@@ -102,6 +107,20 @@ def check_qdrant_server(url: str, api_key: str | None, *, timeout: float = 5.0) 
     except (ValueError, AttributeError):
         version = "?"
     return version
+
+
+def wait_for_qdrant(url: str, api_key: str | None, wait_s: float) -> None:
+    """Wait up to ``wait_s`` for the server (it may still be starting, e.g. under compose)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            check_qdrant_server(url, api_key)
+            return
+        except StoreUnavailableError:
+            if time.monotonic() >= deadline:
+                raise
+            log.warning("Qdrant at %s is not reachable yet; waiting…", url)
+            time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
 
 
 def _key_refused(base: str) -> ConfigError:

@@ -3,8 +3,9 @@
 Two kinds of masking: the secret values the settings hold (tokens, API keys, the webhook
 secret), replaced wherever they appear; and shapes that are secret whatever the settings say:
 Telegram bot tokens (they sit inside every Bot API URL) and the password part of a URL
-(``https://user:password@proxy``). ``configure`` puts the filter on every handler of the root
-logger, so a record is masked whichever library logged it, tracebacks included.
+(``https://user:password@proxy``). ``configure_logging`` sets up logging with the filter on
+every handler of the root logger, so a record is masked whichever library logged it,
+tracebacks included. Light on purpose: the front doors use it before loading anything heavy.
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-__all__ = ["Redactor", "configure", "mask"]
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+__all__ = ["Redactor", "configure", "configure_logging", "mask", "redactor"]
 
 # A bot token is "<bot id>:<35 characters>"; the bot id is public (it is the bot's user id).
 _BOT_TOKEN = re.compile(r"(?<![A-Za-z0-9])(\d{5,}):[A-Za-z0-9_-]{30,}")
@@ -66,3 +71,32 @@ def configure(redact: Redactor, logger: logging.Logger | None = None) -> None:
     for handler in target.handlers:
         if not any(isinstance(f, _Filter) for f in handler.filters):
             handler.addFilter(_Filter(redact))
+
+
+def redactor(settings: Settings | None) -> Redactor:
+    """A masker for every secret the settings hold (bot tokens and URL passwords always)."""
+    if settings is None:
+        return Redactor()
+    secrets = (
+        settings.telegram.token,
+        settings.telegram.webhook_secret,
+        settings.llm.api_key,
+        settings.storage.qdrant_api_key,
+        settings.embedding.api_key,
+    )
+    values = [s.get_secret_value() for s in secrets if s is not None]
+    return Redactor([*values, settings.ingest.youtube_proxy])
+
+
+def configure_logging(level: str, settings: Settings | None = None) -> Redactor:
+    """Log to stderr at ``level`` with every secret of ``settings`` masked; returns the masker
+    (for messages printed without logging)."""
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token (masked anyway).
+    for noisy in ("httpx", "httpx2", "httpcore", "httpcore2"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    redact = redactor(settings)
+    configure(redact)
+    return redact

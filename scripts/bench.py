@@ -1,4 +1,5 @@
-"""Run every benchmark in turn (``make bench``): storage, video, PDF stalls, Telegram load.
+"""Run every benchmark in turn (``make bench``): storage, video, PDF stalls, Telegram load,
+start-up messages, and the kill -9 loops of crash recovery.
 
     .venv/bin/python -m scripts.bench
 
@@ -22,6 +23,8 @@ BENCHMARKS = (
     "scripts.bench_video",
     "scripts.bench_pdf_stall",
     "scripts.bench_telegram",
+    "scripts.bench_startup",
+    "scripts.crash_loop",
 )
 
 

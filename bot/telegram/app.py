@@ -1,12 +1,13 @@
 """The Telegram application: configuration check, handler wiring, polling or webhook.
 
 ``run_bot(settings)`` is what ``papertutor run`` calls. It explains every start-up failure in
-one message instead of a traceback, cheapest check first: the settings, the store (a data
-directory in use, a Qdrant server that is down), Telegram (a refused token at once; an
-unreachable Bot API is retried for ``telegram_wait_s`` first), and only then the embedding
-model. ``build_application(services, config)`` wires the feature modules onto a PTB
-``Application`` and is what tests use with a recording request or a fake Bot API server; its
-``post_init`` recovers the store and tells each chat whose work a crash cut short.
+one message instead of a traceback, cheapest check first: the settings (and, in ``bot.cli``, a
+data directory another process holds), a Qdrant server that is down (after
+``qdrant_wait_s``), Telegram (a refused token at once; an unreachable Bot API is retried for
+``telegram_wait_s`` first), and only then the store and the embedding model.
+``build_application(services, config)`` wires the feature modules onto a PTB ``Application``
+and is what tests use with a recording request or a fake Bot API server; its ``post_init``
+recovers the store and tells each chat whose work a crash cut short.
 ``ThreadedPicklePersistence`` keeps the little the bot stores in PTB's chat/user data
 (language choice, answer buttons, links) across restarts without blocking the event loop.
 """
@@ -37,7 +38,6 @@ from telegram.ext import (
 from telegram.ext._picklepersistence import _BotPickler  # keeps Bot objects out of the file
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.telegram import ask, documents, guard, report, sources, start, videos
 from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import handle_error
 from bot.telegram.i18n import commands
@@ -274,6 +274,9 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The PTB application with every feature's handlers, the guard and the error handler."""
+    # Imported here: the features load the services (Qdrant, PDF parsing), and the start-up
+    # checks in this module must answer before any of that is loaded.
+    from bot.telegram import ask, documents, guard, report, sources, start, videos
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         for lang, code in (("zh", "zh"), ("en", None)):
@@ -324,18 +327,22 @@ def run_bot(settings: Settings) -> None:
     """Check everything it needs (cheapest first, see the module docstring), then serve until
     interrupted. Start-up failures are ``PaperTutorError``s for the front door to print."""
     check_config(settings)
-    from bot.app import build_index, build_services  # the composition root (heavy imports)
-
     config = telegram_config(settings)
-    index = build_index(settings.storage)  # in use, or a server that is down: said at once
+    storage = settings.storage
+    if storage.qdrant_url:  # a server that is down: said (after waiting) before Telegram
+        from bot.ops import wait_for_qdrant
+
+        key = storage.qdrant_api_key.get_secret_value() if storage.qdrant_api_key else None
+        wait_for_qdrant(storage.qdrant_url, key, storage.qdrant_wait_s)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)  # PTB runs the bot on this loop too
     try:
         username = loop.run_until_complete(check_telegram(config))
         log.info("Telegram accepted the token: @%s", username)
-        services = build_services(settings, index=index)
+        from bot.app import build_services  # the composition root: heavy imports
+
+        services = build_services(settings)  # the store first, then the model
     except BaseException:
-        index.close()
         asyncio.set_event_loop(None)
         loop.close()
         raise

@@ -21,13 +21,16 @@ import os
 import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.telegram.i18n import t
-from storage.recovery import Recovery
+
+if TYPE_CHECKING:  # storage loads Qdrant: start-up checks come before it
+    from storage.recovery import Recovery
 
 __all__ = ["Job", "JobLedger", "interrupted_text", "report_interrupted"]
 
