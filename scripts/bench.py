@@ -1,5 +1,6 @@
 """Run every benchmark in turn (``make bench``): storage, video, PDF stalls, figures, Telegram
-load, answer rendering, resilience, speech recognition.
+load, answer rendering, resilience, speech recognition, start-up messages, and the kill -9 loops
+of crash recovery.
 
     .venv/bin/python -m scripts.bench
 
@@ -27,6 +28,8 @@ BENCHMARKS = (
     "scripts.bench_render",
     "scripts.bench_resilience",
     "scripts.bench_asr",
+    "scripts.bench_startup",
+    "scripts.crash_loop",
 )
 
 
