@@ -2,7 +2,9 @@
 
 All frozen pydantic models. Ingestion produces ``ParsedSource`` (``Chunk``s with ``PaperMeta`` or
 ``VideoMeta``); the store keeps ``SourceRecord``s, returns ``SearchHit``s and keeps the chat's
-``Note``s (with their ``Citation``s and ``Term``s) and conversation ``Turn``s.
+``Note``s (with their ``Citation``s and ``Term``s) and conversation ``Turn``s. The study tools
+add ``QuizQuestion``s (kept as ``QuizItem``s with the student's answer) and the chat's
+``Glossary`` of ``GlossaryEntry``s.
 """
 
 from __future__ import annotations
@@ -19,10 +21,14 @@ __all__ = [
     "Citation",
     "Figure",
     "FigureKind",
+    "Glossary",
+    "GlossaryEntry",
     "Note",
     "PageFigure",
     "PaperMeta",
     "ParsedSource",
+    "QuizItem",
+    "QuizQuestion",
     "SearchHit",
     "SourceKind",
     "SourceRecord",
@@ -260,3 +266,56 @@ class Turn(_Frozen):
     role: str
     text: str
     created_at: datetime
+
+
+# -- study tools: quizzes and the glossary ----------------------------------------------------
+
+
+class QuizQuestion(_Frozen):
+    """One checked multiple-choice question; every field fits a Telegram quiz poll.
+
+    ``correct_option_id`` indexes ``options`` (0-based); ``explanation`` ends with where the
+    answer is (page or video time); ``citations`` holds the snippet that supports the answer.
+    """
+
+    question: str
+    options: tuple[str, ...]
+    correct_option_id: int = Field(ge=0)
+    explanation: str
+    citations: tuple[Citation, ...] = ()
+    difficulty: str = Field(default="medium", description='"easy", "medium" or "hard"')
+
+
+class QuizItem(_Frozen):
+    """A quiz question as asked in a chat (one of a round), and the first answer it got."""
+
+    chat_id: int
+    quiz_id: str
+    round_id: str
+    question: QuizQuestion
+    lang: str = "zh"
+    asked_at: datetime
+    chosen: int | None = None
+    correct: bool | None = None
+    answered_at: datetime | None = None
+
+
+class GlossaryEntry(_Frozen):
+    """A term of the glossary: both names where known, one line of explanation, and the
+    snippets where the student met it."""
+
+    en: str | None = None
+    zh: str | None = None
+    explanation: str = ""
+    citations: tuple[Citation, ...] = ()
+
+
+class Glossary(_Frozen):
+    """The chat's glossary as built from its notes; ``fingerprint`` names those notes, so the
+    glossary is kept until they change."""
+
+    chat_id: int
+    lang: str
+    fingerprint: str
+    entries: tuple[GlossaryEntry, ...] = ()
+    built_at: datetime

@@ -25,7 +25,16 @@ from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from kernel.models import Note, ParsedSource, SearchHit, SourceKind, SourceRecord, Turn
+from kernel.models import (
+    Glossary,
+    Note,
+    ParsedSource,
+    QuizItem,
+    SearchHit,
+    SourceKind,
+    SourceRecord,
+    Turn,
+)
 from storage.embedder import Embedder
 from storage.store import ChatSnapshot, KnowledgeStore, Query
 
@@ -117,7 +126,7 @@ class AsyncKnowledgeStore:
         await self._write(chat_id, lambda: self._store.forget(chat_id, source_id))
 
     async def reset_chat(self, chat_id: int) -> None:
-        """Forget everything of a chat: sources, chunks, notes, history."""
+        """Forget everything of a chat: sources, chunks, notes, history, quizzes, glossary."""
         await self._write(chat_id, lambda: self._store.reset_chat(chat_id))
 
     async def recover(self) -> int:
@@ -193,6 +202,28 @@ class AsyncKnowledgeStore:
     async def delete_note(self, chat_id: int, note_id: str) -> bool:
         """True if the note existed."""
         return await self._write(chat_id, lambda: self._store.delete_note(chat_id, note_id))
+
+    # -- study tools --------------------------------------------------------------------------
+
+    async def quiz_items(self, chat_id: int) -> list[QuizItem]:
+        """The chat's quiz questions with their answers, oldest first."""
+        return await self._read(chat_id, lambda: self._store.quiz_items(chat_id))
+
+    async def save_quiz(self, chat_id: int, items: Sequence[QuizItem]) -> None:
+        """A round of quiz questions, before they are sent."""
+        await self._write(chat_id, lambda: self._store.put_quiz_items(items))
+
+    async def answer_quiz(
+        self, chat_id: int, quiz_id: str, chosen: int
+    ) -> tuple[QuizItem, bool] | None:
+        """See ``KnowledgeStore.answer_quiz``."""
+        return await self._write(chat_id, lambda: self._store.answer_quiz(chat_id, quiz_id, chosen))
+
+    async def glossary(self, chat_id: int, lang: str) -> Glossary | None:
+        return await self._read(chat_id, lambda: self._store.glossary(chat_id, lang))
+
+    async def save_glossary(self, glossary: Glossary) -> None:
+        await self._write(glossary.chat_id, lambda: self._store.put_glossary(glossary))
 
     # -- lifecycle ----------------------------------------------------------------------------
 

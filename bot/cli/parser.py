@@ -72,6 +72,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--remove", metavar="NOTE_ID", help="remove this note")
     as_json(sp)
 
+    sp = sub.add_parser(
+        "quiz",
+        help="a round of checked quiz questions (asked one by one in a terminal; answers kept)",
+    )
+    chat(sp)
+    as_json(sp)
+
+    sp = sub.add_parser("terms", help="the bilingual glossary of the chat's answers")
+    chat(sp)
+    sp.add_argument("-o", "--output", type=Path, help="also write it to this file (.csv or .md)")
+    as_json(sp)
+
     sp = sub.add_parser("report", help="write the reading report (.docx)")
     chat(sp)
     sp.add_argument("-o", "--output", type=Path, help="the .docx file (default: from the title)")

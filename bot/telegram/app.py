@@ -32,7 +32,18 @@ from telegram.ext import (
 from telegram.ext._picklepersistence import _BotPickler  # keeps Bot objects out of the file
 from telegram.request import BaseRequest
 
-from bot.telegram import ask, documents, figures, guard, report, sources, start, videos
+from bot.telegram import (
+    ask,
+    documents,
+    figures,
+    guard,
+    quiz,
+    report,
+    sources,
+    start,
+    terms,
+    videos,
+)
 from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import handle_error
 from bot.telegram.flood import ChatRateLimiter
@@ -238,7 +249,7 @@ def build_application(
     features: list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, Any]] = []
     # Order matters within the group: the first matching handler wins, and the question
     # handler takes any text, so it comes last.
-    for module in (start, sources, report, documents, videos, figures, ask):
+    for module in (start, sources, quiz, terms, report, documents, videos, figures, ask):
         features.extend(module.build_handlers(services, config))
     application.add_handlers(features)
     application.add_error_handler(handle_error)

@@ -260,12 +260,26 @@ class NoPages:
         return None
 
 
+@dataclass
+class FakeNextSteps:
+    """Scripted ``NextSteps``: the same follow-up questions under every answer."""
+
+    steps: list[str] = field(default_factory=list)
+    asked: list[Answer] = field(default_factory=list)
+
+    async def suggest(self, chat_id: int, answer: Answer) -> list[str]:
+        self.asked.append(answer)
+        return list(self.steps)
+
+
 def services(
     library: FakeLibrary | None = None,
     answerer: FakeAnswerer | None = None,
     reports: FakeReports | None = None,
     pages: Any = None,
+    next_steps: FakeNextSteps | None = None,
 ) -> Services:
+    """Scripted services; the quiz and glossary features are tested with the real ones."""
     return Services(
         store=FakeStore(),  # type: ignore[arg-type]
         library=library or FakeLibrary(),  # type: ignore[arg-type]
@@ -274,4 +288,7 @@ def services(
         chat_model=None,  # type: ignore[arg-type]
         formulas=FormulaRenderer(),
         pages=pages or NoPages(),
+        next_steps=next_steps or FakeNextSteps(),  # type: ignore[arg-type]
+        quizzes=None,
+        glossary=None,
     )
