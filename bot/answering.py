@@ -2,7 +2,7 @@
 
 Used by the CLI and the Telegram bot alike. An answer is a stream of events (like simonw/llm's
 ``Response``): ``Draft`` pieces while the model writes, then one ``Final`` with the checked
-answer. Five steps make it: detect the language, rewrite the question into standalone search
+answer. Five steps make it: detect the language, turn the question into standalone search
 queries (in the question's and the sources' languages, using the conversation), retrieve
 snippets from paper and video, stream an answer that cites them, and check that each cited
 snippet supports its sentence.
@@ -10,9 +10,11 @@ The turns and the note are saved *before* ``Final`` is yielded, so whatever a st
 is in the notebook and the history when the next question comes. Only a complete answer is
 stored; a model failure stores nothing and raises ``LLMError``.
 
-A first question (no conversation) in the sources' own language needs no rewriting to be
-searched: it is searched as asked, and the rewrite, still wanted for the note's key terms, runs
-alongside the answer, so the student waits for one model call instead of two.
+The queries come from the code first (``bot.queries``: the question, written again in the
+sources' language with their term lists, and the previous question when this one refers back),
+so most questions wait for one model call, the answer. The model rewrites the question before
+the search only when the code cannot put it into the sources' language, or after a search that
+found nothing the question names.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, TypeVar
 from bot import prompts
 from bot.citations import check_answer
 from bot.model_output import strip_reasoning
+from bot.queries import QueryPlan, plan_queries, source_language, weak_result
 from bot.references import asks_about_references
 from kernel.errors import InputError, LLMError
 from kernel.language import question_language, text_language
@@ -37,6 +40,7 @@ from kernel.models import (
     Note,
     SearchHit,
     SourceRecord,
+    SourceStatus,
     Term,
     Turn,
 )
@@ -101,16 +105,8 @@ class Final:
 AnswerEvent = Draft | Rewind | Final
 
 
-def _source_language(source: SourceRecord) -> str:
-    """Two-letter language of a source: the transcript's, else judged from title + abstract."""
-    if source.video and source.video.language:
-        return source.video.language[:2]
-    sample = source.title + " " + (source.paper.abstract or "" if source.paper else "")
-    return text_language(sample)
-
-
 def _source_languages(sources: Sequence[SourceRecord]) -> str:
-    return "; ".join(f'{s.kind.value} "{s.title}" ({_source_language(s)})' for s in sources)
+    return "; ".join(f'{s.kind.value} "{s.title}" ({source_language(s)})' for s in sources)
 
 
 def _strip_mode_label(question: str) -> str:
@@ -222,28 +218,11 @@ class Answerer:
             yield Final(self._fixed(question, text, lang, ()))
             return
 
-        asked_in = question_language(search_question)
         rewriting: asyncio.Task[tuple[list[str], list[Term]]] | None = None
-        if not history and all(_source_language(s) == asked_in for s in ready):
-            # Nothing to resolve (no conversation) nor translate (the sources are in the
-            # question's language): the question itself is the standalone query. The rewrite
-            # still names the note's key terms, so it runs alongside the answer, not before it.
-            rewriting = asyncio.ensure_future(self._rewrite(search_question, history, ready, lang))
-            queries, terms = [search_question], list[Term]()
-        else:
-            queries, terms = await self._rewrite(search_question, history, ready, lang)
         shown = False  # whether any draft text reached the student
         try:
-            bibliography = asks_about_references(search_question)
-            if bibliography:  # "[12]" survives in the question, maybe not in the rewrite
-                queries = list(dict.fromkeys([*queries, search_question]))
-            hits = await self.store.search(
-                chat_id,
-                queries,
-                k=self.k,
-                sources=chat.sources,
-                diverse=True,
-                references=bibliography,
+            queries, terms, hits, rewriting = await self._find(
+                chat_id, search_question, history, chat.sources, lang
             )
             text = prompts.NOT_IN_SOURCES
             if hits:
@@ -286,6 +265,76 @@ class Answerer:
             )
         await self._save(chat_id, answer, terms)
         yield Final(answer)
+
+    @staticmethod
+    def _plan(question: str, history: Sequence[Turn], sources: Sequence[SourceRecord]) -> QueryPlan:
+        """What the code can search with (``bot.queries``; a seam the benchmarks override)."""
+        return plan_queries(question, history, sources)
+
+    async def _find(
+        self,
+        chat_id: int,
+        question: str,
+        history: Sequence[Turn],
+        sources: Sequence[SourceRecord],
+        lang: str,
+    ) -> tuple[
+        list[str],
+        list[Term],
+        list[SearchHit],
+        asyncio.Task[tuple[list[str], list[Term]]] | None,
+    ]:
+        """Queries, key terms and snippets of a question, and the rewrite still running for
+        the note's terms (if any).
+
+        Search at once with what the code can build; the model rewrites the question first
+        only when the code cannot put it into the sources' language, or after a search that
+        found nothing about it (``bot.queries``). The note's key terms come from the sources'
+        term lists, or from the rewrite run alongside the answer when the lists name none.
+        """
+        ready = [s for s in sources if s.status is SourceStatus.READY]
+        plan = self._plan(question, history, ready)
+        if plan.needs_rewrite:
+            queries, terms = await self._rewritten(question, history, ready, lang, plan)
+            return queries, terms, await self._search(chat_id, question, queries, sources), None
+        queries, terms = list(plan.queries), list(plan.terms)
+        hits = await self._search(chat_id, question, queries, sources)
+        if weak_result(plan, hits):
+            queries, terms = await self._rewritten(question, history, ready, lang, plan)
+            return queries, terms, await self._search(chat_id, question, queries, sources), None
+        rewriting = None
+        if not terms:
+            rewriting = asyncio.ensure_future(self._rewrite(question, history, ready, lang))
+        return queries, terms, hits, rewriting
+
+    async def _search(
+        self,
+        chat_id: int,
+        question: str,
+        queries: Sequence[str],
+        sources: Sequence[SourceRecord],
+    ) -> list[SearchHit]:
+        # The bibliography is searched only for a question about it ("[12] 是哪篇论文？");
+        # "[12]" survives in the question, maybe not in the queries.
+        bibliography = asks_about_references(question)
+        if bibliography:
+            queries = list(dict.fromkeys([*queries, question]))
+        return await self.store.search(
+            chat_id, queries, k=self.k, sources=sources, diverse=True, references=bibliography
+        )
+
+    async def _rewritten(
+        self,
+        question: str,
+        history: Sequence[Turn],
+        sources: Sequence[SourceRecord],
+        lang: str,
+        plan: QueryPlan,
+    ) -> tuple[list[str], list[Term]]:
+        """The model's queries searched together with the code's, and its key terms (else the
+        term lists')."""
+        queries, terms = await self._rewrite(question, history, sources, lang)
+        return list(dict.fromkeys([*queries, *plan.queries])), terms or list(plan.terms)
 
     @staticmethod
     def _fixed(question: str, text: str, lang: str, queries: Sequence[str]) -> Answer:

@@ -11,23 +11,29 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import requests
 from pydantic import SecretStr
 
 from bot.services import Services
-from bot.settings import EmbeddingSettings, Settings, StorageSettings
-from kernel.errors import StoreUnavailableError
+from bot.settings import ASRSettings, EmbeddingSettings, Settings, StorageSettings
+from kernel.errors import ConfigError, StoreUnavailableError
+from kernel.links import VideoLink
+from kernel.models import ParsedSource
 
 if TYPE_CHECKING:  # the builders import what they make, so a command loads only what it uses
     from bot.answering import Answerer
     from bot.library import Library
+    from bot.listening import Listener
     from bot.llm import ChatModel
     from bot.markup.formula_image import FormulaRenderer
     from bot.pages import PageViewer
     from bot.report.builder import ReportBuilder
     from bot.study import GlossaryBuilder, NextSteps, Quizzer
+    from ingest.downloader import Extract
+    from ingest.lecture import LectureReader
+    from ingest.speech import SpeechRecognizer
     from storage.async_store import AsyncKnowledgeStore
     from storage.embedder import Embedder
     from storage.index import QdrantIndex
@@ -36,6 +42,8 @@ if TYPE_CHECKING:  # the builders import what they make, so a command loads only
 __all__ = [
     "build_embedder",
     "build_index",
+    "build_lectures",
+    "build_recognizer",
     "build_services",
     "configure_logging",
     "storage_at",
@@ -77,6 +85,71 @@ def build_embedder(cfg: EmbeddingSettings) -> Embedder:
     )
 
 
+REMOTE_ASR_DEFAULT_MODEL = "whisper-1"
+
+
+def build_recognizer(cfg: ASRSettings) -> SpeechRecognizer:
+    """The transcription endpoint when ``PAPERTUTOR_ASR_URL`` is set, else local faster-whisper."""
+    if cfg.url:
+        from bot.llm import OpenAITranscriptionEndpoint
+        from ingest.speech import RemoteSpeechRecognizer
+
+        endpoint = OpenAITranscriptionEndpoint(
+            cfg.url,
+            cfg.api_key.get_secret_value() if cfg.api_key else None,
+            cfg.model or REMOTE_ASR_DEFAULT_MODEL,
+            timeout_s=cfg.timeout_s,
+        )
+        return RemoteSpeechRecognizer(endpoint)
+    from bot.ops import whisper_spec
+    from ingest.asr_process import LocalSpeechRecognizer
+
+    return LocalSpeechRecognizer(whisper_spec(cfg))
+
+
+def build_lectures(
+    settings: Settings,
+    recognizer: SpeechRecognizer,
+    *,
+    youtube_session_factory: Callable[[], requests.Session] | None = None,
+    extract: Extract | None = None,
+) -> LectureReader:
+    """Links and recordings -> video sources (captions first, else ``recognizer``)."""
+    from ingest.downloader import MediaDownloader
+    from ingest.lecture import LectureReader
+    from ingest.transcript_cache import TranscriptCache
+    from ingest.youtube import YouTubeTranscriptFetcher
+
+    ing = settings.ingest
+    if ing.cookies_file is not None and not ing.cookies_file.is_file():
+        raise ConfigError(
+            f"PAPERTUTOR_COOKIES_FILE={ing.cookies_file} 不存在。请检查路径，或删掉这个设置。",
+            f"PAPERTUTOR_COOKIES_FILE={ing.cookies_file} does not exist. Check the path, or "
+            "unset it.",
+        )
+
+    def youtube(link: VideoLink) -> ParsedSource:
+        fetcher = YouTubeTranscriptFetcher(
+            languages=ing.transcript_languages,
+            proxy=ing.youtube_proxy,
+            session_factory=youtube_session_factory,
+        )
+        return fetcher.fetch(link)
+
+    data = settings.storage.data_dir
+    return LectureReader(
+        downloader=MediaDownloader(
+            proxy=ing.youtube_proxy, cookies_file=ing.cookies_file, extract=extract
+        ),
+        recognizer=recognizer,
+        cache=TranscriptCache(data / "transcripts"),
+        work_dir=data / "tmp",
+        languages=ing.transcript_languages,
+        max_seconds=ing.max_media_minutes * 60,
+        youtube=youtube,
+    )
+
+
 def wait_for_qdrant(url: str, api_key: str | None, wait_s: float) -> None:
     """Wait up to ``wait_s`` for the server (it may still be starting, e.g. under compose)."""
     from storage.index import probe_server
@@ -114,9 +187,12 @@ def build_services(
     chat_model: ChatModel | None = None,
     embedder: Embedder | None = None,
     youtube_session_factory: Callable[[], requests.Session] | None = None,
+    recognizer: SpeechRecognizer | None = None,
+    extract: Extract | None = None,
     lazy: bool = False,
 ) -> Services:
-    """Every adapter and service from ``settings``; tests may pass their own adapters.
+    """Every adapter and service from ``settings``; tests may pass their own adapters
+    (``extract``: recorded video-site metadata instead of yt-dlp's network extractors).
 
     With ``lazy`` each service is made when first used (a CLI command builds only what it
     needs); otherwise all are made now, embedding model included.
@@ -157,7 +233,23 @@ def build_services(
             temperature=llm.temperature,
         )
 
+    @functools.cache
+    def lectures() -> LectureReader:
+        speech = recognizer
+        if speech is None:
+            speech = build_recognizer(settings.asr)
+            services.on_close(speech.close)
+        return build_lectures(
+            settings, speech, youtube_session_factory=youtube_session_factory, extract=extract
+        )
+
+    def make_listener() -> Listener:
+        from bot.listening import Listener
+
+        return Listener(lectures(), max_seconds=settings.ingest.voice_max_seconds)
+
     def make_library() -> Library:
+        from bot.glossary import Glossary
         from bot.library import Library, PdfLimits
 
         ing = settings.ingest
@@ -169,10 +261,13 @@ def build_services(
                 ocr=ing.ocr,
                 ocr_languages=ing.ocr_languages,
             ),
-            transcript_languages=ing.transcript_languages,
-            youtube_proxy=ing.youtube_proxy,
-            youtube_session_factory=youtube_session_factory,
+            lectures=lectures(),
             files=paper_files(),
+            # One model call per source for its term list: it runs alongside indexing, and
+            # questions are searched with its terms.
+            glossary=Glossary(
+                query_model() or services.chat_model, timeout_s=settings.llm.timeout_s
+            ),
         )
 
     def make_pages() -> PageViewer:
@@ -180,18 +275,20 @@ def build_services(
 
         return PageViewer(services.store, paper_files())
 
+    @functools.cache
+    def query_model() -> ChatModel | None:
+        """A faster model on the same endpoint, if one is set, for the query rewrite (on the
+        critical path of the questions the code cannot search at once) and term lists."""
+        llm = settings.llm
+        for_model = getattr(services.chat_model, "for_model", None)
+        if llm.query_model and llm.query_model != llm.model and for_model is not None:
+            return cast("ChatModel", for_model(llm.query_model))
+        return None
+
     def make_answerer() -> Answerer:
         from bot.answering import Answerer
 
-        model = services.chat_model
-        query_model = None
-        llm = settings.llm
-        for_model = getattr(model, "for_model", None)
-        if llm.query_model and llm.query_model != llm.model and for_model is not None:
-            # The query rewrite is on the critical path of follow-ups and cross-lingual
-            # questions: a faster model there shortens the wait before the answer starts.
-            query_model = for_model(llm.query_model)
-        return Answerer(services.store, model, query_model=query_model)
+        return Answerer(services.store, services.chat_model, query_model=query_model())
 
     def make_reports() -> ReportBuilder:
         from bot.report.builder import ReportBuilder
@@ -231,6 +328,7 @@ def build_services(
         makers={
             "formulas": make_formulas,
             "pages": make_pages,
+            "listener": make_listener,
             "store": make_store,
             "chat_model": make_chat_model,
             "library": make_library,

@@ -142,6 +142,7 @@ def build_citations(
                 url=hit.url,
                 boxes=hit.boxes,
                 support=None if support is None else support.get(original),
+                transcribed=hit.transcribed,
             )
         )
     return tuple(citations)

@@ -1,35 +1,45 @@
 """The student's sources: ingesting papers and videos into the chat's store, listing, forgetting.
 
-Reading a source (PDF parsing, transcript fetching) blocks, so it runs in a small pool of the
-Library's own; indexing it runs in the store's indexing threads (``AsyncKnowledgeStore``), so a
-slow ingestion never holds the threads other chats' questions need. A PDF is parsed in a child
-process that its thread waits for: MuPDF holds the GIL for a whole page (seconds for an OCR
-page), which would freeze every chat. One ingestion at a time per chat: a second one waits its
-turn (``is_busy`` tells the caller it will wait). Progress callbacks are called from worker
-threads; front doors marshal them to their loop. With ``files``, a paper's PDF and
-its figures are kept beside the index (written before the source becomes ready, removed with
-it).
+Videos (links and recordings) are read by ``ingest.lecture.LectureReader``: captions when the
+platform has them, otherwise speech recognition (in child processes of its own).
+
+Reading a source (PDF parsing, a lecture's captions or recognition) blocks, so it runs in small
+pools of the Library's own (lectures, which can take an hour, in a pool apart: they never hold the
+threads papers are read in); indexing it runs in the store's indexing threads
+(``AsyncKnowledgeStore``), so a slow ingestion never holds the threads other chats' questions need.
+A PDF is parsed in a child process that its thread waits for: MuPDF holds the GIL for a whole page
+(seconds for an OCR page), which would freeze every chat. One ingestion at a time per chat: a second
+one waits its turn (``is_busy`` tells the caller it will wait). Progress callbacks are called from
+worker threads; front doors marshal them to their loop. With ``files``, a paper's PDF and its
+figures are kept beside the index (written before the source becomes ready, removed with it).
+
+Every source, whatever reads it, passes through ``_ingest``, where it gets its bilingual term
+list (``bot.glossary``): the terms its text defines at once, and the model's list, asked for
+alongside indexing, merged in when it comes (a model that is down never fails an ingestion).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
-import requests
-
+from bot.glossary import Glossary
+from ingest.lecture import LectureReader
 from ingest.pdf_process import parse_pdf_isolated
-from ingest.subtitles import looks_like_subtitle_filename
+from ingest.routing import route_file
+from ingest.terms import text_terms
 from ingest.transcript import video_source_from_subtitles
-from ingest.youtube import YouTubeTranscriptFetcher, bilibili_unavailable
-from kernel.errors import UnsupportedFileError, UnsupportedLinkError
-from kernel.links import VideoLink, parse_video_link
-from kernel.models import ParsedSource, SourceRecord
+from kernel.errors import CancelledByStudentError, UnsupportedFileError
+from kernel.models import ParsedSource, SourceRecord, Term
 from storage.async_store import AsyncKnowledgeStore
 from storage.paper_files import PaperFiles
 from storage.store import source_id_for
@@ -58,31 +68,37 @@ class Library:
         store: AsyncKnowledgeStore,
         *,
         pdf_limits: PdfLimits,
-        transcript_languages: Sequence[str],
-        youtube_proxy: str | None = None,
-        youtube_session_factory: Callable[[], requests.Session] | None = None,
+        lectures: LectureReader,
         read_concurrency: int = 2,
         files: PaperFiles | None = None,
+        glossary: Glossary | None = None,
     ) -> None:
-        """``read_concurrency``: sources being read (parsed, fetched) at once, across chats."""
+        """``read_concurrency``: papers and subtitle files being read at once, across chats, and
+        as many lectures (in a pool apart); ``glossary``: builds each source's term list with
+        the model (None: from the text only)."""
         self._store = store
         self._files = files
+        self._glossary = glossary or Glossary(None)
+        self._terms_pending: set[asyncio.Future[SourceRecord]] = set()
         self._limits = pdf_limits
-        self._languages = tuple(transcript_languages)
-        self._proxy = youtube_proxy
-        self._session_factory = youtube_session_factory
+        self._lectures = lectures
         # Threads start on first use and end when the Library is closed.
         self._readers = ThreadPoolExecutor(max(1, read_concurrency), thread_name_prefix="ingest")
+        self._listeners = ThreadPoolExecutor(max(1, read_concurrency), thread_name_prefix="lecture")
         self._chat_locks: dict[int, asyncio.Lock] = {}
 
-    async def _read(self, fn: Callable[[], T]) -> T:
+    async def _read(self, fn: Callable[[], T], pool: ThreadPoolExecutor | None = None) -> T:
         # Like asyncio.to_thread: the call sees the caller's context variables.
         call = functools.partial(contextvars.copy_context().run, fn)
-        return await asyncio.get_running_loop().run_in_executor(self._readers, call)
+        return await asyncio.get_running_loop().run_in_executor(pool or self._readers, call)
 
     def close(self) -> None:
-        """Stop the worker threads once their current work is done (idle ones end at once)."""
+        """Stop the worker threads once their current work is done (idle ones end at once),
+        and stop waiting for term lists (the sources keep the terms read from their text)."""
         self._readers.shutdown(wait=False, cancel_futures=True)
+        self._listeners.shutdown(wait=False, cancel_futures=True)
+        for pending in self._terms_pending:
+            pending.cancel()
 
     def is_busy(self, chat_id: int) -> bool:
         """True while an ingestion of this chat runs (a new one would wait its turn)."""
@@ -95,24 +111,69 @@ class Library:
         parse: Callable[[], ParsedSource],
         progress: Progress | None,
         original: bytes | None = None,
+        cancel: threading.Event | None = None,
+        pool: ThreadPoolExecutor | None = None,
     ) -> SourceRecord:
         lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
         async with lock:
-            parsed = await self._read(parse)
-            report = None
-            if progress is not None:
-                report = lambda done, total: progress("indexing", done, total)  # noqa: E731
+            if cancel is not None and cancel.is_set():  # stopped while it waited its turn
+                raise CancelledByStudentError("cancelled")
+            parsed = await self._read(parse, pool)
             files = self._files if original is not None else None
             if files is None or original is None:
-                return await self._store.add_source(chat_id, parsed, report)
+                return await self._index(chat_id, parsed, progress)
             sid = source_id_for(chat_id, parsed.fingerprint)
             kept = original
             await self._read(lambda: files.save(chat_id, sid, kept, parsed.figures))
             try:  # ready implies kept: the files are written before the source is ready
-                return await self._store.add_source(chat_id, parsed, report)
+                return await self._index(chat_id, parsed, progress)
             except BaseException:
                 await self._read(lambda: files.delete_source(chat_id, sid))
                 raise
+
+    async def _index(
+        self, chat_id: int, parsed: ParsedSource, progress: Progress | None
+    ) -> SourceRecord:
+        """Index ``parsed`` with its term list: the one read from its text at once; the model's,
+        asked for alongside, merged in as soon as both are done. A model still writing when the
+        indexing is done does not hold the student's card back: its list is stored when it
+        comes (``wait_for_terms``), and questions asked meanwhile use the text's terms."""
+        report = None
+        if progress is not None:
+            report = lambda done, total: progress("indexing", done, total)  # noqa: E731
+        found = await self._read(lambda: text_terms(parsed))
+        asking = asyncio.ensure_future(self._glossary.model_terms(parsed))
+        try:
+            with_terms = parsed.model_copy(update={"terms": found})
+            record = await self._store.add_source(chat_id, with_terms, report)
+        except BaseException:
+            asking.cancel()  # indexing failed: the term list is not needed any more
+            with contextlib.suppress(asyncio.CancelledError):
+                await asking
+            raise
+        finishing = asyncio.ensure_future(self._store_terms(record, asking, found))
+        if asking.done():
+            return await finishing
+        self._terms_pending.add(finishing)
+        finishing.add_done_callback(self._terms_pending.discard)
+        return record
+
+    async def _store_terms(
+        self,
+        record: SourceRecord,
+        asking: asyncio.Future[list[Term] | None],
+        found: tuple[Term, ...],
+    ) -> SourceRecord:
+        listed = await asking
+        if not listed:
+            return record
+        terms = Glossary.merged(listed, found)
+        return await self._store.set_terms(record.chat_id, record.source_id, terms) or record
+
+    async def wait_for_terms(self) -> None:
+        """Wait until every term list still being written by the model is stored."""
+        while self._terms_pending:
+            await asyncio.wait(list(self._terms_pending))
 
     async def add_pdf(
         self,
@@ -143,27 +204,50 @@ class Library:
         return await self._ingest(chat_id, parse, progress, original=data)
 
     async def add_video_link(
-        self, chat_id: int, text: str, *, progress: Progress | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        lang: str | None = None,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
     ) -> SourceRecord:
-        link = parse_video_link(text)
-        if link is None:
-            raise UnsupportedLinkError(
-                "这不是我能读取的视频链接。"
-                "请发送 YouTube 链接，或直接发送字幕文件（.srt / .vtt）。",
-                "This is not a video link I can read. Send a YouTube link, or the subtitle file "
-                "(.srt / .vtt).",
-            )
-        return await self._ingest(chat_id, lambda: self._fetch(link, progress), progress)
+        """The lecture behind a video link in ``text`` (or ``text`` itself as a bare link):
+        captions when the platform has them, otherwise speech recognition (``lang``, the
+        student's language, helps when the speech's language is unclear)."""
 
-    def _fetch(self, link: VideoLink, progress: Progress | None) -> ParsedSource:
-        if link.platform == "bilibili":
-            raise bilibili_unavailable(link)
-        if progress is not None:
-            progress("fetching", 0, 1)
-        fetcher = YouTubeTranscriptFetcher(
-            languages=self._languages, proxy=self._proxy, session_factory=self._session_factory
-        )
-        return fetcher.fetch(link)
+        def parse() -> ParsedSource:
+            return self._lectures.read_link(text, hint=lang, progress=progress, cancel=cancel)
+
+        return await self._ingest(chat_id, parse, progress, cancel=cancel, pool=self._listeners)
+
+    async def add_media(
+        self,
+        chat_id: int,
+        path: Path,
+        *,
+        filename: str | None = None,
+        title: str | None = None,
+        lang: str | None = None,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> SourceRecord:
+        """A lecture recording (audio or video file at ``path``), by speech recognition."""
+
+        def parse() -> ParsedSource:
+            return self._lectures.read_file(
+                path, filename=filename, title=title, hint=lang, progress=progress, cancel=cancel
+            )
+
+        return await self._ingest(chat_id, parse, progress, cancel=cancel, pool=self._listeners)
+
+    def scratch(self) -> AbstractContextManager[Path]:
+        """A private folder under the data directory for a download, removed afterwards."""
+        return self._lectures.scratch()
+
+    def check_media_length(self, seconds: float | None) -> None:
+        """Raise ``MediaTooLongError`` now for a recording over the limit (before downloading)."""
+        self._lectures.check_length(seconds)
 
     async def add_subtitles(
         self,
@@ -189,22 +273,32 @@ class Library:
         password: str | None = None,
         url: str | None = None,
         title: str | None = None,
+        lang: str | None = None,
         progress: Progress | None = None,
     ) -> SourceRecord:
-        """Route a file by its content first, then by its name: a PDF or a subtitle file."""
-        name = (filename or "").lower()
-        if data.lstrip()[:5] == b"%PDF-" or name.endswith(".pdf"):
+        """Route a file by its content first, then by its name: a PDF, a subtitle file or a
+        recording (``ingest.routing.route_file``)."""
+        kind = route_file(filename, head=data[:64])
+        if kind == "pdf":
             return await self.add_pdf(
                 chat_id, data, filename=filename, password=password, progress=progress
             )
-        if looks_like_subtitle_filename(name) or filename is None:
+        if kind == "subtitles":
             return await self.add_subtitles(
                 chat_id, data, filename=filename, url=url, title=title, progress=progress
             )
+        if kind == "media":
+            with self.scratch() as folder:
+                path = folder / f"recording{Path(filename or '').suffix or '.bin'}"
+                await self._read(lambda: path.write_bytes(data))
+                return await self.add_media(
+                    chat_id, path, filename=filename, title=title, lang=lang, progress=progress
+                )
         raise UnsupportedFileError(
-            "这种文件我读不了。请发送论文 PDF，或视频的字幕文件（.srt / .vtt / .json / .txt）。",
-            "I can't read this kind of file. Send the paper as a PDF, or the video's subtitle "
-            "file (.srt / .vtt / .json / .txt).",
+            "这种文件我读不了。请发送论文 PDF、讲座的视频/音频文件，"
+            "或视频的字幕文件（.srt / .vtt / .json / .txt）。",
+            "I can't read this kind of file. Send the paper as a PDF, the lecture as a video or "
+            "audio file, or the video's subtitle file (.srt / .vtt / .json / .txt).",
         )
 
     async def sources(self, chat_id: int) -> list[SourceRecord]:

@@ -1,4 +1,6 @@
-"""The language-model seam: a ``ChatModel`` protocol and its OpenAI-compatible adapter.
+"""The language-model seam: a ``ChatModel`` protocol and its OpenAI-compatible adapter, and
+the remote speech-recognition endpoint (``OpenAITranscriptionEndpoint``, an
+``ingest.speech.TranscriptionEndpoint``).
 
 This is the only module that imports ``openai``. Services depend on ``ChatModel`` only.
 Every fault of the endpoint (timeout, rate limit, 5xx, connection error, junk body, stream cut
@@ -18,12 +20,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict, cast
 
 import openai
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, OpenAI
 
 from bot.model_output import ReasoningFilter, strip_reasoning
-from kernel.errors import ConfigError, LLMError
+from ingest.speech import EndpointReply
+from kernel.errors import ConfigError, LLMError, TranscriptionError
 
-__all__ = ["ChatModel", "Message", "OpenAIChatModel"]
+__all__ = ["ChatModel", "Message", "OpenAIChatModel", "OpenAITranscriptionEndpoint"]
 
 log = logging.getLogger(__name__)
 
@@ -333,3 +336,100 @@ class OpenAIChatModel:
         client, self._shared.client = self._shared.client, None
         if client is not None:
             await client.close()
+
+
+# -- speech recognition ------------------------------------------------------------------------
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, openai.APIStatusError):
+        return f"HTTP {err.status_code}"
+    if isinstance(err, openai.APITimeoutError):
+        return "timeout"
+    if isinstance(err, openai.APIConnectionError):
+        return "connection failed"
+    return type(err).__name__
+
+
+def _transcription_error(err: Exception) -> TranscriptionError:
+    refused = isinstance(
+        err, openai.AuthenticationError | openai.PermissionDeniedError | openai.NotFoundError
+    )
+    if refused:
+        return TranscriptionError("endpoint_refused", reason=_reason(err), retryable=False)
+    return TranscriptionError("endpoint_down", reason=_reason(err))
+
+
+def _segments(response: Any) -> tuple[tuple[float, float, str], ...]:
+    found = []
+    for segment in getattr(response, "segments", None) or ():
+        get = segment.get if isinstance(segment, dict) else lambda k, s=segment: getattr(s, k, None)
+        start, end, text = get("start"), get("end"), get("text")
+        if isinstance(start, int | float) and isinstance(end, int | float) and text:
+            found.append((float(start), float(end), str(text)))
+    return tuple(found)
+
+
+class OpenAITranscriptionEndpoint:
+    """``/v1/audio/transcriptions`` of any OpenAI-compatible server (OpenAI's whisper-1, Groq,
+    a self-hosted faster-whisper server…), synchronous: the recogniser calls it in a thread.
+
+    Asks for ``verbose_json`` with segment times; a server that refuses that format (HTTP 400)
+    is asked for plain ``json`` from then on, and its windows get approximate times. Rate
+    limits and server errors are retried ``max_retries`` times by the client; what remains is a
+    ``TranscriptionError`` (retryable unless the key, model or URL is refused).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        model: str,
+        *,
+        timeout_s: float = 300.0,
+        max_retries: int = 2,
+    ) -> None:
+        self.model_name = model
+        self._model = model
+        self._client = OpenAI(
+            base_url=base_url,
+            api_key=api_key or "unused",  # self-hosted servers often need none
+            timeout=timeout_s,
+            max_retries=max_retries,
+        )
+        self._verbose = True
+
+    def transcribe_wav(
+        self, wav: bytes, *, language: str | None, prompt: str | None
+    ) -> EndpointReply:
+        params: dict[str, Any] = {"model": self._model, "file": ("audio.wav", wav, "audio/wav")}
+        if language:
+            params["language"] = language
+        if prompt:
+            params["prompt"] = prompt
+        try:
+            if self._verbose:
+                try:
+                    response = self._client.audio.transcriptions.create(
+                        **params,
+                        response_format="verbose_json",
+                        timestamp_granularities=["segment"],
+                    )
+                except openai.BadRequestError:
+                    log.warning("%s refuses verbose_json: times will be approximate", self._model)
+                    self._verbose = False
+            if not self._verbose:
+                response = self._client.audio.transcriptions.create(
+                    **params, response_format="json"
+                )
+        except _FAULTS as err:
+            raise _transcription_error(err) from err
+        text = response if isinstance(response, str) else getattr(response, "text", "")
+        return EndpointReply(
+            text=str(text or ""),
+            language=getattr(response, "language", None),
+            segments=_segments(response),
+        )
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,9 +1,10 @@
 """Operator checks and chores: health (``papertutor health``, the Docker HEALTHCHECK) and
-preparing the embedding model ahead of the first student (``papertutor models download``).
+preparing the embedding and speech-recognition models ahead of the first student
+(``papertutor models download``).
 
 Nothing here talks to Telegram or imports an SDK: the Qdrant server is probed by
-``storage.index.probe_server``, the model download lives in ``storage.model_download``.
-Messages are for the operator, in Chinese or English.
+``storage.index.probe_server``, the model downloads live in ``storage.model_download`` and
+``ingest.asr``. Messages are for the operator, in Chinese or English.
 """
 
 from __future__ import annotations
@@ -11,17 +12,32 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from bot.settings import Settings
+from bot.settings import ASRSettings, Settings
+from ingest.asr_process import DEFAULT_MODEL, WhisperSpec, is_local_model
 from kernel.errors import ConfigError, PaperTutorError
 from storage.index import probe_server
 from storage.model_download import cached_snapshot, model_files, prefetch_model
 
 __all__ = [
     "check_data_dir",
+    "describe_asr_download",
     "describe_download",
+    "download_asr_model",
     "download_model",
     "health_check",
+    "whisper_spec",
 ]
+
+
+def whisper_spec(cfg: ASRSettings) -> WhisperSpec:
+    """The local recogniser's settings (what the bot runs and ``models download`` fetches)."""
+    return WhisperSpec(
+        model=cfg.model or DEFAULT_MODEL,
+        cache_dir=cfg.cache_dir,
+        cpu_threads=cfg.threads,
+        beam_size=cfg.beam_size,
+        vad=cfg.vad,
+    )
 
 
 def check_data_dir(data_dir: Path) -> None:
@@ -65,6 +81,38 @@ def _model_line(settings: Settings, lang: str) -> tuple[bool, str]:
     )
 
 
+def _asr_line(settings: Settings, lang: str) -> tuple[bool, str]:
+    asr = settings.asr
+    if asr.url:
+        return True, (
+            f"speech recognition: endpoint {asr.url}"
+            if lang == "en"
+            else f"语音识别：使用接口 {asr.url}"
+        )
+    spec = whisper_spec(asr)
+    local = asr.model is not None and Path(asr.model).expanduser().exists()
+    if local and not is_local_model(spec.model):
+        return False, (
+            f"PAPERTUTOR_ASR_MODEL={asr.model} is not a CTranslate2 model directory (no model.bin)"
+            if lang == "en"
+            else f"PAPERTUTOR_ASR_MODEL={asr.model} 不是 CTranslate2 模型目录（没有 model.bin）"
+        )
+    from ingest.asr import cached_model  # faster-whisper: imported only when asked
+
+    if cached_model(spec) is not None:
+        return True, (
+            f"speech recognition: faster-whisper {spec.model} ready"
+            if lang == "en"
+            else f"语音识别：faster-whisper {spec.model} 已就绪"
+        )
+    # Not a failure: it is downloaded on the first recording, when the hub is reachable.
+    return True, (
+        f"speech recognition: {spec.model} not cached yet (run `papertutor models download`)"
+        if lang == "en"
+        else f"语音识别：模型 {spec.model} 尚未缓存（可先运行 `papertutor models download`）"
+    )
+
+
 def health_check(settings: Settings, *, lang: str = "zh", timeout: float = 5.0) -> tuple[bool, str]:
     """Is this installation able to serve? Checks the data directory is writable and, when
     ``PAPERTUTOR_QDRANT_URL`` is set, that the server is reachable and takes the key.
@@ -104,9 +152,10 @@ def health_check(settings: Settings, *, lang: str = "zh", timeout: float = 5.0) 
             if lang == "en"
             else f"OK   内置 Qdrant，位于 {settings.storage.qdrant_path}"
         )
-    model_ok, model_text = _model_line(settings, lang)
-    ok = ok and model_ok
-    lines.append(("OK   " if model_ok else "FAIL ") + model_text)
+    for check in (_model_line, _asr_line):
+        line_ok, text = check(settings, lang)
+        ok = ok and line_ok
+        lines.append(("OK   " if line_ok else "FAIL ") + text)
     return ok, "\n".join(lines)
 
 
@@ -133,4 +182,29 @@ def describe_download(model_name: str, path: Path, lang: str = "zh") -> str:
         if lang == "en"
         else f"{model_name} 已下载到 {path}。fastembed 不认识这个模型名，"
         f"请设置 PAPERTUTOR_EMBEDDING_MODEL_PATH={path} 来使用它。"
+    )
+
+
+def download_asr_model(cfg: ASRSettings) -> Path | None:
+    """Fetch the speech-recognition model into its cache; None with a transcription endpoint
+    (nothing to download). Raises ``TranscriptionError`` with the mirror hint."""
+    if cfg.url:
+        return None
+    from ingest.asr import download_model as download_whisper
+
+    return download_whisper(whisper_spec(cfg))
+
+
+def describe_asr_download(cfg: ASRSettings, path: Path | None, lang: str = "zh") -> str:
+    if path is None:
+        return (
+            f"speech recognition uses the endpoint {cfg.url}: no model to download."
+            if lang == "en"
+            else f"语音识别使用接口 {cfg.url}，不需要下载模型。"
+        )
+    name = cfg.model or DEFAULT_MODEL
+    return (
+        f"speech recognition model {name} is ready in {path}."
+        if lang == "en"
+        else f"语音识别模型 {name} 已就绪：{path}"
     )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 if TYPE_CHECKING:
     from bot.answering import Answerer
     from bot.library import Library
+    from bot.listening import Listener
     from bot.llm import ChatModel
     from bot.markup.formula_image import FormulaRenderer
     from bot.pages import PageViewer
@@ -33,6 +34,7 @@ _NAMES = (
     "quizzes",
     "glossary",
     "next_steps",
+    "listener",
 )
 
 
@@ -55,6 +57,12 @@ class Services:
         self._made: dict[str, Any] = dict(ready)
         self._makers = dict(makers or {})
         self.owns_embedder = owns_embedder
+        self._closers: list[Callable[[], None]] = []
+
+    def on_close(self, close: Callable[[], None]) -> None:
+        """Close an adapter the composition root made for these services (the speech
+        recogniser) when they are closed."""
+        self._closers.append(close)
 
     def _get(self, name: str) -> Any:
         if name not in self._made:
@@ -82,6 +90,14 @@ class Services:
         return cast("ReportBuilder", self._get("reports"))
 
     @property
+    def listener(self) -> Listener | None:
+        """Voice questions (None: the bot does not take them)."""
+        return cast("Listener | None", self._get("listener") if self._can("listener") else None)
+
+    def _can(self, name: str) -> bool:
+        return name in self._made or name in self._makers
+
+    @property
     def pages(self) -> PageViewer:
         """The paper as printed: figures, tables and cited passages as images."""
         return cast("PageViewer", self._get("pages"))
@@ -107,7 +123,8 @@ class Services:
     def build_all(self) -> None:
         """Make every service now (the bot: the first student should not wait for it)."""
         for name in _NAMES:
-            self._get(name)
+            if self._can(name):
+                self._get(name)
 
     def built(self, name: str) -> bool:
         return name in self._made
@@ -124,6 +141,10 @@ class Services:
             self.formulas.close()
         if self.built("pages"):
             self.pages.close()
+        if self.built("listener") and self.listener is not None:
+            self.listener.close()
+        for close in self._closers:
+            close()
         if self.built("store"):
             store = self.store
             embedder = store.embedder if store.embedder_loaded else None

@@ -13,6 +13,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = [
+    "ASRSettings",
     "EmbeddingSettings",
     "IngestSettings",
     "LLMSettings",
@@ -108,10 +109,48 @@ class IngestSettings(BaseSettings):
         description="YouTube transcript languages in order of preference, comma-separated",
     )
     youtube_proxy: str | None = Field(
-        None, description="HTTP(S) proxy for YouTube (datacenter IPs are often blocked)"
+        None,
+        description="HTTP(S) proxy for YouTube and the other video sites (datacenter IPs are "
+        "often blocked)",
+    )
+    cookies_file: Path | None = Field(
+        None,
+        description="Netscape cookies file of the operator's own account on the video sites, for "
+        "captions and videos that need a login (Bilibili's CC subtitles)",
+    )
+    max_media_minutes: float = Field(
+        240.0, gt=0, description="longest recording speech recognition accepts, minutes"
+    )
+    voice_max_seconds: float = Field(
+        180.0, gt=0, description="longest voice message taken as a question, seconds"
     )
 
     _split = field_validator("transcript_languages", mode="before")(_split_csv)
+
+
+class ASRSettings(BaseSettings):
+    """Speech recognition: local faster-whisper, or an OpenAI-compatible endpoint."""
+
+    model_config = _config("PAPERTUTOR_ASR_")
+
+    model: str | None = Field(
+        None,
+        description="faster-whisper model name or local CTranslate2 directory (default small); "
+        "with PAPERTUTOR_ASR_URL the endpoint's model (default whisper-1)",
+    )
+    url: str | None = Field(
+        None,
+        description="OpenAI-compatible /v1 base URL whose /audio/transcriptions is used instead "
+        "of local recognition",
+    )
+    api_key: SecretStr | None = Field(None, description="API key of the transcription endpoint")
+    cache_dir: Path | None = Field(
+        None, description="where downloaded models are kept (default: the Hugging Face cache)"
+    )
+    threads: int = Field(0, ge=0, description="CPU threads for recognition (0 = all cores)")
+    beam_size: int = Field(5, ge=1, le=10, description="beam search width (1 = greedy, faster)")
+    vad: bool = Field(True, description="skip silence and music (voice-activity detection)")
+    timeout_s: float = Field(300.0, gt=0, description="seconds per endpoint request")
 
 
 class LLMSettings(BaseSettings):
@@ -133,8 +172,8 @@ class LLMSettings(BaseSettings):
     query_model: str | None = Field(
         None,
         validation_alias=AliasChoices("PAPERTUTOR_LLM_QUERY_MODEL"),
-        description="a faster model on the same endpoint for turning questions into search "
-        "queries (unset = PAPERTUTOR_LLM_MODEL)",
+        description="a faster model on the same endpoint for each source's term list and the "
+        "search-query rewrite (unset = PAPERTUTOR_LLM_MODEL)",
     )
     timeout_s: float = Field(
         60.0, gt=0, validation_alias=AliasChoices("PAPERTUTOR_LLM_TIMEOUT"), description="seconds"
@@ -177,7 +216,17 @@ class TelegramSettings(BaseSettings):
     webhook_url: str | None = Field(None, description="public HTTPS URL; unset = polling")
     webhook_port: int = Field(8443, description="local port the webhook server listens on")
     webhook_secret: SecretStr | None = Field(None, description="webhook secret token")
-    max_download_mb: float = Field(20.0, gt=0, description="Bot API download limit, MB")
+    max_download_mb: float = Field(
+        20.0,
+        gt=0,
+        description="Bot API download limit, MB (20 on api.telegram.org; up to 2000 with a "
+        "self-hosted server in local mode)",
+    )
+    telegram_local_mode: bool = Field(
+        False,
+        description="the self-hosted Bot API server runs with --local (files are read from its "
+        "disk, which this bot must see at the same path)",
+    )
     drafts: bool = Field(
         True,
         validation_alias=AliasChoices("PAPERTUTOR_TELEGRAM_DRAFTS"),
@@ -214,6 +263,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    asr: ASRSettings = Field(default_factory=ASRSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
     log_level: str = Field("INFO", description="logging level")

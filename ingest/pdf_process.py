@@ -19,15 +19,13 @@ would.
 
 from __future__ import annotations
 
-import functools
-import multiprocessing
 import os
 import traceback
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
-from multiprocessing.context import BaseContext
 from typing import Any
 
+from ingest.children import context
 from ingest.pdf import parse_pdf
 from ingest.render import render_regions
 from kernel.errors import DamagedFileError, PaperTutorError
@@ -37,14 +35,6 @@ __all__ = ["parse_pdf_isolated", "render_regions_isolated", "run_isolated"]
 
 _JOIN_S = 5.0
 _NICE = 10  # parsing yields the CPU to the bot (and its answers) on a busy machine
-
-
-@functools.cache
-def _context() -> BaseContext:
-    ctx = multiprocessing.get_context("forkserver")
-    # The server imports __main__ once (children then skip re-importing it) and the parser.
-    ctx.set_forkserver_preload(["__main__", "ingest.pdf", "ingest.render"])
-    return ctx
 
 
 def _child(conn: Connection, data: bytes, options: dict[str, Any]) -> None:
@@ -116,7 +106,7 @@ def run_isolated(
     progress: Callable[[int, int], None] | None,
 ) -> Any:
     """Run ``target(connection, data, options)`` in a child and relay what it sends."""
-    ctx = _context()
+    ctx = context()
     receiver, sender = ctx.Pipe(duplex=False)
     child = ctx.Process(  # type: ignore[attr-defined]
         target=target, args=(sender, data, options), name="pdf-parse", daemon=True

@@ -1,15 +1,15 @@
-"""Fetch a YouTube video's transcript (with timestamps) as a video source; explain Bilibili.
+"""Fetch a YouTube video's transcript (with timestamps) as a video source.
 
 The one module that imports ``youtube_transcript_api``. Synchronous and not thread-safe (the
 library keeps state on its ``requests.Session``): the bot builds one fetcher per link and runs
 ``fetch`` in a worker thread. Every failure becomes a ``VideoUnavailableError`` whose message
-says what happened and that a subtitle file can be sent instead.
+says what happened and that a subtitle file can be sent instead; ``ingest.lecture`` then tries
+the platform's tracks and speech recognition through yt-dlp.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Protocol, TypeVar
 from xml.etree.ElementTree import ParseError
 
 import requests
@@ -28,6 +28,7 @@ from youtube_transcript_api._errors import (
 )
 from youtube_transcript_api.proxies import GenericProxyConfig, InvalidProxyConfig
 
+from ingest.captions import choose_transcript
 from ingest.subtitle_text import clean_line
 from ingest.subtitles import Cue
 from ingest.transcript import chunk_cues
@@ -38,8 +39,6 @@ from kernel.models import ParsedSource, SourceKind, VideoMeta
 __all__ = [
     "DEFAULT_LANGUAGES",
     "YouTubeTranscriptFetcher",
-    "bilibili_unavailable",
-    "choose_transcript",
 ]
 
 # Simplified Chinese variants, then Traditional, then English (YouTube uses all these codes).
@@ -55,23 +54,6 @@ _SEND_FILE_EN = "You can send me the video's subtitle file (.srt or .vtt) instea
 def _unavailable(zh: str, en: str, *, retryable: bool = False) -> VideoUnavailableError:
     return VideoUnavailableError(
         f"{zh}{_SEND_FILE_ZH}", f"{en} {_SEND_FILE_EN}", retryable=retryable
-    )
-
-
-def bilibili_unavailable(link: VideoLink) -> VideoUnavailableError:
-    """The error for a Bilibili link: no anonymous subtitle API, so explain the export."""
-    return VideoUnavailableError(
-        f"B 站没有公开的字幕接口，我无法直接读取这个视频（{link.video_id}）的字幕。请这样做："
-        "1）在视频页确认有 CC 字幕，用浏览器扩展（例如“哔哩哔哩 CC 字幕下载”类插件）"
-        "把字幕下载为 .srt 或 B 站字幕 JSON 文件；"
-        "2）把这个字幕文件直接发给我。"
-        "如果视频没有 CC 字幕，可以用 Whisper 等语音识别工具生成 .srt 字幕文件再发给我。",
-        f"Bilibili has no public subtitle API, so I cannot read the subtitles of this video "
-        f"({link.video_id}) myself. Please: 1) check the video has CC subtitles and download "
-        "them with a browser extension (a Bilibili CC subtitle downloader) as an .srt or "
-        "Bilibili JSON subtitle file; 2) send me that subtitle file. If the video has no CC "
-        "subtitles, make an .srt subtitle file with a speech recogniser such as Whisper and "
-        "send it.",
     )
 
 
@@ -141,53 +123,6 @@ _EXPECTED = (
 )
 
 
-class _TranscriptInfo(Protocol):
-    """What ``choose_transcript`` needs of the library's ``Transcript`` objects."""
-
-    @property
-    def language_code(self) -> str: ...
-
-    @property
-    def is_generated(self) -> bool: ...
-
-
-T = TypeVar("T", bound=_TranscriptInfo)
-
-
-def _family(code: str) -> str:
-    """Language family for matching: zh-hans / zh-hant / the primary subtag."""
-    code = code.lower().replace("_", "-")
-    if code.startswith("zh"):
-        return "zh-hant" if any(t in code for t in ("hant", "tw", "hk", "mo")) else "zh-hans"
-    return code.split("-")[0]
-
-
-def choose_transcript(available: Sequence[T], languages: Sequence[str]) -> tuple[T, bool] | None:
-    """Pick a transcript: per preference tier manual first, then auto-generated.
-
-    Consecutive preferences of one family form a tier (Simplified Chinese, Traditional, English
-    with the defaults), so a manual Chinese track beats an auto-generated one, and an
-    auto-generated Chinese track still beats English. A code matches exactly first, then by
-    family ("en" finds "en-GB"). With no preferred language, the first manual (else generated)
-    track is taken; the flag says it is outside the preferences.
-    """
-    tiers: dict[str, list[str]] = {}
-    for code in languages:
-        tiers.setdefault(_family(code), []).append(code.lower())
-    for family, codes in tiers.items():
-        for generated in (False, True):
-            kind = [t for t in available if t.is_generated == generated]
-            for code in codes:
-                for t in kind:
-                    if t.language_code.lower() == code:
-                        return t, False
-            for t in kind:
-                if _family(t.language_code) == family:
-                    return t, False
-    ordered = sorted(available, key=lambda t: t.is_generated)
-    return (ordered[0], True) if ordered else None
-
-
 class _TimeoutAdapter(HTTPAdapter):
     """Default timeout for every request: the library sets none, and a hung read would hold a
     worker thread forever."""
@@ -235,8 +170,8 @@ class YouTubeTranscriptFetcher:
 
     def fetch(self, link: VideoLink) -> ParsedSource:
         """The transcript of ``link`` as a chunked video source (synchronous, network)."""
-        if link.platform == "bilibili":
-            raise bilibili_unavailable(link)
+        if link.platform != "youtube":  # other sites go through ingest.downloader
+            raise ValueError(f"not a YouTube link: {link.url}")
         session = self._session_factory()
         try:
             return self._fetch(session, link)

@@ -16,8 +16,12 @@ not a ``PaperTutorError`` is a bug, logged and answered with a short apology.
     │   ├── UnsupportedFileError         neither PDF nor subtitle file
     │   ├── SubtitleFormatError          not a subtitle file / broken subtitles
     │   ├── UnsupportedLinkError         not a link we can read
-    │   └── MissingSourceError           the chat has no paper (or video) yet
+    │   ├── MissingSourceError           the chat has no paper (or video) yet
+    │   ├── MediaTooLongError            a recording over PAPERTUTOR_MAX_MEDIA_MINUTES
+    │   ├── NoAudioError                 a video without a sound track
+    │   └── NothingHeardError            recognition heard no usable speech: nothing stored
     ├── VideoUnavailableError            no transcript can be fetched; send a subtitle file
+    ├── CancelledByStudentError          the student pressed "stop": nothing stored
     ├── VideoMissingError                /report without a video: ask before going on
     ├── ReportTooShortError              the report cannot reach the minimum 字数
     ├── ReportUnsupportedError           a section has no sentence its sources support
@@ -27,6 +31,7 @@ not a ``PaperTutorError`` is a bug, logged and answered with a short apology.
     └── ServiceError                     retryable: an outside system failed
         ├── LLMError                     the language model failed (timeout, 429, 5xx, junk)
         │   └── QuizError                its quiz questions all failed the checks
+        ├── TranscriptionError           speech recognition failed (endpoint down, model missing)
         └── StoreUnavailableError        Qdrant cannot be reached
 """
 
@@ -37,15 +42,19 @@ from typing import ClassVar
 
 __all__ = [
     "BusyError",
+    "CancelledByStudentError",
     "ConfigError",
     "DamagedFileError",
     "EmptyFileError",
     "InputError",
     "LLMError",
+    "MediaTooLongError",
     "MissingSourceError",
+    "NoAudioError",
     "NoTextError",
     "NotAPDFError",
     "NotFoundError",
+    "NothingHeardError",
     "PaperTutorError",
     "PasswordRequiredError",
     "QuizError",
@@ -55,6 +64,7 @@ __all__ = [
     "StoreUnavailableError",
     "SubtitleFormatError",
     "TooLargeError",
+    "TranscriptionError",
     "UnsupportedFileError",
     "UnsupportedLinkError",
     "VideoMissingError",
@@ -125,6 +135,13 @@ class DamagedFileError(InputError):
             "The saved copy of the paper cannot be read, so its pages cannot be shown. "
             "Please send the paper again.",
         ),
+        "media_unreadable": (
+            "这个音频/视频文件我打不开（可能已损坏，或格式不支持）。"
+            "请转成 mp3、m4a、mp4 或 wav 后再发，或者发这个视频的字幕文件。",
+            "I cannot open this audio/video file (it may be damaged, or in a format I do not "
+            "support). Please convert it to mp3, m4a, mp4 or wav and send it again, or send the "
+            "video's subtitle file.",
+        ),
     }
 
 
@@ -172,6 +189,56 @@ class MissingSourceError(InputError):
     }
 
 
+class MediaTooLongError(InputError):
+    """Refused before any download or recognition: recognising it would take too long."""
+
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "too_long": (
+            "这个视频/录音有 {minutes} 分钟，超过了我能转写的上限（{limit} 分钟）。"
+            "可以把需要的部分剪成较短的音频再发给我，或者发这个视频的字幕文件。",
+            "This recording is {minutes} minutes long, over the {limit} minutes I can "
+            "transcribe. Cut the part you need into a shorter audio file and send that, or send "
+            "the video's subtitle file.",
+        ),
+        "voice_too_long": (
+            "这条语音有 {seconds} 秒，作为提问太长了（最长 {limit} 秒）。"
+            "请说得简短一些，或者直接打字提问；如果这是讲座录音，请把它作为音频文件发送。",
+            "This voice message is {seconds} s long, too long for a question (at most {limit} s). "
+            "Please ask more briefly or type your question; if it is a lecture recording, send "
+            "it as an audio file.",
+        ),
+    }
+
+
+class NoAudioError(InputError):
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "no_audio": (
+            "这个文件里没有声音（没有音轨），我听不到讲的内容。请发带声音的视频或音频文件，"
+            "或者发这个视频的字幕文件。",
+            "This file has no sound track, so there is no speech for me to hear. Please send a "
+            "video or audio file with sound, or the video's subtitle file.",
+        ),
+    }
+
+
+class NothingHeardError(InputError):
+    """Speech recognition found no usable speech; nothing was stored."""
+
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "nothing_heard": (
+            "我在里面没有听到能用的讲话（可能是静音、音乐，或者我听不懂的语言），所以什么也没有保存。"
+            "请确认这是讲座的录音，或者发这个视频的字幕文件。",
+            "I heard no usable speech in it (it may be silence, music, or a language I do not "
+            "understand), so nothing was stored. Please check it is the lecture's recording, or "
+            "send the video's subtitle file.",
+        ),
+        "voice_unclear": (
+            "我没听清这条语音，请再说一遍，或者直接打字提问。",
+            "I could not make out this voice message. Please say it again, or type your question.",
+        ),
+    }
+
+
 class VideoMissingError(PaperTutorError):
     """The report was asked for with no video ingested; the student decides whether to go on."""
 
@@ -182,8 +249,73 @@ class BusyError(PaperTutorError):
     retryable = True
 
 
+_INSTEAD = (
+    "你可以改发这个视频的字幕文件（.srt / .vtt），或者它的音频/视频文件。",
+    "You can send the video's subtitle file (.srt / .vtt), or its audio or video file, instead.",
+)
+
+
+def _with_next_step(messages: Mapping[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    return {key: (zh + _INSTEAD[0], f"{en} {_INSTEAD[1]}") for key, (zh, en) in messages.items()}
+
+
 class VideoUnavailableError(PaperTutorError):
     """No transcript could be fetched; the message always says a subtitle file can be sent."""
+
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = _with_next_step(
+        {
+            "private": (
+                "这个视频是私密的，或者要登录才能看，我打不开。",
+                "This video is private or needs a signed-in account, so I cannot open it.",
+            ),
+            "deleted": (
+                "找不到这个视频（可能已被删除，或者链接不完整）。请检查链接。",
+                "I cannot find this video (it may have been deleted, or the link is incomplete). "
+                "Please check the link.",
+            ),
+            "region": (
+                "这个视频在服务器所在的地区不能播放（地区限制）。",
+                "This video cannot be played where the server is (a region restriction).",
+            ),
+            "members": (
+                "这个视频只对会员或付费用户开放，我看不了。",
+                "This video is only for members or paying viewers, so I cannot watch it.",
+            ),
+            "login": (
+                "这个视频要登录后才能看（例如有年龄限制），我打不开。",
+                "This video needs a signed-in account (for example an age check), so I cannot "
+                "open it.",
+            ),
+            "live": (
+                "这是一场直播（或者还没开始的直播），没法完整读取。请等直播结束、生成回放后再发回放链接。",
+                "This is a live stream (or one that has not started), so it cannot be read "
+                "whole. Send the replay's link once the stream is over.",
+            ),
+            "unsupported_site": (
+                "这个网址我读不了：它不是我认识的视频网站，也不是音频/视频文件的直接链接。",
+                "I cannot read this address: it is not a video site I know, nor a direct link "
+                "to an audio or video file.",
+            ),
+            "blocked": (
+                "视频网站拒绝了服务器的请求（服务器的网络地址可能被限制了），暂时拿不到这个视频。",
+                "The video site refused the server's request (its network address may be "
+                "blocked), so I cannot get this video right now.",
+            ),
+            "download_failed": (
+                "下载这个视频时网络出了问题（连接中断或太慢），可以稍后再试。",
+                "Downloading this video failed (the connection broke or was too slow); you can "
+                "try again later.",
+            ),
+        }
+    )
+
+
+class CancelledByStudentError(PaperTutorError):
+    """The student stopped the work; nothing was stored."""
+
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "cancelled": ("⏹ 好的，已经停止，没有保存任何内容。", "⏹ Stopped. Nothing was stored."),
+    }
 
 
 class NotFoundError(PaperTutorError):
@@ -213,6 +345,35 @@ class ServiceError(PaperTutorError):
 
 class LLMError(ServiceError):
     pass
+
+
+class TranscriptionError(ServiceError):
+    """Speech recognition could not run; nothing was stored."""
+
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "endpoint_down": (
+            "语音识别服务暂时连不上或出错了（{reason}），这次没有转写成功，也没有保存任何内容。",
+            "The speech recognition service cannot be reached or failed ({reason}); nothing was "
+            "transcribed or stored.",
+        ),
+        "endpoint_refused": (
+            "语音识别服务拒绝了请求（{reason}）。请管理员检查 PAPERTUTOR_ASR_URL、"
+            "PAPERTUTOR_ASR_API_KEY 和 PAPERTUTOR_ASR_MODEL。",
+            "The speech recognition service refused the request ({reason}). The operator should "
+            "check PAPERTUTOR_ASR_URL, PAPERTUTOR_ASR_API_KEY and PAPERTUTOR_ASR_MODEL.",
+        ),
+        "model_unavailable": (
+            "语音识别模型 {model} 还不能用（{reason}）。请管理员运行 `papertutor models download`"
+            "（模型仓库被墙时设置 HF_ENDPOINT 镜像），或把 PAPERTUTOR_ASR_MODEL 设为本地模型目录。",
+            "The speech recognition model {model} is not available ({reason}). The operator "
+            "should run `papertutor models download` (with an HF_ENDPOINT mirror where the hub "
+            "is blocked), or set PAPERTUTOR_ASR_MODEL to a local model directory.",
+        ),
+        "crashed": (
+            "语音识别程序意外退出了，这次没有转写成功，也没有保存任何内容。",
+            "The speech recogniser stopped unexpectedly; nothing was transcribed or stored.",
+        ),
+    }
 
 
 class StoreUnavailableError(ServiceError):

@@ -34,6 +34,8 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _LATIN_RUN = re.compile(r"[A-Za-z]+")
 # Frequent English function words: Latin script alone could be French or pinyin.
 _EN_COMMON = re.compile(r"(?:the|a|an|and|of|to|is|in|it|that|you|this|we|for|on|with|are|be)")
+# Links, @mentions and /commands say nothing about the language the student writes in.
+_NOT_WORDS = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|tv|cn|org|net|be)/\S*|[@/]\w+")
 
 
 def has_cjk(text: str) -> bool:
@@ -52,9 +54,13 @@ def text_language(text: str) -> Lang:
 
 
 def message_language(text: str | None) -> Lang | None:
-    """ "zh" for text with Chinese characters, "en" for English words, None when unclear."""
+    """ "zh" for text with Chinese characters, "en" for English words, None when unclear.
+
+    Links, @mentions and /commands are left out first: a bare YouTube link is not English.
+    """
     if not text:
         return None
+    text = _NOT_WORDS.sub(" ", text)
     if has_cjk(text):
         return "zh"
     if len(_LATIN_WORD.findall(text)) >= 2:

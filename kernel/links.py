@@ -1,8 +1,9 @@
 """Recognise YouTube and Bilibili links, and build links that open a video at a given second.
 
 Used when a student pastes a link in the chat (``parse_video_link`` finds the first one inside
-the message), when an answer cites a video timestamp (``url_at``) and when it cites a page of
-an arXiv paper (``page_url``).
+the message; ``bare_url`` accepts a message that is nothing but a link to any other site),
+when an answer cites a video timestamp (``url_at``) and when it cites a page of an arXiv paper
+(``page_url``).
 Pure string work: no network, so a ``b23.tv`` short code stays a short code.
 """
 
@@ -16,6 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
     "VideoLink",
+    "bare_url",
     "page_url",
     "parse_video_link",
     "url_at",
@@ -141,6 +143,20 @@ def parse_video_link(text: str) -> VideoLink | None:
         if link is not None:
             return link
     return None
+
+
+_BARE_URL = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?", re.IGNORECASE)
+
+
+def bare_url(text: str) -> str | None:
+    """The message itself when it is one http(s) link and nothing else, else None.
+
+    A link inside a sentence stays part of a question; a link on its own is something to read.
+    """
+    candidate = text.strip().rstrip(_TRAILING)
+    if _BARE_URL.fullmatch(candidate) is None:
+        return None
+    return candidate
 
 
 def _with_query(url: str, drop: tuple[str, ...], add: dict[str, str]) -> str:

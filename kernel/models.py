@@ -4,7 +4,7 @@ All frozen pydantic models. Ingestion produces ``ParsedSource`` (``Chunk``s with
 ``VideoMeta``); the store keeps ``SourceRecord``s, returns ``SearchHit``s and keeps the chat's
 ``Note``s (with their ``Citation``s and ``Term``s) and conversation ``Turn``s. The study tools
 add ``QuizQuestion``s (kept as ``QuizItem``s with the student's answer) and the chat's
-``Glossary`` of ``GlossaryEntry``s.
+``ChatGlossary`` of ``GlossaryEntry``s.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "Box",
+    "ChatGlossary",
     "Chunk",
     "ChunkRole",
     "Citation",
     "Figure",
     "FigureKind",
-    "Glossary",
     "GlossaryEntry",
     "Note",
     "PageFigure",
@@ -102,16 +102,27 @@ class PaperMeta(_Frozen):
 
 
 class VideoMeta(_Frozen):
-    """A lecture video known only through its transcript."""
+    """A lecture video known only through its transcript.
+
+    ``auto_generated``: the platform's automatic captions were used. ``transcribed``: there were
+    no captions, so the bot recognised the speech itself with ``asr_model``; ``language`` is then
+    the language it detected. Both say the text is a machine's hearing, not a person's.
+    """
 
     title: str
     url: str | None = None
     video_id: str | None = None
-    platform: str | None = Field(default=None, description='"youtube", "bilibili" or None')
+    platform: str | None = Field(
+        default=None,
+        description='"youtube", "bilibili", another site\'s downloader name, or None (a file)',
+    )
     language: str | None = None
     auto_generated: bool | None = None
     duration_s: float | None = None
     filename: str | None = None
+    transcribed: bool = False
+    asr_model: str | None = None
+    uploader: str | None = None
 
 
 class PageFigure(_Frozen):
@@ -142,6 +153,16 @@ class Figure(_Frozen):
     bbox: tuple[float, float, float, float]
 
 
+class Term(_Frozen):
+    """A technical term in both languages where known: a key term of an answer's note, or an
+    entry of a source's term list. ``aliases``: other ways the source writes it (abbreviations
+    such as "RLHF", symbols such as "d_k")."""
+
+    en: str | None = None
+    zh: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
 class ParsedSource(_Frozen):
     """A source ready to be indexed.
 
@@ -149,6 +170,8 @@ class ParsedSource(_Frozen):
     ingesting the same thing again in the same chat yields the same source id and replaces it.
     ``warnings`` are things the student should be told (e.g. pages without a text layer).
     ``figures`` are a paper's figures and tables with their crops.
+    ``terms``: the source's bilingual term list (``bot.glossary`` fills it in after parsing;
+    the store keeps it on the ``SourceRecord``).
     """
 
     kind: SourceKind
@@ -158,6 +181,7 @@ class ParsedSource(_Frozen):
     chunks: tuple[Chunk, ...]
     warnings: tuple[str, ...] = ()
     figures: tuple[PageFigure, ...] = ()
+    terms: tuple[Term, ...] = ()
 
     @property
     def title(self) -> str:
@@ -189,6 +213,10 @@ class SourceRecord(_Frozen):
     video: VideoMeta | None = None
     chunks: int = 0
     warnings: tuple[str, ...] = ()
+    terms: tuple[Term, ...] = Field(
+        default=(),
+        description="the source's bilingual term list, for expanding questions without a model",
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -214,6 +242,7 @@ class SearchHit(_Frozen):
     )
     boxes: tuple[Box, ...] = ()
     role: ChunkRole | None = None
+    transcribed: bool = Field(default=False, description="a machine-recognised transcript")
 
 
 class Citation(_Frozen):
@@ -235,13 +264,7 @@ class Citation(_Frozen):
     url: str | None = None
     boxes: tuple[Box, ...] = Field(default=(), description="where the cited chunk is printed")
     support: float | None = Field(default=None, ge=0, le=1)
-
-
-class Term(_Frozen):
-    """A key term an answer explained, in both languages where known."""
-
-    en: str | None = None
-    zh: str | None = None
+    transcribed: bool = False
 
 
 class Note(_Frozen):
@@ -300,18 +323,17 @@ class QuizItem(_Frozen):
     answered_at: datetime | None = None
 
 
-class GlossaryEntry(_Frozen):
-    """A term of the glossary: both names where known, one line of explanation, and the
-    snippets where the student met it."""
+class GlossaryEntry(Term):
+    """A ``Term`` of the student's glossary (``/terms``): both names where known, one line of
+    explanation, and the snippets where the student met it."""
 
-    en: str | None = None
-    zh: str | None = None
     explanation: str = ""
     citations: tuple[Citation, ...] = ()
 
 
-class Glossary(_Frozen):
-    """The chat's glossary as built from its notes; ``fingerprint`` names those notes, so the
+class ChatGlossary(_Frozen):
+    """The student's glossary of a chat, built from its notes (not a source's term list: that
+    is ``SourceRecord.terms``); ``fingerprint`` names those notes, so the
     glossary is kept until they change."""
 
     chat_id: int

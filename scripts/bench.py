@@ -1,5 +1,5 @@
 """Run every benchmark in turn (``make bench``): storage, video, PDF stalls, figures, Telegram
-load, answer rendering, resilience, study tools.
+load, answer rendering, resilience, speech recognition, study tools.
 
     .venv/bin/python -m scripts.bench
 
@@ -26,6 +26,7 @@ BENCHMARKS = (
     "scripts.bench_telegram",
     "scripts.bench_render",
     "scripts.bench_resilience",
+    "scripts.bench_asr",
     "scripts.bench_study",
 )
 

@@ -24,12 +24,17 @@ from bot.prompts import REWRITE_SYSTEM
 from tests.fake_openai import FakeOpenAI
 from tests.fake_telegram import FakeBotApi, FakeBotApiServer
 
-__all__ = ["DOC_CHAT", "QUESTIONS", "Servers", "TimedBotApi"]
+__all__ = ["DOC_CHAT", "FOLLOW_UPS", "QUESTIONS", "Servers", "TimedBotApi"]
 
 DOC_CHAT = 3000
 QUESTIONS = {
     "zh": "Q{n}：什么是稀疏注意力？它为什么能省内存？",
     "en": "Q{n}: What is sparse attention, and why does it save memory?",
+}
+# Asked after QUESTIONS (its exchange is in the chat's history): "它" / "its" point back.
+FOLLOW_UPS = {
+    "zh": "Q{n}：那它的计算成本和序列长度是什么关系？",
+    "en": "Q{n}: And how does its cost grow with the sequence length?",
 }
 MARK = re.compile(r"Q(\d+)[：:]")
 ANSWERS = {
@@ -52,7 +57,8 @@ class TimedBotApi(FakeBotApi):
         super().__init__()
         self.served: dict[int, float] = {}
         self.events: list[tuple[float, str, int, str | None, bool, str]] = []
-        """(arrival, method, chat, parse_mode, carries the answer buttons, text)."""
+        """(arrival, method, chat, parse_mode, carries the answer buttons, text): messages,
+        edits and drafts."""
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         result = super()._get_updates(params)
@@ -65,7 +71,7 @@ class TimedBotApi(FakeBotApi):
         self, method: str, params: dict[str, Any], files: dict[str, tuple[str | None, bytes]]
     ) -> tuple[int, dict[str, Any]]:
         arrived = time.monotonic()
-        if method in ("sendMessage", "editMessageText"):
+        if method in ("sendMessage", "editMessageText", "sendMessageDraft") and "chat_id" in params:
             markup = params.get("reply_markup")
             rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
             final = any(str(b.get("callback_data", "")).startswith("a:") for r in rows for b in r)

@@ -1,6 +1,7 @@
 """Telegram load benchmark (issue 5): 100 chats ask at once while a 67-page PDF is ingested.
 
     .venv/bin/python -m scripts.bench_telegram [--delays 1.0 0.5] [--chats 100] [--sweep 5 10]
+    .venv/bin/python -m scripts.bench_telegram --first-words      (issue 18: time to first words)
 
 Chinese questions (rewritten before the search: two model calls in sequence) and English ones
 (searched as asked: one call on the path) are both measured; ``--sweep`` adds a capacity table
@@ -37,7 +38,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from scripts.bench_servers import DOC_CHAT, QUESTIONS, Servers
+from scripts.bench_servers import DOC_CHAT, FOLLOW_UPS, QUESTIONS, Servers
 from scripts.bench_stalls import StallMonitor, Watchdog
 from scripts.benchlib import MODEL_DIR, corpus_dir, percentile, write_section
 
@@ -79,6 +80,10 @@ class RunResult:
     flush_s: float = 0.0
     flush_stall: float = 0.0
     stalls: list[tuple[float, float, list[str]]] = field(default_factory=list)
+    kind: str = "first"  # "first" question of a chat, or a "follow-up" of one
+    baseline: bool = False  # the pre-issue-18 flow: rewrite before every search
+    first_words: list[float] = field(default_factory=list)  # update -> first answer text shown
+    waited: int = 0  # questions whose rewrite call came before their answer call
 
 
 class PassageCache:
@@ -101,16 +106,63 @@ class PassageCache:
         return None
 
 
-def _prefill(services: Any, chats: Sequence[int]) -> None:
+def _bench_terms() -> tuple[Any, ...]:
+    """The generated paper's term list as the ingestion model would list it (bot.glossary),
+    merged with the terms its text defines, as ``bot.library`` does."""
+    from kernel.models import Term
+
+    return (
+        Term(en="sparse attention", zh="稀疏注意力"),
+        Term(en="dense attention", zh="稠密注意力"),
+        Term(en="global tokens", zh="全局词元"),
+        Term(en="blocks", zh="块"),
+        Term(en="cost", zh="计算成本"),
+        Term(en="length of the document", zh="序列长度", aliases=("sequence length",)),
+        Term(en="memory", zh="内存"),
+        Term(en="scaled attention", zh="缩放注意力"),
+        Term(en="softmax", zh="softmax 函数"),
+    )
+
+
+def _prefill(services: Any, chats: Sequence[int], lang: str = "zh", kind: str = "first") -> None:
+    """Each chat gets the generated paper (with its term list) and, for follow-ups, the
+    exchange they follow in its history."""
+    from datetime import UTC, datetime
+
     from ingest.pdf import parse_pdf
+    from ingest.terms import merge_terms, text_terms
+    from kernel.models import Turn
+    from scripts.bench_servers import ANSWERS
     from tests.pdfs import make_paper_pdf
 
     parsed = parse_pdf(make_paper_pdf(filler_pages=1), filename="sparse-attention.pdf")
+    parsed = parsed.model_copy(update={"terms": merge_terms(_bench_terms(), text_terms(parsed))})
     store = services.store.core  # filled before the bot starts: no loop to keep free
     real, store.embedder = store.embedder, PassageCache(store.embedder)
     try:
         for chat in chats:
             store.add_source(chat, parsed)
+            if kind == "follow-up":
+                now = datetime.now(UTC)
+                asked = QUESTIONS[lang].format(n=chat)
+                store.add_turns(
+                    [
+                        Turn(
+                            chat_id=chat,
+                            turn_id=f"q{chat}",
+                            role="user",
+                            text=asked,
+                            created_at=now,
+                        ),
+                        Turn(
+                            chat_id=chat,
+                            turn_id=f"a{chat}",
+                            role="assistant",
+                            text=ANSWERS[lang],
+                            created_at=now,
+                        ),
+                    ]
+                )
     finally:
         store.embedder = real
 
@@ -132,8 +184,14 @@ async def run_once(
     pdf: Path | None,
     lang: str = "zh",
     query_delay_s: float | None = None,
+    kind: str = "first",
+    baseline: bool = False,
 ) -> RunResult:
-    """One scenario: ``n_chats`` questions and/or ``pdf`` delivered in one getUpdates batch."""
+    """One scenario: ``n_chats`` questions and/or ``pdf`` delivered in one getUpdates batch.
+
+    ``kind``: "first" questions, or "follow-up"s of an exchange already in each chat's history;
+    ``baseline``: answer the way the bot did before issue 18 (the model rewrites the question
+    before every search)."""
     from pydantic import SecretStr
 
     from bot.app import build_services
@@ -144,9 +202,10 @@ async def run_once(
     from tests.fake_telegram import TOKEN
 
     result = RunResult(label, delay_s, n_chats, pdf is not None, lang, query_delay_s)
+    result.kind, result.baseline = kind, baseline
     chats = list(range(FIRST_CHAT, FIRST_CHAT + n_chats))
     servers = Servers(delay_s, lang, query_delay_s)
-    question = QUESTIONS[lang]
+    question = (FOLLOW_UPS if kind == "follow-up" else QUESTIONS)[lang]
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             storage=StorageSettings(data_dir=Path(tmp)),
@@ -154,7 +213,9 @@ async def run_once(
         )
         services = build_services(settings, embedder=test_embedder())
         print(f"[{label}] filling {n_chats + 1} chats...", file=sys.stderr)
-        _prefill(services, [WARMUP_CHAT, *chats])
+        _prefill(services, [WARMUP_CHAT, *chats], lang, kind)
+        if baseline:
+            _rewrite_first(services)
         cfg = TelegramConfig(
             token=TOKEN,
             api_url=servers.bot_url,
@@ -216,6 +277,24 @@ async def run_once(
     return result
 
 
+def _rewrite_first(services: Any) -> None:
+    """This run's answerer rewrites every question before searching, as before issue 18 (the
+    same code otherwise: its query plan always says the rewrite is needed)."""
+    import dataclasses
+
+    from bot.answering import Answerer
+
+    class RewriteFirst(Answerer):
+        @staticmethod
+        def _plan(*args: Any) -> Any:
+            return dataclasses.replace(Answerer._plan(*args), needs_rewrite=True)
+
+    old = services.answerer
+    services.answerer = RewriteFirst(
+        old.store, old.model, k=old.k, history_turns=old.history_turns, query_model=old.query_model
+    )
+
+
 def _score(
     result: RunResult,
     update_chats: dict[int, int],
@@ -234,6 +313,10 @@ def _score(
     for at, kind, n in llm_calls:
         calls.setdefault((kind, n), at)
     result.llm_calls = sum(1 for at, _, _ in llm_calls if at >= started)
+    shown: dict[int, float] = {}
+    for at, method, chat, _mode, _final, _text in events:
+        if method in ("sendMessageDraft", "sendMessage", "editMessageText") and chat not in shown:
+            shown[chat] = at
     for update_id, chat in update_chats.items():
         if chat == DOC_CHAT:
             doc = [e for e in events if e[2] == chat and e[1] == "editMessageText" and e[3]]
@@ -245,7 +328,11 @@ def _score(
             continue
         t0, t_end = served[update_id], final[chat]
         result.latencies.append(t_end - t0)
+        if chat in shown:
+            result.first_words.append(shown[chat] - t0)
         rewrite, answer = calls.get(("rewrite", chat)), calls.get(("answer", chat))
+        if rewrite is not None and answer is not None and rewrite < answer:
+            result.waited += 1
         if answer is None:
             continue
         result.after_llm.append(t_end - answer - result.delay_s)
@@ -435,6 +522,85 @@ def render(results: Sequence[RunResult], sweep: Sequence[RunResult] = ()) -> str
     return "\n".join(lines) + "\n"
 
 
+FIRST_WORDS_SECTION = "## Time to first words (issue 18)"
+FIRST_WORDS_GOAL_S = 1.3
+KINDS = ("first", "follow-up")
+
+
+def _fw_cell(r: RunResult) -> str:
+    if not r.first_words:
+        return "-"
+    return (
+        f"{_p(r.first_words)} ({_p(r.latencies)}); {r.waited}/{len(r.latencies)} waited, "
+        f"stall {_ms(r.burst_stall)}"
+    )
+
+
+def render_first_words(results: Sequence[RunResult]) -> str:
+    """The issue-18 section: time to the first answer text, per size, language and kind."""
+    load = os.getloadavg()[0]
+    delay = results[0].delay_s if results else 1.0
+    lines = [
+        FIRST_WORDS_SECTION,
+        "",
+        f"Command: `{COMMAND} --first-words` ({date.today().isoformat()}, 2 cores shared with "
+        f"other work, load average {load:.1f} at the end). Same harness as the Telegram load "
+        f"runs (real PTB polling application and services, fake Bot API and fake OpenAI server "
+        f"in a child process, {delay:.1f} s per model call before its first byte), no ingestion "
+        "meanwhile. Each chat holds the generated paper with its term list; for follow-ups the "
+        "exchange they follow is in the chat's history. N chats ask at once (one getUpdates "
+        "batch). Cell: time from the update being served to the first answer text the student "
+        "sees (a message draft in these private chats), p50 / p95 in s; in brackets the final "
+        "answer, p50 / p95; how many questions waited for a rewrite call before their answer "
+        "call; the largest event-loop stall. Questions: "
+        f"zh first `{QUESTIONS['zh'].format(n='N')}`, zh follow-up "
+        f"`{FOLLOW_UPS['zh'].format(n='N')}`, en first `{QUESTIONS['en'].format(n='N')}`, en "
+        f"follow-up `{FOLLOW_UPS['en'].format(n='N')}`.",
+        "",
+        "| chats asking at once | zh, first | zh, follow-up | en, first | en, follow-up |",
+        "|---|---|---|---|---|",
+    ]
+    for label, base in (("", False), (" (before: rewrite first)", True)):
+        for n in sorted({r.chats for r in results if r.baseline is base}):
+            cells = []
+            for lang in ("zh", "en"):
+                for kind in KINDS:
+                    found = [
+                        r
+                        for r in results
+                        if (r.chats, r.lang, r.kind, r.baseline) == (n, lang, kind, base)
+                    ]
+                    cells.append(_fw_cell(found[0]) if found else "-")
+            lines.append(f"| {n}{label} | {' | '.join(cells)} |")
+    lines += [
+        "",
+        f"Goal of issue 18 (25 chats: p95 to the first words <= {FIRST_WORDS_GOAL_S} s):",
+        "",
+    ]
+    for r in results:
+        if r.chats == 25 and not r.baseline and r.first_words:
+            p95 = percentile(r.first_words, 95)
+            verdict = "met" if p95 <= FIRST_WORDS_GOAL_S else "missed"
+            lines.append(f"- {r.lang}, {r.kind}: p95 {p95:.2f} s {verdict}")
+    return "\n".join(lines) + "\n"
+
+
+def first_words_main(sizes: Sequence[int], delay_s: float, write: bool) -> int:
+    runs: list[tuple[Any, ...]] = []
+    for size in sizes:
+        for lang in ("zh", "en"):
+            for kind in KINDS:
+                runs.append((f"{lang} {kind} x {size}", delay_s, size, None, lang, None, kind))
+    for lang, kind in (("zh", "first"), ("zh", "follow-up"), ("en", "follow-up")):
+        runs.append((f"{lang} {kind} x 25, before", delay_s, 25, None, lang, None, kind, True))
+    results = [asyncio.run(run_once(*run)) for run in runs]
+    text = render_first_words(results)
+    print(text)
+    if write:
+        write_section(FIRST_WORDS_SECTION, text)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--delays", type=float, nargs="+", default=[1.0, 0.5])
@@ -454,7 +620,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[5, 10, 25, 50],
         help="chat counts for the capacity table (none: skip it)",
     )
+    parser.add_argument(
+        "--first-words",
+        action="store_true",
+        help="time to the first answer text for 5/25/50 chats (issue 18) instead of the load runs",
+    )
     args = parser.parse_args(argv)
+    if args.first_words and (MODEL_DIR / "tokenizer.json").is_file():
+        sizes = args.sweep if args.sweep != [5, 10, 25, 50] else [5, 25, 50]
+        return first_words_main(sizes, args.delays[0], not args.no_write)
     if not PDF.is_file():
         print(f"skipped: {PDF} not found (the shared corpus is not on this machine)")
         return 0

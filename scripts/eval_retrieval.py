@@ -45,6 +45,7 @@ __all__ = [
     "load_questions",
     "mrr",
     "queries_for",
+    "question_from",
     "recall_at_k",
 ]
 
@@ -60,24 +61,24 @@ class Question:
     video: tuple[tuple[float, float], ...]
 
 
+def question_from(item: dict[str, Any]) -> Question:
+    """One labelled question of a JSON set."""
+    gold = item.get("gold") or {}
+    return Question(
+        id=str(item["id"]),
+        lang=str(item["lang"]),
+        question=str(item["question"]),
+        rewrite=item.get("rewrite"),
+        follows=item.get("follows"),
+        pages=frozenset(int(p) for p in gold.get("pages", [])),
+        video=tuple((float(a), float(b)) for a, b in gold.get("video", [])),
+    )
+
+
 def load_questions(path: Path = QUESTIONS) -> list[Question]:
     """The labelled set; raises ValueError on a malformed entry."""
     raw = json.loads(path.read_text(encoding="utf-8"))["questions"]
-    out = []
-    for item in raw:
-        gold = item.get("gold") or {}
-        out.append(
-            Question(
-                id=str(item["id"]),
-                lang=str(item["lang"]),
-                question=str(item["question"]),
-                rewrite=item.get("rewrite"),
-                follows=item.get("follows"),
-                pages=frozenset(int(p) for p in gold.get("pages", [])),
-                video=tuple((float(a), float(b)) for a, b in gold.get("video", [])),
-            )
-        )
-    return out
+    return [question_from(item) for item in raw]
 
 
 def is_relevant(hit: Any, q: Question) -> bool:

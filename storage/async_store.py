@@ -26,13 +26,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from kernel.models import (
-    Glossary,
+    ChatGlossary,
     Note,
     ParsedSource,
     QuizItem,
     SearchHit,
     SourceKind,
     SourceRecord,
+    Term,
     Turn,
 )
 from storage.embedder import Embedder
@@ -112,6 +113,12 @@ class AsyncKnowledgeStore:
         return await self._run(
             self._slow, lambda: self._store.add_source(chat_id, parsed, progress)
         )
+
+    async def set_terms(
+        self, chat_id: int, source_id: str, terms: Sequence[Term]
+    ) -> SourceRecord | None:
+        """Replace a source's term list (in the chat's write order); None if it is gone."""
+        return await self._write(chat_id, lambda: self._store.set_terms(chat_id, source_id, terms))
 
     async def sources(self, chat_id: int) -> list[SourceRecord]:
         """Every source of the chat (any status), oldest first."""
@@ -219,10 +226,10 @@ class AsyncKnowledgeStore:
         """See ``KnowledgeStore.answer_quiz``."""
         return await self._write(chat_id, lambda: self._store.answer_quiz(chat_id, quiz_id, chosen))
 
-    async def glossary(self, chat_id: int, lang: str) -> Glossary | None:
+    async def glossary(self, chat_id: int, lang: str) -> ChatGlossary | None:
         return await self._read(chat_id, lambda: self._store.glossary(chat_id, lang))
 
-    async def save_glossary(self, glossary: Glossary) -> None:
+    async def save_glossary(self, glossary: ChatGlossary) -> None:
         await self._write(glossary.chat_id, lambda: self._store.put_glossary(glossary))
 
     # -- lifecycle ----------------------------------------------------------------------------

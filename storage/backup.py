@@ -32,6 +32,7 @@ from storage.backup_file import (
 from storage.embedder import Embedder
 from storage.index import KINDS, ExportedPoint, QdrantIndex
 from storage.paper_files import PaperFiles
+from storage.store import indexed_text
 
 __all__ = [
     "FORMAT",
@@ -119,9 +120,13 @@ def export_backup(
 
 
 def _reembedded(points: Iterator[ExportedPoint], embedder: Embedder) -> Iterator[ExportedPoint]:
-    """Chunks with dense vectors recomputed from their text (sparse vectors are model-free)."""
+    """Chunks with dense vectors recomputed from what they are indexed by (sparse vectors are
+    model-free)."""
     while batch := list(itertools.islice(points, 32)):
-        vectors = embedder.embed_passages([str(p.payload.get("text", "")) for p in batch])
+        texts = [
+            indexed_text(str(p.payload.get("text", "")), p.payload.get("section")) for p in batch
+        ]
+        vectors = embedder.embed_passages(texts)
         for p, vector in zip(batch, vectors, strict=True):
             yield ExportedPoint(p.point_id, p.payload, vector, p.sparse)
 

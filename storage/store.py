@@ -21,8 +21,8 @@ from pydantic import BaseModel
 from kernel.errors import NotFoundError
 from kernel.links import page_url, url_at
 from kernel.models import (
+    ChatGlossary,
     ChunkRole,
-    Glossary,
     Note,
     ParsedSource,
     QuizItem,
@@ -30,6 +30,7 @@ from kernel.models import (
     SourceKind,
     SourceRecord,
     SourceStatus,
+    Term,
     Turn,
 )
 from storage.diversity import select_hits
@@ -44,6 +45,7 @@ __all__ = [
     "KnowledgeStore",
     "Query",
     "chunk_id",
+    "indexed_text",
     "source_id_for",
 ]
 
@@ -87,6 +89,16 @@ class ChatSnapshot:
 
 def _texts(query: Query) -> list[str]:
     return list(dict.fromkeys(t.strip() for t in query.texts if t and t.strip()))
+
+
+def indexed_text(text: str, section: str | None) -> str:
+    """What a chunk is found by (its dense and sparse vectors): its section heading, then its
+    text. The heading puts a passage in context: "3.2.2 Multi-Head Attention" above a passage
+    that only says "we project the queries h times"."""
+    heading = (section or "").strip()
+    if heading and heading not in text[: len(heading) + 20]:
+        return f"{heading}\n{text}"
+    return text
 
 
 def source_id_for(chat_id: int, fingerprint: str) -> str:
@@ -175,6 +187,7 @@ class KnowledgeStore:
             video=parsed.video,
             chunks=0,
             warnings=parsed.warnings,
+            terms=parsed.terms,
             created_at=previous.created_at if previous else _now(),
             updated_at=_now(),
         )
@@ -205,19 +218,22 @@ class KnowledgeStore:
         source_url = (
             parsed.video.url if parsed.video else parsed.paper.link if parsed.paper else None
         )
-        base = {"source_id": sid, "kind": parsed.kind.value, "title": parsed.title}
+        base: dict[str, Any] = {"source_id": sid, "kind": parsed.kind.value, "title": parsed.title}
+        if parsed.video is not None and parsed.video.transcribed:
+            base["transcribed"] = True  # citations say the words are a machine's hearing
         total = len(parsed.chunks)
         for start in range(0, total, self.batch_size):
             batch = parsed.chunks[start : start + self.batch_size]
-            vectors = self.embedder.embed_passages([c.text for c in batch])
+            texts = [indexed_text(c.text, c.section) for c in batch]
+            vectors = self.embedder.embed_passages(texts)
             points = [
                 ChunkPoint(
                     point_id=chunk_id(sid, c.ordinal),
                     dense=vector,
-                    sparse=sparse_document(c.text),
+                    sparse=sparse_document(text),
                     payload=base | c.model_dump() | {"source_url": source_url},
                 )
-                for c, vector in zip(batch, vectors, strict=True)
+                for c, text, vector in zip(batch, texts, vectors, strict=True)
             ]
             self.index.upsert_chunks(chat_id, points)
             if progress is not None:
@@ -244,6 +260,15 @@ class KnowledgeStore:
     def source(self, chat_id: int, source_id: str) -> SourceRecord | None:
         payload = self.index.get_record("sources", chat_id, source_id)
         return _load(SourceRecord, payload) if payload else None
+
+    def set_terms(self, chat_id: int, source_id: str, terms: Sequence[Term]) -> SourceRecord | None:
+        """Replace a source's term list; None (and nothing written) if the source is gone."""
+        record = self.source(chat_id, source_id)
+        if record is None:
+            return None
+        updated = record.model_copy(update={"terms": tuple(terms)})
+        self._put_source(updated)
+        return updated
 
     def forget(self, chat_id: int, source_id: str) -> None:
         """Remove a source and its chunks."""
@@ -458,15 +483,15 @@ class KnowledgeStore:
         self.put_quiz_items([answered])
         return answered, True
 
-    def put_glossary(self, glossary: Glossary) -> None:
+    def put_glossary(self, glossary: ChatGlossary) -> None:
         payload = glossary.model_dump(mode="json") | {"type": "glossary"}
         pid = _point_id("glossary", glossary.chat_id, glossary.lang)
         self.index.put_record("study", glossary.chat_id, pid, payload)
 
-    def glossary(self, chat_id: int, lang: str) -> Glossary | None:
+    def glossary(self, chat_id: int, lang: str) -> ChatGlossary | None:
         """The glossary last built for the chat in ``lang``, if any."""
         payload = self.index.get_record("study", chat_id, _point_id("glossary", chat_id, lang))
-        return _load(Glossary, payload) if payload else None
+        return _load(ChatGlossary, payload) if payload else None
 
     # -- lifecycle ----------------------------------------------------------------------------
 

@@ -220,6 +220,37 @@ class FakeBotApi:
             document["mime_type"] = mime_type
         return self.update("document", document=document, **fields)
 
+    def media_update(
+        self,
+        kind: str,
+        data: bytes,
+        *,
+        duration: int,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """A message carrying ``data`` as a ``voice``, ``audio``, ``video`` or ``video_note``
+        (with the duration and size Telegram reports before any download)."""
+        file_id = self.add_file(data)
+        media: dict[str, Any] = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "duration": duration,
+            "file_size": fields.pop("file_size", len(data)),
+        }
+        if kind == "video":
+            media |= {"width": 64, "height": 48}
+        if kind == "video_note":
+            media["length"] = 240
+        if file_name is not None:
+            media["file_name"] = file_name
+        if mime_type is not None:
+            media["mime_type"] = mime_type
+        raw = self.update("document", **{kind: media}, **fields)
+        del raw["message"]["document"]
+        return raw
+
     def callback_update(self, chat_id: int, message_id: int, data: str, **fields: Any) -> Any:
         """The student pressing the button ``data`` under the bot's message ``message_id``."""
         with self._lock:

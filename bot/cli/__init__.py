@@ -64,4 +64,6 @@ def _operate(args: argparse.Namespace, settings: Settings) -> int:
     emb = settings.embedding
     path = ops.download_model(emb.model, emb.cache_dir)
     print(ops.describe_download(emb.model, path, lang=args.lang))
+    asr_path = ops.download_asr_model(settings.asr)
+    print(ops.describe_asr_download(settings.asr, asr_path, lang=args.lang))
     return 0

@@ -10,14 +10,17 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bot.cli import figures
 from bot.cli import output as out
 from bot.settings import Settings
+from ingest.routing import route_file
 from kernel.errors import InputError, PaperTutorError
-from kernel.links import parse_video_link
+from kernel.links import bare_url, parse_video_link
+from kernel.locators import format_timestamp
 
 __all__ = ["dispatch"]
 
@@ -35,33 +38,78 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _read_file(target: str) -> bytes | None:
-    """The file's bytes, or None when ``target`` is a video link rather than a file."""
-    path = Path(target)
-    if not path.exists() and parse_video_link(target) is not None:
+def _is_link(target: str) -> bool:
+    """A video link (or any bare http(s) link) rather than a file on disk."""
+    if Path(target).exists():
+        return False
+    return parse_video_link(target) is not None or bare_url(target) is not None
+
+
+def _progress(quiet: bool) -> Callable[[str, int, int], None] | None:
+    """Progress of a long ingestion on stderr, one line per stage and about every 5 %."""
+    if quiet:
         return None
-    if not path.is_file():
-        raise InputError(f"找不到文件：{target}", f"No such file: {target}")
-    return path.read_bytes()
+    shown: dict[str, int] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        step = (done * 20 // total) if total > 0 else 0
+        if shown.get(stage) == step and stage in shown:
+            return
+        shown[stage] = step
+        if stage == "transcribing":
+            where = format_timestamp(done) + (f" / {format_timestamp(total)}" if total else "")
+            print(f"transcribing {where}", file=sys.stderr)
+        elif stage in ("parsing", "indexing", "downloading") and total > 0:
+            print(f"{stage} {done}/{total}", file=sys.stderr)
+        else:
+            print(f"{stage}…", file=sys.stderr)
+
+    return report
 
 
 async def _ingest(services: Any, args: argparse.Namespace) -> None:
     started = time.perf_counter()
     target: str = args.target
-    data = await asyncio.to_thread(_read_file, target)
-    if data is None:
-        record = await services.library.add_video_link(args.chat, target)
+    progress = _progress(args.json)
+    library = services.library
+    if _is_link(target):
+        record = await library.add_video_link(args.chat, target, lang=args.lang, progress=progress)
     else:
-        record = await services.library.add_file(
-            args.chat,
-            data,
-            filename=Path(target).name,
-            password=args.password,
-            url=args.url,
-            title=args.title,
-        )
+        path = Path(target)
+        head = await asyncio.to_thread(_head, path)
+        if route_file(path.name, head=head) == "media":  # may be gigabytes: read from disk
+            record = await library.add_media(
+                args.chat,
+                path,
+                filename=path.name,
+                title=args.title,
+                lang=args.lang,
+                progress=progress,
+            )
+        else:
+            data = await asyncio.to_thread(path.read_bytes)
+            record = await library.add_file(
+                args.chat,
+                data,
+                filename=path.name,
+                password=args.password,
+                url=args.url,
+                title=args.title,
+                lang=args.lang,
+                progress=progress,
+            )
     seconds = round(time.perf_counter() - started, 3)
     out.emit(out.source_summary(record, seconds), args.json, out.format_source(record, seconds))
+    # The source's term list may still be coming from the model: keep it before exiting.
+    await services.library.wait_for_terms()
+
+
+def _head(path: Path) -> bytes:
+    """The file's first bytes (what it is), or ``InputError`` when there is no such file."""
+    if not path.is_file():
+        raise InputError(f"找不到文件：{path}", f"No such file: {path}")
+    with path.open("rb") as file:
+        return file.read(64)
 
 
 async def _sources(services: Any, args: argparse.Namespace) -> None:

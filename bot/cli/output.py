@@ -76,8 +76,11 @@ def source_summary(record: SourceRecord, seconds: float | None = None) -> dict[s
         video = record.video
         base |= {
             "url": video.url,
+            "platform": video.platform,
             "language": video.language,
             "auto_generated": video.auto_generated,
+            "transcribed": video.transcribed,
+            "asr_model": video.asr_model,
             "duration_s": video.duration_s,
         }
     base["chunks"] = record.chunks
@@ -101,6 +104,8 @@ def format_source(record: SourceRecord, seconds: float | None = None) -> str:
         duration = format_span(0, v.duration_s) if v.duration_s else "unknown"
         lines.append(f"  url: {v.url or 'none'}")
         lines.append(f"  language: {v.language or 'unknown'}, duration: {duration}")
+        if v.transcribed:
+            lines.append(f"  text: machine-transcribed by speech recognition ({v.asr_model})")
         lines.append(f"  segments: {record.chunks}")
     lines.extend(f"  note: {w}" for w in record.warnings)
     if seconds is not None:

@@ -27,8 +27,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "health", help="check the data directory, Qdrant server and model (exit 1 if not ok)"
     )
-    sp = sub.add_parser("models", help="manage the embedding model")
-    sp.add_argument("action", choices=["download"], help="download: fetch the model into the cache")
+    sp = sub.add_parser("models", help="manage the embedding and speech-recognition models")
+    sp.add_argument(
+        "action",
+        choices=["download"],
+        help="download: fetch the embedding model and the local speech-recognition model "
+        "(PAPERTUTOR_ASR_MODEL) into their caches",
+    )
 
     def chat(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--chat", type=int, required=True, help="chat id the data belongs to")
@@ -36,8 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     def as_json(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--json", action="store_true", help="machine-readable output")
 
-    sp = sub.add_parser("ingest", help="add a paper PDF, a video link or a subtitle file")
-    sp.add_argument("target", help="PDF path, subtitle file path or video URL")
+    sp = sub.add_parser(
+        "ingest",
+        help="add a paper PDF, a lecture (video link, video/audio file) or a subtitle file",
+    )
+    sp.add_argument(
+        "target",
+        help="PDF, subtitle file, video/audio file (recognised by speech recognition), or a "
+        "video URL (YouTube, Bilibili, any site yt-dlp supports)",
+    )
     chat(sp)
     sp.add_argument("--password", help="password of an encrypted PDF")
     sp.add_argument("--url", help="video URL a subtitle file belongs to (for timestamp links)")

@@ -34,7 +34,7 @@ from bot.report.drafts import (
 from bot.report.files import report_file
 from bot.report.material import Material, gather_material, notes_block, too_short_error
 from bot.report.models import HEADINGS, REPORT_TITLE, Report, ReportSection
-from bot.report.sections import basic_info, paper_title, source_list
+from bot.report.sections import basic_info, paper_title, source_list, transcript_note
 from bot.report.support import SectionCheck, check_section
 from bot.report.wordcount import count_zi
 from bot.support import SupportScorer, scorer_for
@@ -150,6 +150,8 @@ class ReportBuilder:
         fixed = count_zi(HEADINGS[0]) + count_zi(info)
         if material.video is None:
             fixed += count_zi(HEADINGS[3]) + count_zi(prompts.NO_VIDEO_TEXT)
+        else:
+            fixed += count_zi(transcript_note(material.video) or "")
         await self._fit(drafts, fixed, material)
         report = self._assemble(material, info, drafts)
         if self._figures is not None:  # the paper's key figures, in section (3)
@@ -356,6 +358,8 @@ class ReportBuilder:
         bodies = [info, *(d.body for d in drafts)]
         if material.video is None:
             bodies.append(prompts.NO_VIDEO_TEXT)
+        elif (note := transcript_note(material.video)) is not None:
+            bodies[3] = f"{note}\n{bodies[3]}"  # section (4) says its text was machine-heard
         sections = tuple(
             ReportSection(heading=h, body=b, chars=count_zi(h) + count_zi(b))
             for h, b in zip(HEADINGS, bodies, strict=True)

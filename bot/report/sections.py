@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from kernel.models import PaperMeta, SourceRecord, VideoMeta
 
-__all__ = ["basic_info", "checked_note", "paper_link", "paper_title", "source_list"]
+__all__ = [
+    "basic_info",
+    "checked_note",
+    "paper_link",
+    "paper_title",
+    "source_list",
+    "transcript_note",
+]
 
 _UNKNOWN = "未知（论文中未注明）"
 
@@ -74,11 +81,25 @@ def _video_entry(video: SourceRecord) -> str:
     meta = video.video or VideoMeta(title=video.title)
     where = {"youtube": "YouTube", "bilibili": "哔哩哔哩"}.get(meta.platform or "", "")
     title = f"《{meta.title}》" + (f"（{where}）" if where else "")
+    heard = f"；文字稿由语音识别（{meta.asr_model}）自动转写" if meta.transcribed else ""
     if meta.url:
-        return f"讲解视频：{title}，链接：{meta.url}"
+        return f"讲解视频：{title}，链接：{meta.url}{heard}"
+    if meta.filename and meta.transcribed:
+        return f"讲解视频：{title}，依据学生提供的录音文件 {meta.filename}，无公开链接{heard}"
     if meta.filename:
         return f"讲解视频：{title}，依据学生提供的字幕文件 {meta.filename}，无公开链接"
-    return f"讲解视频：{title}，链接未知"
+    return f"讲解视频：{title}，链接未知{heard}"
+
+
+def transcript_note(video: SourceRecord) -> str | None:
+    """The sentence section (4) opens with when the video's words are a machine's hearing."""
+    meta = video.video
+    if meta is None or not meta.transcribed:
+        return None
+    return (
+        "说明：该视频没有可用的字幕，以下要点依据语音识别自动转写的文字稿整理，"
+        "文字稿未经人工校对，个别术语可能存在识别误差。"
+    )
 
 
 def source_list(

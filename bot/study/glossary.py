@@ -27,7 +27,7 @@ from bot.study import prompts
 from bot.study.text import clip, flat, in_language, json_in, one_line, utf16_len, words
 from kernel.errors import LLMError
 from kernel.language import has_cjk
-from kernel.models import Citation, Glossary, GlossaryEntry, Note, SearchHit
+from kernel.models import ChatGlossary, Citation, GlossaryEntry, Note, SearchHit
 from storage.async_store import AsyncKnowledgeStore
 
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ class GlossaryBuilder:
         self.store = store
         self.model = model
 
-    async def glossary(self, chat_id: int, *, lang: str = "zh") -> Glossary:
+    async def glossary(self, chat_id: int, *, lang: str = "zh") -> ChatGlossary:
         """The chat's glossary with explanations in ``lang`` (kept until the notes change).
 
         A model failure is not an error here: the terms come with the snippets' own sentences
@@ -195,7 +195,7 @@ class GlossaryBuilder:
                 entries[i] = written.get(n) or entries[i].model_copy(
                     update={"explanation": _quoted(entries[i], lang)}
                 )
-        glossary = Glossary(
+        glossary = ChatGlossary(
             chat_id=chat_id,
             lang=lang,
             fingerprint=fingerprint,

@@ -6,7 +6,7 @@ import csv
 import io
 
 from bot.study.text import place
-from kernel.models import Glossary, GlossaryEntry
+from kernel.models import ChatGlossary, GlossaryEntry
 
 __all__ = ["FORMATS", "glossary_file", "to_csv", "to_markdown"]
 
@@ -25,7 +25,7 @@ def _places(entry: GlossaryEntry, lang: str) -> str:
     )
 
 
-def to_csv(glossary: Glossary) -> bytes:
+def to_csv(glossary: ChatGlossary) -> bytes:
     """UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese correctly."""
     out = io.StringIO()
     writer = csv.writer(out)
@@ -39,7 +39,7 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
 
 
-def to_markdown(glossary: Glossary) -> str:
+def to_markdown(glossary: ChatGlossary) -> str:
     title = "术语表" if glossary.lang == "zh" else "Glossary"
     lines = [f"# {title}", "", "| " + " | ".join(_HEADERS[glossary.lang]) + " |"]
     lines.append("|---|---|---|---|")
@@ -49,7 +49,7 @@ def to_markdown(glossary: Glossary) -> str:
     return "\n".join(lines) + "\n"
 
 
-def glossary_file(glossary: Glossary, fmt: str) -> tuple[bytes, str]:
+def glossary_file(glossary: ChatGlossary, fmt: str) -> tuple[bytes, str]:
     """The file's bytes and name for ``fmt`` ("csv" or "md")."""
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")

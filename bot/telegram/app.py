@@ -37,12 +37,14 @@ from bot.telegram import (
     documents,
     figures,
     guard,
+    media,
     quiz,
     report,
     sources,
     start,
     terms,
     videos,
+    voice,
 )
 from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import handle_error
@@ -191,6 +193,7 @@ def telegram_config(settings: Settings) -> TelegramConfig:
         allowed_users=frozenset(tg.allowed_users),
         rate_limit_per_minute=tg.rate_limit_per_minute,
         max_download_bytes=int(tg.max_download_mb * 2**20),
+        local_mode=tg.telegram_local_mode,
         webhook_url=tg.webhook_url,
         webhook_port=tg.webhook_port,
         webhook_secret=tg.webhook_secret.get_secret_value() if tg.webhook_secret else None,
@@ -225,6 +228,7 @@ def build_application(
         .token(config.token)
         .base_url(config.api_url)
         .base_file_url(config.file_url)
+        .local_mode(config.local_mode)
         .concurrent_updates(True)
         .defaults(
             Defaults(
@@ -247,10 +251,16 @@ def build_application(
 
     application.add_handlers(guard.build_handlers(services, config), group=guard.GUARD_GROUP)
     features: list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, Any]] = []
-    # Order matters within the group: the first matching handler wins, and the question
-    # handler takes any text, so it comes last.
-    for module in (start, sources, quiz, terms, report, documents, videos, figures, ask):
+    # Order matters within the group: the first matching handler wins. Spoken questions (voice,
+    # short audio) before recordings, recordings before other documents, and the question
+    # handler, which takes any text, last.
+    questions = ask.questions(services, config)
+    for module in (start, sources, quiz, terms, report):
         features.extend(module.build_handlers(services, config))
+    features.extend(voice.build_handlers(services, config, questions))
+    for module in (media, documents, videos, figures):
+        features.extend(module.build_handlers(services, config))
+    features.extend(questions.handlers())
     application.add_handlers(features)
     application.add_error_handler(handle_error)
     return application

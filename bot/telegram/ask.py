@@ -423,7 +423,13 @@ class Questions:
 def build_handlers(
     services: Services, config: TelegramConfig
 ) -> list[BaseHandler[Update, Any, Any]]:
-    """The question handlers (register last: the question handler takes any other text)."""
+    """The question handlers (register last: the question handler takes any other text).
+    The application builds ``Questions`` itself, to share it with voice questions."""
+    return questions(services, config).handlers()
+
+
+def questions(services: Services, config: TelegramConfig) -> Questions:
+    """The one ``Questions`` of an application (typed, pressed and spoken questions)."""
     return Questions(
         services.answerer, services.formulas, services.pages, config, services.next_steps
-    ).handlers()
+    )

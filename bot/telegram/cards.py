@@ -22,6 +22,7 @@ __all__ = [
     "ASK_CALLBACK",
     "LAST_VIDEO_KEY",
     "paper_card",
+    "platform_name",
     "question_buttons",
     "recall",
     "remember",
@@ -124,11 +125,32 @@ def paper_card(record: SourceRecord, lang: str) -> str:
     return "\n".join(lines)
 
 
+_PLATFORMS = {
+    "youtube": ("YouTube", "YouTube"),
+    "bilibili": ("哔哩哔哩", "Bilibili"),
+    "web": ("网页链接", "a web link"),
+}
+
+
+def platform_name(platform: str | None, lang: str) -> str | None:
+    """ "哔哩哔哩" / "Bilibili" for "bilibili"; another site's name as yt-dlp calls it."""
+    if not platform:
+        return None
+    zh, en = _PLATFORMS.get(platform, (platform, platform))
+    return en if lang == "en" else zh
+
+
 def video_card(record: SourceRecord, lang: str) -> str:
-    """Title, language, duration and segment count of a transcript that is ready."""
+    """Title, language, duration, segments and where the text comes from (captions, or the
+    bot's own speech recognition) of a transcript that is ready."""
     meta = record.video
     unknown = t(lang, "unknown")
     lines = [t(lang, "video_done"), "", t(lang, "video_title", title=record.title)]
+    if meta is not None and meta.uploader:
+        lines.append(t(lang, "video_uploader", uploader=meta.uploader))
+    platform = platform_name(meta.platform if meta else None, lang)
+    if platform:
+        lines.append(t(lang, "video_platform", platform=platform))
     language = (meta.language if meta else None) or unknown
     if meta is not None and meta.auto_generated:
         language += " (auto)"
@@ -137,6 +159,12 @@ def video_card(record: SourceRecord, lang: str) -> str:
     shown = format_timestamp(duration) if duration else unknown
     lines.append(t(lang, "video_duration", duration=shown))
     lines.append(t(lang, "video_segments", chunks=record.chunks))
+    if meta is not None and meta.transcribed:
+        lines.append(t(lang, "video_text_asr", model=meta.asr_model or unknown))
+    elif meta is not None and meta.auto_generated:
+        lines.append(t(lang, "video_text_auto"))
+    elif meta is not None and meta.platform:
+        lines.append(t(lang, "video_text_captions"))
     if meta is not None and meta.url:
         lines.append(esc(meta.url))
     lines += _warnings(record, lang)

@@ -18,6 +18,8 @@ class TelegramConfig:
     allowed_users: frozenset[int] = field(default_factory=frozenset)
     rate_limit_per_minute: int = 20
     max_download_bytes: int = 20 * 2**20
+    local_mode: bool = False
+    """A self-hosted Bot API server in ``--local`` mode: files are read from its disk."""
     webhook_url: str | None = None
     webhook_port: int = 8443
     webhook_listen: str = "0.0.0.0"

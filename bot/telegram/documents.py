@@ -1,4 +1,5 @@
-"""Files the student sends: paper PDFs (with the password follow-up) and subtitle files.
+"""Files the student sends: paper PDFs (with the password follow-up) and subtitle files
+(recordings go to ``bot.telegram.media``; ``ingest.routing.route_file`` tells them apart).
 
 One status message is edited as the work goes on (下载中 → 解析第 n/N 页 → 建立索引 → the
 paper card). A file over the download limit is refused before downloading. An encrypted PDF
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from telegram import Document, Message, Update
@@ -27,25 +27,15 @@ from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import shown_on
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.status import StatusMessage, thread_callback
+from ingest.routing import route_file
 from kernel.errors import PasswordRequiredError, WrongPasswordError
 
 if TYPE_CHECKING:
     from bot.services import Services
 
-__all__ = ["SUBTITLE_SUFFIXES", "build_handlers", "classify"]
+__all__ = ["build_handlers"]
 
-SUBTITLE_SUFFIXES = (".srt", ".vtt", ".json", ".txt")
 PASSWORD_TRIES = 3
-
-
-def classify(document: Document) -> str | None:
-    """ "pdf", "subtitles", or None for a file we cannot read."""
-    suffix = PurePath(document.file_name or "").suffix.lower()
-    if suffix == ".pdf" or (not suffix and document.mime_type == "application/pdf"):
-        return "pdf"
-    if suffix in SUBTITLE_SUFFIXES:
-        return "subtitles"
-    return None
 
 
 @dataclass
@@ -152,8 +142,9 @@ def build_handlers(
         assert message.document is not None
         document = message.document
         lang = lang_for(update, context.user_data)
-        kind = classify(document)
-        if kind is None:
+        # Recordings sent as documents were taken by bot.telegram.media already.
+        kind = route_file(document.file_name or "?", mime=document.mime_type)
+        if kind not in ("pdf", "subtitles"):
             name = document.file_name or document.mime_type or "?"
             await message.reply_text(t(lang, "unsupported_file", name=name))
             return

@@ -28,8 +28,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "start": (
         "你好！我是论文伴读助手 📚\n\n"
         "1. 把论文 PDF 发给我，我会读完并告诉你标题、作者和页数。\n"
-        "2. 发一个讲座视频链接（YouTube），或者直接发字幕文件（.srt / .vtt）。\n"
-        "3. 然后直接提问，例如“什么是 Transformer？”。我会用简单的话回答，"
+        "2. 发讲座视频：YouTube 或 B 站链接、视频/音频文件，或者字幕文件（.srt / .vtt）。"
+        "没有字幕的视频，我会用语音识别把讲的内容转成文字。\n"
+        "3. 然后直接提问（打字或发语音都行），例如“什么是 Transformer？”。我会用简单的话回答，"
         "并标出出处：[1] 论文第 5 页、[2] 视频 12:34。\n"
         "4. 每个回答都会记进你的笔记（/notes），讲到的术语收进中英术语表（/terms）。"
         "随时发 /quiz 做一轮小测验检查自己。\n"
@@ -39,9 +40,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "/report 报告  /forget 删除资料  /reset 清空  /lang 语言  /help 帮助",
         "Hi! I'm Paper Tutor 📚\n\n"
         "1. Send me a paper as a PDF: I read it and tell you its title, authors and pages.\n"
-        "2. Send a lecture video link (YouTube), or the subtitle file (.srt / .vtt).\n"
-        '3. Then just ask, e.g. "What is a Transformer?". I answer in plain words and '
-        "cite where it comes from: [1] paper p.5, [2] video 12:34.\n"
+        "2. Send the lecture: a YouTube or Bilibili link, the video or audio file, or its "
+        "subtitle file (.srt / .vtt). Without captions I recognise the speech myself.\n"
+        '3. Then just ask (typed or as a voice message), e.g. "What is a Transformer?". I answer '
+        "in plain words and cite where it comes from: [1] paper p.5, [2] video 12:34.\n"
         "4. Every answer goes into your notes (/notes), and the terms it explains into a "
         "bilingual glossary (/terms). Send /quiz any time to check yourself.\n"
         "5. At the end, send /report and I write "
@@ -55,6 +57,23 @@ TEXTS: dict[str, tuple[str, str]] = {
     "downloading": ("⏬ 下载中…", "⏬ Downloading…"),
     "parsing": ("📄 解析第 {done}/{total} 页…", "📄 Reading page {done}/{total}…"),
     "fetching": ("🎬 正在获取字幕…", "🎬 Fetching the transcript…"),
+    "probing": ("🔎 正在查看这个视频…", "🔎 Looking at this video…"),
+    "downloading_media": (
+        "⏬ 下载音频 {done} / {total} MB…",
+        "⏬ Downloading the audio {done} / {total} MB…",
+    ),
+    "downloading_media_unknown": ("⏬ 下载音频 {done} MB…", "⏬ Downloading the audio {done} MB…"),
+    "waiting_asr": (
+        "⏳ 没有可用的字幕，准备语音识别（如果前面还有别的讲座，要排队）…",
+        "⏳ No captions to use: getting speech recognition ready (it may wait for another "
+        "lecture)…",
+    ),
+    "transcribing": ("🎙 转写中 {where}{estimate}", "🎙 Transcribing {where}{estimate}"),
+    "eta_minutes": ("（约 {minutes} 分钟）", " (about {minutes} min left)"),
+    "eta_soon": ("（马上就好）", " (almost done)"),
+    "btn_stop": ("⏹ 停止", "⏹ Stop"),
+    "stopping": ("正在停止…", "Stopping…"),
+    "stop_too_late": ("这项工作已经结束了。", "That work has already finished."),
     "indexing": ("🗂 建立索引 {done}/{total}…", "🗂 Indexing {done}/{total}…"),
     "working": ("⏳ 处理中…", "⏳ Working…"),
     "queued": (
@@ -62,15 +81,31 @@ TEXTS: dict[str, tuple[str, str]] = {
         "⏳ The previous file is still being processed; this one waits its turn.",
     ),
     "too_large": (
-        "这个文件有 {size} MB，超过了我能下载的上限 {limit} MB。请压缩 PDF 或发一个更小的版本。",
+        "这个文件有 {size} MB，超过了 Telegram 允许机器人下载的上限 {limit} MB。"
+        "请压缩 PDF 或发一个更小的版本。",
         "This file is {size} MB, over the {limit} MB I can download. "
         "Please compress the PDF or send a smaller version.",
     ),
     "unsupported_file": (
-        "我只能读 PDF 论文和字幕文件（.srt / .vtt / .json / .txt）。"
-        "“{name}” 不是这几种，请换成 PDF 再发。",
-        'I can only read PDF papers and subtitle files (.srt / .vtt / .json / .txt). "{name}" is '
-        "neither; please send a PDF.",
+        "我能读 PDF 论文、讲座的视频/音频文件（mp4、mp3、m4a、wav…）和字幕文件"
+        "（.srt / .vtt / .json / .txt）。“{name}” 不是这几种，请换个格式再发。",
+        "I can read PDF papers, lecture video/audio files (mp4, mp3, m4a, wav…) and subtitle "
+        'files (.srt / .vtt / .json / .txt). "{name}" is none of these; please send it in one of '
+        "those formats.",
+    ),
+    "media_too_big": (
+        "这个文件有 {size} MB，而 Telegram 只允许机器人下载 {limit} MB 以内的文件，所以我收不到它。"
+        "可以这样做：\n"
+        "• 如果视频在 B 站或 YouTube 上，直接把链接发给我（最方便）；\n"
+        "• 或者只发音频：用手机或电脑把视频导出/转换成 m4a 或 mp3（一小时的讲座约 15–30 MB，"
+        "可以分成几段发）；\n"
+        "• 或者发这个视频的字幕文件（.srt / .vtt）。",
+        "This file is {size} MB, but Telegram lets bots download only files up to {limit} MB, so "
+        "it cannot reach me. You can:\n"
+        "• send the link instead, if the video is on Bilibili or YouTube (easiest);\n"
+        "• or send just the sound: export or convert the video to m4a or mp3 (an hour of lecture "
+        "is about 15–30 MB; you can send it in parts);\n"
+        "• or send the video's subtitle file (.srt / .vtt).",
     ),
     "password_needed": (
         "🔒 这个 PDF 有密码。请在下一条消息里只发送密码，我读完后会删除那条消息。",
@@ -104,10 +139,23 @@ TEXTS: dict[str, tuple[str, str]] = {
     "video_lang": ("<b>语言：</b>{language}", "<b>Language:</b> {language}"),
     "video_duration": ("<b>时长：</b>{duration}", "<b>Duration:</b> {duration}"),
     "video_segments": ("<b>片段：</b>{chunks} 段", "<b>Segments:</b> {chunks}"),
-    "video_failed_hint": (
-        "你可以把这个视频的字幕文件（.srt / .vtt）直接发给我，我会把它和这个链接对应起来。",
-        "You can send me this video's subtitle file (.srt / .vtt); I will tie it to this link.",
+    "video_uploader": ("<b>作者：</b>{uploader}", "<b>By:</b> {uploader}"),
+    "video_platform": ("<b>来源：</b>{platform}", "<b>From:</b> {platform}"),
+    "video_text_captions": ("<b>文字稿：</b>视频的字幕", "<b>Text:</b> the video's captions"),
+    "video_text_auto": (
+        "<b>文字稿：</b>视频网站自动生成的字幕",
+        "<b>Text:</b> captions generated by the site",
     ),
+    "video_text_asr": (
+        "<b>文字稿：</b>🎙 语音识别自动转写（{model}），没有人工校对",
+        "<b>Text:</b> 🎙 machine-transcribed by speech recognition ({model}), not checked by a "
+        "person",
+    ),
+    "kind_transcribed": (" · 🎙 语音识别", " · 🎙 machine-transcribed"),
+    "cite_transcribed": ("（语音识别）", " (machine-transcribed)"),
+    # -- voice questions -----------------------------------------------------------------------
+    "listening": ("🎧 正在听…", "🎧 Listening…"),
+    "voice_heard": ("🎤 {text}", "🎤 {text}"),
     # -- answers -------------------------------------------------------------------------------
     "thinking": ("🤔 思考中…", "🤔 Thinking…"),
     "sources_heading": ("<b>来源</b>", "<b>Sources</b>"),

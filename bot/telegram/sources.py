@@ -38,6 +38,8 @@ def _source_line(n: int, s: SourceRecord, lang: str) -> str:
     else:
         duration = s.video.duration_s if s.video else None
         extra = f" · {format_timestamp(duration)}" if duration else ""
+        if s.video is not None and s.video.transcribed:
+            extra += t(lang, "kind_transcribed")
         line = f"{n}. 🎬 {t(lang, 'kind_video')} <b>{esc(s.title)}</b>{extra}"
     if s.status == SourceStatus.INDEXING:
         line += t(lang, "status_indexing")

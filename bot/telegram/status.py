@@ -80,11 +80,22 @@ class StatusMessage:
         self.message = message
         self._shown = message.text or ""
         self._edits = Coalescer(self._show, interval, shown_at=time.monotonic())
+        self.markup: InlineKeyboardMarkup | None = None
+        """Buttons shown under every progress edit (e.g. a stop button); ``finish`` drops them."""
 
     @classmethod
-    async def send(cls, chat: Chat, text: str, interval: float) -> StatusMessage:
-        message = await chat.send_message(text)
-        return cls(message, interval)
+    async def send(
+        cls,
+        chat: Chat,
+        text: str,
+        interval: float,
+        *,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> StatusMessage:
+        message = await chat.send_message(text, reply_markup=markup)
+        status = cls(message, interval)
+        status.markup = markup
+        return status
 
     def push(self, text: str) -> None:
         """Show ``text`` soon (now if the interval has passed, else when it has)."""
@@ -94,14 +105,14 @@ class StatusMessage:
         """An intermediate state: dropped under flood control (a newer one follows)."""
         try:
             with droppable():
-                await self._edit(text, None, None)
+                await self._edit(text, None, self.markup)
         except RetryAfter as exc:
             log.info("progress edit dropped under flood control (%.0f s)", retry_seconds(exc))
 
     async def _edit(
         self, text: str, parse_mode: str | None, markup: InlineKeyboardMarkup | None
     ) -> None:
-        if text == self._shown and markup is None:
+        if text == self._shown and (markup is None or markup is self.markup):
             return
         try:
             await self.message.edit_text(text, parse_mode=parse_mode, reply_markup=markup)
@@ -115,6 +126,7 @@ class StatusMessage:
     ) -> list[Message]:
         """Replace the status with the final HTML (split if long); buttons go on the last part."""
         await self._edits.close()
+        self.markup = None
         parts = split_html(html_text) or [html_text]
         first_markup = reply_markup if len(parts) == 1 else None
         try:

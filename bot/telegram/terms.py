@@ -15,7 +15,7 @@ from bot.telegram.errors import shown_on
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.render import esc
 from bot.telegram.status import StatusMessage
-from kernel.models import Glossary, GlossaryEntry
+from kernel.models import ChatGlossary, GlossaryEntry
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -41,7 +41,7 @@ def _entry(n: int, entry: GlossaryEntry, lang: str) -> str:
     return head
 
 
-def render_glossary(glossary: Glossary, lang: str) -> str:
+def render_glossary(glossary: ChatGlossary, lang: str) -> str:
     """The glossary as Telegram HTML, one term per line."""
     lines = [t(lang, "terms_list", n=len(glossary.entries))]
     lines += [_entry(n, e, lang) for n, e in enumerate(glossary.entries, start=1)]

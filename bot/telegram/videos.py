@@ -1,11 +1,14 @@
-"""Video links: fetch the transcript with progress, then show title, language, duration.
+"""Video links: read the lecture with progress and a stop button, then show the video card.
 
-The link is remembered per chat, so a subtitle file sent afterwards (for example because the
-transcript could not be fetched) is tied to it and citations can open the video at a second.
+A YouTube or Bilibili link anywhere in a message, or a message that is nothing but a link to
+another site, is a lecture to read: the platform's captions when it has them, otherwise speech
+recognition of its audio ("🎙 转写中 12:30 / 58:00"). The link is remembered per chat, so a
+subtitle file sent afterwards is tied to it and citations can open the video at a second.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from telegram import Message, Update
@@ -13,34 +16,51 @@ from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 
 from bot.telegram.cards import LAST_VIDEO_KEY, video_card
 from bot.telegram.config import TelegramConfig
-from bot.telegram.errors import error_text, shown_on
+from bot.telegram.errors import shown_on
 from bot.telegram.i18n import lang_for, t
-from bot.telegram.render import esc
-from bot.telegram.status import StatusMessage, thread_callback
-from kernel.errors import VideoUnavailableError
-from kernel.links import parse_video_link
+from bot.telegram.progress import MediaProgress, StopButtons
+from bot.telegram.status import StatusMessage
+from kernel.links import bare_url, parse_video_link
 
 if TYPE_CHECKING:
     from bot.services import Services
 
-__all__ = ["build_handlers"]
+__all__ = ["STOP_CALLBACK", "build_handlers", "video_link_in"]
+
+STOP_CALLBACK = "stopv:"
+# Bare links that are papers, not lectures: left to the student's question (send the PDF).
+_PAPER_LINK = re.compile(
+    r"(?i)^https?://(?:[\w-]+\.)*(?:arxiv\.org|doi\.org|openreview\.net|aclanthology\.org)/"
+    r"|\.pdf(?:[?#].*)?$"
+)
+
+
+def video_link_in(text: str) -> str | None:
+    """The link a message asks to read: a YouTube/Bilibili link anywhere, or a bare link that
+    is not a paper's."""
+    link = parse_video_link(text)
+    if link is not None:
+        return link.url
+    url = bare_url(text)
+    return None if url is None or _PAPER_LINK.search(url) else url
 
 
 class _VideoLink(filters.MessageFilter):
-    """Text that contains a YouTube or Bilibili video link."""
+    """Text that contains a YouTube or Bilibili video link, or is a bare link."""
 
     def __init__(self) -> None:
         super().__init__(name="VideoLink")
 
     def filter(self, message: Message) -> bool:
-        return parse_video_link(message.text or "") is not None
+        return video_link_in(message.text or "") is not None
 
 
 def build_handlers(
     services: Services, config: TelegramConfig
 ) -> list[BaseHandler[Update, Any, Any]]:
-    """The video-link handler (register before the question handler)."""
+    """The video-link handler (register before the question handler) and its stop button."""
     library = services.library
+    stops = StopButtons(STOP_CALLBACK)
 
     async def handle_video_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -48,25 +68,33 @@ def build_handlers(
         assert message.text is not None
         assert context.chat_data is not None
         lang = lang_for(update, context.user_data)
-        link = parse_video_link(message.text)
-        assert link is not None
-        context.chat_data[LAST_VIDEO_KEY] = {"url": link.url}
-        first = "queued" if library.is_busy(message.chat_id) else "fetching"
-        status = await StatusMessage.send(message.chat, t(lang, first), config.edit_interval_s)
-        adding = library.add_video_link(
-            message.chat_id, message.text, progress=thread_callback(status, lang)
+        url = video_link_in(message.text)
+        assert url is not None
+        context.chat_data[LAST_VIDEO_KEY] = {"url": url}
+        key, cancel, stop = stops.new(lang)
+        first = "queued" if library.is_busy(message.chat_id) else "probing"
+        status = await StatusMessage.send(
+            message.chat, t(lang, first), config.edit_interval_s, markup=stop
         )
         try:
-            record = await shown_on(status, lang, adding, unless=(VideoUnavailableError,))
-        except VideoUnavailableError as exc:
-            text = esc(error_text(exc, lang)) + "\n\n" + t(lang, "video_failed_hint")
-            await status.finish(text)
-            return
+            adding = library.add_video_link(
+                message.chat_id,
+                message.text,
+                lang=lang,
+                progress=MediaProgress(status, lang).callback(),
+                cancel=cancel,
+            )
+            record = await shown_on(status, lang, adding)
+        finally:
+            stops.release(key)
         if record is None:
             return
-        url = record.video.url if record.video and record.video.url else link.url
-        context.chat_data[LAST_VIDEO_KEY] = {"url": url, "title": record.title}
+        video_url = record.video.url if record.video and record.video.url else url
+        context.chat_data[LAST_VIDEO_KEY] = {"url": video_url, "title": record.title}
         await status.finish(video_card(record, lang))
 
     only_new = filters.UpdateType.MESSAGE
-    return [MessageHandler(only_new & filters.TEXT & _VideoLink(), handle_video_link)]
+    return [
+        MessageHandler(only_new & filters.TEXT & _VideoLink(), handle_video_link),
+        stops.handler(),
+    ]

@@ -6,19 +6,23 @@ fake OpenAI-compatible server."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from docx import Document
 
+from bot import prompts
 from bot.cli import main
 from tests.bot.report.support import cooperative
 from tests.embedding import TEST_MODEL_NAME, test_model_dir
 from tests.fake_modes import MODES, TutorModel
 from tests.fake_openai import FakeOpenAI, Status
 from tests.fake_openai import fake_openai as fake_openai
+from tests.fake_speech import transcription_server
 from tests.pdfs import make_garbage_bytes, make_paper_pdf
+from tests.speech import media_file
 from tests.subtitle_samples import lecture_srt
 
 CHAT, OTHER = 5, 6
@@ -141,9 +145,20 @@ def test_ask_streams_then_lists_checked_citations_and_keeps_a_note(
     ingest_both(capsys)
     rewrite = {"queries": ["What is sparse attention?", "什么是稀疏注意力"],
                "terms": [{"en": "sparse attention", "zh": "稀疏注意力"}]}  # fmt: skip
-    fake_openai.enqueue(json.dumps(rewrite, ensure_ascii=False))
-    fake_openai.enqueue(
-        "稀疏注意力只让每个词关注一部分其他词，从而节省内存 [1]。这就像只和邻座同学讨论 [7]。"
+    answers = iter(
+        [
+            "稀疏注意力只让每个词关注一部分其他词，从而节省内存 [1]。这就像只和邻座同学讨论 [7]。",
+            "稀疏注意力可以节省内存 [1]。",
+        ]
+    )
+    # The question is searched at once and answered; a query rewrite (for the note's terms)
+    # may run alongside, so replies are chosen by request, not by order.
+    fake_openai.set_default(
+        lambda body: (
+            json.dumps(rewrite, ensure_ascii=False)
+            if body["messages"][0]["content"] == prompts.REWRITE_SYSTEM
+            else next(answers)
+        )
     )
     assert main(["ask", "什么是稀疏注意力？", "--chat", str(CHAT)]) == 0
     out = capsys.readouterr().out
@@ -151,8 +166,6 @@ def test_ask_streams_then_lists_checked_citations_and_keeps_a_note(
     assert "— checked answer —" in out  # the invented [7] was removed from the final text
     assert "[1] " in out
 
-    fake_openai.enqueue(json.dumps(rewrite, ensure_ascii=False))
-    fake_openai.enqueue("稀疏注意力可以节省内存 [1]。")
     answer = run_json(capsys, "ask", "稀疏注意力有什么好处？", "--chat", str(CHAT))
     assert answer["grounded"] is True
     [citation] = answer["citations"]
@@ -176,8 +189,14 @@ def test_ask_prints_markdown_and_math_as_plain_text_and_json_keeps_it_raw(
     ingest_both(capsys)
     rewrite = {"queries": ["sparse attention"], "terms": []}
     answer = "### 要点\n\n**稀疏注意力**把 $O(n^2)$ 降到 $O(n\\sqrt{n})$ [1]。\n\n- 省内存 [1]"
-    fake_openai.enqueue(json.dumps(rewrite))
-    fake_openai.enqueue(answer, stream_chunks=12)
+    # Replies chosen by request: a query rewrite may run alongside the answer, or not at all.
+    fake_openai.set_default(
+        lambda body: (
+            json.dumps(rewrite)
+            if body["messages"][0]["content"] == prompts.REWRITE_SYSTEM
+            else answer
+        )
+    )
     assert main(["ask", "稀疏注意力省什么？", "--chat", str(CHAT)]) == 0
     out = capsys.readouterr().out
     assert "要点\n\n稀疏注意力把 O(n²) 降到 O(n√n) [1]。\n\n• 省内存 [1]" in out
@@ -188,8 +207,6 @@ def test_ask_prints_markdown_and_math_as_plain_text_and_json_keeps_it_raw(
     checked = out.split("— checked answer —", 1)[1]
     assert "（背景知识）稀疏注意力把 O(n²) 降到 O(n√n)。" in checked
 
-    fake_openai.enqueue(json.dumps(rewrite))
-    fake_openai.enqueue(answer)
     raw = run_json(capsys, "ask", "稀疏注意力省什么？", "--chat", str(CHAT))
     # The checked answer, still the model's Markdown and LaTeX.
     checked_md = answer.replace("**稀疏", "（背景知识）**稀疏").replace(
@@ -269,3 +286,42 @@ def test_ask_json_gives_each_citation_its_support_score(
     for citation in answer["citations"]:
         assert 0.5 <= citation["support"] <= 1
         assert f"[{citation['n']}]" in answer["answer"]
+
+
+def test_a_recording_is_transcribed_through_the_endpoint_and_says_so(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Chinese lecture recording, recognised by an OpenAI-compatible transcription endpoint
+    (espeak-ng's Mandarin is not intelligible to the test's Whisper base)."""
+    window = {
+        "text": "大家好，今天我们讲注意力机制。自注意力让每个词都能看到句子里的其他词。",
+        "language": "chinese",
+        "segments": [
+            {"start": 0.0, "end": 6.0, "text": "大家好，今天我们讲注意力机制。"},
+            {"start": 6.5, "end": 15.0, "text": "自注意力让每个词都能看到句子里的其他词。"},
+        ],
+    }
+    with transcription_server(window) as server:
+        monkeypatch.setenv("PAPERTUTOR_ASR_URL", server.base_url)
+        monkeypatch.setenv("PAPERTUTOR_ASR_MODEL", "whisper-large-v3")
+        shutil.copy(media_file("lecture_en.ogg"), env / "第三讲.ogg")
+        video = run_json(capsys, "ingest", "第三讲.ogg", "--chat", str(CHAT))
+        again = run_json(capsys, "ingest", "第三讲.ogg", "--chat", str(OTHER))
+    assert video["kind"] == "video"
+    assert video["title"] == "第三讲"
+    assert (video["transcribed"], video["asr_model"], video["platform"]) == (
+        True,
+        "whisper-large-v3",
+        None,
+    )
+    assert video["language"] == "zh"
+    assert video["auto_generated"] is None
+    assert any("语音识别" in w for w in video["warnings"])
+    assert len(server.requests) == 1  # the second chat got the kept transcript
+    assert again["chunks"] == video["chunks"]
+    hits = run_json(capsys, "search", "自注意力", "--chat", str(CHAT))["results"]
+    assert hits[0]["kind"] == "video"
+    assert hits[0]["start_s"] == 0.0
+    text_out = main(["sources", "--chat", str(CHAT)])
+    assert text_out == 0
+    assert "machine-transcribed by speech recognition (whisper-large-v3)" in capsys.readouterr().out

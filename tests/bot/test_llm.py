@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.llm import Message, OpenAIChatModel
+from bot.llm import Message, OpenAIChatModel, OpenAITranscriptionEndpoint
 from bot.model_output import strip_reasoning
-from kernel.errors import ConfigError, LLMError
+from ingest.speech import RemoteSpeechRecognizer
+from kernel.errors import ConfigError, LLMError, TranscriptionError
 from tests.fake_openai import (
     CutOffStream,
     FakeOpenAI,
@@ -19,6 +20,8 @@ from tests.fake_openai import (
     Timeout,
     fake_openai,  # noqa: F401 - pytest fixture
 )
+from tests.fake_speech import transcription_server
+from tests.speech import media_file
 
 MESSAGES: list[Message] = [
     {"role": "system", "content": "You are a tutor."},
@@ -300,3 +303,67 @@ async def test_for_model_shares_endpoint_and_client_with_another_model_name(
     fake_openai.enqueue("again")
     assert await fast.complete(MESSAGES) == "again"  # ...and a later call opens a new one
     await fast.aclose()
+
+
+# -- the transcription endpoint ----------------------------------------------------------------
+
+ZH_WINDOW = {
+    "text": "大家好。今天讲注意力。",
+    "language": "chinese",
+    "duration": 4.0,
+    "segments": [
+        {"id": 0, "start": 0.0, "end": 2.0, "text": "大家好。"},
+        {"id": 1, "start": 2.0, "end": 4.0, "text": "今天讲注意力。"},
+    ],
+}
+
+
+def _endpoint(url: str, **kw: object) -> OpenAITranscriptionEndpoint:
+    return OpenAITranscriptionEndpoint(url, "k", "whisper-1", max_retries=0, **kw)  # type: ignore[arg-type]
+
+
+def test_chinese_speech_through_a_transcription_endpoint() -> None:
+    with transcription_server(ZH_WINDOW) as server:
+        endpoint = _endpoint(server.base_url)
+        recognizer = RemoteSpeechRecognizer(endpoint)
+        result = recognizer.recognise(media_file("lecture_en.ogg"), hint="zh")
+        recognizer.close()
+    assert result.text == "大家好。 今天讲注意力。"
+    assert result.language == "zh"
+    assert [(c.start_s, c.end_s) for c in result.cues] == [(0.0, 2.0), (2.0, 4.0)]
+    [request] = server.requests
+    assert request["path"] == "/v1/audio/transcriptions"
+    assert request["model"] == "whisper-1"
+    assert request["response_format"] == "verbose_json"
+    assert request["file"] > 16_000 * 2  # the window as 16 kHz 16-bit WAV
+    assert "language" not in request  # detected by the endpoint, not forced
+
+
+def test_an_endpoint_without_verbose_json_falls_back_to_plain_text() -> None:
+    refused = (400, '{"error": {"message": "response_format verbose_json is not supported"}}')
+    with transcription_server(refused, {"text": "注意力机制"}) as server:
+        endpoint = _endpoint(server.base_url)
+        reply = endpoint.transcribe_wav(b"RIFF", language="zh", prompt=None)
+        again = endpoint.transcribe_wav(b"RIFF", language="zh", prompt=None)
+        endpoint.close()
+    assert (reply.text, reply.segments, again.text) == ("注意力机制", (), "注意力机制")
+    assert [r["response_format"] for r in server.requests] == ["verbose_json", "json", "json"]
+    assert server.requests[1]["language"] == "zh"
+
+
+def test_an_endpoint_that_is_down_or_refuses_is_a_clear_error() -> None:
+    busy = (503, '{"error": {"message": "overloaded"}}')
+    with transcription_server(busy) as server, pytest.raises(TranscriptionError) as down:
+        _endpoint(server.base_url).transcribe_wav(b"RIFF", language=None, prompt=None)
+    assert (down.value.key, down.value.retryable) == ("endpoint_down", True)
+    assert "HTTP 503" in down.value.message("zh")
+    bad_key = (401, '{"error": {"message": "bad key"}}')
+    with transcription_server(bad_key) as server, pytest.raises(TranscriptionError) as refused:
+        _endpoint(server.base_url).transcribe_wav(b"RIFF", language=None, prompt=None)
+    assert (refused.value.key, refused.value.retryable) == ("endpoint_refused", False)
+    assert "PAPERTUTOR_ASR_API_KEY" in refused.value.message("en")
+    with pytest.raises(TranscriptionError) as gone:  # nothing listens there any more
+        _endpoint(server.base_url, timeout_s=5.0).transcribe_wav(
+            b"RIFF", language=None, prompt=None
+        )
+    assert gone.value.key == "endpoint_down"

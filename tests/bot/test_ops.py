@@ -14,14 +14,17 @@ from huggingface_hub import constants as hf_constants
 from pydantic import SecretStr
 
 from bot.ops import (
+    describe_asr_download,
     describe_download,
+    download_asr_model,
     download_model,
     health_check,
 )
-from bot.settings import EmbeddingSettings, Settings, StorageSettings
+from bot.settings import ASRSettings, EmbeddingSettings, Settings, StorageSettings
 from kernel.errors import ConfigError, StoreUnavailableError
 from storage.index import probe_server
 from tests.fake_hf_hub import fake_hub
+from tests.speech import whisper_model_dir
 
 KEY = "s3cret-key"
 
@@ -161,3 +164,58 @@ def test_download_model_through_a_mirror_then_health_sees_it(
 def test_unknown_model_tells_the_operator_to_set_the_path(tmp_path: Path) -> None:
     text = describe_download("someone/zh-embed", tmp_path, "zh")
     assert f"PAPERTUTOR_EMBEDDING_MODEL_PATH={tmp_path}" in text
+
+
+def test_the_speech_model_downloads_through_a_mirror_and_health_sees_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+    whisper = whisper_model_dir()
+    repo = {  # the real files' names; the weights themselves are not needed to fetch them
+        "model.bin": b"ct2 weights",
+        "config.json": (whisper / "config.json").read_bytes(),
+        "tokenizer.json": b"{}",
+        "vocabulary.json": b"[]",
+        "README.md": b"not fetched",
+    }
+    asr = ASRSettings(model="base", cache_dir=tmp_path / "models")  # type: ignore[call-arg]
+    with fake_hub({"Systran/faster-whisper-base": repo}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        path = download_asr_model(asr)
+        again = download_asr_model(asr)  # cached: nothing fetched twice
+    assert path is not None
+    assert again == path
+    assert (path / "model.bin").read_bytes() == b"ct2 weights"
+    assert sorted(hub.downloaded()) == [
+        "config.json",
+        "model.bin",
+        "tokenizer.json",
+        "vocabulary.json",
+    ]
+    s = settings(tmp_path, qdrant_url=None)
+    s.asr = asr
+    ok, report = health_check(s, lang="en")
+    assert ok
+    assert "speech recognition: faster-whisper base ready" in report
+    assert "base is ready in" in describe_asr_download(asr, path, "en")
+
+
+def test_speech_settings_in_health_and_download(tmp_path: Path) -> None:
+    s = settings(tmp_path, qdrant_url=None)
+    s.asr = ASRSettings(url="http://asr.example/v1")  # type: ignore[call-arg]
+    ok, report = health_check(s, lang="en")
+    assert ok
+    assert "speech recognition: endpoint http://asr.example/v1" in report
+    assert download_asr_model(s.asr) is None  # nothing to download for an endpoint
+    assert "no model to download" in describe_asr_download(s.asr, None, "en")
+    empty = tmp_path / "not-a-model"
+    empty.mkdir()
+    s.asr = ASRSettings(model=str(empty))  # type: ignore[call-arg]
+    ok, report = health_check(s, lang="en")
+    assert not ok
+    assert f"PAPERTUTOR_ASR_MODEL={empty} is not a CTranslate2 model directory" in report
+    s.asr = ASRSettings(model=str(whisper_model_dir()))  # type: ignore[call-arg]
+    ok, report = health_check(s, lang="en")
+    assert ok
+    assert "ready" in report

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pytest
 
 from ingest.youtube import (
     DEFAULT_LANGUAGES,
     YouTubeTranscriptFetcher,
-    bilibili_unavailable,
-    choose_transcript,
 )
 from kernel.errors import VideoUnavailableError
-from kernel.links import VideoLink, parse_video_link
+from kernel.links import VideoLink
 from kernel.models import ParsedSource, SourceKind, VideoMeta
 from tests.fake_youtube import FakeTrack, FakeYouTube
 
@@ -226,36 +223,3 @@ def test_proxy_is_used_for_every_request() -> None:
     fetch(fake, proxy="http://user:pw@proxy.example:3128")
     assert len(fake.calls) == 4  # watch page, player, timedtext, oEmbed
     assert all(c.proxies.get("https") == "http://user:pw@proxy.example:3128" for c in fake.calls)
-
-
-def test_bilibili_link_explains_the_export_without_network() -> None:
-    fake = FakeYouTube()
-    link = parse_video_link("https://www.bilibili.com/video/BV1GJ411x7h7?p=2")
-    assert link is not None
-    fetcher = YouTubeTranscriptFetcher(languages=DEFAULT_LANGUAGES, session_factory=fake.session)
-    with pytest.raises(VideoUnavailableError) as caught:
-        fetcher.fetch(link)
-    assert fake.calls == []
-    zh, en = caught.value.message("zh"), caught.value.message("en")
-    for expected in ("字幕文件", "浏览器扩展", ".srt", "BV1GJ411x7h7"):
-        assert expected in zh
-    for expected in ("subtitle file", "Bilibili", "browser extension"):
-        assert expected in en
-    assert bilibili_unavailable(link).message("zh") == zh
-
-
-@dataclass(frozen=True)
-class Track:
-    language_code: str
-    is_generated: bool
-
-
-def test_choose_transcript_rules() -> None:
-    manual_de, gen_ja = Track("de", False), Track("ja", True)
-    assert choose_transcript([gen_ja, manual_de], DEFAULT_LANGUAGES) == (manual_de, True)
-    assert choose_transcript([gen_ja], DEFAULT_LANGUAGES) == (gen_ja, True)
-    assert choose_transcript([], DEFAULT_LANGUAGES) is None
-    hk = Track("zh-HK", False)
-    assert choose_transcript([hk, Track("en", False)], DEFAULT_LANGUAGES) == (hk, False)
-    exact = Track("zh-CN", False)
-    assert choose_transcript([Track("zh-SG", False), exact], ["zh-CN", "zh-SG"]) == (exact, False)

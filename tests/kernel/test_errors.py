@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pickle
+import re
 from typing import ClassVar
 
-from kernel.errors import InputError, PaperTutorError
+from kernel.errors import InputError, PaperTutorError, VideoUnavailableError
+from kernel.language import has_cjk
 
 
 class _DemoError(InputError):
@@ -37,3 +39,34 @@ def test_errors_survive_pickling_with_their_attributes() -> None:
     assert back.message("en") == "The file is 30 MB: too big."
     assert back.retryable
     assert back.key == "too_big"
+
+
+def _all_error_classes() -> list[type[PaperTutorError]]:
+    found: list[type[PaperTutorError]] = []
+    pending: list[type[PaperTutorError]] = [PaperTutorError]
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return [c for c in found if c.__module__ == "kernel.errors"]
+
+
+def test_every_keyed_message_has_both_languages_with_the_same_blanks() -> None:
+    blanks = re.compile(r"{(\w+)}")
+    keyed = [
+        (cls, key, zh, en) for cls in _all_error_classes() for key, (zh, en) in cls.MESSAGES.items()
+    ]
+    assert len(keyed) >= 20
+    for cls, key, zh, en in keyed:
+        assert zh.strip(), (cls, key)
+        assert en.strip(), (cls, key)
+        assert sorted(blanks.findall(zh)) == sorted(blanks.findall(en)), (cls, key)
+        assert has_cjk(zh), (cls, key)
+        assert not has_cjk(en), (cls, key)
+
+
+def test_video_failures_always_say_what_to_send_instead() -> None:
+    for key in VideoUnavailableError.MESSAGES:
+        error = VideoUnavailableError(key)
+        assert "字幕文件" in error.message("zh")
+        assert "subtitle file" in error.message("en")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kernel.links import VideoLink, page_url, parse_video_link, url_at
+from kernel.links import VideoLink, bare_url, page_url, parse_video_link, url_at
 
 YT = "dQw4w9WgXcQ"
 CANONICAL = f"https://www.youtube.com/watch?v={YT}"
@@ -218,3 +218,19 @@ def test_page_url_opens_an_arxiv_pdf_at_the_page(
     link: str | None, page: int | None, expected: str | None
 ) -> None:
     assert page_url(link, page) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "url"),
+    [
+        ("https://vimeo.com/76979871", "https://vimeo.com/76979871"),
+        ("  http://127.0.0.1:8000/talk.mp3\n", "http://127.0.0.1:8000/talk.mp3"),
+        ("https://www.ted.com/talks/x.", "https://www.ted.com/talks/x"),
+        ("what does https://example.com/a say?", None),  # a question that mentions a link
+        ("https://localhost", None),
+        ("ftp://files.example.com/a.mp3", None),
+        ("不是链接", None),
+    ],
+)
+def test_bare_url_is_a_message_that_is_only_a_link(text: str, url: str | None) -> None:
+    assert bare_url(text) == url

@@ -132,3 +132,27 @@ def test_rewrite_passes_send_the_rewrite_with_the_raw_question() -> None:
     assert queries_for(zh, "zh rewrite") == ["键向量 (key vector) 怎么算？", "那键向量呢？"]
     assert queries_for(zh, "en") is None
     assert queries_for(en, "en raw") == queries_for(en, "en") == ["And on French?"]
+
+
+def test_the_issue_18_chats_are_well_formed() -> None:
+    from kernel.models import Term
+    from scripts.eval_queries import load_chats, reference_terms, scenario_of
+
+    chats = load_chats()
+    assert [c.id for c in chats] == ["attention", "instructgpt", "nndl", "nanogpt"]
+    assert [c.id for c in chats if c.held_out] == ["nanogpt"]
+    ids = [q.id for c in chats for q in c.questions]
+    assert len(ids) == len(set(ids)), "ids must be unique across chats"
+    lists = reference_terms()
+    for chat in chats:
+        material = "zh" if any("注意力" in path for path, _ in chat.sources) else "en"
+        seen: set[str] = set()
+        for q in chat.questions:
+            assert q.pages or q.video, q.id
+            if q.follows is not None:
+                assert q.follows in seen, q.id  # a follow-up continues an earlier question
+            if scenario_of(q, material) != f"{material} -> {material}, first":
+                assert q.rewrite, q.id  # the pre-issue-18 bot rewrote these first
+            seen.add(q.id)
+        for path, _ in chat.sources:
+            assert [Term(**t) for t in lists[path]], path  # every source has a reference list

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kernel.errors import ConfigError, InputError, NotFoundError
-from kernel.models import Glossary, GlossaryEntry, Note, QuizItem, QuizQuestion, SearchHit, Turn
+from kernel.models import ChatGlossary, GlossaryEntry, Note, QuizItem, QuizQuestion, SearchHit, Turn
 from storage import backup
 from storage.index import QdrantIndex
 from storage.store import KnowledgeStore
@@ -61,7 +61,9 @@ def fill(store: KnowledgeStore, chat: int, *, with_video: bool = True) -> None:
     )
     store.answer_quiz(chat, "q1", 1)
     entry = GlossaryEntry(en="attention", zh="注意力", explanation="关注重要的词")
-    glossary = Glossary(chat_id=chat, lang="zh", fingerprint="f", entries=(entry,), built_at=start)
+    glossary = ChatGlossary(
+        chat_id=chat, lang="zh", fingerprint="f", entries=(entry,), built_at=start
+    )
     store.put_glossary(glossary)
 
 

@@ -18,6 +18,7 @@ from kernel.models import (
     SourceKind,
     SourceRecord,
     SourceStatus,
+    Term,
     Turn,
     VideoMeta,
 )
@@ -424,3 +425,51 @@ def test_a_page_of_an_arxiv_paper_links_to_that_page(store: KnowledgeStore) -> N
     store.add_source(7, base.model_copy(update={"paper": meta}))
     hit = store.search(7, "How many GPUs were used for training?", k=1)[0]
     assert hit.url == "https://arxiv.org/pdf/1706.03762#page=3"
+
+
+def test_a_source_keeps_its_term_list_and_older_records_load_without_one(
+    store: KnowledgeStore,
+) -> None:
+    terms = (Term(en="Direct Preference Optimization", zh="直接偏好优化", aliases=("DPO",)),)
+    record = store.add_source(1, paper().model_copy(update={"terms": terms}))
+    assert store.source(1, record.source_id) == record
+    assert record.terms == terms
+    longer = (*terms, Term(en="reward model", zh="奖励模型"))
+    assert store.set_terms(1, record.source_id, longer) == record.model_copy(
+        update={"terms": longer}
+    )
+    # A record written before term lists existed (no "terms" field) still loads.
+    payload = record.model_dump(mode="json")
+    del payload["terms"]
+    store.index.put_record("sources", 1, record.source_id, payload)
+    (old,) = store.sources(1)
+    assert old.terms == ()
+    assert old.title == record.title
+
+
+def test_a_passage_is_found_by_its_section_heading(store: KnowledgeStore) -> None:
+    parsed = ParsedSource(
+        kind=SourceKind.PAPER,
+        fingerprint="sha256:sections",
+        paper=PaperMeta(title="Notes", pages=2),
+        chunks=(
+            Chunk(
+                ordinal=0,
+                text="We project the queries h times in parallel.",
+                page=1,
+                section="3.2.2 Multi-Head Attention",
+            ),
+            Chunk(
+                ordinal=1,
+                text="We train on eight GPUs for twelve hours.",
+                page=2,
+                section="5.2 Hardware and Schedule",
+            ),
+        ),
+    )
+    store.add_source(1, parsed)
+    (best,) = store.search(1, "multi-head", k=1, mode="sparse")
+    assert best.page == 1
+    assert best.text == "We project the queries h times in parallel."  # shown without it
+    (best,) = store.search(1, "schedule", k=1, mode="sparse")
+    assert best.page == 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from kernel.models import Glossary, GlossaryEntry, QuizItem, QuizQuestion
+from kernel.models import ChatGlossary, GlossaryEntry, QuizItem, QuizQuestion
 from storage.async_store import AsyncKnowledgeStore
 from tests.storage.test_store import open_store, paper
 
@@ -31,9 +31,9 @@ def _item(n: int, chat: int = CHAT, round_id: str = "r1") -> QuizItem:
     )
 
 
-def _glossary(chat: int = CHAT, lang: str = "zh") -> Glossary:
+def _glossary(chat: int = CHAT, lang: str = "zh") -> ChatGlossary:
     entry = GlossaryEntry(en="attention", zh="注意力", explanation="让模型关注重要的词。")
-    return Glossary(chat_id=chat, lang=lang, fingerprint="f1", entries=(entry,), built_at=T0)
+    return ChatGlossary(chat_id=chat, lang=lang, fingerprint="f1", entries=(entry,), built_at=T0)
 
 
 def test_quiz_questions_and_answers_per_chat(tmp_path: Path) -> None:

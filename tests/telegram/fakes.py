@@ -5,10 +5,13 @@ real ones). Each keeps what it was asked and answers from a script, like the rea
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.answering import Answer, AnswerEvent, Draft, Final
@@ -16,7 +19,7 @@ from bot.markup.formula_image import FormulaRenderer
 from bot.report import Report, ReportSection, report_filename
 from bot.report.files import report_file
 from bot.services import Services
-from kernel.errors import VideoMissingError
+from kernel.errors import CancelledByStudentError, MediaTooLongError, VideoMissingError
 from kernel.models import (
     Citation,
     Note,
@@ -103,6 +106,7 @@ class FakeLibrary:
     source_list: list[SourceRecord] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
     resets: list[int] = field(default_factory=list)
+    max_seconds: float | None = None
 
     def is_busy(self, chat_id: int) -> bool:
         return self.busy
@@ -115,8 +119,11 @@ class FakeLibrary:
             thread.start()
             await asyncio.to_thread(thread.join)
             await asyncio.sleep(0.05)  # the work after the last report (indexing...) takes time
-        if self.gate is not None:
-            await self.gate.wait()
+        cancel = kwargs.get("cancel")
+        while self.gate is not None and not self.gate.is_set():
+            if cancel is not None and cancel.is_set():  # like the real one: the stop button
+                raise CancelledByStudentError("cancelled")
+            await asyncio.sleep(0.01)
         result = self.results[name].pop(0)
         if isinstance(result, BaseException):
             raise result
@@ -126,8 +133,26 @@ class FakeLibrary:
     async def add_pdf(self, chat_id: int, data: bytes, *, progress: Any = None, **kw: Any) -> Any:
         return await self._do("add_pdf", progress, chat_id=chat_id, data=data, **kw)
 
-    async def add_video_link(self, chat_id: int, text: str, *, progress: Any = None) -> Any:
-        return await self._do("add_video_link", progress, chat_id=chat_id, text=text)
+    async def add_video_link(
+        self, chat_id: int, text: str, *, progress: Any = None, **kw: Any
+    ) -> Any:
+        return await self._do("add_video_link", progress, chat_id=chat_id, text=text, **kw)
+
+    async def add_media(self, chat_id: int, path: Path, *, progress: Any = None, **kw: Any) -> Any:
+        # What the real one reads: the downloaded file, while it exists.
+        kw["data"] = await asyncio.to_thread(path.read_bytes)
+        return await self._do("add_media", progress, chat_id=chat_id, **kw)
+
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix="fake-scratch-") as folder:
+            yield Path(folder)
+
+    def check_media_length(self, seconds: float | None) -> None:
+        if self.max_seconds is not None and seconds is not None and seconds > self.max_seconds:
+            raise MediaTooLongError(
+                "too_long", minutes=int(seconds // 60), limit=int(self.max_seconds // 60)
+            )
 
     async def add_subtitles(
         self, chat_id: int, data: bytes, *, progress: Any = None, **kw: Any
@@ -144,6 +169,26 @@ class FakeLibrary:
     async def reset(self, chat_id: int) -> None:
         self.resets.append(chat_id)
         self.source_list = [s for s in self.source_list if s.chat_id != chat_id]
+
+
+@dataclass
+class FakeListener:
+    """Scripted ``Listener``: each voice message is heard as the next of ``texts``."""
+
+    texts: list[str | BaseException] = field(default_factory=list)
+    max_seconds: float = 180.0
+    heard: list[dict[str, Any]] = field(default_factory=list)
+
+    async def hear(self, path: Path, *, lang: str | None = None) -> str:
+        data = await asyncio.to_thread(path.read_bytes)
+        self.heard.append({"data": data, "lang": lang, "suffix": path.suffix})
+        result = self.texts.pop(0)
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def close(self) -> None:
+        return None
 
 
 def citation(n: int = 1, **kw: Any) -> Citation:
@@ -278,6 +323,7 @@ def services(
     reports: FakeReports | None = None,
     pages: Any = None,
     next_steps: FakeNextSteps | None = None,
+    listener: FakeListener | None = None,
 ) -> Services:
     """Scripted services; the quiz and glossary features are tested with the real ones."""
     return Services(
@@ -291,4 +337,34 @@ def services(
         next_steps=next_steps or FakeNextSteps(),  # type: ignore[arg-type]
         quizzes=None,
         glossary=None,
+        listener=listener or FakeListener(),  # type: ignore[arg-type]
+    )
+
+
+def transcribed_record(chat_id: int = 1001, **meta: Any) -> SourceRecord:
+    """A lecture the bot recognised itself (no captions)."""
+    video = VideoMeta(
+        **{
+            "title": "大模型技术讲座",
+            "url": "https://www.bilibili.com/video/BV1GJ411x7h7",
+            "platform": "bilibili",
+            "language": "zh",
+            "duration_s": 3480.0,
+            "transcribed": True,
+            "asr_model": "faster-whisper small",
+            "uploader": "王老师",
+            **meta,
+        }
+    )
+    return SourceRecord(
+        chat_id=chat_id,
+        source_id="src-video-2",
+        kind=SourceKind.VIDEO,
+        status=SourceStatus.READY,
+        title=video.title,
+        video=video,
+        chunks=40,
+        warnings=("这份文字稿是语音识别自动生成的（没有可用的字幕），个别词句可能听错。",),
+        created_at=NOW,
+        updated_at=NOW,
     )

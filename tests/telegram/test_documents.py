@@ -61,7 +61,7 @@ async def test_unsupported_file_gets_a_clear_reply() -> None:
         await h.send(h.api.document_update(b"PK..", "notes.docx"))
         [reply] = h.api.bot_messages(CHAT)
         assert h.api.of("getFile") == []
-    assert "只能读 PDF 论文和字幕文件" in reply.plain
+    assert "我能读 PDF 论文、讲座的视频/音频文件" in reply.plain
     assert "notes.docx" in reply.plain
 
 
@@ -108,7 +108,7 @@ async def test_subtitle_file_is_tied_to_the_last_video_link() -> None:
 
     library = FakeLibrary(
         results={
-            "add_video_link": [VideoUnavailableError("这个视频没有字幕。", "no captions")],
+            "add_video_link": [VideoUnavailableError("private")],
             "add_subtitles": [video_record(url=url)],
         }
     )
@@ -117,8 +117,8 @@ async def test_subtitle_file_is_tied_to_the_last_video_link() -> None:
         failed = h.api.bot_messages(CHAT)[-1].plain
         await h.send(h.api.document_update(b"1\n00:00:01,000 --> 00:00:02,000\nhi\n", "a.srt"))
         done = h.api.bot_messages(CHAT)[-1].plain
-    assert "这个视频没有字幕。" in failed
-    assert "字幕文件" in failed
+    assert "这个视频是私密的" in failed
+    assert "字幕文件" in failed  # what to do instead
     assert library.calls[1][1]["url"] == url
     assert library.calls[1][1]["filename"] == "a.srt"
     for expected in (

@@ -25,6 +25,7 @@ from tests.fake_modes import quoted_words
 from tests.fake_openai import FakeOpenAI
 from tests.fake_telegram import TOKEN, FakeBotApi, FakeBotApiServer, Seen
 from tests.pdfs import make_paper_pdf
+from tests.speech import media_file, recognizer, video_file
 from tests.subtitle_samples import SRT_EN
 from tests.telegram.fakes import FakeReports, report, services
 
@@ -34,15 +35,18 @@ STRANGER = 777
 
 def _model(body: dict[str, Any]) -> str:
     """The fake LLM: search queries for the rewrite step, otherwise an answer written from the
-    first snippet (it quotes a few of its words) and citing it."""
+    first snippet of the paper (it quotes a few of its words) and citing it."""
     messages = body["messages"]
     if messages[0]["content"] == REWRITE_SYSTEM:
         question = messages[-1]["content"]
         return json.dumps({"queries": ["sparse attention memory", question[-80:]], "terms": []})
-    first = re.search(r'<snippet n="1"[^>]*>\n(.*?)\n</snippet>', messages[-1]["content"], re.S)
-    quote = quoted_words(first.group(1) if first else "")
+    snippets = re.findall(
+        r'<snippet n="(\d+)" source="([^"]*)">\n(.*?)\n</snippet>', messages[-1]["content"], re.S
+    )
+    n, _, text = next((s for s in snippets if s[1].startswith("paper")), ("1", "", ""))
+    quote = quoted_words(text)
     return (
-        f"稀疏注意力只让每个词关注一部分词，所以需要的内存更少，原文说：“{quote}” [1]。"
+        f"稀疏注意力只让每个词关注一部分词，所以需要的内存更少，原文说：“{quote}” [{n}]。"
         "这样模型可以在固定的内存预算里读很长的文档，效果和普通注意力差不多。"
     )
 
@@ -203,7 +207,7 @@ async def _journey(api: FakeBotApi, llm: FakeOpenAI, svc: Services) -> None:
 
     downloads = len(api.of("getFile"))
     api.queue(api.document_update(b"%PDF-1.7", "huge.pdf", file_size=30 * 2**20))
-    await _wait_text(api, STUDENT, "超过了我能下载的上限")
+    await _wait_text(api, STUDENT, "超过了 Telegram 允许机器人下载的上限")
     assert len(api.of("getFile")) == downloads
 
 
@@ -225,3 +229,45 @@ async def test_report_document_is_uploaded_as_multipart(tmp_path: Path) -> None:
     assert name.endswith("_阅读报告.docx")
     assert data.startswith(b"PK")
     assert "字数：2345" in upload.params["caption"]
+
+
+async def test_a_recorded_lecture_and_a_voice_question(tmp_path: Path) -> None:
+    """Real speech recognition (Whisper base) end to end: a lecture video sent in the chat is
+    transcribed with progress, then a voice question is heard and answered from it."""
+    api = FakeBotApi()
+    local = recognizer()
+    with FakeOpenAI() as llm:
+        llm.set_default(_model)
+        settings = Settings(
+            storage=StorageSettings(data_dir=tmp_path),
+            llm=LLMSettings(  # type: ignore[call-arg]
+                OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY=SecretStr("test")
+            ),
+        )
+        svc = build_services(settings, embedder=test_embedder(), recognizer=local)
+        try:
+            async with _bot(api, svc, tmp_path):
+                clip = video_file(tmp_path / "lecture.mp4", sound=media_file("lecture_en.ogg"))
+                api.queue(api.media_update("video", clip.read_bytes(), duration=19))
+                card = await _wait_text(api, STUDENT, "视频字幕读完了", within=240)
+                assert "语音识别自动转写（faster-whisper whisper-base）" in card.plain
+                assert any(h.startswith("🎙 转写中") for h in card.history)
+                assert "语言：en" in card.plain
+
+                voice = media_file("question_en.ogg").read_bytes()
+                api.queue(api.media_update("voice", voice, duration=2, mime_type="audio/ogg"))
+                heard = await _wait_text(api, STUDENT, "🎤", within=240)
+                assert "self-attention" in heard.plain.lower()
+                # An English question gets an English answer, like a typed one.
+                answered = await _wait_text(api, STUDENT, "Sources", within=120)
+                assert "稀疏注意力只让每个词关注一部分词" in answered.plain  # the fake model's
+                assert "video 0:00 (machine-transcribed)" in answered.plain
+                assert "self-attention" in answered.plain  # the quoted, recognised snippet
+                asked = [r["messages"][-1]["content"] for r in llm.requests]
+                assert any("self-attention" in a.lower() for a in asked)
+
+                api.queue(api.update("message", text="/sources"))
+                listing = await _wait_text(api, STUDENT, "📚 你的资料")
+                assert "🎙 语音识别" in listing.plain
+        finally:
+            await svc.aclose()

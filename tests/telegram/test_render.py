@@ -41,6 +41,23 @@ def test_answer_escapes_model_text_and_lists_sources() -> None:
     _visible(out)
 
 
+def test_a_machine_transcribed_citation_says_so() -> None:
+    heard = citation(
+        1,
+        kind=SourceKind.VIDEO,
+        page=None,
+        start_s=65.0,
+        url="https://www.bilibili.com/video/BV1GJ411x7h7",
+        transcribed=True,
+    )
+    zh = render_answer(answer("自注意力 [1]。", citations=(heard,)), "zh")
+    assert "视频 1:05</a>（语音识别）" in zh
+    en = render_answer(answer("Self-attention [1].", citations=(heard,), lang="en"), "en")
+    assert "video 1:05</a> (machine-transcribed)" in en
+    plain = render_answer(answer("自注意力 [1]。", citations=(citation(1),)), "zh")
+    assert "语音识别" not in plain
+
+
 def test_answer_in_english_uses_english_labels() -> None:
     out = render_answer(answer("A model [1].", lang="en"), "en")
     assert "<b>Sources</b>" in out
@@ -161,3 +178,10 @@ def test_any_answer_is_valid_html_after_splitting(
     for title, _ in sources:  # titles and snippets from papers are text, never markup
         assert title.strip("😀 ") in seen.replace("\n", "")
     assert "<script" not in out
+
+
+def test_a_part_too_small_for_a_links_tags_keeps_its_text() -> None:
+    out = render_answer(answer(">[链接](https://example.org/a?b=1&c=2)", citations=()), "zh")
+    parts = split_html(out, limit=60)
+    assert all(utf16_len(p) <= 60 for p in parts)
+    assert "".join(_visible(p) for p in parts).strip() == "链接"

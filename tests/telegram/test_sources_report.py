@@ -16,6 +16,7 @@ from tests.telegram.fakes import (
     paper_record,
     report,
     services,
+    transcribed_record,
     video_record,
 )
 from tests.telegram.harness import running
@@ -36,17 +37,18 @@ def _note(n: int, answer: str = "回答" * 200) -> Note:
 
 
 async def test_sources_list_and_remove_button() -> None:
-    library = FakeLibrary(source_list=[paper_record(), video_record()])
+    library = FakeLibrary(source_list=[paper_record(), video_record(), transcribed_record()])
     async with running(services(library)) as h:
         await h.send(h.api.update("message", text="/sources"))
         listing = h.api.bot_messages(CHAT)[-1]
         assert "1. 📄 论文 BERT: Pre-training" in listing.plain
-        assert "2. 🎬 视频 Attention lecture · 12:34" in listing.plain
-        assert [t for t, _ in listing.buttons] == ["🗑 删除 1", "🗑 删除 2"]
+        assert "2. 🎬 视频 Attention lecture · 12:34\n" in listing.plain  # captions: no mark
+        assert "3. 🎬 视频 大模型技术讲座 · 58:00 · 🎙 语音识别" in listing.plain
+        assert [t for t, _ in listing.buttons] == ["🗑 删除 1", "🗑 删除 2", "🗑 删除 3"]
         await h.send(h.api.callback_update(CHAT, listing.message_id, listing.buttons[1][1]))
         after = h.api.chat(CHAT)
     assert library.forgotten == ["src-video-1"]
-    assert [t for t, _ in after[-2].buttons] == ["🗑 删除 1"]
+    assert [t for t, _ in after[-2].buttons] == ["🗑 删除 1", "🗑 删除 3"]
     assert after[-1].plain == "🗑 已删除：Attention lecture"
 
 

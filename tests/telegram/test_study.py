@@ -36,6 +36,7 @@ from tests.subtitle_samples import SRT_EN
 from tests.telegram.harness import Harness, running
 
 CHAT = 1001
+PAPER_TERMS = (Term(en="sparse attention", zh="稀疏注意力"), Term(en="memory", zh="内存"))
 ANSWER = "稀疏注意力只让每个词关注一部分词，原文说：“{quote}” [1]。"  # quotes snippet 1
 
 
@@ -89,7 +90,11 @@ async def _bot(
     )
     svc = build_services(settings, embedder=test_embedder())
     try:
-        await svc.store.add_source(CHAT, parse_pdf(make_paper_pdf(), filename="sparse.pdf"))
+        paper = parse_pdf(make_paper_pdf(), filename="sparse.pdf")
+        # The term list ingestion gives the paper (``bot.glossary``): a Chinese question is
+        # searched with the paper's English terms.
+        paper = paper.model_copy(update={"terms": PAPER_TERMS})
+        await svc.store.add_source(CHAT, paper)
         lecture = video_source_from_subtitles(
             SRT_EN.encode(), filename="talk.srt", url="https://youtu.be/dQw4w9WgXcQ"
         )

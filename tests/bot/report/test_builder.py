@@ -465,3 +465,26 @@ async def test_a_section_with_too_little_material_says_so(
     assert "（4）视频补充要点" in caught.value.message("zh")
     assert "资料太少" in caught.value.message("zh")
     assert not caught.value.retryable
+
+
+async def test_a_machine_transcribed_video_says_so_in_section_4_and_the_sources(
+    store: KnowledgeStore,
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,
+    served: AsyncKnowledgeStore,
+) -> None:
+    store.add_source(CHAT, paper_source())
+    talk = video_source()
+    assert talk.video is not None
+    heard = talk.video.model_copy(update={"transcribed": True, "asr_model": "faster-whisper small"})
+    store.add_source(CHAT, talk.model_copy(update={"video": heard}))
+    fake_openai.set_default(cooperative)
+    report = await ReportBuilder(served, model).build(CHAT)
+    assert_well_formed(report)
+    section = report.sections[3].body
+    assert section.startswith(
+        "说明：该视频没有可用的字幕，以下要点依据语音识别自动转写的文字稿整理"
+    )
+    assert "[视频" in section
+    video_entry = next(s for s in report.sources if s.startswith("讲解视频"))
+    assert "文字稿由语音识别（faster-whisper small）自动转写" in video_entry

@@ -14,7 +14,7 @@ from bot.llm import OpenAIChatModel
 from bot.study import GlossaryBuilder, collect_terms, report_terms, style_first_mentions
 from bot.study.glossary_files import glossary_file
 from bot.study.prompts import GLOSSARY_SYSTEM
-from kernel.models import Citation, Glossary, GlossaryEntry, SourceKind
+from kernel.models import ChatGlossary, Citation, GlossaryEntry, SourceKind
 from storage.async_store import AsyncKnowledgeStore
 from storage.store import KnowledgeStore
 from tests.bot.study.support import CHAT, OTHER, chunk, core, model, note, prompt_of, store
@@ -145,7 +145,7 @@ async def test_no_notes_no_terms_no_model_call(
     assert fake_openai.requests == []
 
 
-def _glossary(lang: str = "zh") -> Glossary:
+def _glossary(lang: str = "zh") -> ChatGlossary:
     paper = Citation(
         n=1, source_id="p", kind=SourceKind.PAPER, title="T", snippet="Attention.", page=3
     )
@@ -158,7 +158,7 @@ def _glossary(lang: str = "zh") -> Glossary:
         start_s=754.0,
         url="https://youtu.be/x?t=754",
     )
-    return Glossary(
+    return ChatGlossary(
         chat_id=CHAT,
         lang=lang,
         fingerprint="f",

@@ -1,0 +1,156 @@
+"""Lecture recordings sent in the chat: a video, an audio file, or either sent as a document.
+
+Refused before downloading when it is over Telegram's bot download limit (with what to do
+instead: the link, the sound alone, or the subtitle file) or over the length limit. Otherwise
+it is downloaded into the bot's scratch folder, recognised with progress ("🎙 转写中 12:30 /
+58:00（约 9 分钟）") and a stop button, and the video card follows. Short audio is a question:
+``bot.telegram.voice`` takes it first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+
+from telegram import Message, TelegramObject, Update
+from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
+
+from bot.telegram.cards import video_card
+from bot.telegram.config import TelegramConfig
+from bot.telegram.errors import error_text, shown_on
+from bot.telegram.i18n import lang_for, t
+from bot.telegram.progress import MediaProgress, StopButtons
+from bot.telegram.render import esc
+from bot.telegram.status import StatusMessage
+from ingest.routing import route_file
+from kernel.errors import MediaTooLongError
+from kernel.models import SourceRecord
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+__all__ = [
+    "STOP_CALLBACK",
+    "Recording",
+    "build_handlers",
+    "recording_of",
+    "refused_as_too_big",
+    "seconds_of",
+]
+
+STOP_CALLBACK = "stopm:"
+
+
+@dataclass(frozen=True)
+class Recording:
+    """What Telegram tells about a file before it is downloaded."""
+
+    file_id: str
+    size: int
+    duration_s: float | None
+    filename: str | None
+    suffix: str
+
+
+def recording_of(message: Message) -> Recording | None:
+    """The lecture recording a message carries (video, audio, or a media document)."""
+    if message.video is not None:
+        v = message.video
+        name = v.file_name
+        return Recording(v.file_id, v.file_size or 0, seconds_of(v), name, _suffix(name, ".mp4"))
+    if message.audio is not None:
+        a = message.audio
+        name = a.file_name
+        return Recording(a.file_id, a.file_size or 0, seconds_of(a), name, _suffix(name, ".mp3"))
+    document = message.document
+    if document is not None and route_file(document.file_name, mime=document.mime_type) == "media":
+        name = document.file_name
+        return Recording(
+            document.file_id, document.file_size or 0, None, name, _suffix(name, ".bin")
+        )
+    return None
+
+
+def seconds_of(media: TelegramObject) -> float | None:
+    """The duration Telegram reports for a voice, audio or video (seconds), read from the
+    serialised object: the attribute itself warns of its coming type change."""
+    value = media.to_dict().get("duration")
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _suffix(name: str | None, default: str) -> str:
+    return PurePath(name or "").suffix.lower() or default
+
+
+async def refused_as_too_big(
+    message: Message, recording: Recording, config: TelegramConfig, lang: str
+) -> bool:
+    """Over the Bot API's download limit: explain it and what to do instead, download nothing."""
+    if recording.size <= config.max_download_bytes:
+        return False
+    size = f"{recording.size / 2**20:.0f}"
+    limit = f"{config.max_download_bytes / 2**20:.0f}"
+    await message.reply_text(t(lang, "media_too_big", size=size, limit=limit))
+    return True
+
+
+class _Recording(filters.MessageFilter):
+    def __init__(self) -> None:
+        super().__init__(name="Recording")
+
+    def filter(self, message: Message) -> bool:
+        return recording_of(message) is not None
+
+
+def build_handlers(
+    services: Services, config: TelegramConfig
+) -> list[BaseHandler[Update, Any, Any]]:
+    """The recording handler (register before the document handler) and its stop button."""
+    library = services.library
+    stops = StopButtons(STOP_CALLBACK)
+
+    async def handle_recording(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        recording = recording_of(message)
+        assert recording is not None
+        lang = lang_for(update, context.user_data)
+        if await refused_as_too_big(message, recording, config, lang):
+            return
+        try:
+            library.check_media_length(recording.duration_s)
+        except MediaTooLongError as exc:
+            await message.reply_text(esc(error_text(exc, lang)))
+            return
+        key, cancel, stop = stops.new(lang)
+        status = await StatusMessage.send(
+            message.chat, t(lang, "downloading"), config.edit_interval_s, markup=stop
+        )
+
+        async def read() -> SourceRecord:
+            with library.scratch() as folder:
+                path = folder / f"recording{recording.suffix}"
+                file = await context.bot.get_file(recording.file_id)
+                await file.download_to_drive(path)
+                if library.is_busy(message.chat_id):
+                    status.push(t(lang, "queued"))
+                return await library.add_media(
+                    message.chat_id,
+                    path,
+                    filename=recording.filename,
+                    title=(message.caption or "").strip() or None,
+                    lang=lang,
+                    progress=MediaProgress(status, lang).callback(),
+                    cancel=cancel,
+                )
+
+        try:
+            record = await shown_on(status, lang, read())
+        finally:
+            stops.release(key)
+        if record is not None:
+            await status.finish(video_card(record, lang))
+
+    only_new = filters.UpdateType.MESSAGE
+    return [MessageHandler(only_new & _Recording(), handle_recording), stops.handler()]
