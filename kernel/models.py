@@ -268,7 +268,9 @@ class Citation(_Frozen):
 
 
 class Note(_Frozen):
-    """One question and its checked answer, kept for the report."""
+    """One question and its checked answer, kept for the report. A re-explanation ("simpler",
+    "an example") replaces the answer of its question's note; ``starred`` notes come first in
+    the report."""
 
     chat_id: int
     note_id: str
@@ -279,6 +281,7 @@ class Note(_Frozen):
     terms: tuple[Term, ...] = ()
     lang: str = "zh"
     created_at: datetime
+    starred: bool = False
 
 
 class Turn(_Frozen):

@@ -210,6 +210,14 @@ class AsyncKnowledgeStore:
         """True if the note existed."""
         return await self._write(chat_id, lambda: self._store.delete_note(chat_id, note_id))
 
+    async def note(self, chat_id: int, note_id: str) -> Note | None:
+        """One note of the chat, or None."""
+        return await self._read(chat_id, lambda: self._store.note(chat_id, note_id))
+
+    async def star_note(self, chat_id: int, note_id: str, starred: bool) -> Note | None:
+        """See ``KnowledgeStore.star_note``."""
+        return await self._write(chat_id, lambda: self._store.star_note(chat_id, note_id, starred))
+
     # -- study tools --------------------------------------------------------------------------
 
     async def quiz_items(self, chat_id: int) -> list[QuizItem]:

@@ -410,6 +410,21 @@ class KnowledgeStore:
         """True if the note existed."""
         return self.index.delete_record("notes", chat_id, _point_id("note", chat_id, note_id))
 
+    def note(self, chat_id: int, note_id: str) -> Note | None:
+        """One note of the chat, or None."""
+        payload = self.index.get_record("notes", chat_id, _point_id("note", chat_id, note_id))
+        return _load(Note, payload) if payload else None
+
+    def star_note(self, chat_id: int, note_id: str, starred: bool) -> Note | None:
+        """The note with its star set (or cleared); None if the chat has no such note."""
+        note = self.note(chat_id, note_id)
+        if note is None:
+            return None
+        if note.starred != starred:
+            note = note.model_copy(update={"starred": starred})
+            self.put_note(note)
+        return note
+
     def add_turn(self, turn: Turn) -> None:
         self.add_turns([turn])
 

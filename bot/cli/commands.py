@@ -186,6 +186,12 @@ async def _notes(services: Any, args: argparse.Namespace) -> None:
             raise InputError(f"没有这条笔记：{args.remove}", f"No such note: {args.remove}")
         print(f"removed {args.remove}")
         return
+    if args.star or args.unstar:
+        note_id = args.star or args.unstar
+        if await services.store.star_note(args.chat, note_id, bool(args.star)) is None:
+            raise InputError(f"没有这条笔记：{note_id}", f"No such note: {note_id}")
+        print(f"{'starred' if args.star else 'unstarred'} {note_id}")
+        return
     notes = await services.store.notes(args.chat)
     payload = {"notes": [out.note_json(n) for n in notes]}
     out.emit(payload, args.json, "\n\n".join(out.format_note(n) for n in notes) or "(no notes)")

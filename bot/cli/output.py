@@ -238,6 +238,7 @@ def note_json(note: Note) -> dict[str, Any]:
         "grounded": note.grounded,
         "citations": [_citation_json(c) for c in note.citations],
         "terms": [t.model_dump() for t in note.terms],
+        "starred": note.starred,
         "created_at": note.created_at.isoformat(),
     }
 
@@ -245,7 +246,10 @@ def note_json(note: Note) -> dict[str, Any]:
 def format_note(note: Note) -> str:
     answer = " ".join(to_plain(note.answer).split())
     answer = answer if len(answer) <= 300 else answer[:300] + "…"
-    return f"{note.note_id}  {note.created_at:%Y-%m-%d %H:%M}\nQ: {note.question}\nA: {answer}"
+    star = "  ⭐" if note.starred else ""
+    return (
+        f"{note.note_id}  {note.created_at:%Y-%m-%d %H:%M}{star}\nQ: {note.question}\nA: {answer}"
+    )
 
 
 def report_json(report: Report, path: Path) -> dict[str, Any]:

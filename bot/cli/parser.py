@@ -79,9 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("chat", help="an interactive tutor in the terminal")
     chat(sp)
 
-    sp = sub.add_parser("notes", help="list (or remove) the chat's explanation notes")
+    sp = sub.add_parser(
+        "notes",
+        help="list the chat's notes (or remove, star or unstar one; ⭐ = the report uses it first)",
+    )
     chat(sp)
-    sp.add_argument("--remove", metavar="NOTE_ID", help="remove this note")
+    change = sp.add_mutually_exclusive_group()
+    change.add_argument("--remove", metavar="NOTE_ID", help="remove this note")
+    change.add_argument(
+        "--star", metavar="NOTE_ID", help="star this note (the report uses starred notes first)"
+    )
+    change.add_argument("--unstar", metavar="NOTE_ID", help="remove this note's star")
     as_json(sp)
 
     sp = sub.add_parser(

@@ -163,7 +163,7 @@ async def gather_material(store: AsyncKnowledgeStore, chat_id: int) -> Material:
             "then /report once it is read.",
         )
     video = _latest_ready(chat.sources, SourceKind.VIDEO)
-    notes = chat.notes
+    notes = tuple(sorted(chat.notes, key=lambda n: not n.starred))  # ⭐ first (issue 17)
     searched = notes[:MAX_SEARCH_NOTES]
     queries = [
         _SUMMARY_QUERY,

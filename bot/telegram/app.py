@@ -38,6 +38,7 @@ from bot.telegram import (
     figures,
     guard,
     media,
+    notebook,
     quiz,
     report,
     sources,
@@ -255,7 +256,7 @@ def build_application(
     # short audio) before recordings, recordings before other documents, and the question
     # handler, which takes any text, last.
     questions = ask.questions(services, config)
-    for module in (start, sources, quiz, terms, report):
+    for module in (start, sources, notebook, quiz, terms, report):
         features.extend(module.build_handlers(services, config))
     features.extend(voice.build_handlers(services, config, questions))
     for module in (media, documents, videos, figures):

@@ -217,8 +217,24 @@ TEXTS: dict[str, tuple[str, str]] = {
         "还没有笔记。提一个问题，回答会自动记进笔记。",
         "No notes yet. Ask a question and the answer is saved as a note.",
     ),
-    "notes_list": ("📝 你的笔记（共 {n} 条）：", "📝 Your notes ({n}):"),
-    "btn_note_delete": ("🗑 删除笔记 {n}", "🗑 Remove note {n}"),
+    "notes_list": (
+        "📝 你的笔记（共 {n} 条，⭐ {starred} 条）：",
+        "📝 Your notes ({n}, ⭐ {starred}):",
+    ),
+    "notes_help": (
+        "📖 看全文 · ⭐ 加星（写报告时优先用）· 🗑 删除",
+        "📖 read in full · ⭐ star (the report uses these first) · 🗑 remove",
+    ),
+    "notes_page": ("第 {page}/{pages} 页", "Page {page}/{pages}"),
+    "btn_note_open": ("📖", "📖"),
+    "btn_note_star": ("☆ 加星", "☆ Star"),
+    "btn_note_unstar": ("⭐ 取消", "⭐ Unstar"),
+    "btn_note_remove": ("🗑", "🗑"),
+    "note_starred": (
+        "⭐ 已加星：写报告时优先用这条笔记。",
+        "⭐ Starred: the report uses this note first.",
+    ),
+    "note_unstarred": ("已取消星标。", "Star removed."),
     "note_deleted": ("🗑 已删除这条笔记。", "🗑 Note removed."),
     "note_unknown": ("这条笔记已经不在了。", "That note is already gone."),
     # -- quiz and glossary ---------------------------------------------------------------------

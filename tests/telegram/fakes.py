@@ -231,8 +231,19 @@ class FakeAnswerer:
 
     async def remove_note(self, chat_id: int, note_id: str) -> bool:
         before = len(self.note_list)
-        self.note_list = [n for n in self.note_list if n.note_id != note_id]
+        self.note_list = [n for n in self.note_list if (n.chat_id, n.note_id) != (chat_id, note_id)]
         return len(self.note_list) < before
+
+    async def note(self, chat_id: int, note_id: str) -> Note | None:
+        return next((n for n in await self.notes(chat_id) if n.note_id == note_id), None)
+
+    async def star_note(self, chat_id: int, note_id: str, starred: bool) -> Note | None:
+        note = await self.note(chat_id, note_id)
+        if note is None:
+            return None
+        note = note.model_copy(update={"starred": starred})
+        self.note_list = [note if n.note_id == note_id else n for n in self.note_list]
+        return note
 
 
 def answer(text: str = "Transformer 是一种模型 [1]。", **kw: Any) -> Answer:

@@ -273,3 +273,34 @@ async def test_next_step_buttons_under_an_answer_ask_what_comes_next(
     assert echoed.plain == f"❓ {text}"
     assert f"Question: {text}" in model.questions[-1]  # asked like any question
     assert "来源" in second.plain
+
+
+async def test_a_re_explanation_updates_its_note_and_the_notebook_is_curated(
+    tmp_path: Path, llm: FakeOpenAI
+) -> None:
+    async with _bot(tmp_path, llm, Model()) as h:
+        assert h.services is not None
+        await h.send(h.api.update("message", text="什么是稀疏注意力？"))
+        answer: Seen = h.api.bot_messages(CHAT)[-1]
+        simpler = dict(answer.buttons)["🙂 讲得更简单"]
+        await h.send(h.api.callback_update(CHAT, answer.message_id, simpler))
+        assert "来源" in h.api.bot_messages(CHAT)[-1].plain  # the simpler answer came
+        [note] = await h.services.store.notes(CHAT)  # one question, one note
+        assert note.question == "什么是稀疏注意力？"
+        await h.send(h.api.update("message", text="/notes"))
+        listing = h.api.bot_messages(CHAT)[-1]
+        assert listing.plain.startswith("📝 你的笔记（共 1 条，⭐ 0 条）：")
+        await h.send(
+            h.api.callback_update(CHAT, listing.message_id, dict(listing.buttons)["☆ 加星 1"])
+        )
+        [starred] = await h.services.store.notes(CHAT)
+        assert starred.starred
+        assert "1. ⭐ 什么是稀疏注意力？" in h.api.bot_messages(CHAT)[-1].plain
+        await h.send(h.api.callback_update(CHAT, listing.message_id, dict(listing.buttons)["📖 1"]))
+        full = h.api.bot_messages(CHAT)[-1]
+        assert full.plain.startswith("📝 ⭐ 什么是稀疏注意力？\n\n稀疏注意力只让每个词关注一部分词")
+        assert "[1] " in full.plain
+        await h.send(h.api.callback_update(CHAT, full.message_id, dict(full.buttons)["🗑"]))
+        assert await h.services.store.notes(CHAT) == []
+        edited = next(m for m in h.api.bot_messages(CHAT) if m.message_id == listing.message_id)
+    assert edited.plain.startswith("还没有笔记")
