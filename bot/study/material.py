@@ -2,14 +2,14 @@
 memory while the source is unchanged, plus what code can tell about it without a model.
 
 Quizzes sample chunks across a source; next steps look at the chunks after the one an answer
-cited (the next section, the next minutes of the video) and at the source's own term list:
-abbreviations it uses often (BLEU, RLHF), never a guess.
+cited (the next section, the next minutes of the video) for the terms of the source's term
+list (``SourceRecord.terms``, built at ingestion by ``bot.glossary``).
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,9 +26,6 @@ SKIPPED_SECTION = re.compile(
 _NUMBERING = re.compile(
     r"^\s*(?:第\s*[\d一二三四五六七八九十]+\s*[章节部分]\s*|[\dIVX]+(?:\.\d+)*\.?\s+)"
 )
-_ACRONYM = re.compile(r"\b([A-Z][A-Z0-9]{1,7})s?\b")  # GPUs counts as GPU
-_ROMAN = re.compile(r"^[IVXLC]+$")
-_MIN_USES = 3  # an abbreviation used this often in a source is one of its terms
 _CACHED = 32  # sources kept in memory
 
 
@@ -43,11 +40,10 @@ def clean_heading(section: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class Outline:
-    """One source: its chunks in reading order and its abbreviations, most used first."""
+    """One source (with its term list, ``source.terms``) and its chunks in reading order."""
 
     source: SourceRecord
     chunks: tuple[SearchHit, ...]
-    acronyms: tuple[str, ...]
 
     def after(self, ordinal: int, count: int) -> Sequence[SearchHit]:
         """Up to ``count`` chunks that follow chunk ``ordinal``."""
@@ -65,17 +61,6 @@ def content(chunks: Sequence[SearchHit]) -> list[SearchHit]:
     ]
 
 
-def _acronyms(chunks: Sequence[SearchHit]) -> tuple[str, ...]:
-    text = "\n".join(c.text for c in content(chunks))  # not the venues of the bibliography
-    lower = set(re.findall(r"\b[a-z]+\b", text))  # words written in lower case somewhere
-    counts = Counter(
-        a
-        for a in _ACRONYM.findall(text)
-        if not _ROMAN.match(a) and a.lower() not in lower  # "ABSTRACT" is a word, not a term
-    )
-    return tuple(a for a, n in counts.most_common() if n >= _MIN_USES)
-
-
 class Outlines:
     """``Outline``s of a chat's sources, read from the store once per version of a source."""
 
@@ -91,7 +76,7 @@ class Outlines:
             self._cache.move_to_end(slot)
             return cached
         chunks = tuple(await self._store.chunks(source.chat_id, source.source_id))
-        outline = Outline(source, chunks, _acronyms(chunks))
+        outline = Outline(source, chunks)
         self._cache[slot] = outline
         while len(self._cache) > _CACHED:
             self._cache.popitem(last=False)

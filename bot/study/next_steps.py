@@ -3,7 +3,7 @@ next, without a model call (the answer is already on screen when they are made).
 
 From the chunks the answer cited: the paper's next sections (their headings), what the video
 talks about in the minutes after the cited moment, and terms met just after the cited passage
-(terms from the notes, in both languages, and the source's own abbreviations). Nothing the
+(terms from the notes, in both languages, and from the source's term list). Nothing the
 student asked already, nothing the answer is about. Phrased in the chat's language by
 ``bot.study.prompts`` templates; pressing one asks it like any question.
 """
@@ -11,17 +11,17 @@ student asked already, nothing the answer is about. Phrased in the chat's langua
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator, Sequence
 from itertools import zip_longest
 from typing import TYPE_CHECKING
 
+from bot.queries import find_terms
 from bot.study import prompts
 from bot.study.glossary import collect_terms, term_label
 from bot.study.material import SKIPPED_SECTION, Outline, Outlines, clean_heading, content
 from bot.study.text import locate, words
 from kernel.locators import format_timestamp
-from kernel.models import GlossaryEntry, SearchHit, SourceKind
+from kernel.models import GlossaryEntry, SearchHit, SourceKind, Term
 from storage.async_store import AsyncKnowledgeStore
 
 if TYPE_CHECKING:
@@ -59,20 +59,25 @@ class _Known:
         self._asked.append(set(words(topic)))
 
 
+def _named(term: Term, lang: str) -> str:
+    """“多头注意力（multi-head attention）” in Chinese, the English name in English."""
+    if lang == "zh":
+        return term_label(term.en, term.zh) or (term.aliases[0] if term.aliases else "")
+    return term.en or (term.aliases[0] if term.aliases else term.zh or "")
+
+
 def _terms_in(
     chunks: Sequence[SearchHit], outline: Outline, glossary: Sequence[GlossaryEntry], lang: str
 ) -> Iterator[str]:
-    """Terms the chunks use: the notes' terms (“多头注意力（multi-head attention）” in Chinese,
-    the English name in English), then the source's abbreviations."""
+    """Terms the chunks use: the notes' terms, then those of the source's term list."""
     raw = " ".join(c.text for c in chunks)
     text_words = set(words(raw))
     for entry in glossary:
         names = [n for n in (entry.en, entry.zh) if n]
         if any(set(words(n)) and set(words(n)) <= text_words for n in names):
-            yield term_label(entry.en, entry.zh) if lang == "zh" else entry.en or entry.zh or ""
-    for acronym in outline.acronyms:
-        if re.search(rf"\b{re.escape(acronym)}s?\b", raw):
-            yield acronym
+            yield _named(entry, lang)
+    for term, _, _ in find_terms(raw, outline.source.terms):
+        yield _named(term, lang)
 
 
 def _next_sections(outline: Outline, hit: SearchHit) -> Iterator[str]:

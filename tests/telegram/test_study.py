@@ -265,7 +265,8 @@ async def test_next_step_buttons_under_an_answer_ask_what_comes_next(
         steps = [(t, data) for t, data in answer.buttons if data.startswith("q:")]
         assert 2 <= len(steps) <= 3
         assert answer.buttons[-len(steps) :] == steps  # the last rows
-        assert all(t.startswith("论文接下来的“") for t, _ in steps)
+        assert steps[0][0].startswith("论文接下来的“")  # the paper's next section
+        assert all(t.startswith("论文接下来的“") or t.endswith(" 是什么意思？") for t, _ in steps)
         assert not any("References" in t for t, _ in steps)
         text, data = steps[0]
         await h.send(h.api.callback_update(CHAT, answer.message_id, data))

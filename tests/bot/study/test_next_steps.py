@@ -12,7 +12,8 @@ import pytest
 from bot.answering import Answer
 from bot.citations import build_citations
 from bot.study import NextSteps
-from kernel.models import Chunk, PaperMeta, ParsedSource, SearchHit, SourceKind, VideoMeta
+from ingest.terms import text_terms
+from kernel.models import Chunk, PaperMeta, ParsedSource, SearchHit, SourceKind, Term, VideoMeta
 from storage.async_store import AsyncKnowledgeStore
 from storage.index import QdrantIndex
 from storage.store import KnowledgeStore
@@ -44,12 +45,14 @@ def _paper(sections: Sequence[tuple[str, str]] = _PAPER) -> ParsedSource:
         Chunk(ordinal=i, text=text, page=i + 1, section=section)
         for i, (section, text) in enumerate(sections)
     )
-    return ParsedSource(
+    paper = ParsedSource(
         kind=SourceKind.PAPER,
         fingerprint="sha256:transformer",
         paper=PaperMeta(title="Attention Is All You Need", pages=len(chunks)),
         chunks=chunks,
     )
+    # The term list ingestion gives it without a model (``Library``: read from the text).
+    return paper.model_copy(update={"terms": text_terms(paper)})
 
 
 def _talk() -> ParsedSource:
@@ -101,8 +104,23 @@ async def test_what_comes_next_in_the_paper_and_the_video(
     assert steps == [
         "论文接下来的“Multi-Head Attention”部分讲了什么？",
         "视频 2:00 之后讲到的 归一化指数函数（softmax） 是什么？",
-        "MHA 是什么意思？",
-    ]
+        "论文接下来的“Positional Encoding”部分讲了什么？",
+    ]  # "Multi-head attention (MHA)", a term of the paper's list, is that section's topic
+
+
+async def test_terms_of_the_sources_term_list_met_next(
+    core: KnowledgeStore, store: AsyncKnowledgeStore
+) -> None:
+    listed = (
+        Term(en="Multi-head attention", zh="多头注意力", aliases=("MHA",)),
+        Term(en="subspace", zh="子空间"),
+    )
+    core.add_source(CHAT, _paper().model_copy(update={"terms": listed}))  # the model's list
+    steps = await NextSteps(store).suggest(CHAT, _answer(_hits(core, "runs 8 heads")))
+    assert steps[0] == "论文接下来的“Positional Encoding”部分讲了什么？"
+    assert "多头注意力（Multi-head attention） 是什么意思？" in steps  # named by its abbreviation
+    english = _answer(_hits(core, "runs 8 heads"), question="What is MHA?", lang="en")
+    assert "What does Multi-head attention mean?" in await NextSteps(store).suggest(CHAT, english)
 
 
 async def test_nothing_the_student_asked_already_and_no_references(
@@ -124,7 +142,7 @@ async def test_english_and_what_gets_no_suggestions(
     steps = await NextSteps(store).suggest(CHAT, english)
     assert steps[:2] == [
         "What does the paper's part “Multi-Head Attention” explain?",
-        "What does MHA mean?",
+        "What does the paper's part “Positional Encoding” explain?",
     ]
     nothing = NextSteps(store)
     assert await nothing.suggest(CHAT, _answer([], grounded=False, note_id=None)) == []
