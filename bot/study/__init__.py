@@ -3,14 +3,13 @@
 Services shared by Telegram and the CLI (``bot.services`` makes them): ``Quizzer`` (checked
 quiz questions, the student's answers), ``GlossaryBuilder`` (the glossary, kept until the notes
 change) and ``NextSteps`` (follow-up questions under an answer, without a model call). The
-report takes its term style from ``report_terms`` / ``style_first_mentions``.
+report takes its term style from ``report_terms``.
 """
 
 from bot.study.glossary import (
     GlossaryBuilder,
     collect_terms,
     report_terms,
-    style_first_mentions,
     term_label,
 )
 from bot.study.glossary_files import glossary_file
@@ -27,6 +26,5 @@ __all__ = [
     "collect_terms",
     "glossary_file",
     "report_terms",
-    "style_first_mentions",
     "term_label",
 ]

@@ -8,8 +8,8 @@ kept only if it is one line in the chat's language and the snippet it names ment
 else the sentence of the snippet that mentions the term stands in. The glossary is stored per
 chat and language and rebuilt only when the notes change (earlier explanations are reused).
 
-``term_label`` / ``report_terms`` / ``style_first_mentions`` give the report its term style
-(“注意力机制（Attention）”) without any model call.
+``term_label`` / ``report_terms`` give the report its term style (“注意力机制（Attention）”:
+``bot.report.material.notes_block``) without any model call.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ __all__ = [
     "GlossaryBuilder",
     "collect_terms",
     "report_terms",
-    "style_first_mentions",
     "term_label",
 ]
 
@@ -107,19 +106,6 @@ def term_label(en: str | None, zh: str | None) -> str:
 def report_terms(notes: Sequence[Note]) -> list[str]:
     """The notes' terms as the report names them (“注意力机制（Attention）”), oldest first."""
     return [term_label(e.en, e.zh) for e in collect_terms(notes)]
-
-
-def style_first_mentions(text: str, entries: Sequence[GlossaryEntry]) -> str:
-    """``text`` with the first mention of each term's Chinese name followed by its English name
-    in brackets (注意力机制 -> 注意力机制（Attention）), unless some mention already is."""
-    for entry in entries:
-        if not (entry.en and entry.zh) or entry.zh not in text:
-            continue
-        if re.search(rf"{re.escape(entry.zh)}\s*[（(]", text):
-            continue
-        at = text.index(entry.zh) + len(entry.zh)
-        text = text[:at] + f"（{entry.en}）" + text[at:]
-    return text
 
 
 def _fingerprint(notes: Sequence[Note], lang: str) -> str:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.llm import OpenAIChatModel
-from bot.study import GlossaryBuilder, collect_terms, report_terms, style_first_mentions
+from bot.study import GlossaryBuilder, collect_terms, report_terms
 from bot.study.glossary_files import glossary_file
 from bot.study.prompts import GLOSSARY_SYSTEM
 from kernel.models import ChatGlossary, Citation, GlossaryEntry, SourceKind
@@ -46,17 +46,6 @@ def test_terms_are_merged_and_placed_where_they_were_met(core: KnowledgeStore) -
         "稀疏注意力（sparse attention）",
         "全局 token（global tokens）",
     ]
-
-
-def test_the_report_term_style_marks_the_first_mention_only() -> None:
-    entries = [GlossaryEntry(en="Attention", zh="注意力机制"), GlossaryEntry(en="BLEU")]
-    text = "注意力机制很重要。注意力机制（Attention）之后再讲。"
-    assert style_first_mentions(text, entries) == text  # already styled at its first mention
-    plain = "注意力机制很重要，注意力机制也很常见。"
-    assert (
-        style_first_mentions(plain, entries)
-        == "注意力机制（Attention）很重要，注意力机制也很常见。"
-    )
 
 
 async def test_cooperative_glossary_is_checked_stored_and_kept_until_the_notes_change(
