@@ -25,9 +25,18 @@ from typing import TYPE_CHECKING, Any
 from bot.prompts import LANGUAGE_NAMES, NOT_IN_SOURCES, format_snippets
 from bot.study import prompts
 from bot.study.text import clip, flat, in_language, json_in, one_line, utf16_len, words
+from ingest.terms import term_key
 from kernel.errors import LLMError
 from kernel.language import has_cjk
-from kernel.models import ChatGlossary, Citation, GlossaryEntry, Note, SearchHit
+from kernel.models import (
+    ChatGlossary,
+    Citation,
+    GlossaryEntry,
+    Note,
+    SearchHit,
+    SourceRecord,
+    Term,
+)
 from storage.async_store import AsyncKnowledgeStore
 
 if TYPE_CHECKING:
@@ -61,10 +70,23 @@ def _mentions(text: str, *names: str | None) -> bool:
     return any(name and (ws := words(name)) and set(ws) <= have for name in names)
 
 
-def collect_terms(notes: Sequence[Note]) -> list[GlossaryEntry]:
+def _named(entry: GlossaryEntry, listed: Sequence[Term]) -> GlossaryEntry:
+    """``entry`` with the name it lacks taken from the sources' term lists, where one of them
+    has the term under the name it has (the model's bilingual list made at ingestion)."""
+    if entry.en and entry.zh:
+        return entry
+    key = term_key(entry.en or entry.zh or "")
+    for term in listed if key else ():
+        if term_key((term.en if entry.en else term.zh) or "") == key:
+            return entry.model_copy(update={"en": entry.en or term.en, "zh": entry.zh or term.zh})
+    return entry
+
+
+def collect_terms(notes: Sequence[Note], listed: Sequence[Term] = ()) -> list[GlossaryEntry]:
     """Every term of the notes once (same English or Chinese name = same term; missing names
-    filled in from later notes), oldest first, each with up to three places it was met: the
-    note's citation whose snippet names it, else the note's first citation."""
+    filled in from later notes, then from ``listed``: the sources' term lists), oldest first,
+    each with up to three places it was met: the note's citation whose snippet names it, else
+    the note's first citation."""
     seen: list[_Seen] = []
     by_name: dict[str, _Seen] = {}
     for note in notes:
@@ -85,12 +107,15 @@ def collect_terms(notes: Sequence[Note]) -> list[GlossaryEntry]:
                 ):
                     entry.citations.append(c)
     return [
-        GlossaryEntry(
-            en=e.en,
-            zh=e.zh,
-            citations=tuple(
-                c.model_copy(update={"n": n}) for n, c in enumerate(e.citations, start=1)
+        _named(
+            GlossaryEntry(
+                en=e.en,
+                zh=e.zh,
+                citations=tuple(
+                    c.model_copy(update={"n": n}) for n, c in enumerate(e.citations, start=1)
+                ),
             ),
+            listed,
         )
         for e in seen
     ]
@@ -108,8 +133,10 @@ def report_terms(notes: Sequence[Note]) -> list[str]:
     return [term_label(e.en, e.zh) for e in collect_terms(notes)]
 
 
-def _fingerprint(notes: Sequence[Note], lang: str) -> str:
+def _fingerprint(notes: Sequence[Note], sources: Sequence[SourceRecord], lang: str) -> str:
     digest = hashlib.sha256(f"{VERSION}:{lang}".encode())
+    for source in sources:  # their term lists name terms the notes give in one language
+        digest.update(f"{source.source_id}@{source.updated_at.isoformat()}\0".encode())
     for note in notes:
         digest.update(note.note_id.encode())
         for term in note.terms:
@@ -161,12 +188,12 @@ class GlossaryBuilder:
         A model failure is not an error here: the terms come with the snippets' own sentences
         instead, and the next call tries the model again.
         """
-        notes = await self.store.notes(chat_id)
-        fingerprint = _fingerprint(notes, lang)
+        chat = await self.store.snapshot(chat_id, notes=True)
+        fingerprint = _fingerprint(chat.notes, chat.ready, lang)
         kept = await self.store.glossary(chat_id, lang)
         if kept is not None and kept.fingerprint == fingerprint:
             return kept
-        entries = collect_terms(notes)
+        entries = collect_terms(chat.notes, [t for s in chat.ready for t in s.terms])
         earlier = kept.entries if kept is not None else ()
         entries = [self._reuse(e, earlier) for e in entries]
         todo = [i for i, e in enumerate(entries) if not e.explanation and e.citations]

@@ -14,7 +14,7 @@ from bot.llm import OpenAIChatModel
 from bot.study import GlossaryBuilder, collect_terms, report_terms
 from bot.study.glossary_files import glossary_file
 from bot.study.prompts import GLOSSARY_SYSTEM
-from kernel.models import ChatGlossary, Citation, GlossaryEntry, SourceKind
+from kernel.models import ChatGlossary, Citation, GlossaryEntry, SourceKind, Term
 from storage.async_store import AsyncKnowledgeStore
 from storage.store import KnowledgeStore
 from tests.bot.study.support import CHAT, OTHER, chunk, core, model, note, prompt_of, store
@@ -46,6 +46,15 @@ def test_terms_are_merged_and_placed_where_they_were_met(core: KnowledgeStore) -
         "稀疏注意力（sparse attention）",
         "全局 token（global tokens）",
     ]
+
+
+def test_a_name_the_notes_lack_comes_from_the_sources_term_list(core: KnowledgeStore) -> None:
+    note(core, "What is a block?", [chunk(core, "blocks of 64 tokens")], [("Block", None)])
+    listed = (Term(en="attention", zh="注意力"), Term(en="block", zh="块"))
+    [entry] = collect_terms(core.notes(CHAT), listed)
+    assert (entry.en, entry.zh) == ("Block", "块")
+    [alone] = collect_terms(core.notes(CHAT))
+    assert (alone.en, alone.zh) == ("Block", None)
 
 
 async def test_cooperative_glossary_is_checked_stored_and_kept_until_the_notes_change(
