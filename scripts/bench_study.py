@@ -133,7 +133,8 @@ async def _answer_path(
     )
     api = Timed()
     cfg = TelegramConfig(token=TOKEN, api_url="http://fake/bot", file_url="http://fake/file/bot",
-                         edit_interval_s=0.0, send_rate=0.0)  # fmt: skip
+                         edit_interval_s=0.0, send_rate=0.0,
+                         rate_limit_per_minute=10_000)  # one student asks fast  # fmt: skip
     app = build_application(wired, cfg, request=RecordingRequest(api))
     times: Times = {
         "with": {"first": [], "final": [], "hook": hook},
@@ -150,7 +151,8 @@ async def _answer_path(
                 await app.process_update(Update.de_json(update, app.bot))
                 events = [e for e in api.seen[before:] if e[2] == chat]
                 first = next(e[0] for e in events if e[1] != "editMessageText")
-                final = next(e[0] for e in events if e[3])
+                # A refusal ("not in the sources") has no answer buttons: its last message.
+                final = next((e[0] for e in events if e[3]), events[-1][0])
                 mode = "with" if chat == WITH else "without"
                 times[mode]["first"].append(first - started)
                 times[mode]["final"].append(final - started)
@@ -293,9 +295,10 @@ def render(delay: float, times: dict[str, dict[str, list[float]]], cold: list[fl
         f"(material from the chunks, checks, storing) {_p(rounds, 'ms')}; the glossary, first "
         f"build {_p(first, 'ms')}, kept {_p(kept, 'ms')}.",
         "",
-        "Next steps offered for the first four questions (the fake rewrite step returns each "
-        "question unchanged, so a Chinese question is searched as typed with the English-only "
-        "test model: its hits, and the steps drawn from them, are weaker than in production):",
+        "Next steps offered for the first four questions (the sources carry the term lists "
+        "read from their text, as when the ingestion model is down; a Chinese question is "
+        "searched with the English-only test model and those lists, so its hits, and the steps "
+        "drawn from them, are weaker than in production):",
         "",
     ]
     for question, steps in samples[:4]:
@@ -309,6 +312,7 @@ async def run(delay: float, limit: int) -> str:
     from bot.app import build_services
     from bot.settings import LLMSettings, Settings, StorageSettings
     from ingest.pdf import parse_pdf
+    from ingest.terms import text_terms
     from ingest.transcript import video_source_from_subtitles
     from tests.embedding import test_embedder
     from tests.fake_openai import FakeOpenAI
@@ -326,6 +330,10 @@ async def run(delay: float, limit: int) -> str:
             lecture = video_source_from_subtitles(
                 LECTURE.read_bytes(), filename="en.srt", url="https://youtu.be/eMlx5fFNoYc"
             )
+            # The term lists ingestion keeps without a model (read from the text): questions
+            # are searched, and next steps named, with them.
+            paper = paper.model_copy(update={"terms": text_terms(paper)})
+            lecture = lecture.model_copy(update={"terms": text_terms(lecture)})
             for chat in (WITH, WITHOUT):
                 await services.store.add_source(chat, paper)
                 await services.store.add_source(chat, lecture)
