@@ -56,6 +56,8 @@ T = TypeVar("T")
 MODES = ("simpler", "example")
 HOLD_CHARS = 60  # streamed text held back until the language and the refusal can be judged
 HISTORY_CHARS = 600  # per history turn in prompts: enough context, bounded cost
+MAX_QUESTION_CHARS = 2000  # a question, not a document: bounded prompt and note
+UNCITED_SHOWN = 3  # best snippets listed under an answer that cited none
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ AnswerEvent = Draft | Rewind | Final
 
 
 def _source_languages(sources: Sequence[SourceRecord]) -> str:
-    return "; ".join(f'{s.kind.value} "{s.title}" ({source_language(s)})' for s in sources)
+    return prompts.format_sources(sources, [source_language(s) for s in sources])
 
 
 def _strip_mode_label(question: str) -> str:
@@ -200,6 +202,11 @@ class Answerer:
         search_question = question.strip()
         if mode is None and not search_question:
             raise InputError(*prompts.EMPTY_QUESTION.values())
+        if len(search_question) > MAX_QUESTION_CHARS:
+            n, limit = len(search_question), MAX_QUESTION_CHARS
+            raise InputError(
+                *(text.format(n=n, limit=limit) for text in prompts.QUESTION_TOO_LONG.values())
+            )
         if mode is not None:
             previous = [t.text for t in history if t.role == "user"]
             if not search_question and not previous:
@@ -354,9 +361,11 @@ class Answerer:
     ) -> tuple[list[str], list[Term]]:
         """Standalone search queries and key terms; falls back to the question as asked (and
         the previous question, for a follow-up) on junk or when the model fails."""
-        convo = "\n".join(f"{t.role}: {_clip(t.text, 300)}" for t in history) or "(none)"
         user = prompts.REWRITE_USER.format(
-            sources=_source_languages(sources), history=convo, question=question, lang=lang
+            sources=_source_languages(sources),
+            history=prompts.format_history(history, 300),
+            question=prompts.format_question(question),
+            lang=prompts.LANGUAGE_NAMES.get(lang, lang),
         )
         messages: list[Message] = [
             {"role": "system", "content": prompts.REWRITE_SYSTEM},
@@ -386,12 +395,16 @@ class Answerer:
         ``reply.text`` is the whole answer at the end."""
         messages: list[Message] = [{"role": "system", "content": prompts.ANSWER_SYSTEM}]
         for turn in history:
-            role = "assistant" if turn.role == "assistant" else "user"
-            messages.append({"role": role, "content": _clip(turn.text)})
+            if turn.role == "assistant":
+                messages.append({"role": "assistant", "content": _clip(turn.text)})
+            else:  # the student's earlier words are data, like the question
+                messages.append(
+                    {"role": "user", "content": prompts.format_question(_clip(turn.text))}
+                )
         language = prompts.LANGUAGE_NAMES[lang]
         user = prompts.ANSWER_USER.format(
             snippets=prompts.format_snippets(hits),
-            question=question,
+            question=prompts.format_question(question),
             mode_instruction=prompts.MODE_INSTRUCTIONS.get(mode or "", ""),
             language=language,
             sentinel=prompts.NOT_IN_SOURCES,

@@ -7,8 +7,6 @@ Nothing else constructs adapters. Both front doors (the Telegram bot and the CLI
 from __future__ import annotations
 
 import functools
-import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -18,7 +16,7 @@ from pydantic import SecretStr
 
 from bot.services import Services
 from bot.settings import ASRSettings, EmbeddingSettings, Settings, StorageSettings
-from kernel.errors import ConfigError, StoreUnavailableError
+from kernel.errors import ConfigError
 from kernel.links import VideoLink
 from kernel.models import ParsedSource
 
@@ -45,21 +43,8 @@ __all__ = [
     "build_lectures",
     "build_recognizer",
     "build_services",
-    "configure_logging",
     "storage_at",
-    "wait_for_qdrant",
 ]
-
-log = logging.getLogger(__name__)
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
-    for noisy in ("httpx", "httpx2", "httpcore", "httpcore2"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def build_embedder(cfg: EmbeddingSettings) -> Embedder:
@@ -150,29 +135,16 @@ def build_lectures(
     )
 
 
-def wait_for_qdrant(url: str, api_key: str | None, wait_s: float) -> None:
-    """Wait up to ``wait_s`` for the server (it may still be starting, e.g. under compose)."""
-    from storage.index import probe_server
-
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            probe_server(url, api_key)
-            return
-        except StoreUnavailableError:
-            if time.monotonic() >= deadline:
-                raise
-            log.warning("Qdrant at %s is not reachable yet; waiting…", url)
-            time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
-
-
 def build_index(cfg: StorageSettings) -> QdrantIndex:
+    from bot.ops import check_data_dir, wait_for_qdrant
     from storage.index import QdrantIndex
 
     api_key = cfg.qdrant_api_key.get_secret_value() if cfg.qdrant_api_key else None
     if cfg.qdrant_url:
         # Fail at start-up with a message naming the setting, not on a student's first question.
         wait_for_qdrant(cfg.qdrant_url, api_key, cfg.qdrant_wait_s)
+    else:
+        check_data_dir(cfg.data_dir)  # not writable: a sentence naming the setting
     return QdrantIndex(
         path=None if cfg.qdrant_url else cfg.qdrant_path,
         url=cfg.qdrant_url,
@@ -250,7 +222,7 @@ def build_services(
 
     def make_library() -> Library:
         from bot.glossary import Glossary
-        from bot.library import Library, PdfLimits
+        from bot.library import Library, PdfLimits, SubtitleLimits
 
         ing = settings.ingest
         return Library(
@@ -262,6 +234,9 @@ def build_services(
                 ocr_languages=ing.ocr_languages,
             ),
             lectures=lectures(),
+            subtitle_limits=SubtitleLimits(
+                max_bytes=int(ing.max_subtitle_mb * 2**20), max_segments=ing.max_segments
+            ),
             files=paper_files(),
             # One model call per source for its term list: it runs alongside indexing, and
             # questions are searched with its terms.
@@ -325,11 +300,11 @@ def build_services(
         return NextSteps(services.store)
 
     services = Services(
-        makers={
+        makers={  # the store first: a data directory in use is said before any model loads
+            "store": make_store,
             "formulas": make_formulas,
             "pages": make_pages,
             "listener": make_listener,
-            "store": make_store,
             "chat_model": make_chat_model,
             "library": make_library,
             "answerer": make_answerer,

@@ -37,19 +37,20 @@ from ingest.lecture import LectureReader
 from ingest.pdf_process import parse_pdf_isolated
 from ingest.routing import route_file
 from ingest.terms import text_terms
-from ingest.transcript import video_source_from_subtitles
-from kernel.errors import CancelledByStudentError, UnsupportedFileError
-from kernel.models import ParsedSource, SourceRecord, Term
+from ingest.transcript import check_segments, video_source_from_subtitles
+from kernel.errors import CancelledByStudentError, UnsupportedFileError, UnsupportedLinkError
+from kernel.links import web_url
+from kernel.models import ParsedSource, SourceKind, SourceRecord, Term
 from storage.async_store import AsyncKnowledgeStore
 from storage.paper_files import PaperFiles
 from storage.store import source_id_for
 
-__all__ = ["Library", "PdfLimits", "Progress"]
+__all__ = ["Library", "PdfLimits", "Progress", "SubtitleLimits"]
 
 T = TypeVar("T")
 
 Progress = Callable[[str, int, int], None]
-"""``progress(stage, done, total)``; stage is "parsing", "fetching" or "indexing"."""
+"""``progress(stage, done, total)``; stage is "parsing", "reading", "fetching" or "indexing"."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,15 @@ class PdfLimits:
     max_pages: int = 300
     ocr: bool = True
     ocr_languages: str = "chi_sim+eng"
+
+
+@dataclass(frozen=True)
+class SubtitleLimits:
+    """Bounds on a transcript: the subtitle file's size, and the chunks of any transcript
+    (~82 per hour of lecture), which bound the indexing time."""
+
+    max_bytes: int = 5 * 2**20
+    max_segments: int = 2000
 
 
 class Library:
@@ -72,6 +82,7 @@ class Library:
         read_concurrency: int = 2,
         files: PaperFiles | None = None,
         glossary: Glossary | None = None,
+        subtitle_limits: SubtitleLimits | None = None,
     ) -> None:
         """``read_concurrency``: papers and subtitle files being read at once, across chats, and
         as many lectures (in a pool apart); ``glossary``: builds each source's term list with
@@ -82,6 +93,7 @@ class Library:
         self._terms_pending: set[asyncio.Future[SourceRecord]] = set()
         self._limits = pdf_limits
         self._lectures = lectures
+        self._subtitles = subtitle_limits or SubtitleLimits()
         # Threads start on first use and end when the Library is closed.
         self._readers = ThreadPoolExecutor(max(1, read_concurrency), thread_name_prefix="ingest")
         self._listeners = ThreadPoolExecutor(max(1, read_concurrency), thread_name_prefix="lecture")
@@ -119,6 +131,8 @@ class Library:
             if cancel is not None and cancel.is_set():  # stopped while it waited its turn
                 raise CancelledByStudentError("cancelled")
             parsed = await self._read(parse, pool)
+            if parsed.kind is SourceKind.VIDEO:  # whatever read it: bounded indexing time
+                check_segments(len(parsed.chunks), self._subtitles.max_segments)
             files = self._files if original is not None else None
             if files is None or original is None:
                 return await self._index(chat_id, parsed, progress)
@@ -259,8 +273,21 @@ class Library:
         title: str | None = None,
         progress: Progress | None = None,
     ) -> SourceRecord:
+        if url is not None and web_url(url) is None:
+            raise UnsupportedLinkError("not_web", url=url[:80])
+        limits = self._subtitles
+
         def parse() -> ParsedSource:
-            return video_source_from_subtitles(data, filename=filename, url=url, title=title)
+            if progress is not None:
+                progress("reading", 0, 1)
+            return video_source_from_subtitles(
+                data,
+                filename=filename,
+                url=url,
+                title=title,
+                max_bytes=limits.max_bytes,
+                max_segments=limits.max_segments,
+            )
 
         return await self._ingest(chat_id, parse, progress)
 

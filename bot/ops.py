@@ -9,14 +9,18 @@ Nothing here talks to Telegram or imports an SDK: the Qdrant server is probed by
 
 from __future__ import annotations
 
+import logging
 import tempfile
+import time
 from pathlib import Path
 
 from bot.settings import ASRSettings, Settings
 from ingest.asr_process import DEFAULT_MODEL, WhisperSpec, is_local_model
-from kernel.errors import ConfigError, PaperTutorError
+from kernel.errors import ConfigError, PaperTutorError, StoreUnavailableError
 from storage.index import probe_server
 from storage.model_download import cached_snapshot, model_files, prefetch_model
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "check_data_dir",
@@ -25,6 +29,7 @@ __all__ = [
     "download_asr_model",
     "download_model",
     "health_check",
+    "wait_for_qdrant",
     "whisper_spec",
 ]
 
@@ -55,6 +60,20 @@ def check_data_dir(data_dir: Path) -> None:
             "PAPERTUTOR_DATA_DIR and that the bot's user may write there (Docker: the volume "
             "must belong to the container user).",
         ) from exc
+
+
+def wait_for_qdrant(url: str, api_key: str | None, wait_s: float) -> None:
+    """Wait up to ``wait_s`` for the server (it may still be starting, e.g. under compose)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            probe_server(url, api_key)
+            return
+        except StoreUnavailableError:
+            if time.monotonic() >= deadline:
+                raise
+            log.warning("Qdrant at %s is not reachable yet; waiting…", url)
+            time.sleep(min(2.0, max(0.0, deadline - time.monotonic())))
 
 
 def _model_line(settings: Settings, lang: str) -> tuple[bool, str]:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from kernel.errors import ConfigError
 
 __all__ = [
     "ASRSettings",
@@ -100,7 +102,11 @@ class IngestSettings(BaseSettings):
 
     model_config = _config("PAPERTUTOR_")
 
-    max_file_mb: float = Field(50.0, gt=0, description="largest PDF or subtitle file accepted, MB")
+    max_file_mb: float = Field(50.0, gt=0, description="largest PDF accepted, MB")
+    max_subtitle_mb: float = Field(5.0, gt=0, description="largest subtitle file accepted, MB")
+    max_segments: int = Field(
+        2000, ge=1, description="most transcript segments (~82 per hour of lecture) indexed"
+    )
     max_pages: int = Field(300, ge=1, description="largest page count accepted")
     ocr: bool = Field(True, description="OCR scanned pages when Tesseract is installed")
     ocr_languages: str = Field("chi_sim+eng", description="Tesseract languages for OCR")
@@ -240,6 +246,9 @@ class TelegramSettings(BaseSettings):
         description="messages per second to one chat after a burst of three (Telegram's flood "
         "limit; 0 = no pacing, only 429 handling)",
     )
+    telegram_wait_s: float = Field(
+        60.0, ge=0, description="seconds to wait at start-up for an unreachable Bot API"
+    )
 
     _split = field_validator("allowed_users", mode="before")(_split_csv)
 
@@ -268,7 +277,65 @@ class Settings(BaseSettings):
     report: ReportSettings = Field(default_factory=ReportSettings)
     log_level: str = Field("INFO", description="logging level")
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("should be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value.upper()
+
+
+_GROUPS: dict[str, type[BaseSettings]] = {
+    "storage": StorageSettings,
+    "embedding": EmbeddingSettings,
+    "ingest": IngestSettings,
+    "llm": LLMSettings,
+    "telegram": TelegramSettings,
+    "report": ReportSettings,
+}
+
+
+def _variable(group: type[BaseSettings], loc: str) -> str:
+    """The environment variable a validation error location stands for."""
+    field = group.model_fields.get(loc)
+    if field is None:
+        return loc  # already the alias, e.g. PAPERTUTOR_LLM_TIMEOUT
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return f"{group.model_config.get('env_prefix', '')}{loc}".upper()
+
+
+def _problems(group: type[BaseSettings], error: ValidationError) -> list[tuple[str, str]]:
+    found = []
+    for item in error.errors():
+        name = _variable(group, str(item["loc"][0]) if item["loc"] else "?")
+        field = group.model_fields.get(str(item["loc"][0])) if item["loc"] else None
+        secret = field is not None and "SecretStr" in str(field.annotation)
+        shown = "" if secret else f"={str(item.get('input', ''))[:60]!r}"
+        found.append((f"{name}{shown}", str(item["msg"])))
+    return found
+
 
 def load_settings() -> Settings:
-    """Read the environment and ``.env`` once."""
-    return Settings()
+    """Read the environment and ``.env`` once; every wrong value is named in one ``ConfigError``
+    (secret values are never repeated in it)."""
+    groups: dict[str, BaseSettings] = {}
+    problems: list[tuple[str, str]] = []
+    for name, group in _GROUPS.items():
+        try:
+            groups[name] = group()
+        except ValidationError as error:
+            problems += _problems(group, error)
+    try:
+        top = Settings(**groups) if not problems else None  # type: ignore[arg-type]
+    except ValidationError as error:
+        problems += _problems(Settings, error)
+        top = None
+    if top is None:
+        raise ConfigError(
+            "bad_settings",
+            problems_zh="；".join(f"{name}（{why}）" for name, why in problems),
+            problems_en="; ".join(f"{name} ({why})" for name, why in problems),
+        )
+    return top

@@ -2,8 +2,11 @@
 
 The format is detected from the content (the file name is only a hint), because students rename
 files and tools mislabel them. Parsing is tolerant of what real files contain: float
-milliseconds, ``MM:SS`` mixed with ``HH:MM:SS``, BOMs and legacy encodings, styling tags, cue
-settings, YouTube's rolling auto-caption lines, empty cues and NOTE/STYLE blocks. Anything that
+milliseconds (``00:00:04,560.0000000000009`` is 4.56 s, as a student would expect), ``MM:SS``
+mixed with ``HH:MM:SS``, BOMs and legacy encodings, styling tags, cue settings, YouTube's
+rolling auto-caption lines, empty cues and NOTE/STYLE blocks. A cue whose timestamps cannot be
+read at all (``00:00:0x,000``, ``01:99:10,000``, a time past 100 hours) is skipped with its
+text, and counted: ``read_subtitles`` says how many, so the student can be told. Anything that
 is not a transcript raises ``SubtitleFormatError`` with a message the student can act on.
 """
 
@@ -27,11 +30,13 @@ from ingest.subtitle_text import (
 
 __all__ = [
     "Cue",
+    "SubtitleFile",
     "clean_line",  # re-exported from ingest.subtitle_text for the fetchers
     "decode_text",
     "join_text",
     "looks_like_subtitle_filename",
     "parse_subtitles",
+    "read_subtitles",
 ]
 
 SUBTITLE_SUFFIXES = (".srt", ".vtt", ".json", ".txt")
@@ -46,6 +51,15 @@ class Cue:
     text: str
 
 
+@dataclass(frozen=True)
+class SubtitleFile:
+    """The cues of a file (sorted by start) and how many cues were skipped because their
+    timestamps could not be read."""
+
+    cues: list[Cue]
+    dropped: int = 0
+
+
 def looks_like_subtitle_filename(name: str) -> bool:
     """Whether a file name suggests a transcript we read (.srt, .vtt, .json, .txt)."""
     return PurePath(name.strip().lower()).suffix in SUBTITLE_SUFFIXES
@@ -55,7 +69,10 @@ def looks_like_subtitle_filename(name: str) -> bool:
 
 _TIME = r"(?:(\d{1,3}):)?(\d{1,3}):(\d{1,2})(?:[,.:](\d{1,9})(?:\.(\d{1,20}))?)?"
 _ARROW_LINE = re.compile(rf"^\s*{_TIME}\s*-{{1,2}}>\s*{_TIME}(?:\s.*)?$")
+# A line meant as a timing line that does not read as one ("00:00:0x,000 --> 00:00:06,000").
+_BROKEN_TIMING = re.compile(r"^\s*\S*\d[:,.]\d\S*\s*-{1,2}>")
 _BLOCK_KEYWORDS = ("WEBVTT", "NOTE", "STYLE", "REGION", "X-TIMESTAMP")
+_MAX_S = 100 * 3600  # no lecture is longer; a bigger time is a broken one
 
 
 def _seconds(groups: Iterable[str | None]) -> float:
@@ -69,8 +86,18 @@ def _seconds(groups: Iterable[str | None]) -> float:
     return round(float(value), 6)
 
 
-def _timed_blocks(text: str) -> list[tuple[float, float, list[str]]]:
+def _readable(groups: tuple[str | None, ...]) -> bool:
+    """Whether one timestamp's fields make a time: seconds (and, after hours, minutes) < 60."""
+    hours, minutes, secs = groups[0], groups[1], groups[2]
+    if int(secs or 0) >= 60 or (hours is not None and int(minutes or 0) >= 60):
+        return False
+    return _seconds(groups) < _MAX_S
+
+
+def _timed_blocks(text: str) -> tuple[list[tuple[float, float, list[str]]], int]:
+    """The timed cues of an SRT/WebVTT text, and how many were skipped as unreadable."""
     cues: list[tuple[float, float, list[str]]] = []
+    dropped = 0
     lines: list[str] | None = None  # text lines of the cue being read
     last_opens_block = False  # the last text line came right after a blank line
     skipping = False  # inside a NOTE/STYLE/REGION block, until the next blank line
@@ -78,11 +105,17 @@ def _timed_blocks(text: str) -> list[tuple[float, float, list[str]]]:
     for raw in text.split("\n"):
         line = raw.strip()
         match = _ARROW_LINE.match(line)
-        if match is not None:
+        if match is not None or _BROKEN_TIMING.match(line):
             # The line just before a timing line is an SRT counter or a WebVTT cue id.
             if lines and (last_opens_block or lines[-1].isdigit()):
                 lines.pop()
-            groups = match.groups()
+            groups = match.groups() if match is not None else ()
+            if match is None or not (_readable(groups[:5]) and _readable(groups[5:])):
+                dropped += 1  # skip the cue, text and all: its time is unknown
+                lines = None
+                skipping = True
+                previous_blank = False
+                continue
             start, end = _seconds(groups[:5]), _seconds(groups[5:])
             lines = []
             cues.append((start, max(start, end), lines))
@@ -96,7 +129,7 @@ def _timed_blocks(text: str) -> list[tuple[float, float, list[str]]]:
             lines.append(line)
             last_opens_block = previous_blank
         previous_blank = not line
-    return cues
+    return cues, dropped
 
 
 def _dedupe_rolling(blocks: list[list[str]]) -> list[list[str]]:
@@ -115,8 +148,8 @@ def _dedupe_rolling(blocks: list[list[str]]) -> list[list[str]]:
     return result
 
 
-def _parse_timed(text: str) -> list[Cue]:
-    blocks = _timed_blocks(text)
+def _parse_timed(text: str) -> SubtitleFile:
+    blocks, dropped = _timed_blocks(text)
     lines_per_cue = [[c for c in (clean_line(x) for x in lines) if c] for _, _, lines in blocks]
     lines_per_cue = _dedupe_rolling(lines_per_cue)
     cues = [
@@ -124,7 +157,7 @@ def _parse_timed(text: str) -> list[Cue]:
         for (start, end, _), lines in zip(blocks, lines_per_cue, strict=True)
         if lines
     ]
-    return sorted(cues, key=lambda c: c.start_s or 0.0)
+    return SubtitleFile(sorted(cues, key=lambda c: c.start_s or 0.0), dropped)
 
 
 # --- ASS / SSA ------------------------------------------------------------------------------
@@ -136,16 +169,19 @@ _ASS_DIALOGUE = re.compile(
 )
 
 
-def _parse_ass(text: str) -> list[Cue]:
+def _parse_ass(text: str) -> SubtitleFile:
     cues = []
+    read = 0
     for match in _ASS_DIALOGUE.finditer(text):
+        read += 1
         g = match.groups()
         start = _seconds((g[0], g[1], g[2], g[3], None))
         end = _seconds((g[4], g[5], g[6], g[7], None))
         line = join_lines(c for c in (clean_line(x) for x in re.split(r"\\[Nn]", g[8])) if c)
         if line:
             cues.append(Cue(start, max(start, end), line))
-    return sorted(cues, key=lambda c: c.start_s or 0.0)
+    dialogues = len(re.findall(r"^Dialogue:", text, re.MULTILINE))
+    return SubtitleFile(sorted(cues, key=lambda c: c.start_s or 0.0), max(0, dialogues - read))
 
 
 # --- JSON -----------------------------------------------------------------------------------
@@ -158,14 +194,21 @@ def _number(value: object) -> float | None:
     return number if math.isfinite(number) and 0 <= number < 1e7 else None
 
 
+class _Unreadable:
+    """A JSON entry with text but no usable start time (counted as skipped)."""
+
+
+_UNREADABLE = _Unreadable()
+
+
 def _json_cue(
     text: object, start: object, end: object = None, duration: object = None
-) -> Cue | None:
+) -> Cue | _Unreadable | None:
     if not isinstance(text, str):
         return None
     begin = _number(start)
     if begin is None:
-        return None
+        return _UNREADABLE if text.strip() else None
     finish = _number(end)
     if finish is None and (length := _number(duration)) is not None:
         finish = begin + length
@@ -175,7 +218,7 @@ def _json_cue(
     return Cue(begin, max(begin, finish if finish is not None else begin), line)
 
 
-def _json_items(data: object) -> list[Cue | None] | None:
+def _json_items(data: object) -> list[Cue | _Unreadable | None] | None:
     """Cues of a known JSON transcript layout, or None when the layout is unknown."""
     if isinstance(data, dict):
         if isinstance(data.get("body"), list):  # Bilibili CC subtitles
@@ -205,7 +248,7 @@ def _json_items(data: object) -> list[Cue | None] | None:
     return None
 
 
-def _json3_cue(event: dict[str, object]) -> Cue | None:
+def _json3_cue(event: dict[str, object]) -> Cue | _Unreadable | None:
     segs = event.get("segs")
     if not isinstance(segs, list):
         return None
@@ -214,7 +257,7 @@ def _json3_cue(event: dict[str, object]) -> Cue | None:
     )
     start, duration = _number(event.get("tStartMs")), _number(event.get("dDurationMs"))
     if start is None:
-        return None
+        return _UNREADABLE if text.strip() else None
     return _json_cue(text, start / 1000, None, None if duration is None else duration / 1000)
 
 
@@ -226,7 +269,7 @@ def _is_json(text: str) -> bool:
     return True
 
 
-def _parse_json(text: str) -> list[Cue]:
+def _parse_json(text: str) -> SubtitleFile:
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as error:
@@ -240,7 +283,9 @@ def _parse_json(text: str) -> list[Cue]:
             "This JSON file is not a subtitle layout we know "
             "(Bilibili CC subtitles, Whisper, YouTube transcript JSON).",
         )
-    return sorted((c for c in items if c is not None), key=lambda c: c.start_s or 0.0)
+    cues = [c for c in items if isinstance(c, Cue)]
+    dropped = sum(isinstance(c, _Unreadable) for c in items)
+    return SubtitleFile(sorted(cues, key=lambda c: c.start_s or 0.0), dropped)
 
 
 # --- plain text and dispatch ------------------------------------------------------------------
@@ -255,8 +300,9 @@ def _parse_plain(text: str) -> list[Cue]:
     return [Cue(None, None, line) for line in (clean_line(x) for x in text.split("\n")) if line]
 
 
-def parse_subtitles(data: bytes, filename: str | None = None) -> list[Cue]:
-    """Parse subtitle bytes into cues sorted by start; the format comes from the content.
+def read_subtitles(data: bytes, filename: str | None = None) -> SubtitleFile:
+    """Parse subtitle bytes into cues sorted by start (the format comes from the content), and
+    count the cues skipped because their timestamps could not be read.
 
     Plain text without timestamps yields cues with ``start_s``/``end_s`` None. Raises
     ``SubtitleFormatError`` when the file is not a transcript or holds no usable text.
@@ -266,18 +312,30 @@ def parse_subtitles(data: bytes, filename: str | None = None) -> list[Cue]:
     if not stripped:
         raise format_error("字幕文件是空的。", "The subtitle file is empty.")
     suffix = PurePath(filename or "").suffix.lower()
-    is_timed = any(_ARROW_LINE.match(line.strip()) for line in text.split("\n"))
-    cues: list[Cue]
-    if is_timed:
-        cues = _parse_timed(text)
+    lines = [line.strip() for line in text.split("\n")]
+    timed = sum(1 for line in lines if _ARROW_LINE.match(line) or _BROKEN_TIMING.match(line))
+    parsed: SubtitleFile
+    if timed:
+        parsed = _parse_timed(text)
     elif "[script info]" in stripped[:2000].lower() or _ASS_DIALOGUE.search(text):
-        cues = _parse_ass(text)
+        parsed = _parse_ass(text)
     elif stripped[0] in "[{" and (suffix == ".json" or _is_json(stripped)):
-        cues = _parse_json(stripped)
+        parsed = _parse_json(stripped)
     else:
-        cues = _parse_plain(text)
-    if not cues:
+        parsed = SubtitleFile(_parse_plain(text))
+    if not parsed.cues and parsed.dropped:
+        raise format_error(
+            f"这个字幕文件里的 {parsed.dropped} 条时间戳都无法识别（例如 00:00:0x,000）。",
+            f"None of the {parsed.dropped} timestamps in this subtitle file could be read "
+            "(e.g. 00:00:0x,000).",
+        )
+    if not parsed.cues:
         raise format_error(
             "这个字幕文件里没有可用的文字。", "This subtitle file contains no usable text."
         )
-    return cues
+    return parsed
+
+
+def parse_subtitles(data: bytes, filename: str | None = None) -> list[Cue]:
+    """``read_subtitles``' cues alone."""
+    return read_subtitles(data, filename).cues

@@ -19,7 +19,8 @@ not a ``PaperTutorError`` is a bug, logged and answered with a short apology.
     │   ├── MissingSourceError           the chat has no paper (or video) yet
     │   ├── MediaTooLongError            a recording over PAPERTUTOR_MAX_MEDIA_MINUTES
     │   ├── NoAudioError                 a video without a sound track
-    │   └── NothingHeardError            recognition heard no usable speech: nothing stored
+    │   ├── NothingHeardError            recognition heard no usable speech: nothing stored
+    │   └── PaperChoiceError             several papers: which one is the report about?
     ├── VideoUnavailableError            no transcript can be fetched; send a subtitle file
     ├── CancelledByStudentError          the student pressed "stop": nothing stored
     ├── VideoMissingError                /report without a video: ask before going on
@@ -32,13 +33,16 @@ not a ``PaperTutorError`` is a bug, logged and answered with a short apology.
         ├── LLMError                     the language model failed (timeout, 429, 5xx, junk)
         │   └── QuizError                its quiz questions all failed the checks
         ├── TranscriptionError           speech recognition failed (endpoint down, model missing)
+        ├── ReplaceFailedError           a re-sent source failed; the previous version is kept
+        ├── TelegramUnavailableError     the Bot API cannot be reached (start-up)
         └── StoreUnavailableError        Qdrant cannot be reached
+            └── StoreInUseError          another process holds the embedded store's directory
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 __all__ = [
     "BusyError",
@@ -55,14 +59,18 @@ __all__ = [
     "NotAPDFError",
     "NotFoundError",
     "NothingHeardError",
+    "PaperChoiceError",
     "PaperTutorError",
     "PasswordRequiredError",
     "QuizError",
+    "ReplaceFailedError",
     "ReportTooShortError",
     "ReportUnsupportedError",
     "ServiceError",
+    "StoreInUseError",
     "StoreUnavailableError",
     "SubtitleFormatError",
+    "TelegramUnavailableError",
     "TooLargeError",
     "TranscriptionError",
     "UnsupportedFileError",
@@ -83,6 +91,9 @@ class PaperTutorError(Exception):
     """
 
     retryable: bool = False
+    for_operator: ClassVar[bool] = False
+    """Said to whoever runs the bot (start-up, settings, services): front doors show it in
+    both languages, since the operator may read either."""
     MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {}
 
     def __init__(
@@ -160,7 +171,22 @@ class WrongPasswordError(InputError):
 
 
 class TooLargeError(InputError):
-    pass
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "subtitle_bytes": (
+            "这个字幕文件有 {mb} MB，超过了上限 {limit} MB（一般一小时的讲座字幕不到 0.2 MB）。"
+            "请确认发的是字幕文件；讲座很长的话，可以只发需要的那一部分。",
+            "This subtitle file is {mb} MB, over the {limit} MB limit (an hour of lecture is "
+            "usually under 0.2 MB). Check it is the subtitle file; for a very long talk, send "
+            "only the part you need.",
+        ),
+        "segments": (
+            "这份字幕太长了：分成了 {n} 段，超过了上限 {limit} 段（大约 {hours} 小时的讲座）。"
+            "请只发送需要的那一部分，或者把它分成几个字幕文件分别发送。",
+            "This transcript is too long: {n} segments, over the limit of {limit} (about "
+            "{hours} hours of lecture). Send only the part you need, or split it into several "
+            "subtitle files.",
+        ),
+    }
 
 
 class NoTextError(InputError):
@@ -176,7 +202,12 @@ class SubtitleFormatError(InputError):
 
 
 class UnsupportedLinkError(InputError):
-    pass
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "not_web": (
+            "“{url}” 不是网页链接：视频地址只能是 http:// 或 https:// 开头的链接。",
+            "“{url}” is not a web link: a video's address must start with http:// or https://.",
+        ),
+    }
 
 
 class MissingSourceError(InputError):
@@ -237,6 +268,42 @@ class NothingHeardError(InputError):
             "I could not make out this voice message. Please say it again, or type your question.",
         ),
     }
+
+
+class PaperChoiceError(InputError):
+    """The chat holds several papers and the report must be about one: ``choices`` are their
+    (source id, title) pairs, for a front door to offer (buttons, or ``--paper``)."""
+
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "which_paper": (
+            "这个对话里有 {n} 篇论文，报告只能写其中一篇。请选一篇（命令行：--paper 加论文 ID）："
+            "{listing_zh}",
+            "This chat holds {n} papers and a report is about one of them. Choose one (on the "
+            "command line: --paper with its id): {listing_en}",
+        ),
+        "unknown_paper": (
+            "没有 ID 为 {paper} 的论文。可以选的有：{listing_zh}",
+            "There is no paper with the id {paper}. The papers are: {listing_en}",
+        ),
+    }
+
+    def __init__(
+        self,
+        zh_or_key: str,
+        en: str | None = None,
+        /,
+        *,
+        choices: tuple[tuple[str, str], ...] = (),
+        **values: Any,
+    ) -> None:
+        if en is None:
+            values |= {
+                "n": len(choices),
+                "listing_zh": "；".join(f"{sid}《{title}》" for sid, title in choices),
+                "listing_en": "; ".join(f"{sid} “{title}”" for sid, title in choices),
+            }
+        super().__init__(zh_or_key, en, **values)
+        self.choices = choices
 
 
 class VideoMissingError(PaperTutorError):
@@ -334,7 +401,24 @@ class NotFoundError(PaperTutorError):
 
 
 class ConfigError(PaperTutorError):
-    pass
+    """A setting is missing or wrong: the operator must fix it (no retry helps)."""
+
+    for_operator = True
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "token_refused": (
+            "Telegram 拒绝了机器人令牌 {token}（它无效或已被 @BotFather 撤销）。请在 @BotFather 里"
+            "用 /mybots 找到机器人，复制当前的令牌写进 .env 的 TELEGRAM_BOT_TOKEN{api_hint_zh}。",
+            "Telegram refused the bot token {token} (it is wrong or was revoked in @BotFather). "
+            "In @BotFather, open /mybots, copy the bot's current token into TELEGRAM_BOT_TOKEN "
+            "in .env{api_hint_en}.",
+        ),
+        "bad_settings": (
+            "设置有误：{problems_zh}。"
+            "请在 .env 或环境变量里改正（.env.example 里有每个设置的说明）。",
+            "A setting is wrong: {problems_en}. Fix it in .env or the environment (.env.example "
+            "describes every setting).",
+        ),
+    }
 
 
 class ServiceError(PaperTutorError):
@@ -377,7 +461,52 @@ class TranscriptionError(ServiceError):
 
 
 class StoreUnavailableError(ServiceError):
-    pass
+    for_operator = True
+
+
+class TelegramUnavailableError(ServiceError):
+    """The Telegram Bot API did not answer at start-up, even after waiting."""
+
+    for_operator = True
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "unreachable": (
+            "连不上 Telegram（{host}），等了 {seconds} 秒仍然不行（{reason}）。请检查网络；"
+            "在无法直连 Telegram 的地区，请设置代理（HTTPS_PROXY 环境变量）或自建的 Bot API 服务器"
+            "（PAPERTUTOR_TELEGRAM_API_URL）。稍后可以再试。",
+            "Telegram ({host}) could not be reached for {seconds} s ({reason}). Check the "
+            "network; where Telegram is blocked, set a proxy (the HTTPS_PROXY environment "
+            "variable) or a self-hosted Bot API server (PAPERTUTOR_TELEGRAM_API_URL). Try again "
+            "later.",
+        ),
+    }
+
+
+class StoreInUseError(StoreUnavailableError):
+    """Embedded Qdrant allows one process per data directory, and another one has it."""
+
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "in_use": (
+            "数据目录 {path} 正被另一个程序使用（多半是正在运行的机器人）：内置知识库同一时间"
+            "只允许一个程序打开。请等它结束或先停止它（make run 的进程，或 docker compose stop "
+            "bot）再试；要同时运行多个，请改用 Qdrant 服务器（PAPERTUTOR_QDRANT_URL）。",
+            "The data directory {path} is in use by another process (most likely the running "
+            "bot): the embedded store allows one process at a time. Wait for it to end or stop "
+            "it first (the `make run` process, or `docker compose stop bot`), then try again; to "
+            "run several at once, use a Qdrant server (PAPERTUTOR_QDRANT_URL).",
+        ),
+    }
+
+
+class ReplaceFailedError(ServiceError):
+    """Indexing a new copy of a source failed; the version the chat had is still READY."""
+
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "kept_previous": (
+            "重新发送的《{title}》没有处理完。之前的版本没有受影响，仍然可以正常使用。",
+            "The new copy of “{title}” could not be processed. The version you had before is "
+            "untouched and still works.",
+        ),
+    }
 
 
 class QuizError(LLMError):

@@ -21,6 +21,7 @@ __all__ = [
     "page_url",
     "parse_video_link",
     "url_at",
+    "web_url",
 ]
 
 Platform = Literal["youtube", "bilibili"]
@@ -155,6 +156,21 @@ def bare_url(text: str) -> str | None:
     """
     candidate = text.strip().rstrip(_TRAILING)
     if _BARE_URL.fullmatch(candidate) is None:
+        return None
+    return candidate
+
+
+def web_url(text: str) -> str | None:
+    """``text`` if it is an http(s) URL with a host (what may be stored and shown as a video's
+    link), else None: ``javascript:``, ``file:``, ``data:`` and other schemes never are."""
+    candidate = text.strip()
+    if not candidate or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in candidate):
+        return None
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
     return candidate
 

@@ -202,7 +202,13 @@ class SourceStatus(StrEnum):
 
 
 class SourceRecord(_Frozen):
-    """One ingested paper or video of one chat. Searchable only when ``status`` is READY."""
+    """One ingested paper or video of one chat. Searchable only when ``status`` is READY.
+
+    Its chunks are those of ``generation`` (each indexing of a source is a new generation; 0 is
+    a source stored before generations existed, whose chunks carry none). While a new version
+    is indexed beside the live one, ``pending`` names its generation; the record is rewritten
+    in one write to make it live, so a crash at any point leaves the previous version READY.
+    """
 
     chat_id: int
     source_id: str
@@ -219,6 +225,9 @@ class SourceRecord(_Frozen):
     )
     created_at: datetime
     updated_at: datetime
+    generation: int = Field(default=0, ge=0)
+    pending: int | None = Field(default=None, ge=1)
+    pending_since: datetime | None = None
 
 
 class SearchHit(_Frozen):

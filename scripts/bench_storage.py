@@ -99,10 +99,10 @@ def search_latency(store: KnowledgeStore) -> dict[str, tuple[float, float]]:
     for query in QUERIES:
         full += timed(functools.partial(store.search, CHAT, [query], k=5))
     dense = store.embedder.embed_query(QUERIES[0])
-    ready = [s.source_id for s in store.sources(CHAT)]
+    ready = {s.source_id: s.generation for s in store.sources(CHAT)}
     sparse = sparse_query(QUERIES[0])
     index_only = timed(
-        lambda: store.index.search(CHAT, dense=[dense], sparse=[sparse], source_ids=ready, k=5),
+        lambda: store.index.search(CHAT, dense=[dense], sparse=[sparse], sources=ready, k=5),
         rounds=len(QUERIES) * ROUNDS,
     )
     return {"store.search": percentiles(full), "index only": percentiles(index_only)}

@@ -37,6 +37,7 @@ from kernel.models import (
     Turn,
 )
 from storage.embedder import Embedder
+from storage.recovery import Recovery
 from storage.store import ChatSnapshot, KnowledgeStore, Query
 
 __all__ = ["AsyncKnowledgeStore"]
@@ -136,8 +137,8 @@ class AsyncKnowledgeStore:
         """Forget everything of a chat: sources, chunks, notes, history, quizzes, glossary."""
         await self._write(chat_id, lambda: self._store.reset_chat(chat_id))
 
-    async def recover(self) -> int:
-        """Clean up ingestions a crash interrupted; how many there were."""
+    async def recover(self) -> Recovery:
+        """Roll back ingestions a crash interrupted and remove orphan chunks; what was done."""
         return await self._run(self._quick, self._store.recover)
 
     # -- reading ------------------------------------------------------------------------------

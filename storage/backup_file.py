@@ -18,7 +18,9 @@ Backup file format, version 2 (JSON Lines, gzip'd when the name ends in ``.gz``;
 
 A reader refuses other formats and newer versions (version 1, without files, is read as
 before); fields it does not know are ignored, so a reader stays valid while fields are only
-added.
+added. Chunk and source payloads gained a ``generation`` (which indexing of a source the chunks
+belong to); files written before carry none, which the store reads as generation 0, so they
+import as they are.
 """
 
 from __future__ import annotations

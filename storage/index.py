@@ -19,7 +19,8 @@ import contextlib
 import re
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
@@ -29,7 +30,8 @@ from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from kernel.errors import ConfigError, StoreUnavailableError
+from kernel.errors import ConfigError, StoreInUseError, StoreUnavailableError
+from storage.lock import in_use
 from storage.sparse import SparseVec
 
 __all__ = [
@@ -64,11 +66,16 @@ class ChunkPoint:
 
 @dataclass(frozen=True)
 class IndexQuery:
-    """One search of ``search_batch``: query vectors (one leg each) over some sources."""
+    """One search of ``search_batch``: query vectors (one leg each) over some sources.
+
+    ``sources`` maps each source id to the generation whose chunks are live (see
+    ``SourceRecord``); chunks of other generations (a version being indexed, or an old one not
+    deleted yet) are never found.
+    """
 
     dense: Sequence[list[float]]
     sparse: Sequence[SparseVec]
-    source_ids: Sequence[str]
+    sources: Mapping[str, int]
     kinds: Sequence[str] | None = None
     k: int = 5
     mode: SearchMode = "hybrid"
@@ -144,26 +151,12 @@ def _match(key: str, value: Any) -> qm.FieldCondition:
     return qm.FieldCondition(key=key, match=qm.MatchValue(value=value))
 
 
-def _in_use(path: Path) -> bool:
-    """Whether another client holds embedded Qdrant's lock on ``path``.
-
-    Checked before opening: qdrant-client would load every collection first and then leak the
-    lock file's handle when the lock is taken.
-    """
-    lock_file = path / ".lock"
-    if not lock_file.is_file():
-        return False
-    import portalocker
-
-    with lock_file.open("r+") as handle:
-        try:
-            portalocker.lock(
-                handle, portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
-            )
-        except portalocker.exceptions.LockException:
-            return True
-        portalocker.unlock(handle)
-    return False
+def _generation(generation: int) -> qm.Condition:
+    """Chunks of ``generation``; generation 0 is the chunks stored before generations existed,
+    which carry no such field."""
+    if generation == 0:
+        return qm.IsEmptyCondition(is_empty=qm.PayloadField(key="generation"))
+    return _match("generation", generation)
 
 
 class QdrantIndex:
@@ -198,16 +191,14 @@ class QdrantIndex:
                 )
             else:
                 assert path is not None
-                if _in_use(path):
-                    raise RuntimeError(f"{path} is locked")
+                # Checked before opening: qdrant-client would load every collection first and
+                # then leak the lock file's handle when the lock is taken.
+                if in_use(path):
+                    raise StoreInUseError("in_use", path=path)
                 path.mkdir(parents=True, exist_ok=True)
                 self._client = QdrantClient(path=str(path))
         except RuntimeError as exc:  # local: another client (maybe another process) has the path
-            raise ConfigError(
-                f"数据目录 {path} 正被另一个程序使用；同一时间只能有一个机器人进程使用内置知识库。",
-                f"The data directory {path} is used by another process; embedded Qdrant allows "
-                "one bot process at a time (use a Qdrant server for several).",
-            ) from exc
+            raise StoreInUseError("in_use", path=path) from exc
         self._known = {
             c.name for c in self._call(lambda: self._client.get_collections()).collections
         }
@@ -232,12 +223,25 @@ class QdrantIndex:
         tag = str(chat_id) if chat_id >= 0 else f"n{-chat_id}"  # group chats are negative
         return f"{self.prefix}_{kind}_{tag}"
 
-    def _chat_filter(self, chat_id: int, **where: Any) -> qm.Filter:
-        must = [_match("chat_id", chat_id)]
+    def _chat_filter(
+        self,
+        chat_id: int,
+        *,
+        also: Sequence[qm.Condition] = (),
+        must_not: Sequence[qm.Condition] | None = None,
+        should: Sequence[qm.Condition] | None = None,
+        **where: Any,
+    ) -> qm.Filter:
+        must: list[qm.Condition] = [_match("chat_id", chat_id)]
         if self.server:  # the keyword twin of chat_id carries the tenant index
             must.append(_match("tenant", str(chat_id)))
         must += [_match(key, value) for key, value in where.items() if value is not None]
-        return qm.Filter(must=list(must))
+        must += also
+        return qm.Filter(
+            must=must,
+            must_not=list(must_not) if must_not else None,
+            should=list(should) if should else None,
+        )
 
     def _owner(self, chat_id: int) -> dict[str, Any]:
         return {"chat_id": chat_id, "tenant": str(chat_id)}
@@ -289,6 +293,8 @@ class QdrantIndex:
         }
         if kind in ("chunks", "sources"):
             fields |= {"source_id": kw, "kind": kw}
+        if kind == "chunks":
+            fields["generation"] = qm.PayloadSchemaType.INTEGER
         if kind == "sources":
             fields["status"] = kw
         if kind in ("notes", "history"):
@@ -309,8 +315,15 @@ class QdrantIndex:
         return name if name in self._known else None
 
     def _scroll(
-        self, name: str, flt: qm.Filter | None, *, page: int = _PAGE, with_vectors: bool = False
+        self,
+        name: str,
+        flt: qm.Filter | None,
+        *,
+        page: int = _PAGE,
+        with_vectors: bool = False,
+        fields: Sequence[str] | None = None,
     ) -> Iterator[qm.Record]:
+        """Every point of ``name`` matching ``flt``, paged; ``fields``: only those payload keys."""
         offset: Any = None
         while True:
             points, offset = self._call(
@@ -319,7 +332,7 @@ class QdrantIndex:
                 scroll_filter=flt,
                 limit=page,
                 offset=offset,
-                with_payload=True,
+                with_payload=list(fields) if fields is not None else True,
                 with_vectors=with_vectors,
             )
             yield from points
@@ -378,24 +391,81 @@ class QdrantIndex:
             structs.append(qm.PointStruct(id=p.point_id, vector=vector, payload=payload))
         self._call(lambda: self._client.upsert(name, structs, wait=True))
 
-    def delete_chunks(self, chat_id: int, source_id: str) -> None:
+    def _chunk_filter(
+        self,
+        chat_id: int,
+        source_id: str | None,
+        generation: int | None = None,
+        keep: int | None = None,
+    ) -> qm.Filter:
+        return self._chat_filter(
+            chat_id,
+            source_id=source_id,
+            also=[_generation(generation)] if generation is not None else (),
+            must_not=[_generation(keep)] if keep is not None else None,
+        )
+
+    def delete_chunks(
+        self,
+        chat_id: int,
+        source_id: str,
+        *,
+        generation: int | None = None,
+        keep: int | None = None,
+    ) -> None:
+        """Delete a source's chunks: all, only those of ``generation``, or all but ``keep``."""
         if name := self._exists("chunks", chat_id):
-            selector = qm.FilterSelector(filter=self._chat_filter(chat_id, source_id=source_id))
+            flt = self._chunk_filter(chat_id, source_id, generation, keep)
+            selector = qm.FilterSelector(filter=flt)
             self._call(lambda: self._client.delete(name, selector, wait=True))
 
-    def count_chunks(self, chat_id: int, source_id: str | None = None) -> int:
+    def count_chunks(
+        self, chat_id: int, source_id: str | None = None, *, generation: int | None = None
+    ) -> int:
         if not (name := self._exists("chunks", chat_id)):
             return 0
-        flt = self._chat_filter(chat_id, source_id=source_id)
+        flt = self._chunk_filter(chat_id, source_id, generation)
         return self._call(lambda: self._client.count(name, count_filter=flt, exact=True)).count
 
-    def chunk_payloads(self, chat_id: int, source_id: str) -> list[dict[str, Any]]:
-        """Payloads of every chunk of a source, in ordinal order."""
+    def chunk_payloads(self, chat_id: int, source_id: str, generation: int) -> list[dict[str, Any]]:
+        """Payloads of every chunk of one generation of a source, in ordinal order."""
         if not (name := self._exists("chunks", chat_id)):
             return []
-        flt = self._chat_filter(chat_id, source_id=source_id)
+        flt = self._chunk_filter(chat_id, source_id, generation)
         payloads = [dict(r.payload or {}) for r in self._scroll(name, flt)]
         return sorted(payloads, key=lambda p: int(p.get("ordinal", 0)))
+
+    def _chunk_collections(self) -> list[str]:
+        if not self.per_chat:
+            name = self._name("chunks")
+            return [name] if name in self._known else []
+        return sorted(n for n in self._known if n.startswith(f"{self.prefix}_chunks_"))
+
+    def chunk_total(self) -> int:
+        """How many chunk points the store holds, all chats together (recovery's quick check)."""
+        return sum(
+            self._call(lambda n=name: self._client.count(n, exact=True)).count
+            for name in self._chunk_collections()
+        )
+
+    def chunk_groups(self) -> Counter[tuple[int, str, int]]:
+        """How many chunks each (chat, source, generation) has, all chats together.
+
+        Reads every chunk's owner fields (not its text or vectors): recovery uses it only when
+        ``chunk_total`` says something is left over.
+        """
+        groups: Counter[tuple[int, str, int]] = Counter()
+        fields = ("chat_id", "source_id", "generation")
+        for name in self._chunk_collections():
+            for p in self._scroll(name, None, page=_EXPORT_PAGE, fields=fields):
+                payload = p.payload or {}
+                key = (
+                    int(payload["chat_id"]),
+                    str(payload.get("source_id", "")),
+                    int(payload.get("generation") or 0),
+                )
+                groups[key] += 1
+        return groups
 
     def search(
         self,
@@ -403,15 +473,15 @@ class QdrantIndex:
         *,
         dense: Sequence[list[float]],
         sparse: Sequence[SparseVec],
-        source_ids: Sequence[str],
+        sources: Mapping[str, int],
         kinds: Sequence[str] | None = None,
         k: int = 5,
         mode: SearchMode = "hybrid",
         skip_roles: Sequence[str] = (),
     ) -> list[ScoredPayload]:
-        """Top ``k`` chunks of ``source_ids`` (none whose ``role`` is in ``skip_roles``); every
-        query vector is one leg, fused by RRF."""
-        request = IndexQuery(dense, sparse, source_ids, kinds, k, mode, tuple(skip_roles))
+        """Top ``k`` live chunks of ``sources`` (id -> generation), none whose ``role`` is in
+        ``skip_roles``; every query vector is one leg, fused by RRF."""
+        request = IndexQuery(dense, sparse, sources, kinds, k, mode, tuple(skip_roles))
         return self.search_batch(chat_id, [request])[0]
 
     def search_batch(
@@ -435,10 +505,15 @@ class QdrantIndex:
         ]
 
     def _query(self, chat_id: int, r: IndexQuery) -> qm.QueryRequest | None:
-        if not r.source_ids or r.k <= 0:
+        if not r.sources or r.k <= 0:
             return None
         kinds = list(r.kinds) if r.kinds else None
-        flt = self._chat_filter(chat_id, source_id=list(r.source_ids), kind=kinds)
+        # Each source with its live generation: never a version being indexed or replaced.
+        live = [
+            qm.Filter(must=[_match("source_id", sid), _generation(gen)])
+            for sid, gen in r.sources.items()
+        ]
+        flt = self._chat_filter(chat_id, kind=kinds, should=live)
         if r.skip_roles:
             flt.must_not = [_match("role", list(r.skip_roles))]
         legs: list[qm.Prefetch] = []
@@ -525,9 +600,11 @@ class QdrantIndex:
 
     def all_records(self, kind: RecordKind, **where: Any) -> list[dict[str, Any]]:
         """Records of every chat matching ``where`` (for startup recovery)."""
-        flt = qm.Filter(must=[_match(key, value) for key, value in where.items()])
+        flt = (
+            qm.Filter(must=[_match(key, value) for key, value in where.items()]) if where else None
+        )
         if not self.per_chat:
-            names = [self._name(kind)]
+            names = [self._name(kind)] if self._name(kind) in self._known else []
         else:
             names = sorted(n for n in self._known if n.startswith(f"{self.prefix}_{kind}_"))
         return [dict(r.payload or {}) for n in names for r in self._scroll(n, flt)]
@@ -546,7 +623,9 @@ class QdrantIndex:
             self._delete_chat(chat_id)
 
     def _delete_chat(self, chat_id: int) -> None:
-        for kind in KINDS:
+        # Source records go first: a crash half-way leaves chunks nobody points to (recovery
+        # removes them), never a source whose chunks are gone.
+        for kind in ("sources", *(k for k in KINDS if k != "sources")):
             if not (name := self._exists(kind, chat_id)):
                 continue
             if not self.per_chat:

@@ -2,23 +2,26 @@
 
 Synchronous and thread-safe (the bot calls it from worker threads). It turns value objects into
 Qdrant points and back; ``storage.index`` does the Qdrant work, an ``Embedder`` the vectors.
-A source is written as INDEXING first and flipped to READY only after its last chunk is stored;
-search reads only READY sources, so a half-indexed source is never visible, and ``recover``
-cleans up after a crash.
+
+Each indexing of a source is a new *generation* of its chunks. A new source is written as
+INDEXING first and flipped to READY only after its last chunk is stored. A replacement is
+indexed beside the live version (the READY record only names the ``pending`` generation), then
+one record write makes it live, and the old generation's chunks are deleted. Search reads only
+the live generation of READY sources, so a half-indexed version is never visible and a crash
+never loses the version that worked; ``recover`` (``storage.recovery``) cleans up after one.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID, uuid5
 
-from pydantic import BaseModel
-
-from kernel.errors import NotFoundError
+from kernel.errors import NotFoundError, ReplaceFailedError
 from kernel.links import page_url, url_at
 from kernel.models import (
     ChatGlossary,
@@ -36,6 +39,7 @@ from kernel.models import (
 from storage.diversity import select_hits
 from storage.embedder import Embedder
 from storage.index import ChunkPoint, IndexQuery, QdrantIndex
+from storage.recovery import Recovery, load, put_source, recover, roll_back
 from storage.sparse import sparse_document, sparse_query
 
 __all__ = [
@@ -51,8 +55,7 @@ __all__ = [
 
 NAMESPACE = UUID("6f1c2a8e-3b7d-5e4f-9a21-7c0d4b8e2f15")  # fixed forever: ids depend on it
 SEARCH_MODES = ("hybrid", "dense", "sparse")
-STALE_AFTER = timedelta(hours=1)  # server mode: another replica may still be indexing
-M = TypeVar("M", bound=BaseModel)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -106,8 +109,11 @@ def source_id_for(chat_id: int, fingerprint: str) -> str:
     return str(uuid5(NAMESPACE, f"{chat_id}:{fingerprint}"))
 
 
-def chunk_id(source_id: str, ordinal: int) -> str:
-    return str(uuid5(NAMESPACE, f"{source_id}:{ordinal}"))
+def chunk_id(source_id: str, ordinal: int, generation: int = 0) -> str:
+    """Generation 0 keeps the ids chunks had before generations existed."""
+    if generation == 0:
+        return str(uuid5(NAMESPACE, f"{source_id}:{ordinal}"))
+    return str(uuid5(NAMESPACE, f"{source_id}:g{generation}:{ordinal}"))
 
 
 def _point_id(kind: str, chat_id: int, item_id: str) -> str:
@@ -118,9 +124,24 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _load(model: type[M], payload: dict[str, Any]) -> M:
-    """Payload -> model, dropping the index's own fields (tenant, ts)."""
-    return model.model_validate({k: v for k, v in payload.items() if k in model.model_fields})
+def _record(
+    chat_id: int, sid: str, parsed: ParsedSource, status: SourceStatus, created: datetime
+) -> SourceRecord:
+    """The record of ``parsed`` (its chunks counted), as of now."""
+    return SourceRecord(
+        chat_id=chat_id,
+        source_id=sid,
+        kind=parsed.kind,
+        status=status,
+        title=parsed.title,
+        paper=parsed.paper,
+        video=parsed.video,
+        chunks=len(parsed.chunks),
+        warnings=parsed.warnings,
+        terms=parsed.terms,
+        created_at=created,
+        updated_at=_now(),
+    )
 
 
 class KnowledgeStore:
@@ -174,51 +195,61 @@ class KnowledgeStore:
         parsed: ParsedSource,
         progress: Callable[[int, int], None] | None = None,
     ) -> SourceRecord:
-        """Index ``parsed`` for the chat (replacing an earlier copy); READY when it returns."""
+        """Index ``parsed`` for the chat; READY when it returns.
+
+        Replacing a READY source is atomic: the new version is indexed beside it and made live
+        in one record write. If that fails, the previous version stays as it was and
+        ``ReplaceFailedError`` says so (the original error is its cause).
+        """
         sid = source_id_for(chat_id, parsed.fingerprint)
         previous = self.source(chat_id, sid)
-        record = SourceRecord(
-            chat_id=chat_id,
-            source_id=sid,
-            kind=parsed.kind,
-            status=SourceStatus.INDEXING,
-            title=parsed.title,
-            paper=parsed.paper,
-            video=parsed.video,
-            chunks=0,
-            warnings=parsed.warnings,
-            terms=parsed.terms,
-            created_at=previous.created_at if previous else _now(),
-            updated_at=_now(),
-        )
-        self._put_source(record)
+        generation = 1
+        if previous is not None:
+            generation = max(previous.generation, previous.pending or 0) + 1
+        started = _now()
+        created = previous.created_at if previous else started
+        if previous is not None and previous.status is SourceStatus.READY:
+            marked = previous.model_copy(update={"pending": generation, "pending_since": started})
+        else:
+            marked = _record(chat_id, sid, parsed, SourceStatus.INDEXING, created).model_copy(
+                update={"chunks": 0, "pending": generation, "pending_since": started}
+            )
+        self._put_source(marked)
         try:
-            self.index.delete_chunks(chat_id, sid)
-            self._index_chunks(chat_id, sid, parsed, progress)
-        except BaseException:
-            self._fail(record)
+            self._index_chunks(chat_id, sid, generation, parsed, progress)
+        except BaseException as exc:
+            kept = self._undo(marked)
+            if kept is not None and isinstance(exc, Exception):
+                raise ReplaceFailedError("kept_previous", title=kept.title) from exc
             raise
-        ready = record.model_copy(
-            update={
-                "status": SourceStatus.READY,
-                "chunks": len(parsed.chunks),
-                "updated_at": _now(),
-            }
-        )
-        self._put_source(ready)
+        ready = _record(chat_id, sid, parsed, SourceStatus.READY, created)
+        ready = ready.model_copy(update={"generation": generation})
+        self._put_source(ready)  # the swap: from here on search reads the new generation
+        if previous is None:
+            return ready
+        try:
+            self.index.delete_chunks(chat_id, sid, keep=generation)
+        except Exception:  # the new version is live; recovery removes the old chunks later
+            log.warning("could not delete the replaced chunks of %s yet", sid, exc_info=True)
         return ready
 
     def _index_chunks(
         self,
         chat_id: int,
         sid: str,
+        generation: int,
         parsed: ParsedSource,
         progress: Callable[[int, int], None] | None,
     ) -> None:
         source_url = (
             parsed.video.url if parsed.video else parsed.paper.link if parsed.paper else None
         )
-        base: dict[str, Any] = {"source_id": sid, "kind": parsed.kind.value, "title": parsed.title}
+        base: dict[str, Any] = {
+            "source_id": sid,
+            "generation": generation,
+            "kind": parsed.kind.value,
+            "title": parsed.title,
+        }
         if parsed.video is not None and parsed.video.transcribed:
             base["transcribed"] = True  # citations say the words are a machine's hearing
         total = len(parsed.chunks)
@@ -228,7 +259,7 @@ class KnowledgeStore:
             vectors = self.embedder.embed_passages(texts)
             points = [
                 ChunkPoint(
-                    point_id=chunk_id(sid, c.ordinal),
+                    point_id=chunk_id(sid, c.ordinal, generation),
                     dense=vector,
                     sparse=sparse_document(text),
                     payload=base | c.model_dump() | {"source_url": source_url},
@@ -239,27 +270,27 @@ class KnowledgeStore:
             if progress is not None:
                 progress(start + len(batch), total)
 
-    def _fail(self, record: SourceRecord) -> None:
-        """Best effort after an error: no orphan chunks, the record says FAILED."""
+    def _undo(self, marked: SourceRecord) -> SourceRecord | None:
+        """Best effort after an error: the pending chunks go, the previous version stays READY
+        (returned), or a new source is marked FAILED (None). What is left, recovery finishes."""
         try:
-            self.index.delete_chunks(record.chat_id, record.source_id)
-            failed = {"status": SourceStatus.FAILED, "chunks": 0, "updated_at": _now()}
-            self._put_source(record.model_copy(update=failed))
+            after = roll_back(self.index, marked)
         except Exception:  # keep the original error, it says what really went wrong
-            pass
+            log.warning("could not roll back %s; recovery will", marked.source_id, exc_info=True)
+            return marked if marked.status is SourceStatus.READY else None
+        return after if after.status is SourceStatus.READY else None
 
     def _put_source(self, record: SourceRecord) -> None:
-        payload = record.model_dump(mode="json")
-        self.index.put_record("sources", record.chat_id, record.source_id, payload)
+        put_source(self.index, record)
 
     def sources(self, chat_id: int) -> list[SourceRecord]:
         """Every source of the chat (any status), oldest first."""
-        found = [_load(SourceRecord, p) for p in self.index.records("sources", chat_id)]
+        found = [load(SourceRecord, p) for p in self.index.records("sources", chat_id)]
         return sorted(found, key=lambda r: r.created_at)
 
     def source(self, chat_id: int, source_id: str) -> SourceRecord | None:
         payload = self.index.get_record("sources", chat_id, source_id)
-        return _load(SourceRecord, payload) if payload else None
+        return load(SourceRecord, payload) if payload else None
 
     def set_terms(self, chat_id: int, source_id: str, terms: Sequence[Term]) -> SourceRecord | None:
         """Replace a source's term list; None (and nothing written) if the source is gone."""
@@ -271,32 +302,29 @@ class KnowledgeStore:
         return updated
 
     def forget(self, chat_id: int, source_id: str) -> None:
-        """Remove a source and its chunks."""
+        """Remove a source and its chunks (the record first: a crash in between leaves only
+        chunks nobody points to, which recovery removes)."""
         if self.source(chat_id, source_id) is None:
             raise NotFoundError(
                 "找不到这份材料，可能已经删除了。发送 /sources 查看现有材料。",
                 "That source does not exist (maybe it was already removed). "
                 "Send /sources to see what is there.",
             )
-        self.index.delete_chunks(chat_id, source_id)
         self.index.delete_record("sources", chat_id, source_id)
+        self.index.delete_chunks(chat_id, source_id)
 
     def chunks(self, chat_id: int, source_id: str) -> list[SearchHit]:
-        """Every chunk of a source in reading order (for the report)."""
-        payloads = self.index.chunk_payloads(chat_id, source_id)
+        """Every chunk of a READY source's live version, in reading order (for the report)."""
+        record = self.source(chat_id, source_id)
+        if record is None or record.status is not SourceStatus.READY:
+            return []
+        payloads = self.index.chunk_payloads(chat_id, source_id, record.generation)
         return [self._hit(i, 0.0, p) for i, p in enumerate(payloads, start=1)]
 
-    def recover(self) -> int:
-        """Clean up sources a crash left INDEXING; returns how many were marked FAILED."""
-        cutoff = _now() - STALE_AFTER
-        count = 0
-        for payload in self.index.all_records("sources", status=SourceStatus.INDEXING.value):
-            record = _load(SourceRecord, payload)
-            if self.index.server and record.updated_at > cutoff:
-                continue
-            self._fail(record)
-            count += 1
-        return count
+    def recover(self) -> Recovery:
+        """Roll back ingestions a crash interrupted and remove orphan chunks (see
+        ``storage.recovery``); what it did, for the front door to report."""
+        return recover(self.index)
 
     # -- search -------------------------------------------------------------------------------
 
@@ -345,13 +373,15 @@ class KnowledgeStore:
         vectors = dict(zip(dense_texts, self._embed_queries(dense_texts), strict=True))
         requests = []
         for q, texts in zip(queries, groups, strict=True):
-            ids = [r.source_id for r in ready if q.kinds is None or r.kind in q.kinds]
+            live = {
+                r.source_id: r.generation for r in ready if q.kinds is None or r.kind in q.kinds
+            }
             fetch = q.k * 2 if q.diverse else q.k
             requests.append(
                 IndexQuery(
                     dense=[vectors[t] for t in texts] if q.mode != "sparse" else [],
                     sparse=[sparse_query(t) for t in texts] if q.mode != "dense" else [],
-                    source_ids=ids if texts else [],
+                    sources=live if texts else {},
                     kinds=[k.value for k in q.kinds] if q.kinds is not None else None,
                     k=fetch,
                     mode=q.mode,  # type: ignore[arg-type]  # checked against SEARCH_MODES above
@@ -388,7 +418,11 @@ class KnowledgeStore:
             | {
                 "rank": rank,
                 "score": score,
-                "chunk_id": chunk_id(payload["source_id"], int(payload["ordinal"])),
+                "chunk_id": chunk_id(
+                    payload["source_id"],
+                    int(payload["ordinal"]),
+                    int(payload.get("generation") or 0),
+                ),
                 "url": url,
             }
         )
@@ -404,7 +438,7 @@ class KnowledgeStore:
     def notes(self, chat_id: int) -> list[Note]:
         """The chat's notes, oldest first."""
         payloads = sorted(self.index.records("notes", chat_id), key=lambda p: float(p["ts"]))
-        return [_load(Note, p) for p in payloads]
+        return [load(Note, p) for p in payloads]
 
     def delete_note(self, chat_id: int, note_id: str) -> bool:
         """True if the note existed."""
@@ -413,7 +447,7 @@ class KnowledgeStore:
     def note(self, chat_id: int, note_id: str) -> Note | None:
         """One note of the chat, or None."""
         payload = self.index.get_record("notes", chat_id, _point_id("note", chat_id, note_id))
-        return _load(Note, payload) if payload else None
+        return load(Note, payload) if payload else None
 
     def star_note(self, chat_id: int, note_id: str, starred: bool) -> Note | None:
         """The note with its star set (or cleared); None if the chat has no such note."""
@@ -447,7 +481,7 @@ class KnowledgeStore:
     def turns(self, chat_id: int, limit: int = 20) -> list[Turn]:
         """The last ``limit`` turns of the conversation, oldest first."""
         newest_first = self.index.latest_records("history", chat_id, limit)
-        return [_load(Turn, p) for p in reversed(newest_first)]
+        return [load(Turn, p) for p in reversed(newest_first)]
 
     def snapshot(self, chat_id: int, *, turns: int = 0, notes: bool = False) -> ChatSnapshot:
         """The chat's sources, and its last ``turns`` turns and its notes if asked, in one go."""
@@ -475,7 +509,7 @@ class KnowledgeStore:
     def quiz_items(self, chat_id: int) -> list[QuizItem]:
         """The chat's quiz questions, oldest first."""
         payloads = self.index.records("study", chat_id, type="quiz")
-        return [_load(QuizItem, p) for p in sorted(payloads, key=lambda p: float(p["ts"]))]
+        return [load(QuizItem, p) for p in sorted(payloads, key=lambda p: float(p["ts"]))]
 
     def answer_quiz(self, chat_id: int, quiz_id: str, chosen: int) -> tuple[QuizItem, bool] | None:
         """Record the student's answer to a question; the first answer counts (a quiz poll
@@ -485,7 +519,7 @@ class KnowledgeStore:
         payload = self.index.get_record("study", chat_id, pid)
         if payload is None:
             return None
-        item = _load(QuizItem, payload)
+        item = load(QuizItem, payload)
         if item.chosen is not None:
             return item, False
         answered = item.model_copy(
@@ -506,7 +540,7 @@ class KnowledgeStore:
     def glossary(self, chat_id: int, lang: str) -> ChatGlossary | None:
         """The glossary last built for the chat in ``lang``, if any."""
         payload = self.index.get_record("study", chat_id, _point_id("glossary", chat_id, lang))
-        return _load(ChatGlossary, payload) if payload else None
+        return load(ChatGlossary, payload) if payload else None
 
     # -- lifecycle ----------------------------------------------------------------------------
 

@@ -29,13 +29,18 @@ from bot.llm import Message
 from bot.report import prompts as report_prompts
 from bot.support import numbers
 
-__all__ = ["INVENTED", "MODES", "TutorModel", "quoted_words"]
+__all__ = ["INVENTED", "MODES", "TutorModel", "quoted_words", "report_snippets"]
 
 MODES = ("cooperative", "no_markers", "least_related", "invents_numbers")
 INVENTED = "实验表明，这种方法把模型的准确率整整提高了 37.5%，训练时间缩短到原来的 1/7"
 INVENTED_EN = "Experiments show that the method raises accuracy by 37.5% and cuts training to 1/7"
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*")
 _STOP = {"the", "a", "an", "of", "to", "and", "in", "is", "it", "that", "this", "on", "for"}
+
+
+def report_snippets(prompt: str) -> list[tuple[str, str]]:
+    """The (marker, first line of text) of each snippet a report section prompt fences."""
+    return re.findall(r'^<snippet id="S\d+" marker="(\[[^\]\n]+\])">\n(.+)$', prompt, re.MULTILINE)
 
 
 def quoted_words(snippet: str, n: int = 7) -> str:
@@ -83,7 +88,8 @@ class TutorModel:
 
     def _answer(self, user: str) -> str:
         snippets = re.findall(r'<snippet n="(\d+)" source="[^"]*">\n(.*?)\n</snippet>', user, re.S)
-        question = user.split("Question:", 1)[-1].split("\n", 1)[0]
+        asked = re.search(r"<question>\n(.*?)\n</question>", user, re.S)
+        question = asked.group(1) if asked else ""
         english = "Answer in English" in user
         ranked = sorted(snippets, key=lambda s: -_overlap(question, s[1]))
         best, least = ranked[0], ranked[-1]
@@ -118,7 +124,7 @@ class TutorModel:
     def _section(self, user: str) -> str:
         asked = re.search(r"(?:到约|续写约|篇幅：约) (\d+) 字", user)
         target = int(asked.group(1)) if asked else 300
-        blocks = re.findall(r"^S\d+ (\[[^\]\n]+\])\n(.+)$", user, re.MULTILINE)
+        blocks = report_snippets(user)
         if not blocks:
             return "本部分没有可用的资料。"
         from bot.report.wordcount import count_zi

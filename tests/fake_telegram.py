@@ -320,6 +320,16 @@ class FakeBotApi:
         with self._lock:
             return self._files.get(file_path.rsplit("/", 1)[-1])
 
+    def answer(
+        self, path: str, params: dict[str, Any], files: dict[str, tuple[str | None, bytes]]
+    ) -> tuple[int, dict[str, Any]]:
+        """Answer a call to ``/bot<token>/<method>``; a token other than ours is refused with
+        401, as api.telegram.org does."""
+        *_, prefix, method = path.split("/")
+        if prefix != f"bot{self.token}":
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        return self.handle(method, params, files)
+
     def handle(
         self, method: str, params: dict[str, Any], files: dict[str, tuple[str | None, bytes]]
     ) -> tuple[int, dict[str, Any]]:
@@ -496,7 +506,10 @@ class FakeBotApi:
         return sent
 
     def _find(self, params: dict[str, Any]) -> Seen:
-        return self._messages[int(params["chat_id"])][int(params["message_id"])]
+        try:
+            return self._messages[int(params["chat_id"])][int(params["message_id"])]
+        except KeyError:
+            raise _NotFoundError("Bad Request: message to edit not found") from None
 
     def _edit_message_text(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
         seen = self._find(params)
@@ -586,6 +599,12 @@ def _refusal(method: str, params: dict[str, Any]) -> str | None:
 
 
 _NOT_COUNTED = {"sendChatAction"}  # not a message: not part of Telegram's flood limit
+
+
+class _NotFoundError(_RefusedError):
+    """The message a call names is not there (deleted, or never sent)."""
+
+
 _TRUE_METHODS = {
     "sendChatAction",
     "setMessageReaction",
@@ -644,7 +663,7 @@ class RecordingRequest(BaseRequest):
             data = self.api.download(path)
             return (200, data) if data is not None else (404, b"")
         params, files = _request_parts(request_data)
-        status, body = self.api.handle(path.rsplit("/", 1)[-1], params, files)
+        status, body = self.api.answer(path, params, files)
         return status, json.dumps(body).encode()
 
 
@@ -703,8 +722,7 @@ class FakeBotApiServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 params, files = _parse_body(self.headers.get("Content-Type", ""), body)
-                method = urlsplit(self.path).path.rsplit("/", 1)[-1]
-                status, answer = fake.handle(method, params, files)
+                status, answer = fake.answer(urlsplit(self.path).path, params, files)
                 self._reply(status, json.dumps(answer).encode())
 
         self._server = QuietHTTPServer(("127.0.0.1", 0), Handler)

@@ -1,7 +1,12 @@
 """``papertutor``: the command-line front door onto the same services as the Telegram bot.
 
-User errors (``PaperTutorError``) exit non-zero with a one-line message on stderr, never a
-traceback. ``--json`` output shapes are a contract that tests and scripts rely on.
+Expected errors (``PaperTutorError``) end with a one-line message on stderr (the operator's
+ones, about settings and services, in both languages), never a traceback, and no secret:
+everything printed or logged goes through ``bot.redact``. Exit status: 0 done, 1 an unexpected
+error (the details with ``PAPERTUTOR_LOG_LEVEL=DEBUG``) or a failed health check, 2 bad input
+or a wrong setting (fix it), 75 trying again later can help (a service down, the data
+directory in use), 130 interrupted. ``--json`` output shapes are a contract that tests and
+scripts rely on.
 """
 
 from __future__ import annotations
@@ -9,32 +14,45 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.cli.parser import BACKUP_COMMANDS, build_parser
-from kernel.errors import ConfigError, PaperTutorError
+from bot.redact import Redactor
+from kernel.errors import PaperTutorError, StoreInUseError
 
 if TYPE_CHECKING:
     from bot.settings import Settings
 
 __all__ = ["main"]
 
+EXIT_UNEXPECTED = 1
 EXIT_USER_ERROR = 2
 EXIT_RETRYABLE = 75  # EX_TEMPFAIL: trying again later may work
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    redact: Callable[[str], str] = Redactor()  # no secret known before the settings
+    debug = False
     try:
         from bot.settings import load_settings  # after parsing: --help needs none of it
 
         settings = load_settings()
+        if args.command not in ("health", "models"):
+            _refuse_if_in_use(settings)  # at once, before anything heavy is loaded
+        from bot.redact import configure_logging, redactor
+
+        redact = redactor(settings)
+        debug = settings.log_level == "DEBUG"
         if args.command == "run":
             from bot.telegram.app import run_bot
 
+            configure_logging(settings.log_level, settings)
             run_bot(settings)
             return 0
+        configure_logging("DEBUG" if debug else "WARNING", settings)
         if args.command in ("health", "models"):
             return _operate(args, settings)
         if args.command in BACKUP_COMMANDS:
@@ -45,13 +63,40 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(dispatch(args, settings))
     except PaperTutorError as exc:
-        print(f"papertutor: {exc.message(args.lang)}", file=sys.stderr)
-        if isinstance(exc, ConfigError):  # for the operator, who may read either language
-            other = "zh" if args.lang == "en" else "en"
-            print(f"papertutor: {exc.message(other)}", file=sys.stderr)
+        _say(exc, args.lang, redact)
         return EXIT_RETRYABLE if exc.retryable else EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: one line; the masked traceback only when asked for
+        if debug:
+            print(redact(traceback.format_exc()), file=sys.stderr, end="")
+        print(
+            redact(
+                f"papertutor: 意外错误 / unexpected error: {type(exc).__name__}: {exc} "
+                "(PAPERTUTOR_LOG_LEVEL=DEBUG shows the details)"
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_UNEXPECTED
+
+
+def _refuse_if_in_use(settings: Settings) -> None:
+    """Another process (the bot?) has the embedded store: say so now, not after seconds."""
+    from storage.lock import in_use
+
+    path = settings.storage.qdrant_path
+    if settings.storage.qdrant_url is None and in_use(path):
+        raise StoreInUseError("in_use", path=path)
+
+
+def _say(exc: PaperTutorError, lang: str, redact: Callable[[str], str]) -> None:
+    """The one-line message; the operator's (settings, services) in both languages, ``lang``
+    first, on the same line (a list of several problems keeps one line per problem)."""
+    text = exc.message(lang)
+    if exc.for_operator:
+        other = exc.message("zh" if lang == "en" else "en")
+        text = f"{text}\n{other}" if "\n" in text else f"{text} | {other}"
+    print(redact(f"papertutor: {text}"), file=sys.stderr)
 
 
 def _operate(args: argparse.Namespace, settings: Settings) -> int:

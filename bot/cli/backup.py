@@ -3,15 +3,17 @@
 They work on the stores directly (``storage.backup``), without the tutoring services: no LLM,
 and no embedding model unless vectors must be computed (``reindex``, ``import --reembed``), so
 a store built with another model can still be exported. The embedded store allows one process:
-these commands run while the bot is stopped (a Qdrant server may stay in use).
+these commands run while the bot is stopped (a Qdrant server may stay in use). Each one first
+recovers the store it opens (``storage.recovery``) and says on stderr what that put right.
 """
 
 from __future__ import annotations
 
 import argparse
 
+from bot.cli.output import report_recovery
 from bot.settings import Settings, StorageSettings
-from kernel.errors import ConfigError, InputError
+from kernel.errors import InputError
 from storage import backup
 from storage.index import QdrantIndex
 from storage.paper_files import PaperFiles
@@ -19,21 +21,18 @@ from storage.paper_files import PaperFiles
 __all__ = ["run"]
 
 
-def _open(cfg: StorageSettings, command: str) -> QdrantIndex:
+def _open(cfg: StorageSettings, lang: str) -> QdrantIndex:
+    """Open a store and put right what an interrupted ingestion left there (saying so)."""
     from bot.app import build_index
+    from storage.recovery import recover
 
+    index = build_index(cfg)
     try:
-        return build_index(cfg)
-    except ConfigError as exc:
-        if cfg.qdrant_url:
-            raise
-        # Embedded: the only ConfigError here is the lock another process (the bot) holds.
-        raise ConfigError(
-            f"{exc.zh} 请先停止机器人（make run 的进程，或 docker compose stop bot），"
-            f"再运行 papertutor {command}。",
-            f"{exc.en} Stop the bot first (the `make run` process, or `docker compose stop "
-            f"bot`), then run `papertutor {command}` again.",
-        ) from exc
+        report_recovery(recover(index), lang)
+    except BaseException:
+        index.close()
+        raise
+    return index
 
 
 def _where(cfg: StorageSettings) -> str:
@@ -65,6 +64,9 @@ def _replaced(summary: backup.Summary, lang: str) -> str:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import backup
+    from storage.recovery import recover
+
     lang: str = args.lang
     cfg = settings.storage
     if args.command == "migrate":
@@ -76,12 +78,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 "迁移的目标就是当前使用的知识库，请换一个地址或目录。",
                 "The migration target is the store in use; give another URL or directory.",
             )
-        src = _open(cfg, "migrate")
+        src = _open(cfg, lang)
         try:
-            dst = _open(target, "migrate")
+            dst = _open(target, lang)
             try:
                 files = (PaperFiles(cfg.papers_path), PaperFiles(target.papers_path))
                 summary = backup.migrate(src, dst, files=files)
+                report_recovery(recover(dst), lang)  # what the copy brought along unfinished
             finally:
                 dst.close()
         finally:
@@ -93,7 +96,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
         print(_replaced(summary, lang).strip() or _next_step(target, lang))
         return 0
-    index = _open(cfg, args.command)
+    index = _open(cfg, lang)
     try:
         return _on_index(args, settings, index)
     finally:
@@ -112,6 +115,9 @@ def _next_step(target: StorageSettings, lang: str) -> str:
 
 
 def _on_index(args: argparse.Namespace, settings: Settings, index: QdrantIndex) -> int:
+    from storage import backup
+    from storage.recovery import recover
+
     lang: str = args.lang
     if args.command == "export":
         chats = None if args.all else [args.chat]
@@ -157,6 +163,7 @@ def _on_index(args: argparse.Namespace, settings: Settings, index: QdrantIndex) 
             reembed=embedder,
             files=PaperFiles(settings.storage.papers_path),
         )
+        report_recovery(recover(index), lang)  # what the backup brought along unfinished
     finally:
         if embedder is not None:
             embedder.close()

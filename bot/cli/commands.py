@@ -21,16 +21,17 @@ from ingest.routing import route_file
 from kernel.errors import InputError, PaperTutorError
 from kernel.links import bare_url, parse_video_link
 from kernel.locators import format_timestamp
+from kernel.models import SourceKind, SourceRecord, SourceStatus
 
 __all__ = ["dispatch"]
 
 
 async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import build_services, configure_logging
+    from bot.app import build_services
 
-    configure_logging("WARNING")
     services = build_services(settings, lazy=True)
     try:
+        out.report_recovery(await services.store.recover(), args.lang)
         handler = _COMMANDS[args.command]
         await handler(services, args)
     finally:
@@ -100,8 +101,24 @@ async def _ingest(services: Any, args: argparse.Namespace) -> None:
             )
     seconds = round(time.perf_counter() - started, 3)
     out.emit(out.source_summary(record, seconds), args.json, out.format_source(record, seconds))
+    if record.kind is SourceKind.PAPER:
+        _hint_several_papers(await library.sources(args.chat), args.lang)
     # The source's term list may still be coming from the model: keep it before exiting.
     await services.library.wait_for_terms()
+
+
+def _hint_several_papers(sources: list[SourceRecord], lang: str) -> None:
+    papers = [s for s in sources if s.kind is SourceKind.PAPER and s.status is SourceStatus.READY]
+    if len(papers) < 2:
+        return
+    print(
+        f"papertutor: this chat now holds {len(papers)} papers; "
+        "`papertutor report --paper SOURCE_ID` chooses the one a report is about"
+        if lang == "en"
+        else f"papertutor: 这个对话里现在有 {len(papers)} 篇论文；"
+        "写报告时用 `papertutor report --paper 论文ID` 选择其中一篇",
+        file=sys.stderr,
+    )
 
 
 def _head(path: Path) -> bytes:
@@ -244,7 +261,7 @@ async def _report(services: Any, args: argparse.Namespace) -> None:
             print(f"section {n}/{total}…", file=sys.stderr)
 
     report = await services.reports.build(
-        args.chat, allow_no_video=args.without_video, progress=progress
+        args.chat, allow_no_video=args.without_video, paper_id=args.paper, progress=progress
     )
     path = args.output or Path(report_filename(report, "docx"))
     write_docx(report, path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -23,6 +24,7 @@ from kernel.models import (
 if TYPE_CHECKING:
     from bot.answering import Answer
     from bot.report import Report
+    from storage.recovery import Recovery
 
 __all__ = [
     "QUIZ_NOT_INTERACTIVE",
@@ -37,6 +39,7 @@ __all__ = [
     "format_note",
     "format_quiz_question",
     "format_quiz_result",
+    "format_recovery",
     "format_report",
     "format_source",
     "format_term",
@@ -44,16 +47,22 @@ __all__ = [
     "note_json",
     "quiz_json",
     "report_json",
+    "report_recovery",
     "source_summary",
     "term_json",
 ]
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def emit(payload: dict[str, Any], as_json: bool, text: str) -> None:
+    """JSON (which escapes control characters itself), or text without control characters: a
+    title holding a terminal escape sequence must not recolour or rewrite the terminal."""
     if as_json:
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        print(text)
+        print(_CONTROL.sub("", text))
 
 
 def source_summary(record: SourceRecord, seconds: float | None = None) -> dict[str, Any]:
@@ -333,3 +342,40 @@ def format_term(entry: GlossaryEntry) -> str:
     places = ", ".join(_locator(c.kind, c.page, c.start_s, c.end_s) for c in entry.citations)
     line = f"{names}: {entry.explanation or '—'}"
     return line + (f"  [{places}]" if places else "")
+
+
+def format_recovery(recovery: Recovery, lang: str) -> str:
+    """One line saying what the recovery at opening the store did (empty when nothing)."""
+    if not recovery:
+        return ""
+    parts_zh: list[str] = []
+    parts_en: list[str] = []
+    for item in recovery.interrupted:
+        if item.kept_previous:
+            parts_zh.append(
+                f"聊天 {item.chat_id} 重新导入的《{item.title}》没有完成，已回滚，之前的版本保留"
+            )
+            parts_en.append(
+                f"the re-ingestion of “{item.title}” in chat {item.chat_id} did not finish and "
+                "was rolled back; the previous version is kept"
+            )
+        else:
+            parts_zh.append(
+                f"聊天 {item.chat_id} 的《{item.title}》没有导入完成，已回滚并标记为失败"
+            )
+            parts_en.append(
+                f"the ingestion of “{item.title}” in chat {item.chat_id} did not finish and was "
+                "rolled back (marked failed)"
+            )
+    if recovery.orphans:
+        parts_zh.append(f"删除了 {recovery.orphans} 个无主的片段")
+        parts_en.append(f"{recovery.orphans} orphan chunk(s) removed")
+    if lang == "en":
+        return "recovered from an interruption: " + "; ".join(parts_en) + "."
+    return "已清理上次中断留下的内容：" + "；".join(parts_zh) + "。"
+
+
+def report_recovery(recovery: Recovery, lang: str) -> None:
+    """Say on stderr what opening the store put right (nothing when there was nothing)."""
+    if text := format_recovery(recovery, lang):
+        print(f"papertutor: {text}", file=sys.stderr)

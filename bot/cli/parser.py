@@ -52,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat(sp)
     sp.add_argument("--password", help="password of an encrypted PDF")
-    sp.add_argument("--url", help="video URL a subtitle file belongs to (for timestamp links)")
+    sp.add_argument(
+        "--url", help="http(s) URL of the video a subtitle file belongs to (for timestamp links)"
+    )
     sp.add_argument("--title", help="video title for a subtitle file")
     as_json(sp)
 
@@ -111,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--pdf", type=Path, help="also write a PDF copy here")
     sp.add_argument(
         "--without-video", action="store_true", help="go on when no video has been ingested"
+    )
+    sp.add_argument(
+        "--paper",
+        metavar="SOURCE_ID",
+        help="the paper the report is about, when the chat holds several (an id or its start)",
     )
     as_json(sp)
 

@@ -125,15 +125,17 @@ class ReportBuilder:
         chat_id: int,
         *,
         allow_no_video: bool = False,
+        paper_id: str | None = None,
         progress: Callable[[int, int], Awaitable[None]] | None = None,
     ) -> Report:
-        """The report; ``progress(n, 4)`` after each section's first draft."""
+        """The report about ``paper_id`` (needed when the chat holds several papers: else
+        ``PaperChoiceError``); ``progress(n, 4)`` after each section's first draft."""
 
         async def step(n: int) -> None:
             if progress is not None:
                 await progress(n, 4)
 
-        material = await gather_material(self._store, chat_id)
+        material = await gather_material(self._store, chat_id, paper_id)
         if material.video is None and not allow_no_video:
             raise VideoMissingError(
                 "还没有讲解视频。报告的第（4）部分需要视频：请先发送视频链接或字幕文件；"
@@ -186,20 +188,22 @@ class ReportBuilder:
             _Draft(2, "", material.tech, budgets[1], known),
         ]
         drafts[0].prompt = prompts.SECTION_SUMMARY_PROMPT.format(
-            paper_title=title, budget=budgets[0], snippets=format_snippets(material.summary)
+            paper_title=prompts.fenced("title", title),
+            budget=budgets[0],
+            snippets=format_snippets(material.summary),
         )
         drafts[1].prompt = prompts.SECTION_TECH_PROMPT.format(
-            paper_title=title,
+            paper_title=prompts.fenced("title", title),
             budget=budgets[1],
-            notes=notes_text,
-            terms=terms,
+            notes=prompts.fenced("notes", notes_text),
+            terms=prompts.fenced("notes", terms),
             snippets=format_snippets(material.tech),
         )
         if material.video is not None:
             meta = material.video.video
             talk = _Draft(3, "", material.talk, budgets[2], known)
             talk.prompt = prompts.SECTION_VIDEO_PROMPT.format(
-                video_title=meta.title if meta else material.video.title,
+                video_title=prompts.fenced("title", meta.title if meta else material.video.title),
                 budget=budgets[2],
                 snippets=format_snippets(material.talk),
             )
@@ -252,7 +256,7 @@ class ReportBuilder:
             direction="扩写" if current < draft.budget else "压缩",
             budget=draft.budget,
             problem=draft.problem or "",
-            draft=draft.body,
+            draft=prompts.fenced("draft", draft.body),
             snippets=format_snippets(draft.snippets),
         )
         body, problem, check = await self._accept(draft, await self._ask(prompt, draft.budget))
@@ -302,7 +306,7 @@ class ReportBuilder:
             prompt = prompts.EXPAND_PROMPT.format(
                 heading=draft.heading,
                 extra=extra,
-                draft=draft.body or "（暂无）",
+                draft=prompts.fenced("draft", draft.body or "（暂无）"),
                 snippets=format_snippets(draft.snippets),
             )
             more, problem, check = await self._accept(draft, await self._ask(prompt, extra))

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.fence import fence
 from kernel.locators import format_timestamp
 from kernel.models import SourceKind
 
@@ -61,13 +62,14 @@ class Snippet:
 
 
 def format_snippets(snippets: Iterable[Snippet], *, max_chars: int = 900) -> str:
-    """The snippet block of a prompt: id, marker to copy, text (shortened)."""
+    """The snippet block of a prompt: each snippet fenced with its id and the marker to copy,
+    its text shortened."""
     blocks = []
     for s in snippets:
         text = " ".join(s.text.split())
         if len(text) > max_chars:
             text = text[:max_chars].rstrip() + "……"
-        blocks.append(f"{s.sid} {s.marker}\n{text}")
+        blocks.append(fence("snippet", text, id=s.sid, marker=s.marker))
     return "\n\n".join(blocks)
 
 

@@ -22,6 +22,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from bot.report.escape import plain
 from bot.report.figures import figure_caption
 from bot.report.models import Report, ReportFigure
 
@@ -87,7 +88,7 @@ def _add_figure(document: Any, figure: ReportFigure) -> None:
             width = Cm(_FIGURE_CM * 1.4 * w / h)
     document.add_picture(io.BytesIO(figure.image), width=width)
     document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    caption = document.add_paragraph(figure_caption(figure), style="Caption")
+    caption = document.add_paragraph(plain(figure_caption(figure)), style="Caption")
     caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
@@ -103,19 +104,20 @@ def write_docx(report: Report, path: P) -> P:
 
     _set_fonts(styles["Caption"], BODY_FONT, 10.5, bold=False)
 
-    title = document.add_paragraph(report.title, style="Title")
+    # python-docx escapes XML itself; ``plain`` drops the characters XML cannot hold at all.
+    title = document.add_paragraph(plain(report.title), style="Title")
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     for index, section in enumerate(report.sections):
-        document.add_heading(section.heading, level=1)
+        document.add_heading(plain(section.heading), level=1)
         for block in report.blocks(index):
             if isinstance(block, ReportFigure):
                 _add_figure(document, block)
                 continue
-            paragraph = document.add_paragraph(block)
+            paragraph = document.add_paragraph(plain(block))
             paragraph.paragraph_format.first_line_indent = Pt(24)  # two characters
     document.add_heading("参考来源", level=2)
     for n, source in enumerate(report.sources, start=1):
-        document.add_paragraph(f"[{n}] {source}")
+        document.add_paragraph(plain(f"[{n}] {source}"))
     _page_number_footer(document)
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)

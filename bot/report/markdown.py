@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 
+from bot.report.escape import markdown
 from bot.report.figures import figure_caption
 from bot.report.models import Report, ReportFigure
 
@@ -18,25 +19,26 @@ def _figure(figure: ReportFigure) -> list[str]:
     return [
         f"![图 {figure.number}](data:image/png;base64,{data})",
         "",
-        f"*{figure_caption(figure)}*",
+        f"*{markdown(figure_caption(figure))}*",
         "",
     ]
 
 
 def to_markdown(report: Report) -> str:
     """Title, the four ``##`` sections (figures in place), the numbered source list, then the
-    字数 line."""
-    parts = [f"# {report.title}", ""]
+    字数 line. Every text is escaped (``bot.report.escape``): a title holding ``<script>`` stays
+    text."""
+    parts = [f"# {markdown(report.title)}", ""]
     for index, section in enumerate(report.sections):
-        parts += [f"## {section.heading}", ""]
+        parts += [f"## {markdown(section.heading)}", ""]
         for block in report.blocks(index):
             if isinstance(block, ReportFigure):
                 parts += _figure(block)
             else:
                 # Markdown would join adjacent lines; each body line is its own paragraph.
-                parts += [block, ""]
+                parts += [markdown(block), ""]
     parts += ["## 参考来源", ""]
-    parts += [f"{n}. {source}" for n, source in enumerate(report.sources, start=1)]
+    parts += [f"{n}. {markdown(source)}" for n, source in enumerate(report.sources, start=1)]
     parts += [
         "",
         f"*正文四个部分共 {report.chars} 字（按 Word 字数统计口径），"

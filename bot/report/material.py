@@ -4,6 +4,10 @@ A paper can be long (67 pages), so each section gets a selection of labelled sni
 section (2) the opening, method, experiment and conclusion chunks; section (3) search hits for
 every note's terms and question, the notes' own cited snippets, and method chunks; section (4)
 transcript chunks sampled evenly across the talk plus hits for the note terms.
+
+A report is about one paper. When the chat holds several, the caller names it (``paper_id``)
+or gets a ``PaperChoiceError`` listing them; every search then reads that paper and the video
+only, and notes that cite only another paper are left out.
 """
 
 from __future__ import annotations
@@ -17,12 +21,12 @@ from bot.report.citations import Snippet
 from bot.report.prompts import NO_NOTES_TEXT
 from bot.report.wordcount import count_zi
 from bot.study.glossary import report_terms
-from kernel.errors import MissingSourceError, ReportTooShortError
+from kernel.errors import MissingSourceError, PaperChoiceError, ReportTooShortError
 from kernel.models import Note, SearchHit, SourceKind, SourceRecord, SourceStatus
 from storage.async_store import AsyncKnowledgeStore
 from storage.store import Query
 
-__all__ = ["Material", "gather_material", "notes_block", "too_short_error"]
+__all__ = ["Material", "choose_paper", "gather_material", "notes_block", "too_short_error"]
 
 SUMMARY_BUDGET = 12_000  # characters of snippet text per prompt (~4k tokens)
 TECH_BUDGET = 12_000
@@ -84,6 +88,34 @@ class _Registry:
 def _latest_ready(records: Sequence[SourceRecord], kind: SourceKind) -> SourceRecord | None:
     ready = [r for r in records if r.kind is kind and r.status is SourceStatus.READY]
     return max(ready, key=lambda r: r.updated_at) if ready else None
+
+
+def choose_paper(records: Sequence[SourceRecord], paper_id: str | None) -> SourceRecord:
+    """The paper the report is about: ``paper_id`` (a whole id or a unique prefix of one), else
+    the only ready paper. Several and none named: ``PaperChoiceError`` listing them."""
+    papers = [r for r in records if r.kind is SourceKind.PAPER and r.status is SourceStatus.READY]
+    if not papers:
+        raise MissingSourceError(
+            "还没有论文，无法撰写阅读报告。请先发送论文的 PDF 文件，等我读完后再发送 /report。",
+            "There is no paper yet, so I cannot write the report. Send the paper's PDF first, "
+            "then /report once it is read.",
+        )
+    choices = tuple((p.source_id, p.title) for p in papers)
+    if paper_id is None:
+        if len(papers) == 1:
+            return papers[0]
+        raise PaperChoiceError("which_paper", choices=choices)
+    found = [p for p in papers if p.source_id == paper_id] or [
+        p for p in papers if p.source_id.startswith(paper_id)
+    ]
+    if len(found) != 1 or not paper_id:
+        raise PaperChoiceError("unknown_paper", choices=choices, paper=paper_id)
+    return found[0]
+
+
+def _about(note: Note, ids: set[str]) -> bool:
+    """A note about the chosen material: it cites it, or cites nothing at all."""
+    return not note.citations or any(c.source_id in ids for c in note.citations)
 
 
 def _cut(chunks: list[SearchHit], pattern: re.Pattern[str], *, text: bool) -> list[SearchHit]:
@@ -149,22 +181,21 @@ _SUMMARY_QUERY = Query(
 _TECH_QUERY = Query(("key technique proposed method", "关键技术"), k=3)
 
 
-async def gather_material(store: AsyncKnowledgeStore, chat_id: int) -> Material:
-    """Read the chat's sources and pick the snippets; no paper -> ``MissingSourceError``.
+async def gather_material(
+    store: AsyncKnowledgeStore, chat_id: int, paper_id: str | None = None
+) -> Material:
+    """Read the chat's sources and pick the snippets, for the paper ``choose_paper`` picks (no
+    paper: ``MissingSourceError``; several and none named: ``PaperChoiceError``).
 
     Four trips to the store: the sources and notes, the paper's and the video's chunks (side by
     side), and every search at once (one embedding run for all the notes' queries).
     """
     chat = await store.snapshot(chat_id, notes=True)
-    paper = _latest_ready(chat.sources, SourceKind.PAPER)
-    if paper is None:
-        raise MissingSourceError(
-            "还没有论文，无法撰写阅读报告。请先发送论文的 PDF 文件，等我读完后再发送 /report。",
-            "There is no paper yet, so I cannot write the report. Send the paper's PDF first, "
-            "then /report once it is read.",
-        )
+    paper = choose_paper(chat.sources, paper_id)
     video = _latest_ready(chat.sources, SourceKind.VIDEO)
-    notes = tuple(sorted(chat.notes, key=lambda n: not n.starred))  # ⭐ first (issue 17)
+    used = [paper] if video is None else [paper, video]  # other papers are never searched
+    notes = tuple(n for n in chat.notes if _about(n, {r.source_id for r in used}))
+    notes = tuple(sorted(notes, key=lambda n: not n.starred))  # ⭐ first (issue 17)
     searched = notes[:MAX_SEARCH_NOTES]
     queries = [
         _SUMMARY_QUERY,
@@ -175,7 +206,7 @@ async def gather_material(store: AsyncKnowledgeStore, chat_id: int) -> Material:
     chunks, lines, found = await asyncio.gather(
         store.chunks(chat_id, paper.source_id),
         store.chunks(chat_id, video.source_id) if video is not None else _nothing(),
-        store.search_many(chat_id, queries, sources=chat.sources),
+        store.search_many(chat_id, queries, sources=used),
     )
     reads = _Reads(
         chunks=chunks,

@@ -7,9 +7,9 @@ images with their captions, in （3）关键技术解析.
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
+from bot.report.escape import html_text
 from bot.report.figures import figure_caption
 from bot.report.models import Report, ReportFigure
 from ingest.render import html_to_pdf
@@ -30,24 +30,23 @@ _FIGURE_WIDTH = 380  # points: a figure spans most of the text width
 
 
 def _html(report: Report) -> tuple[str, dict[str, bytes]]:
-    parts = [f"<h1>{html.escape(report.title)}</h1>"]
+    parts = [f"<h1>{html_text(report.title)}</h1>"]
     images: dict[str, bytes] = {}
     for index, section in enumerate(report.sections):
-        parts.append(f"<h2>{html.escape(section.heading)}</h2>")
+        parts.append(f"<h2>{html_text(section.heading)}</h2>")
         for block in report.blocks(index):
             if isinstance(block, ReportFigure):
                 name = f"figure-{block.number}.png"
                 images[name] = block.image
                 parts.append(
                     f'<div class="figure"><img src="{name}" width="{_FIGURE_WIDTH}"/></div>'
-                    f'<p class="caption">{html.escape(figure_caption(block))}</p>'
+                    f'<p class="caption">{html_text(figure_caption(block))}</p>'
                 )
             else:
-                parts.append(f"<p>{html.escape(block)}</p>")
+                parts.append(f"<p>{html_text(block)}</p>")
     parts.append("<h3>参考来源</h3>")
     parts += [
-        f'<p class="source">[{n}] {html.escape(s)}</p>'
-        for n, s in enumerate(report.sources, start=1)
+        f'<p class="source">[{n}] {html_text(s)}</p>' for n, s in enumerate(report.sources, start=1)
     ]
     return "<body>" + "".join(parts) + "</body>", images
 

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bot.fence import fence
 from bot.llm import ChatModel, Message
 from bot.report import prompts
 from bot.report.citations import Snippet, paper_marker
@@ -153,10 +154,6 @@ async def check_section(
     )
 
 
-def _fence(text: str) -> str:
-    return re.sub(r"<(/?)\s*(claim|source)", r"‹\1\2", " ".join(text.split()), flags=re.I)
-
-
 async def _verify(
     model: ChatModel,
     claims: Sequence[Claim],
@@ -170,9 +167,7 @@ async def _verify(
         cited = [snippets[i].text for i in claim.sources]
         evidence = " …… ".join(dict.fromkeys(cited))[:VERIFY_SNIPPET_CHARS]
         texts[n] = text
-        blocks.append(
-            f'<claim n="{n}">{_fence(text)}</claim>\n<source n="{n}">{_fence(evidence)}</source>'
-        )
+        blocks.append(f"{fence('claim', text, n=n)}\n{fence('source', evidence, n=n)}")
     messages: list[Message] = [
         {"role": "system", "content": prompts.VERIFY_SYSTEM},
         {"role": "user", "content": prompts.VERIFY_PROMPT.format(claims="\n\n".join(blocks))},

@@ -1,10 +1,15 @@
 """The Telegram application: configuration check, handler wiring, polling or webhook.
 
-``run_bot(settings)`` is what ``papertutor run`` calls. ``build_application(services, config)``
-wires the feature modules onto a PTB ``Application`` and is what tests use with a recording
-request or a fake Bot API server. ``ThreadedPicklePersistence`` keeps the little the bot stores
-in PTB's chat/user data (language choice, answer buttons, links) across restarts without
-blocking the event loop.
+``run_bot(settings)`` is what ``papertutor run`` calls. It explains every start-up failure in
+one message instead of a traceback, cheapest check first: the settings (and, in ``bot.cli``, a
+data directory another process holds), a Qdrant server that is down (after
+``qdrant_wait_s``), Telegram (a refused token at once; an unreachable Bot API is retried for
+``telegram_wait_s`` first), and only then the store and the embedding model.
+``build_application(services, config)`` wires the feature modules onto a PTB ``Application``
+and is what tests use with a recording request or a fake Bot API server; its ``post_init``
+recovers the store and tells each chat whose work a crash cut short.
+``ThreadedPicklePersistence`` keeps the little the bot stores in PTB's chat/user data
+(language choice, answer buttons, links) across restarts without blocking the event loop.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ import logging
 import os
 import pickle
 import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -30,28 +36,14 @@ from telegram.ext import (
     PicklePersistence,
 )
 from telegram.ext._picklepersistence import _BotPickler  # keeps Bot objects out of the file
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.telegram import (
-    ask,
-    documents,
-    figures,
-    guard,
-    media,
-    notebook,
-    quiz,
-    report,
-    sources,
-    start,
-    terms,
-    videos,
-    voice,
-)
 from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import handle_error
 from bot.telegram.flood import ChatRateLimiter
 from bot.telegram.i18n import commands
-from kernel.errors import ConfigError
+from bot.telegram.jobs import JobLedger, report_interrupted
+from kernel.errors import ConfigError, TelegramUnavailableError
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -62,6 +54,7 @@ __all__ = [
     "ThreadedPicklePersistence",
     "build_application",
     "check_config",
+    "check_telegram",
     "run_bot",
     "telegram_config",
 ]
@@ -177,6 +170,14 @@ def check_config(settings: Settings) -> None:
     if webhook and not webhook.startswith("https://"):
         zh.append("PAPERTUTOR_WEBHOOK_URL 必须是 https:// 开头的公网地址（或删掉它改用轮询）。")
         en.append("PAPERTUTOR_WEBHOOK_URL must be a public https:// URL (or unset it for polling).")
+    for name, url in (
+        ("PAPERTUTOR_TELEGRAM_API_URL", settings.telegram.telegram_api_url),
+        ("PAPERTUTOR_TELEGRAM_FILE_URL", settings.telegram.telegram_file_url),
+        ("OPENAI_BASE_URL", settings.llm.base_url),
+    ):
+        if url and not re.match(r"^https?://[^/\s]+", url):
+            zh.append(f"{name} 应该是 http(s):// 开头的地址（或者删掉它用默认值）。")
+            en.append(f"{name} should be an http(s):// URL (or unset it for the default).")
     if zh:
         raise ConfigError(
             "机器人还不能启动：\n- " + "\n- ".join(zh),
@@ -201,7 +202,71 @@ def telegram_config(settings: Settings) -> TelegramConfig:
         use_drafts=tg.drafts,
         send_rate=tg.send_rate,
         persistence_path=settings.storage.data_dir / "telegram.pickle",
+        jobs_dir=settings.storage.data_dir / "jobs",
+        startup_wait_s=tg.telegram_wait_s,
     )
+
+
+def _masked(token: str) -> str:
+    bot_id, _, rest = token.partition(":")
+    return f"{bot_id}:***" if rest else "***"
+
+
+def _token_refused(config: TelegramConfig) -> ConfigError:
+    custom = config.api_url != TelegramConfig.api_url
+    return ConfigError(
+        "token_refused",
+        token=_masked(config.token),
+        api_hint_zh="；如果用的是自建 Bot API 服务器，也请检查 PAPERTUTOR_TELEGRAM_API_URL"
+        if custom
+        else "",
+        api_hint_en=", and if you use a self-hosted Bot API server, check "
+        "PAPERTUTOR_TELEGRAM_API_URL"
+        if custom
+        else "",
+    )
+
+
+async def check_telegram(config: TelegramConfig, *, request: BaseRequest | None = None) -> str:
+    """Ask the Bot API who the bot is; returns its user name.
+
+    A refused token (or a wrong API URL) is a ``ConfigError`` at once: waiting cannot help. An
+    unreachable API is retried with growing pauses for ``config.startup_wait_s`` seconds, then
+    it is a ``TelegramUnavailableError``. Neither message shows the token.
+    """
+    host = urlsplit(config.api_url).hostname or config.api_url
+    deadline = time.monotonic() + config.startup_wait_s
+    pause = 1.0
+    while True:
+        bot = Bot(
+            config.token,
+            base_url=config.api_url,
+            base_file_url=config.file_url,
+            request=request or HTTPXRequest(connect_timeout=10, read_timeout=10),
+        )
+        try:
+            async with bot:  # initialize() asks getMe
+                return bot.username
+        except InvalidToken as exc:
+            raise _token_refused(config) from exc
+        except RetryAfter as exc:
+            wait = float(exc.retry_after if isinstance(exc.retry_after, int | float) else 5)
+            reason = "flood control"
+        except BadRequest as exc:  # an answer that is no Bot API's: the URL is wrong
+            raise ConfigError(
+                "PAPERTUTOR_TELEGRAM_API_URL 指向的地址不像 Telegram Bot API，请检查它。",
+                "PAPERTUTOR_TELEGRAM_API_URL does not point at a Telegram Bot API; check it.",
+            ) from exc
+        except NetworkError as exc:  # refused, timed out, DNS, 5xx: waiting may help
+            wait, reason = pause, type(exc.__cause__ or exc).__name__
+            pause = min(pause * 2, 10.0)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TelegramUnavailableError(
+                "unreachable", host=host, seconds=round(config.startup_wait_s), reason=reason
+            )
+        log.warning("Telegram (%s) is not reachable yet (%s); trying again", host, reason)
+        await asyncio.sleep(min(wait, left))
 
 
 def build_application(
@@ -212,6 +277,23 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The PTB application with every feature's handlers, the guard and the error handler."""
+    # Imported here: the features load the services (Qdrant, PDF parsing), and the start-up
+    # checks in this module must answer before any of that is loaded.
+    from bot.telegram import (
+        ask,
+        documents,
+        figures,
+        guard,
+        media,
+        notebook,
+        quiz,
+        report,
+        sources,
+        start,
+        terms,
+        videos,
+        voice,
+    )
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         for lang, code in (("zh", "zh"), ("en", None)):
@@ -220,9 +302,9 @@ def build_application(
                 await application.bot.set_my_commands(menu, language_code=code)
             except TelegramError as exc:  # the menu is a nicety; the bot works without it
                 log.warning("could not set the %s command menu: %s", lang, exc)
-        recovered = await services.store.recover()
-        if recovered:
-            log.info("marked %d interrupted ingestions as failed", recovered)
+        # Put the store right after a crash, then tell each chat whose work was cut short.
+        recovery = await services.store.recover()
+        await report_interrupted(application.bot, JobLedger(config.jobs_dir), recovery)
 
     builder = (
         ApplicationBuilder()
@@ -268,26 +350,53 @@ def build_application(
 
 
 def run_bot(settings: Settings) -> None:
-    """Check the configuration, build the services, and serve until interrupted."""
+    """Check everything it needs (cheapest first, see the module docstring), then serve until
+    interrupted. Start-up failures are ``PaperTutorError``s for the front door to print."""
     check_config(settings)
-    from bot.app import build_services  # the composition root; imported late (heavy)
-
     config = telegram_config(settings)
-    services = build_services(settings)
+    storage = settings.storage
+    if storage.qdrant_url:  # a server that is down: said (after waiting) before Telegram
+        from bot.ops import wait_for_qdrant
+
+        key = storage.qdrant_api_key.get_secret_value() if storage.qdrant_api_key else None
+        wait_for_qdrant(storage.qdrant_url, key, storage.qdrant_wait_s)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)  # PTB runs the bot on this loop too
+    try:
+        username = loop.run_until_complete(check_telegram(config))
+        log.info("Telegram accepted the token: @%s", username)
+        from bot.app import build_services  # the composition root: heavy imports
+
+        services = build_services(settings)  # the store first, then the model
+    except BaseException:
+        asyncio.set_event_loop(None)
+        loop.close()
+        raise
     application = build_application(services, config)
 
     async def post_shutdown(_: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await services.aclose()
 
     application.post_shutdown = post_shutdown
-    if config.webhook_url:
-        application.run_webhook(
-            listen=config.webhook_listen,
-            port=config.webhook_port,
-            url_path=urlsplit(config.webhook_url).path.lstrip("/"),
-            webhook_url=config.webhook_url,
-            secret_token=config.webhook_secret,
-            allowed_updates=Update.ALL_TYPES,
-        )
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        if config.webhook_url:
+            application.run_webhook(
+                listen=config.webhook_listen,
+                port=config.webhook_port,
+                url_path=urlsplit(config.webhook_url).path.lstrip("/"),
+                webhook_url=config.webhook_url,
+                secret_token=config.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+                bootstrap_retries=3,
+            )
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=3)
+    except InvalidToken as exc:  # revoked between the check and the start
+        raise _token_refused(config) from exc
+    except NetworkError as exc:  # Telegram went away between the check and the start
+        raise TelegramUnavailableError(
+            "unreachable",
+            host=urlsplit(config.api_url).hostname,
+            seconds=0,
+            reason=type(exc).__name__,
+        ) from exc

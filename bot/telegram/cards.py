@@ -105,8 +105,9 @@ def _warnings(record: SourceRecord, lang: str) -> list[str]:
     return ["", t(lang, "warnings"), *(f"• {esc(w)}" for w in record.warnings)]
 
 
-def paper_card(record: SourceRecord, lang: str) -> str:
-    """Title, authors, venue/year, link, pages and warnings of a paper that is ready."""
+def paper_card(record: SourceRecord, lang: str, *, papers: int = 1) -> str:
+    """Title, authors, venue/year, link, pages and warnings of a paper that is ready;
+    ``papers``: how many ready papers the chat now holds (a second one is said)."""
     meta = record.paper
     unknown = t(lang, "unknown")
     lines = [t(lang, "paper_done"), "", t(lang, "paper_title", title=record.title)]
@@ -121,6 +122,8 @@ def paper_card(record: SourceRecord, lang: str) -> str:
             lines.append(t(lang, "paper_link", link=meta.link))
         lines.append(t(lang, "paper_pages", pages=meta.pages, chunks=record.chunks))
     lines += _warnings(record, lang)
+    if papers > 1:
+        lines += ["", t(lang, "another_paper", n=papers)]
     lines += ["", t(lang, "suggest")]
     return "\n".join(lines)
 

@@ -34,3 +34,7 @@ class TelegramConfig:
     0: no pacing at all (tests of what handlers send: no limiter)."""
     persistence_path: Path | None = None
     """Pickle file for chat/user data (language choice, remembered video link); None = memory."""
+    jobs_dir: Path | None = None
+    """Where work under way is written down (``bot.telegram.jobs``); None = nowhere."""
+    startup_wait_s: float = 60.0
+    """How long start-up waits for an unreachable Bot API before giving up."""

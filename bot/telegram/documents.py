@@ -26,9 +26,11 @@ from bot.telegram.cards import (
 from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import shown_on
 from bot.telegram.i18n import lang_for, t
-from bot.telegram.status import StatusMessage, thread_callback
+from bot.telegram.jobs import JobLedger
+from bot.telegram.status import StatusMessage, Tracking, thread_callback
 from ingest.routing import route_file
 from kernel.errors import PasswordRequiredError, WrongPasswordError
+from kernel.models import SourceKind, SourceStatus
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -71,6 +73,7 @@ def build_handlers(
     """The document handler and the password follow-up (register before the question one)."""
     library = services.library
     pending: dict[int, _PendingPdf] = {}
+    ledger = JobLedger(config.jobs_dir)
 
     async def download(context: ContextTypes.DEFAULT_TYPE, document: Document) -> bytes:
         file = await context.bot.get_file(document.file_id)
@@ -112,7 +115,11 @@ def build_handlers(
             return
         assert context.chat_data is not None
         buttons = question_buttons(context.chat_data, suggested_questions(record, lang))
-        await status.finish(paper_card(record, lang), reply_markup=buttons)
+        papers = sum(
+            s.kind is SourceKind.PAPER and s.status is SourceStatus.READY
+            for s in await library.sources(chat_id)
+        )
+        await status.finish(paper_card(record, lang, papers=papers), reply_markup=buttons)
 
     async def ingest_subtitles(
         status: StatusMessage,
@@ -160,9 +167,14 @@ def build_handlers(
             )
             return
         status = await StatusMessage.send(
-            message.chat, t(lang, "downloading"), config.edit_interval_s
+            message.chat,
+            t(lang, "downloading"),
+            config.edit_interval_s,
+            track=Tracking(ledger, lang, "source", document.file_name or ""),
         )
-        data = await download(context, document)
+        data = await shown_on(status, lang, download(context, document))
+        if data is None:
+            return
         if library.is_busy(message.chat_id):
             status.push(t(lang, "queued"))
         if kind == "pdf":
@@ -182,7 +194,12 @@ def build_handlers(
         lang = lang_for(update, context.user_data)
         with contextlib.suppress(TelegramError):  # no delete right in a group: keep going
             await message.delete()
-        status = await StatusMessage.send(message.chat, t(lang, "working"), config.edit_interval_s)
+        status = await StatusMessage.send(
+            message.chat,
+            t(lang, "working"),
+            config.edit_interval_s,
+            track=Tracking(ledger, lang, "source", item.filename or ""),
+        )
         await ingest_pdf(status, context, message.chat_id, item, message.text.strip(), lang)
 
     only_new = filters.UpdateType.MESSAGE

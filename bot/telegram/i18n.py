@@ -76,6 +76,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "btn_stop": ("⏹ 停止", "⏹ Stop"),
     "stopping": ("正在停止…", "Stopping…"),
     "stop_too_late": ("这项工作已经结束了。", "That work has already finished."),
+    "reading": ("📄 正在读取字幕…", "📄 Reading the subtitles…"),
     "indexing": ("🗂 建立索引 {done}/{total}…", "🗂 Indexing {done}/{total}…"),
     "working": ("⏳ 处理中…", "⏳ Working…"),
     "queued": (
@@ -135,6 +136,25 @@ TEXTS: dict[str, tuple[str, str]] = {
     "suggest": ("可以先问我这些问题：", "You could start with:"),
     "unknown": ("未知", "unknown"),
     "failed": ("❌ 没有完成。", "❌ Not done."),
+    "interrupted_resend": (
+        "⚠️ 机器人刚才重启了，重新发送的《{title}》没有处理完。之前的版本没有受影响，仍然可以正常"
+        "使用；需要更新的话，请再发送一次。",
+        "⚠️ The bot restarted, so the new copy of “{title}” was not finished. The version you "
+        "had before is untouched and still works; send it again to update it.",
+    ),
+    "interrupted_new": (
+        "⚠️ 机器人刚才重启了，《{title}》没有处理完。请重新发送一次。",
+        "⚠️ The bot restarted before “{title}” was finished. Please send it again.",
+    ),
+    "interrupted_source": (
+        "⚠️ 机器人刚才重启了，“{name}”没有处理完（已有的资料不受影响）。请重新发送一次。",
+        "⚠️ The bot restarted before “{name}” was finished (your other sources are not "
+        "affected). Please send it again.",
+    ),
+    "interrupted_report": (
+        "⚠️ 机器人刚才重启了，阅读报告没有写完。请重新发送 /report。",
+        "⚠️ The bot restarted before the report was finished. Please send /report again.",
+    ),
     # -- videos --------------------------------------------------------------------------------
     "video_done": ("✅ 视频字幕读完了！", "✅ Video transcript ready!"),
     "video_title": ("<b>标题：</b>{title}", "<b>Title:</b> {title}"),
@@ -278,6 +298,22 @@ TEXTS: dict[str, tuple[str, str]] = {
         "经逐句核对的引用 {cites} 处",
         "{title}\nPaper: {paper}\nLength: {chars} 字; {notes} notes used; {video}; "
         "{cites} citations, each checked against its source",
+    ),
+    "report_which_paper": (
+        "这个对话里有 {n} 篇论文，一份报告只写其中一篇。这份报告写哪一篇？",
+        "This chat holds {n} papers, and a report is about one of them. Which one?",
+    ),
+    "report_paper_set": (
+        "好的，之后的报告都写《{title}》。发送 /report 开始。",
+        "OK: reports will be about “{title}” from now on. Send /report to start.",
+    ),
+    "report_paper_mark": ("（写报告用这篇）", " (used for the report)"),
+    "btn_report_paper": ("📝 报告写第 {n} 篇", "📝 Report on paper {n}"),
+    "another_paper": (
+        "📚 这是这个对话里的第 {n} 篇论文。写报告时我会问你写哪一篇"
+        "（也可以先在 /sources 里选好）。",
+        "📚 This is paper number {n} in this chat. When you send /report I will ask which one "
+        "it is about (or choose in /sources first).",
     ),
     "report_video_yes": ("包含视频要点", "video included"),
     "report_video_no": ("未包含视频", "no video included"),

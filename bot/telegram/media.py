@@ -20,9 +20,10 @@ from bot.telegram.cards import video_card
 from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import error_text, shown_on
 from bot.telegram.i18n import lang_for, t
+from bot.telegram.jobs import JobLedger
 from bot.telegram.progress import MediaProgress, StopButtons
 from bot.telegram.render import esc
-from bot.telegram.status import StatusMessage
+from bot.telegram.status import StatusMessage, Tracking
 from ingest.routing import route_file
 from kernel.errors import MediaTooLongError
 from kernel.models import SourceRecord
@@ -109,6 +110,7 @@ def build_handlers(
     """The recording handler (register before the document handler) and its stop button."""
     library = services.library
     stops = StopButtons(STOP_CALLBACK)
+    ledger = JobLedger(config.jobs_dir)
 
     async def handle_recording(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -125,7 +127,11 @@ def build_handlers(
             return
         key, cancel, stop = stops.new(lang)
         status = await StatusMessage.send(
-            message.chat, t(lang, "downloading"), config.edit_interval_s, markup=stop
+            message.chat,
+            t(lang, "downloading"),
+            config.edit_interval_s,
+            markup=stop,
+            track=Tracking(ledger, lang, "source", recording.filename or ""),
         )
 
         async def read() -> SourceRecord:

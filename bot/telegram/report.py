@@ -2,7 +2,9 @@
 
 Progress shows "正在撰写第 n/4 部分"; the file's caption gives the 字数 and what went into it
 (notes used, video included or not). Without a video the student chooses with a button
-whether to go on without it.
+whether to go on without it. A chat holding several papers is asked which one the report is
+about (one button per paper), unless a paper was chosen in /sources; the choice is kept in
+``chat_data`` under ``REPORT_PAPER_KEY``.
 """
 
 from __future__ import annotations
@@ -16,15 +18,33 @@ from bot.report import Report
 from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import shown_on
 from bot.telegram.i18n import lang_for, t
-from bot.telegram.status import StatusMessage
-from kernel.errors import VideoMissingError
+from bot.telegram.jobs import JobLedger
+from bot.telegram.status import StatusMessage, Tracking
+from kernel.errors import PaperChoiceError, VideoMissingError
+from kernel.models import SourceKind, SourceStatus
 
 if TYPE_CHECKING:
     from bot.services import Services
 
-__all__ = ["REPORT_CALLBACK", "build_handlers"]
+__all__ = ["REPORT_CALLBACK", "REPORT_PAPER_KEY", "build_handlers", "paper_buttons"]
 
 REPORT_CALLBACK = "rep:"
+REPORT_PAPER_KEY = "report_paper"
+"""``chat_data`` key: the source id of the paper the chat's reports are about."""
+
+
+def paper_buttons(choices: tuple[tuple[str, str], ...], fmt: str) -> InlineKeyboardMarkup:
+    """One button per paper; pressing one writes the report about it."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    f"📄 {title[:60]}", callback_data=f"{REPORT_CALLBACK}p:{fmt}:{sid}"
+                )
+            ]
+            for sid, title in choices
+        ]
+    )
 
 
 def _caption(report: Report, lang: str) -> str:
@@ -45,16 +65,47 @@ def build_handlers(
     services: Services, config: TelegramConfig
 ) -> list[BaseHandler[Update, Any, Any]]:
     """/report (.docx), /report md, /report pdf, and the go-on-without-video buttons."""
+    ledger = JobLedger(config.jobs_dir)
 
-    async def run_report(chat: Chat, lang: str, fmt: str, allow_no_video: bool) -> None:
-        status = await StatusMessage.send(chat, t(lang, "report_start"), config.edit_interval_s)
+    async def chosen_paper(chat_id: int, chat_data: dict[Any, Any] | None) -> str | None:
+        """The paper chosen for this chat's reports, if it is still one of its ready papers."""
+        if chat_data is None or not (chosen := chat_data.get(REPORT_PAPER_KEY)):
+            return None
+        ready = {
+            s.source_id
+            for s in await services.library.sources(chat_id)
+            if s.kind is SourceKind.PAPER and s.status is SourceStatus.READY
+        }
+        if chosen not in ready:
+            chat_data.pop(REPORT_PAPER_KEY, None)  # removed since: ask again
+            return None
+        return str(chosen)
+
+    async def run_report(
+        chat: Chat, lang: str, fmt: str, allow_no_video: bool, chat_data: dict[Any, Any] | None
+    ) -> None:
+        paper_id = await chosen_paper(chat.id, chat_data)
+        status = await StatusMessage.send(
+            chat,
+            t(lang, "report_start"),
+            config.edit_interval_s,
+            track=Tracking(ledger, lang, "report"),
+        )
 
         async def progress(n: int, total: int) -> None:
             status.push(t(lang, "report_progress", n=n, total=total))
 
-        building = services.reports.build(chat.id, allow_no_video=allow_no_video, progress=progress)
+        building = services.reports.build(
+            chat.id, allow_no_video=allow_no_video, paper_id=paper_id, progress=progress
+        )
         try:
-            report = await shown_on(status, lang, building, unless=(VideoMissingError,))
+            report = await shown_on(
+                status, lang, building, unless=(VideoMissingError, PaperChoiceError)
+            )
+        except PaperChoiceError as exc:
+            text = t(lang, "report_which_paper", n=len(exc.choices))
+            await status.finish(text, reply_markup=paper_buttons(exc.choices, fmt))
+            return
         except VideoMissingError:
             buttons = InlineKeyboardMarkup(
                 [
@@ -75,7 +126,10 @@ def build_handlers(
             return
         if report is None:
             return
-        data, filename = await services.reports.render(report, fmt)
+        rendered = await shown_on(status, lang, services.reports.render(report, fmt))
+        if rendered is None:
+            return
+        data, filename = rendered
         await status.finish(t(lang, "report_done"))
         await chat.send_document(data, filename=filename, caption=_caption(report, lang))
 
@@ -88,7 +142,8 @@ def build_handlers(
             fmt = "md"
         elif "pdf" in args:
             fmt = "pdf"
-        await run_report(message.chat, lang_for(update, context.user_data), fmt, False)
+        lang = lang_for(update, context.user_data)
+        await run_report(message.chat, lang, fmt, False, context.chat_data)
 
     async def handle_report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -103,12 +158,19 @@ def build_handlers(
         if query.data == f"{REPORT_CALLBACK}wait":
             await message.chat.send_message(t(lang, "report_wait"))
             return
+        if query.data.startswith(f"{REPORT_CALLBACK}p:"):  # the paper chosen: write about it
+            _, _, fmt, paper_id = query.data.split(":", 3)
+            if context.chat_data is not None:
+                context.chat_data[REPORT_PAPER_KEY] = paper_id
+            await run_report(message.chat, lang, fmt, False, context.chat_data)
+            return
         fmt = query.data.rsplit(":", 1)[-1]
-        await run_report(message.chat, lang, fmt, True)
+        await run_report(message.chat, lang, fmt, True, context.chat_data)
 
     return [
         CommandHandler("report", handle_report, filters=filters.UpdateType.MESSAGE),
         CallbackQueryHandler(
-            handle_report_button, pattern=f"^{REPORT_CALLBACK}(go:(docx|md|pdf)|wait)$"
+            handle_report_button,
+            pattern=f"^{REPORT_CALLBACK}(go:(docx|md|pdf)|wait|p:(docx|md|pdf):[\\w-]{{1,40}})$",
         ),
     ]

@@ -2,20 +2,22 @@
 
 Removal goes through buttons: a source button removes that one and the list is drawn again;
 /reset asks for a confirmation first because it removes everything of the chat (sources, notes,
-history).
+history). When the chat holds several papers, /sources also offers a button per paper to choose
+the one the report is about.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.telegram.config import TelegramConfig
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.render import esc, split_html
+from bot.telegram.report import REPORT_PAPER_KEY
 from kernel.locators import format_timestamp
 from kernel.models import SourceKind, SourceRecord, SourceStatus
 
@@ -25,11 +27,12 @@ if TYPE_CHECKING:
 __all__ = ["build_handlers", "format_sources"]
 
 FORGET_CALLBACK = "src:"
+PAPER_CALLBACK = "rpp:"
 RESET_CALLBACK = "rst:"
 _ID_CHARS = 56  # callback_data is at most 64 bytes
 
 
-def _source_line(n: int, s: SourceRecord, lang: str) -> str:
+def _source_line(n: int, s: SourceRecord, lang: str, report_paper: str | None = None) -> str:
     if s.kind == SourceKind.PAPER:
         extra = f" · {s.paper.pages} p." if s.paper and s.paper.pages else ""
         line = f"{n}. 📄 {t(lang, 'kind_paper')} <b>{esc(s.title)}</b>{extra}"
@@ -43,6 +46,8 @@ def _source_line(n: int, s: SourceRecord, lang: str) -> str:
         line += t(lang, "status_indexing")
     elif s.status == SourceStatus.FAILED:
         line += t(lang, "status_failed")
+    if s.source_id == report_paper:
+        line += t(lang, "report_paper_mark")
     return line
 
 
@@ -55,12 +60,30 @@ def _remove_buttons(lang: str, label: str, prefix: str, ids: list[str]) -> Inlin
     return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
 
 
-def format_sources(sources: list[SourceRecord], lang: str) -> tuple[str, InlineKeyboardMarkup]:
-    """The numbered source list and one remove button per source."""
+def format_sources(
+    sources: list[SourceRecord], lang: str, *, report_paper: str | None = None, choose: bool = False
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The numbered source list and one remove button per source; with ``choose`` and several
+    ready papers, also one button per paper to pick the one the report is about."""
     lines = [t(lang, "sources_list")]
-    lines += [_source_line(n, s, lang) for n, s in enumerate(sources, start=1)]
+    lines += [_source_line(n, s, lang, report_paper) for n, s in enumerate(sources, start=1)]
     ids = [s.source_id for s in sources]
-    return "\n".join(lines), _remove_buttons(lang, "btn_forget", FORGET_CALLBACK, ids)
+    markup = _remove_buttons(lang, "btn_forget", FORGET_CALLBACK, ids)
+    papers = [
+        (n, s)
+        for n, s in enumerate(sources, start=1)
+        if s.kind is SourceKind.PAPER and s.status is SourceStatus.READY
+    ]
+    if choose and len(papers) > 1:
+        pick = [
+            InlineKeyboardButton(
+                t(lang, "btn_report_paper", n=n), callback_data=PAPER_CALLBACK + s.source_id
+            )
+            for n, s in papers
+        ]
+        rows = [*markup.inline_keyboard, *(pick[i : i + 2] for i in range(0, len(pick), 2))]
+        markup = InlineKeyboardMarkup(rows)
+    return "\n".join(lines), markup
 
 
 def _without_button(markup: InlineKeyboardMarkup | None, data: str) -> InlineKeyboardMarkup | None:
@@ -94,8 +117,39 @@ def build_handlers(
         if not sources:
             await message.reply_text(t(lang, "no_sources"))
             return
-        text, markup = format_sources(sources, lang)
+        chosen = (context.chat_data or {}).get(REPORT_PAPER_KEY)
+        text, markup = format_sources(sources, lang, report_paper=chosen, choose=True)
         await _send_long(message, text, markup)
+
+    async def pressed(
+        update: Update, context: ContextTypes.DEFAULT_TYPE, callback: str
+    ) -> tuple[CallbackQuery, Message, str, SourceRecord] | None:
+        """The source a button under a source list names; None (and answered) when it is gone."""
+        query = update.callback_query
+        assert query is not None
+        assert query.data is not None
+        lang = lang_for(update, context.user_data)
+        message = query.message
+        if not isinstance(message, Message):
+            await query.answer()
+            return None
+        prefix = query.data.removeprefix(callback)
+        sources = await library.sources(message.chat_id)
+        chosen = next((s for s in sources if s.source_id.startswith(prefix)), None)
+        if chosen is None:
+            await query.answer(t(lang, "forget_unknown"), show_alert=True)
+            return None
+        return query, message, lang, chosen
+
+    async def handle_paper_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A paper chosen for the report in /sources."""
+        found = await pressed(update, context, PAPER_CALLBACK)
+        if found is None or context.chat_data is None:
+            return
+        query, message, lang, paper = found
+        context.chat_data[REPORT_PAPER_KEY] = paper.source_id
+        await query.answer()
+        await message.chat.send_message(t(lang, "report_paper_set", title=paper.title))
 
     async def handle_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -122,26 +176,22 @@ def build_handlers(
         await message.reply_text(t(lang, "forgot", title=chosen.title))
 
     async def handle_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = update.callback_query
-        assert query is not None
+        found = await pressed(update, context, FORGET_CALLBACK)
+        if found is None:
+            return
+        query, message, lang, chosen = found
         assert query.data is not None
-        lang = lang_for(update, context.user_data)
-        message = query.message
-        if not isinstance(message, Message):
-            await query.answer()
-            return
-        prefix = query.data.removeprefix(FORGET_CALLBACK)
-        sources = await library.sources(message.chat_id)
-        chosen = next((s for s in sources if s.source_id.startswith(prefix)), None)
-        if chosen is None:
-            await query.answer(t(lang, "forget_unknown"), show_alert=True)
-            return
         await library.forget(message.chat_id, chosen.source_id)
         await query.answer()
         # The list drawn again without it (renumbered); a list too long for one message keeps
         # its text and loses the button.
-        left = [s for s in sources if s.source_id != chosen.source_id]
-        text, markup = format_sources(left, lang) if left else (t(lang, "no_sources"), None)
+        left = await library.sources(message.chat_id)
+        paper = (context.chat_data or {}).get(REPORT_PAPER_KEY)
+        text, markup = (
+            format_sources(left, lang, report_paper=paper, choose=True)
+            if left
+            else (t(lang, "no_sources"), None)
+        )
         if len(split_html(text)) == 1:
             await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
         else:
@@ -188,5 +238,6 @@ def build_handlers(
         CommandHandler("forget", handle_forget, filters=only_new),
         CommandHandler("reset", handle_reset, filters=only_new),
         CallbackQueryHandler(handle_forget_button, pattern=f"^{FORGET_CALLBACK}"),
+        CallbackQueryHandler(handle_paper_button, pattern=f"^{PAPER_CALLBACK}"),
         CallbackQueryHandler(handle_reset_button, pattern=f"^{RESET_CALLBACK}(yes|no)$"),
     ]

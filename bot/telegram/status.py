@@ -4,7 +4,8 @@ Telegram flood-limits edits (about one per second per chat), so updates are coal
 the latest text is shown, and an edit is delayed until the interval has passed. Intermediate
 states are droppable under flood control (``bot.telegram.flood``); the final text is not. Progress
 callbacks of the services run in worker threads; ``thread_callback`` marshals them onto the
-event loop.
+event loop. A tracked status message is written down in the ``JobLedger`` until it is
+finished, so a restart can tell the student if its work was cut short.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from telegram import Chat, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
@@ -21,9 +23,10 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.telegram.flood import droppable, retry_seconds
 from bot.telegram.i18n import t
+from bot.telegram.jobs import Job, JobLedger
 from bot.telegram.render import split_html
 
-__all__ = ["Coalescer", "StatusMessage", "progress_text", "thread_callback"]
+__all__ = ["Coalescer", "StatusMessage", "Tracking", "progress_text", "thread_callback"]
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,17 @@ class Coalescer:
                 await self._pending
 
 
+@dataclass(frozen=True)
+class Tracking:
+    """Write the status message's work down in ``ledger`` (``kind``: "source" or "report";
+    ``name``: what the student sent, for the message after a restart)."""
+
+    ledger: JobLedger
+    lang: str
+    kind: str
+    name: str = ""
+
+
 class StatusMessage:
     """A message showing the latest state of a long job, edited with throttling."""
 
@@ -82,6 +96,7 @@ class StatusMessage:
         self._edits = Coalescer(self._show, interval, shown_at=time.monotonic())
         self.markup: InlineKeyboardMarkup | None = None
         """Buttons shown under every progress edit (e.g. a stop button); ``finish`` drops them."""
+        self._job: tuple[JobLedger, Job] | None = None
 
     @classmethod
     async def send(
@@ -91,10 +106,15 @@ class StatusMessage:
         interval: float,
         *,
         markup: InlineKeyboardMarkup | None = None,
+        track: Tracking | None = None,
     ) -> StatusMessage:
         message = await chat.send_message(text, reply_markup=markup)
         status = cls(message, interval)
         status.markup = markup
+        if track is not None:
+            job = Job(chat.id, message.message_id, track.lang, track.kind, track.name[:200])
+            status._job = (track.ledger, job)
+            await track.ledger.begin(job)
         return status
 
     def push(self, text: str) -> None:
@@ -125,6 +145,17 @@ class StatusMessage:
         self, html_text: str, *, reply_markup: InlineKeyboardMarkup | None = None
     ) -> list[Message]:
         """Replace the status with the final HTML (split if long); buttons go on the last part."""
+        try:
+            return await self._finish(html_text, reply_markup)
+        finally:
+            if self._job is not None:
+                ledger, job = self._job
+                self._job = None
+                await ledger.end(job)
+
+    async def _finish(
+        self, html_text: str, reply_markup: InlineKeyboardMarkup | None
+    ) -> list[Message]:
         await self._edits.close()
         self.markup = None
         parts = split_html(html_text) or [html_text]
@@ -152,6 +183,8 @@ def progress_text(lang: str, stage: str, done: int, total: int) -> str:
         return t(lang, stage, done=min(done, total), total=total)
     if stage == "fetching":
         return t(lang, "fetching")
+    if stage == "reading":
+        return t(lang, "reading")
     return t(lang, "working")
 
 

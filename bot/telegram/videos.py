@@ -18,8 +18,9 @@ from bot.telegram.cards import LAST_VIDEO_KEY, video_card
 from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import shown_on
 from bot.telegram.i18n import lang_for, t
+from bot.telegram.jobs import JobLedger
 from bot.telegram.progress import MediaProgress, StopButtons
-from bot.telegram.status import StatusMessage
+from bot.telegram.status import StatusMessage, Tracking
 from kernel.links import bare_url, parse_video_link
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ def build_handlers(
     """The video-link handler (register before the question handler) and its stop button."""
     library = services.library
     stops = StopButtons(STOP_CALLBACK)
+    ledger = JobLedger(config.jobs_dir)
 
     async def handle_video_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -74,7 +76,11 @@ def build_handlers(
         key, cancel, stop = stops.new(lang)
         first = "queued" if library.is_busy(message.chat_id) else "probing"
         status = await StatusMessage.send(
-            message.chat, t(lang, first), config.edit_interval_s, markup=stop
+            message.chat,
+            t(lang, first),
+            config.edit_interval_s,
+            markup=stop,
+            track=Tracking(ledger, lang, "source", url),
         )
         try:
             adding = library.add_video_link(

@@ -167,7 +167,7 @@ async def test_chinese_question_finds_english_passages_and_cites_them(
     assert answer_req["stream"] is True
     assert answer_req["messages"][0]["content"] == prompts.ANSWER_SYSTEM
     sent = user_prompt(answer_req)
-    assert "Question: 什么是DPO?" in sent
+    assert "<question>\n什么是DPO?\n</question>" in sent  # fenced: the student's words are data
     assert prompts.LANGUAGE_NAMES["zh"] in sent
     snippets = snippets_in(sent)
     assert len(snippets) == 3  # k
@@ -225,8 +225,9 @@ async def test_follow_up_uses_the_conversation(
     )
     answer_req = fake_openai.requests[-1]
     history = [(m["role"], m["content"]) for m in answer_req["messages"][1:-1]]
-    assert history == [("user", "什么是DPO?"), ("assistant", first.answer)]
-    assert "Question: 那它和奖励模型有什么关系?" in user_prompt(answer_req)
+    # Each earlier message is fenced as data, like the question itself.
+    assert history == [("user", "<question>\n什么是DPO?\n</question>"), ("assistant", first.answer)]
+    assert "<question>\n那它和奖励模型有什么关系?\n</question>" in user_prompt(answer_req)
     assert PAPER_TEXTS[0] in snippets_in(user_prompt(answer_req))
 
     # A follow-up naming nothing the code can translate ("重复"): the model rewrites it, with
@@ -236,8 +237,8 @@ async def test_follow_up_uses_the_conversation(
     await answerer.ask(CHAT, "那它为什么会导致重复?")
     rewrite_req = fake_openai.requests[-2]
     assert _is_rewrite(rewrite_req)
-    assert "user: 什么是DPO?" in user_prompt(rewrite_req)  # history given to the rewrite
-    assert "assistant: DPO（直接偏好优化）" in user_prompt(rewrite_req)
+    assert '<message role="user">\n什么是DPO?\n</message>' in user_prompt(rewrite_req)  # fenced
+    assert '<message role="assistant">\nDPO（直接偏好优化）' in user_prompt(rewrite_req)
 
 
 @pytest.mark.parametrize(
@@ -416,7 +417,7 @@ async def test_simpler_and_example_re_ask_about_the_previous_answer(
     simpler = await answerer.ask(CHAT, "", mode="simpler")
     sent = user_prompt(fake_openai.requests[-1])
     assert prompts.MODE_INSTRUCTIONS["simpler"] in sent
-    assert "Question: 什么是DPO?" in sent
+    assert "<question>\n什么是DPO?\n</question>" in sent  # fenced: the student's words are data
     assert fake_openai.requests[-1]["messages"][-2]["content"] == first.answer
     assert simpler.question == "什么是DPO?（请讲得更简单一些）"
     fake_openai.enqueue(
@@ -507,7 +508,7 @@ async def test_a_button_on_an_older_answer_re_explains_that_answers_question(
     # whose stored question may already carry an earlier re-ask label.
     simpler = await answerer.ask(CHAT, "什么是DPO?（请举一个例子）", mode="simpler")
     assert simpler.question == "什么是DPO?（请讲得更简单一些）"
-    assert "Question: 什么是DPO?" in user_prompt(answer_requests(fake_openai)[-1])
+    assert "<question>\n什么是DPO?\n</question>" in user_prompt(answer_requests(fake_openai)[-1])
 
 
 async def test_notes_survive_reopening_and_other_chats_are_unaffected(

@@ -14,14 +14,19 @@ import pytest
 from docx import Document
 
 from bot import prompts
+from bot.cli import commands as cli_commands
 from bot.cli import main
+from storage.index import ChunkPoint, QdrantIndex
+from storage.sparse import sparse_document
+from storage.store import KnowledgeStore, chunk_id
 from tests.bot.report.support import cooperative
-from tests.embedding import TEST_MODEL_NAME, test_model_dir
+from tests.embedding import TEST_MODEL_NAME, test_embedder, test_model_dir
 from tests.fake_modes import MODES, TutorModel
 from tests.fake_openai import FakeOpenAI, Status
 from tests.fake_openai import fake_openai as fake_openai
 from tests.fake_speech import transcription_server
 from tests.pdfs import make_garbage_bytes, make_paper_pdf
+from tests.secret_values import LLM_KEY, leaks
 from tests.speech import media_file
 from tests.subtitle_samples import lecture_srt
 
@@ -40,7 +45,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_openai: FakeOpenAI
     monkeypatch.setenv("PAPERTUTOR_EMBEDDING_MODEL", TEST_MODEL_NAME)
     monkeypatch.setenv("PAPERTUTOR_EMBEDDING_MODEL_PATH", str(test_model_dir()))
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_API_KEY", LLM_KEY)
     monkeypatch.setenv("PAPERTUTOR_LLM_MAX_RETRIES", "0")
     (tmp_path / "paper.pdf").write_bytes(make_paper_pdf())
     (tmp_path / "lecture.srt").write_text(lecture_srt(6), encoding="utf-8")
@@ -335,3 +340,147 @@ def test_a_recording_is_transcribed_through_the_endpoint_and_says_so(
     text_out = main(["sources", "--chat", str(CHAT)])
     assert text_out == 0
     assert "machine-transcribed by speech recognition (whisper-large-v3)" in capsys.readouterr().out
+
+
+def test_the_data_directory_in_use_is_said_before_anything_heavy_loads(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_json(capsys, "ingest", "lecture.srt", "--chat", str(CHAT))
+    # A model that cannot load: had it been loaded first, its error would come instead.
+    monkeypatch.setenv("PAPERTUTOR_EMBEDDING_MODEL_PATH", str(env / "no-model"))
+    holder = QdrantIndex(path=env / "data" / "qdrant")  # the running bot
+    try:
+        for argv in (["sources", "--chat", "5"], ["ingest", "paper.pdf", "--chat", "5"]):
+            assert main(["--lang", "en", *argv]) == 75  # EX_TEMPFAIL: try again later
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1, err
+            assert err.startswith("papertutor: The data directory")
+            assert "in use by another process" in err
+            assert "正被另一个程序使用" in err
+    finally:
+        holder.close()
+
+
+def test_an_unexpected_error_is_one_line_and_shows_no_secret(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(services: Any, args: Any) -> None:
+        raise RuntimeError(f"boom while calling https://user:hunter22@proxy/ with {LLM_KEY}")
+
+    monkeypatch.setitem(cli_commands._COMMANDS, "sources", broken)
+    assert main(["sources", "--chat", "5"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "unexpected error: RuntimeError: boom" in err
+    assert "hunter22" not in err
+    assert not leaks(err)
+
+    monkeypatch.setenv("PAPERTUTOR_LOG_LEVEL", "DEBUG")  # asked for: the traceback, masked
+    assert main(["sources", "--chat", "5"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err
+    assert "hunter22" not in err
+    assert not leaks(err)
+
+
+def test_every_command_recovers_the_store_and_says_what_it_did(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paper = run_json(capsys, "ingest", "paper.pdf", "--chat", str(CHAT))
+    # A re-ingestion the process died in: the record names a pending version, one of its
+    # chunks is stored already.
+    store = KnowledgeStore(QdrantIndex(path=env / "data" / "qdrant"), test_embedder())
+    record = store.source(CHAT, paper["source_id"])
+    assert record is not None
+    pending = record.model_copy(update={"pending": 9, "pending_since": record.updated_at})
+    store.index.put_record("sources", CHAT, record.source_id, pending.model_dump(mode="json"))
+    text = store.chunks(CHAT, record.source_id)[0].text
+    store.index.upsert_chunks(
+        CHAT,
+        [
+            ChunkPoint(
+                chunk_id(record.source_id, 0, 9),
+                test_embedder().embed_passages([text])[0],
+                sparse_document(text),
+                {"source_id": record.source_id, "generation": 9, "kind": "paper", "ordinal": 0,
+                 "text": text, "title": record.title},
+            )
+        ],
+    )  # fmt: skip
+    store.close()
+
+    # Any command, about any chat, puts it right and says so on stderr (stdout stays JSON).
+    assert main(["--lang", "en", "sources", "--chat", str(OTHER), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"sources": []}
+    assert captured.err.startswith("papertutor: recovered from an interruption:")
+    assert "the re-ingestion of “Sparse Attention for Beginners”" in captured.err
+    assert "the previous version is kept" in captured.err
+
+    assert main(["sources", "--chat", str(CHAT)]) == 0
+    assert "papertutor:" not in capsys.readouterr().err  # nothing left to say the second time
+    store = KnowledgeStore(QdrantIndex(path=env / "data" / "qdrant"), test_embedder())
+    try:
+        (kept,) = store.sources(CHAT)
+        assert (kept.status.value, kept.pending, kept.generation) == ("ready", None, 1)
+        assert store.index.count_chunks(CHAT) == paper["chunks"]  # the pending chunk is gone
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "file:///etc/passwd", "data:text/html,<b>x</b>", "youtu be"]
+)
+def test_only_web_links_are_stored_as_a_videos_address(
+    env: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    assert main(["--lang", "en", "ingest", "lecture.srt", "--chat", "5", "--url", url]) == 2
+    err = capsys.readouterr().err
+    assert "is not a web link" in err
+    assert err.count("\n") == 1
+    assert run_json(capsys, "sources", "--chat", "5") == {"sources": []}
+
+
+def test_a_question_longer_than_a_question_is_refused(
+    env: Path, capsys: pytest.CaptureFixture[str], fake_openai: FakeOpenAI
+) -> None:
+    run_json(capsys, "ingest", "paper.pdf", "--chat", str(CHAT))
+    asked = len(fake_openai.requests)  # the paper's term list
+    assert main(["ask", "为什么" * 1000, "--chat", str(CHAT)]) == 2
+    assert "这个问题太长了（3000 个字符）" in capsys.readouterr().err
+    assert len(fake_openai.requests) == asked  # refused before any model call
+
+
+def test_two_papers_the_report_names_the_choices_and_writes_the_chosen_one(
+    env: Path, capsys: pytest.CaptureFixture[str], fake_openai: FakeOpenAI
+) -> None:
+    first = run_json(capsys, "ingest", "paper.pdf", "--chat", str(CHAT))
+    (env / "other.pdf").write_bytes(make_paper_pdf(title="Dense Retrieval for Beginners"))
+    assert main(["--lang", "en", "ingest", "other.pdf", "--chat", str(CHAT)]) == 0
+    said = capsys.readouterr()
+    assert "this chat now holds 2 papers" in said.err  # the second paper is said
+    second = next(
+        s
+        for s in run_json(capsys, "sources", "--chat", str(CHAT))["sources"]
+        if s["source_id"] != first["source_id"]
+    )
+    fake_openai.set_default(cooperative)
+    asked = len(fake_openai.requests)  # the papers' term lists
+
+    assert main(["--lang", "en", "report", "--chat", str(CHAT), "--without-video"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "holds 2 papers" in err
+    assert first["source_id"] in err
+    assert second["source_id"] in err
+    assert len(fake_openai.requests) == asked  # asked before any model call
+
+    summary = run_json(
+        capsys, "report", "--chat", str(CHAT), "--without-video", "-o", "r.docx", "--md", "r.md",
+        "--paper", second["source_id"][:8],
+    )  # fmt: skip
+    assert summary["chars"] >= 2000
+    markdown = (env / "r.md").read_text(encoding="utf-8")
+    info = markdown.split("## （2）")[0]
+    assert "Dense Retrieval for Beginners" in info
+    assert "Sparse Attention for Beginners" not in markdown

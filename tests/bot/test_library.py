@@ -11,9 +11,9 @@ import pytest
 
 from bot import prompts
 from bot.glossary import Glossary
-from bot.library import Library, PdfLimits
+from bot.library import Library, PdfLimits, SubtitleLimits
 from bot.llm import Message
-from kernel.errors import LLMError
+from kernel.errors import LLMError, TooLargeError, UnsupportedLinkError
 from kernel.models import Term
 from storage.async_store import AsyncKnowledgeStore
 from storage.index import QdrantIndex
@@ -22,6 +22,7 @@ from tests.embedding import test_embedder
 from tests.fake_chat import ScriptedChatModel
 from tests.fake_speech import lecture_reader
 from tests.pdfs import make_paper_pdf
+from tests.subtitle_samples import lecture_srt
 
 
 @pytest.fixture
@@ -240,3 +241,28 @@ async def test_a_slow_term_list_does_not_hold_the_ingestion_back(
     (stored,) = await store.sources(1)
     assert stored.terms[0] == Term(en="Sparse Attention", zh="稀疏注意力")
     assert Term(en="Scaled Attention") in stored.terms
+
+
+async def test_subtitles_are_bounded_and_show_progress_while_read(
+    store: AsyncKnowledgeStore,
+    tmp_path: Path,
+) -> None:
+    library = Library(
+        store,
+        pdf_limits=PdfLimits(ocr=False),
+        lectures=lecture_reader(tmp_path),
+        subtitle_limits=SubtitleLimits(max_bytes=2**20, max_segments=3),
+    )
+    stages: list[str] = []
+    talk = lecture_srt(30).encode()  # half an hour: more than 3 segments
+    with pytest.raises(TooLargeError):
+        await library.add_subtitles(
+            7, talk, filename="talk.srt", progress=lambda s, d, t: stages.append(s)
+        )
+    assert stages == ["reading"]  # the student saw it was being read, then why it stopped
+    assert await library.sources(7) == []  # nothing half-stored
+    with pytest.raises(TooLargeError):
+        await library.add_subtitles(7, b"1" * (2**20 + 1), filename="huge.srt")
+    with pytest.raises(UnsupportedLinkError):
+        await library.add_subtitles(7, talk, filename="talk.srt", url="javascript:alert(1)")
+    library.close()

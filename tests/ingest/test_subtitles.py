@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.subtitles import Cue, looks_like_subtitle_filename, parse_subtitles
+from ingest.subtitles import Cue, looks_like_subtitle_filename, parse_subtitles, read_subtitles
 from kernel.errors import PaperTutorError, SubtitleFormatError
 from tests import subtitle_samples as samples
 
@@ -371,3 +371,39 @@ def test_corpus_malformed_timestamps_and_hour_switch() -> None:
     srt = parse_subtitles((CORPUS / "nanoGPT.srt").read_bytes())
     vtt = parse_subtitles((CORPUS / "nanoGPT.vtt").read_bytes())
     assert srt == vtt
+
+
+def test_unreadable_timestamps_skip_their_cue_and_are_counted() -> None:
+    srt = (
+        "1\n00:00:01,000 --> 00:00:03,000\nHello there.\n\n"
+        "2\n00:00:0x,000 --> 00:00:06,000\nSecond line.\n\n"
+        "3\n01:99:10,000 --> 01:99:12,000\nOdd minutes.\n\n"
+        "4\n00:00:07,000 --> 00:00:09,000\nBack on track.\n\n"
+        "5\n00:00:10,000 --> 00:00:11,000.0000000000009\nA float tail is fine.\n"
+    )
+    parsed = read_subtitles(srt.encode(), "talk.srt")
+    assert texts(parsed.cues) == ["Hello there.", "Back on track.", "A float tail is fine."]
+    assert parsed.dropped == 2  # the broken timing lines never leak into another cue's text
+    assert parsed.cues[2].end_s == 11.0
+
+
+def test_a_file_whose_timestamps_are_all_unreadable_says_so() -> None:
+    srt = "1\n00:00:0a,000 --> 00:00:0b,000\nOne.\n\n2\n00:61:00,000 --> 00:62:00,000\nTwo.\n"
+    with pytest.raises(SubtitleFormatError) as caught:
+        read_subtitles(srt.encode(), "broken.srt")
+    assert "2 timestamps" in caught.value.message("en")
+    assert "时间戳都无法识别" in caught.value.message("zh")
+
+
+def test_json_entries_without_a_usable_start_are_counted() -> None:
+    data = {"segments": [{"start": "soon", "end": 2, "text": "no time"},
+                         {"start": 1.0, "end": 2.0, "text": "fine"}]}  # fmt: skip
+    parsed = read_subtitles(json.dumps(data).encode(), "w.json")
+    assert (texts(parsed.cues), parsed.dropped) == (["fine"], 1)
+
+
+@corpus
+def test_the_corpus_float_timestamps_are_read_not_dropped() -> None:
+    # 211 cues of 3b1b zh.srt end like "00:00:04,560.0000000000009": a student expects 4.56 s.
+    parsed = read_subtitles((CORPUS / "3b1b-attention/zh.srt").read_bytes(), "zh.srt")
+    assert (len(parsed.cues), parsed.dropped) == (424, 0)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from ingest.subtitles import Cue, parse_subtitles
 from ingest.transcript import chunk_cues, video_source_from_subtitles
+from kernel.errors import TooLargeError
 from kernel.language import transcript_language
 from kernel.models import Chunk, SourceKind
 from tests import subtitle_samples as samples
@@ -236,3 +237,30 @@ def test_corpus_nanogpt_chunks() -> None:
     assert source.video.language == "en"
     ends = sum(1 for c in chunks if SENTENCE_END.search(c.text))
     assert ends >= 0.7 * len(chunks)
+
+
+def test_skipped_cues_become_a_warning_with_the_count() -> None:
+    srt = (
+        "1\n00:00:01,000 --> 00:00:03,000\nAttention compares queries with keys.\n\n"
+        "2\n00:00:0x,000 --> 00:00:06,000\nLost.\n\n"
+        "3\n00:00:07,000 --> 00:00:09,000\nSoftmax makes weights.\n"
+    )
+    parsed = video_source_from_subtitles(srt.encode(), filename="talk.srt")
+    assert any("1 条（共 3 条）的时间戳无法识别" in w for w in parsed.warnings)
+    assert any("1 of 3 cues" in w for w in parsed.warnings)
+    assert "Lost" not in " ".join(c.text for c in parsed.chunks)
+
+
+def test_a_subtitle_file_over_the_size_limit_is_refused_before_reading() -> None:
+    with pytest.raises(TooLargeError) as caught:
+        video_source_from_subtitles(b"x" * 3_000_000, filename="big.txt", max_bytes=2 * 2**20)
+    assert "2.9 MB" in caught.value.message("en")
+    assert "上限 2 MB" in caught.value.message("zh")
+
+
+def test_a_transcript_over_the_segment_limit_is_refused() -> None:
+    text = samples.lecture_srt(60)  # an hour of talk: dozens of segments
+    with pytest.raises(TooLargeError) as caught:
+        video_source_from_subtitles(text.encode(), filename="talk.srt", max_segments=10)
+    assert "segments, over the limit of 10" in caught.value.message("en")
+    assert video_source_from_subtitles(text.encode(), filename="talk.srt", max_segments=2000)

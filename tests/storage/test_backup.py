@@ -15,7 +15,7 @@ from kernel.errors import ConfigError, InputError, NotFoundError
 from kernel.models import ChatGlossary, GlossaryEntry, Note, QuizItem, QuizQuestion, SearchHit, Turn
 from storage import backup
 from storage.index import QdrantIndex
-from storage.store import KnowledgeStore
+from storage.store import KnowledgeStore, chunk_id
 from tests.embedding import TEST_MODEL_NAME, test_embedder
 from tests.storage.test_store import open_store, paper, video
 
@@ -139,6 +139,37 @@ def test_the_file_is_documented_json_lines(source: KnowledgeStore, tmp_path: Pat
 def backup_counts(points: Sequence[dict[str, object]]) -> dict[str, int]:
     kinds = [p["kind"] for p in points]
     return {k: kinds.count(k) for k in ("chunks", "sources", "notes", "history", "study")}
+
+
+def test_a_backup_from_before_generations_still_imports(
+    source: KnowledgeStore, tmp_path: Path
+) -> None:
+    """Files written before sources had generations: chunks and records carry none (and the
+    old chunk ids). They import, search and replace like any other."""
+    file = tmp_path / "new.jsonl"
+    backup.export_backup(source.index, file, chats=[7])
+    old_style = tmp_path / "old.jsonl"
+    with file.open(encoding="utf-8") as f, old_style.open("w", encoding="utf-8") as out:
+        for raw in f:
+            line = json.loads(raw)
+            payload = line.get("payload") or {}
+            for field in ("generation", "pending", "pending_since"):
+                payload.pop(field, None)
+            if line.get("kind") == "chunks":
+                line["id"] = chunk_id(payload["source_id"], int(payload["ordinal"]))
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    target = open_store(tmp_path / "dst")
+    try:
+        backup.import_backup(target.index, old_style, expect_model=TEST_MODEL_NAME)
+        assert not target.recover()
+        assert target.search(7, "GPUs", k=1)[0].page == 3
+        assert [r.generation for r in target.sources(7)] == [0, 0]
+        replaced = target.add_source(7, paper(fingerprint="sha256:paper7"))
+        assert replaced.generation == 1
+        assert target.index.count_chunks(7, replaced.source_id) == replaced.chunks
+        assert target.search(7, "GPUs", k=1)[0].page == 3
+    finally:
+        target.close()
 
 
 def test_one_chat_replaces_only_that_chat(source: KnowledgeStore, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from kernel.errors import ConfigError, StoreUnavailableError
+from kernel.errors import ConfigError, StoreInUseError, StoreUnavailableError
 from storage.index import ChunkPoint, QdrantIndex
 from storage.sparse import sparse_document, sparse_query
 
@@ -57,9 +57,11 @@ def test_another_embedding_model_is_refused_after_reopening(tmp_path: Path) -> N
 
 def test_a_second_client_on_the_same_path_gets_a_clear_error(tmp_path: Path) -> None:
     first = QdrantIndex(path=tmp_path / "q")
-    with pytest.raises(ConfigError) as err:
+    with pytest.raises(StoreInUseError) as err:
         QdrantIndex(path=tmp_path / "q")
-    assert "one bot process" in err.value.message("en")
+    assert "in use by another process" in err.value.message("en")
+    assert "正被另一个程序使用" in err.value.message("zh")
+    assert err.value.retryable  # exit 75: trying again once the other process ends works
     first.close()
     QdrantIndex(path=tmp_path / "q").close()  # free again once the first one closed
 
@@ -70,20 +72,20 @@ def test_chats_never_see_each_others_chunks_even_with_equal_source_ids(index: Qd
 
     for chat, text in ((1, "alpha transformer"), (-1001, "beta transformer")):
         found = index.search(
-            chat, dense=[[1, 0, 0, 0]], sparse=[sparse_query("transformer")], source_ids=["s"]
+            chat, dense=[[1, 0, 0, 0]], sparse=[sparse_query("transformer")], sources={"s": 0}
         )
         assert [f.payload["text"] for f in found] == [text]
         assert found[0].payload["chat_id"] == chat
     assert index.count_chunks(1) == 1
-    assert index.search(7, dense=[[1, 0, 0, 0]], sparse=[], source_ids=["s"]) == []
+    assert index.search(7, dense=[[1, 0, 0, 0]], sparse=[], sources={"s": 0}) == []
 
 
 def test_search_only_returns_the_listed_sources(index: QdrantIndex) -> None:
     index.upsert_chunks(1, [_point(1, "ready", "x", [1, 0, 0, 0])])
     index.upsert_chunks(1, [_point(2, "half", "x", [1, 0, 0, 0])])
-    found = index.search(1, dense=[[1, 0, 0, 0]], sparse=[], source_ids=["ready"], k=5)
+    found = index.search(1, dense=[[1, 0, 0, 0]], sparse=[], sources={"ready": 0}, k=5)
     assert [f.payload["source_id"] for f in found] == ["ready"]
-    assert index.search(1, dense=[[1, 0, 0, 0]], sparse=[], source_ids=[]) == []
+    assert index.search(1, dense=[[1, 0, 0, 0]], sparse=[], sources={}) == []
 
 
 def test_each_mode_uses_its_own_leg(index: QdrantIndex) -> None:
@@ -95,9 +97,9 @@ def test_each_mode_uses_its_own_leg(index: QdrantIndex) -> None:
         ],
     )
     dvec, svec = [[1.0, 0, 0, 0]], [sparse_query("positional encoding")]
-    dense = index.search(1, dense=dvec, sparse=svec, source_ids=["s"], mode="dense")
-    sparse = index.search(1, dense=dvec, sparse=svec, source_ids=["s"], mode="sparse")
-    hybrid = index.search(1, dense=dvec, sparse=svec, source_ids=["s"], mode="hybrid")
+    dense = index.search(1, dense=dvec, sparse=svec, sources={"s": 0}, mode="dense")
+    sparse = index.search(1, dense=dvec, sparse=svec, sources={"s": 0}, mode="sparse")
+    hybrid = index.search(1, dense=dvec, sparse=svec, sources={"s": 0}, mode="hybrid")
     assert dense[0].payload["ordinal"] == 2
     assert dense[0].score == pytest.approx(1.0)  # a single leg keeps its cosine score
     assert [f.payload["ordinal"] for f in sparse] == [1]  # lexical: only the matching chunk
@@ -218,13 +220,14 @@ def test_server_mode_uses_shared_collections_with_a_tenant_index(
     }
     assert indexes[("p_chunks", "tenant")] == {"type": "keyword", "is_tenant": True}
     assert indexes[("p_chunks", "source_id")] == "keyword"
+    assert indexes[("p_chunks", "generation")] == "integer"
     assert indexes[("p_history", "ts")] == "float"
     assert indexes[("p_study", "type")] == "keyword"  # quiz records and the glossary
     assert not any(name == "p_meta" for name, _ in indexes)
 
     handler.calls.clear()
     index.search(
-        42, dense=[[1, 0, 0, 0]], sparse=[sparse_query("attention")], source_ids=["s1"], k=3
+        42, dense=[[1, 0, 0, 0]], sparse=[sparse_query("attention")], sources={"s1": 2}, k=3
     )
     ((_, path, batch),) = handler.calls
     assert path == "/collections/p_chunks/points/query/batch"
@@ -234,7 +237,15 @@ def test_server_mode_uses_shared_collections_with_a_tenant_index(
     must = query["filter"]["must"]
     assert {"key": "chat_id", "match": {"value": 42}} in must
     assert {"key": "tenant", "match": {"value": "42"}} in must
-    assert {"key": "source_id", "match": {"any": ["s1"]}} in must
+    # The source with its live generation only (not a version being indexed beside it).
+    assert query["filter"]["should"] == [
+        {
+            "must": [
+                {"key": "source_id", "match": {"value": "s1"}},
+                {"key": "generation", "match": {"value": 2}},
+            ]
+        }
+    ]
     assert all(leg["filter"] == query["filter"] for leg in query["prefetch"])
     index.close()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kernel.errors import ConfigError, NotFoundError
+from kernel.errors import ConfigError, NotFoundError, ReplaceFailedError
 from kernel.models import (
     Chunk,
     Note,
@@ -184,7 +184,7 @@ def test_chunks_come_back_in_reading_order_with_ids(store: KnowledgeStore) -> No
     chunks = store.chunks(1, record.source_id)
     assert [c.ordinal for c in chunks] == [0, 1, 2, 3, 4]
     assert [c.page for c in chunks] == [1, 2, 3, 4, 5]
-    assert chunks[0].chunk_id == chunk_id(record.source_id, 0)
+    assert chunks[0].chunk_id == chunk_id(record.source_id, 0, record.generation)
 
 
 def test_video_hits_link_to_the_second_they_quote(store: KnowledgeStore) -> None:
@@ -280,11 +280,63 @@ def test_recover_cleans_up_a_source_a_crash_left_indexing(tmp_path: Path) -> Non
     index.close()  # the process "crashes" here: no READY, chunks left behind
 
     store = open_store(tmp_path / "q")
-    assert store.recover() == 1
+    recovery = store.recover()
+    assert [(i.source_id, i.kept_previous) for i in recovery.interrupted] == [(sid, False)]
+    assert recovery.orphans == 0  # the record's chunks went with it
     assert store.source(5, sid).status is SourceStatus.FAILED  # type: ignore[union-attr]
     assert store.index.count_chunks(5) == 0
     assert store.search(5, "Transformer") == []
-    assert store.recover() == 0
+    assert not store.recover()
+    store.close()
+
+
+NEW_TEXTS = tuple(
+    f"Revised passage {i}: sparse mixtures of experts route tokens." for i in range(6)
+)
+
+
+def test_a_replacement_is_invisible_until_it_is_complete(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "q", batch_size=2)
+    old = store.add_source(1, paper())
+    seen: list[set[str]] = []
+
+    def peek(done: int, total: int) -> None:  # the new version is partly stored
+        hits = store.search(1, "Transformer attention experts route tokens", k=10)
+        seen.append({h.text for h in hits})
+        record = store.source(1, old.source_id)
+        assert record is not None
+        assert record.status is SourceStatus.READY
+        assert record.pending == old.generation + 1
+        assert record.chunks == 5  # still the live version's
+
+    new = store.add_source(1, paper(texts=NEW_TEXTS), progress=peek)
+    assert seen == [set(PAPER_TEXTS)] * 3  # only the old version, whole, during indexing
+    assert new.generation == old.generation + 1
+    assert new.pending is None
+    assert new.created_at == old.created_at
+    assert {h.text for h in store.search(1, "experts route tokens", k=10)} == set(NEW_TEXTS)
+    assert store.index.count_chunks(1) == 6  # the old generation is gone
+    assert [c.text for c in store.chunks(1, new.source_id)] == list(NEW_TEXTS)
+    store.close()
+
+
+def test_a_failed_replacement_keeps_the_previous_version(tmp_path: Path) -> None:
+    first = open_store(tmp_path / "q")
+    old = first.add_source(1, paper())
+    first.close()
+    store = open_store(tmp_path / "q", embedder=_FailingEmbedder(fail_on_batch=2), batch_size=2)
+    with pytest.raises(ReplaceFailedError) as caught:
+        store.add_source(1, paper(texts=NEW_TEXTS))
+    assert isinstance(caught.value.__cause__, OSError)
+    assert "Attention Is All You Need" in caught.value.message("zh")
+    assert "之前的版本" in caught.value.message("zh")
+    (record,) = store.sources(1)
+    assert record.status is SourceStatus.READY
+    assert record.pending is None
+    assert record.generation == old.generation
+    assert store.index.count_chunks(1) == 5
+    assert store.search(1, "How many GPUs were used for training?", k=1)[0].page == 3
+    assert not store.recover()  # nothing left to clean up
     store.close()
 
 

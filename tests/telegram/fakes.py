@@ -29,6 +29,7 @@ from kernel.models import (
     SourceStatus,
     VideoMeta,
 )
+from storage.recovery import Recovery
 
 T = TypeVar("T")
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -80,12 +81,13 @@ def video_record(chat_id: int = 1001, url: str | None = None) -> SourceRecord:
 class FakeStore:
     embedder_loaded = False
 
-    def __init__(self) -> None:
+    def __init__(self, recovery: Recovery | None = None) -> None:
         self.recovered = 0
+        self.recovery = recovery or Recovery()
 
-    async def recover(self) -> int:
+    async def recover(self) -> Recovery:
         self.recovered += 1
-        return 0
+        return self.recovery
 
     async def drain(self) -> None:
         return None
@@ -278,15 +280,18 @@ def report(video: bool = True) -> Report:
 class FakeReports:
     results: list[Report | BaseException] = field(default_factory=list)
     builds: list[bool] = field(default_factory=list)
+    papers: list[str | None] = field(default_factory=list)  # the paper_id of each build
 
     async def build(
         self,
         chat_id: int,
         *,
         allow_no_video: bool = False,
+        paper_id: str | None = None,
         progress: Callable[[int, int], Awaitable[None]] | None = None,
     ) -> Report:
         self.builds.append(allow_no_video)
+        self.papers.append(paper_id)
         result = self.results.pop(0)
         if isinstance(result, VideoMissingError) and allow_no_video:
             result = self.results.pop(0)
@@ -335,10 +340,11 @@ def services(
     pages: Any = None,
     next_steps: FakeNextSteps | None = None,
     listener: FakeListener | None = None,
+    store: FakeStore | None = None,
 ) -> Services:
     """Scripted services; the quiz and glossary features are tested with the real ones."""
     return Services(
-        store=FakeStore(),  # type: ignore[arg-type]
+        store=store or FakeStore(),  # type: ignore[arg-type]
         library=library or FakeLibrary(),  # type: ignore[arg-type]
         answerer=answerer or FakeAnswerer(),  # type: ignore[arg-type]
         reports=reports or FakeReports(),  # type: ignore[arg-type]

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from kernel.errors import NoTextError, PasswordRequiredError, WrongPasswordError
+from kernel.errors import (
+    NoTextError,
+    PasswordRequiredError,
+    ReplaceFailedError,
+    WrongPasswordError,
+)
 from tests.telegram.fakes import FakeLibrary, paper_record, services, video_record
 from tests.telegram.harness import running
 
@@ -165,3 +170,25 @@ async def test_an_unexpected_failure_ends_the_status_and_apologises_once() -> No
     assert status.plain == "❌ 没有完成。"  # the progress message does not stay "working…"
     assert "parser bug" not in apology.plain
     assert "抱歉" in apology.plain
+
+
+async def test_a_second_paper_is_said_on_its_card() -> None:
+    first = paper_record()
+    second = paper_record(title="GPT-3").model_copy(update={"source_id": "src-paper-2"})
+    library = FakeLibrary(results={"add_pdf": [second]}, source_list=[first, second])
+    async with running(services(library)) as h:
+        await h.send(h.api.document_update(b"%PDF-1.7 fake", "gpt3.pdf"))
+        [card] = h.api.bot_messages(CHAT)
+    assert "这是这个对话里的第 2 篇论文" in card.plain
+    assert "/sources" in card.plain
+
+
+async def test_a_failed_resend_says_the_previous_version_still_works() -> None:
+    failed = ReplaceFailedError("kept_previous", title="BERT")
+    library = FakeLibrary(results={"add_pdf": [failed]})
+    async with running(services(library)) as h:
+        await h.send(h.api.document_update(b"%PDF-1.7 fake", "bert.pdf"))
+        [status] = h.api.bot_messages(CHAT)
+    assert "重新发送的《BERT》没有处理完" in status.plain
+    assert "之前的版本没有受影响" in status.plain
+    assert "可以稍后重试" in status.plain

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pymupdf
 
-from kernel.errors import VideoMissingError
+from kernel.errors import PaperChoiceError, VideoMissingError
+from kernel.models import SourceRecord
 from tests.telegram.fakes import (
     FakeLibrary,
     FakeReports,
@@ -109,3 +110,53 @@ async def test_report_pdf_sends_a_pdf_copy() -> None:
     with pymupdf.open(stream=data, filetype="pdf") as pdf:
         text = "".join(page.get_text() for page in pdf)
     assert "（1）论文基本信息" in text  # the CJK text is really in the PDF
+
+
+def _two_papers() -> list[SourceRecord]:
+    other = paper_record(title="GPT-3: Language Models are Few-Shot Learners")
+    return [paper_record(), other.model_copy(update={"source_id": "src-paper-2"})]
+
+
+async def test_report_with_two_papers_asks_which_one_and_remembers_it() -> None:
+    papers = _two_papers()
+    choices = tuple((p.source_id, p.title) for p in papers)
+    reports = FakeReports(results=[PaperChoiceError("which_paper", choices=choices), report(),
+                                   report()])  # fmt: skip
+    library = FakeLibrary(source_list=papers)
+    async with running(services(library, reports=reports)) as h:
+        await h.send(h.api.update("message", text="/report pdf"))
+        ask = h.api.bot_messages(CHAT)[-1]
+        assert "有 2 篇论文" in ask.plain
+        assert [t for t, _ in ask.buttons] == [f"📄 {p.title}" for p in papers]
+        await h.send(h.api.callback_update(CHAT, ask.message_id, ask.buttons[1][1]))
+        await h.send(h.api.update("message", text="/report"))  # the choice is kept
+        files = [c.files["document"][0] for c in h.api.of("sendDocument")]
+    assert reports.papers == [None, "src-paper-2", "src-paper-2"]
+    assert files[0] is not None
+    assert files[0].endswith(".pdf")
+
+
+async def test_sources_offers_the_report_choice_when_there_are_two_papers() -> None:
+    papers = _two_papers()
+    reports = FakeReports(results=[report()])
+    async with running(services(FakeLibrary(source_list=papers), reports=reports)) as h:
+        await h.send(h.api.update("message", text="/sources"))
+        listing = h.api.bot_messages(CHAT)[-1]
+        assert [t for t, _ in listing.buttons][-2:] == ["📝 报告写第 1 篇", "📝 报告写第 2 篇"]
+        await h.send(h.api.callback_update(CHAT, listing.message_id, listing.buttons[-1][1]))
+        said = h.api.bot_messages(CHAT)[-1]
+        await h.send(h.api.update("message", text="/sources"))
+        marked = h.api.bot_messages(CHAT)[-1]
+        await h.send(h.api.update("message", text="/report"))
+    assert "之后的报告都写《GPT-3: Language Models are Few-Shot Learners》" in said.plain
+    assert "2. 📄 论文 GPT-3: Language Models are Few-Shot Learners · 16 p.（写报告用这篇）" in (
+        marked.plain
+    )
+    assert reports.papers == ["src-paper-2"]
+
+
+async def test_one_paper_gets_no_report_choice_buttons() -> None:
+    async with running(services(FakeLibrary(source_list=[paper_record()]))) as h:
+        await h.send(h.api.update("message", text="/sources"))
+        listing = h.api.bot_messages(CHAT)[-1]
+    assert [t for t, _ in listing.buttons] == ["🗑 删除 1"]

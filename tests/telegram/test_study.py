@@ -272,7 +272,7 @@ async def test_next_step_buttons_under_an_answer_ask_what_comes_next(
         await h.send(h.api.callback_update(CHAT, answer.message_id, data))
         echoed, second = h.api.bot_messages(CHAT)[-2:]
     assert echoed.plain == f"❓ {text}"
-    assert f"Question: {text}" in model.questions[-1]  # asked like any question
+    assert f"<question>\n{text}\n</question>" in model.questions[-1]  # asked like any question
     assert "来源" in second.plain
 
 

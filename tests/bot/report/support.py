@@ -23,7 +23,7 @@ from kernel.models import (
 from storage.index import QdrantIndex
 from storage.store import KnowledgeStore
 from tests.embedding import test_embedder
-from tests.fake_modes import TutorModel, quoted_words
+from tests.fake_modes import TutorModel, quoted_words, report_snippets
 
 __all__ = [
     "CHAT",
@@ -161,7 +161,7 @@ def writer_reply(prompt: str, *, scale: float = 1.0) -> str:
     of the snippet it cites, citing the snippets in turn (a model that writes from its sources)."""
     asked = re.search(r"(?:到约|续写约|篇幅：约) (\d+) 字", prompt)
     target = int(int(asked.group(1)) * scale) if asked else 300
-    blocks = re.findall(r"^S\d+ (\[[^\]\n]+\])\n(.+)$", prompt, re.MULTILINE) or [("", "")]
+    blocks = report_snippets(prompt) or [("", "")]
     sentences: list[str] = []
     while count_zi("".join(sentences)) < target - 20:
         marker, text = blocks[len(sentences) % len(blocks)]

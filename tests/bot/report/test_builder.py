@@ -26,6 +26,7 @@ from bot.support import scorer_for, split_sentences
 from kernel.errors import (
     LLMError,
     MissingSourceError,
+    PaperChoiceError,
     ReportTooShortError,
     ReportUnsupportedError,
     VideoMissingError,
@@ -488,3 +489,29 @@ async def test_a_machine_transcribed_video_says_so_in_section_4_and_the_sources(
     assert "[视频" in section
     video_entry = next(s for s in report.sources if s.startswith("讲解视频"))
     assert "文字稿由语音识别（faster-whisper small）自动转写" in video_entry
+
+
+async def test_with_two_papers_sections_one_and_two_describe_the_chosen_paper_only(
+    full_store: KnowledgeStore,
+    model: OpenAIChatModel,
+    fake_openai: FakeOpenAI,
+    served: AsyncKnowledgeStore,
+) -> None:
+    other = paper_source(meta=PaperMeta(title="Denoising Diffusion Models", pages=10))
+    second = full_store.add_source(CHAT, other.model_copy(update={"fingerprint": "sha256:ddpm"}))
+    fake_openai.set_default(cooperative)
+    builder = ReportBuilder(served, model)
+    with pytest.raises(PaperChoiceError):
+        await builder.build(CHAT)
+    assert fake_openai.requests == []  # asked before any model call
+
+    report = await builder.build(CHAT, paper_id=second.source_id)
+    assert report.paper_title == "Denoising Diffusion Models"
+    info = report.sections[0].body
+    assert "论文标题：Denoising Diffusion Models" in info
+    assert "Attention Is All You Need" not in info
+    assert "Vaswani" not in info  # the other paper's authors are not this one's
+    summary_prompt = prompt_of(fake_openai.requests[0])
+    assert "Denoising Diffusion Models" in summary_prompt
+    assert "Attention Is All You Need" not in summary_prompt
+    assert not any("Attention Is All You Need" in s for s in report.sources)

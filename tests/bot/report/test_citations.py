@@ -68,6 +68,6 @@ def test_only_the_sections_own_snippets_count() -> None:
 
 def test_snippets_are_shown_with_the_marker_to_copy() -> None:
     block = format_snippets(SNIPPETS[:1] + SNIPPETS[3:], max_chars=10)
-    assert block.splitlines()[0] == "S1 [论文 p.5]"
-    assert "S4 [视频 1:02:03]" in block
-    assert "Scaled dot……" in block
+    assert block.splitlines()[0] == '<snippet id="S1" marker="[论文 p.5]">'  # fenced: data
+    assert '<snippet id="S4" marker="[视频 1:02:03]">' in block
+    assert "Scaled dot……\n</snippet>" in block

@@ -117,3 +117,48 @@ def test_pdf_copy_has_the_chinese_text_in_order_and_page_numbers(tmp_path: Path)
     for number, page in enumerate(pages, start=1):
         assert page.strip().splitlines()[-1] == str(number)
     assert not list(tmp_path.glob("*.tmp.pdf"))
+
+
+HOSTILE = "<script>alert(1)</script> [click](javascript:alert(1)) **x** \x1b[31m\x00\x0b"
+
+
+def hostile_report() -> Report:
+    """Titles and text from a student's file, and a model's sentence, that try to be markup."""
+    report = sample_report(paper_title=HOSTILE)
+    first = report.sections[1]
+    body = first.body + "\n# not a heading\n1. not a list\n" + HOSTILE + "[论文 p.2](javascript:x)"
+    sections = (report.sections[0], ReportSection(first.heading, body, first.chars),
+                *report.sections[2:])  # fmt: skip
+    sources = (*report.sources, f"论文：《{HOSTILE}》")
+    return Report(**{**report.__dict__, "title": HOSTILE, "sections": sections,
+                     "sources": sources})  # fmt: skip
+
+
+def test_markdown_renders_hostile_text_as_text() -> None:
+    from markdown_it import MarkdownIt
+
+    text = to_markdown(hostile_report())
+    rendered = MarkdownIt("commonmark", {"html": True}).render(text)
+    assert "<script" not in rendered
+    assert "<a " not in rendered  # no link, javascript: or otherwise
+    assert "<strong>" not in rendered
+    assert rendered.count("<h1>") == 1  # the title; "# not a heading" stays a line
+    assert rendered.count("<ol>") == 1  # the source list; "1. not a list" stays a line
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered  # shown, as written
+    assert "[论文 p.2]" in text  # citation markers stay readable in the file itself
+    assert "\x1b" not in text
+    assert "\x00" not in text
+
+
+def test_docx_and_pdf_keep_hostile_text_as_plain_text(tmp_path: Path) -> None:
+    report = hostile_report()
+    path = write_docx(report, tmp_path / "r.docx")  # control characters would abort it
+    paragraphs = [p.text for p in docx.Document(str(path)).paragraphs]
+    assert paragraphs[0] == "<script>alert(1)</script> [click](javascript:alert(1)) **x** [31m"
+    assert all("\x1b" not in p and "\x00" not in p for p in paragraphs)
+    pdf = write_pdf(report, tmp_path / "r.pdf")
+    import pymupdf
+
+    with pymupdf.open(str(pdf)) as document:
+        shown = " ".join(page.get_text() for page in document)
+    assert "<script>alert(1)</script>" in " ".join(shown.split())  # text, not markup

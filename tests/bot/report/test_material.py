@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.report.material import gather_material
+from kernel.errors import PaperChoiceError
 from kernel.models import Chunk, PaperMeta, ParsedSource, SourceKind
 from storage.async_store import AsyncKnowledgeStore
 from storage.store import KnowledgeStore
@@ -70,3 +71,45 @@ async def test_summary_keeps_to_the_body_and_the_talk_is_sampled_throughout(
     assert len({s.sid for s in (*material.summary, *material.tech, *material.talk)}) == len(
         set((*material.summary, *material.tech, *material.talk))
     )
+
+
+def other_paper() -> ParsedSource:
+    texts = [f"Diffusion models denoise images step {i} with a U-Net." for i in range(12)]
+    return ParsedSource(
+        kind=SourceKind.PAPER,
+        fingerprint="sha256:diffusion",
+        paper=PaperMeta(title="Denoising Diffusion", pages=12),
+        chunks=tuple(
+            Chunk(ordinal=i, text=t, page=i + 1, page_end=i + 1, section="Method")
+            for i, t in enumerate(texts)
+        ),
+    )
+
+
+async def test_with_two_papers_the_report_is_about_the_chosen_one_only(
+    store: KnowledgeStore,
+) -> None:
+    first = store.add_source(CHAT, long_paper())
+    second = store.add_source(CHAT, other_paper())
+    store.add_source(CHAT, video_source(n=12))
+    about_first = note(store, "What is attention?", [("Attention", "注意力")])
+    served = AsyncKnowledgeStore(store)
+    try:
+        with pytest.raises(PaperChoiceError) as caught:
+            await gather_material(served, CHAT)
+        assert set(caught.value.choices) == {(first.source_id, "Long"),
+                                             (second.source_id, "Denoising Diffusion")}  # fmt: skip
+        assert second.source_id in caught.value.message("en")  # the CLI names the ids
+
+        material = await gather_material(served, CHAT, second.source_id[:8])  # a prefix will do
+        with pytest.raises(PaperChoiceError):
+            await gather_material(served, CHAT, "no-such-paper")
+    finally:
+        served.close()
+    assert material.paper.source_id == second.source_id
+    paper_texts = {
+        s.text for s in (*material.summary, *material.tech) if s.kind is SourceKind.PAPER
+    }
+    assert paper_texts
+    assert all("Diffusion" in t for t in paper_texts)  # nothing of the other paper
+    assert about_first not in material.notes  # a note citing only the other paper stays out
