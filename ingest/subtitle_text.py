@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from kernel.errors import SubtitleFormatError
 
-__all__ = ["clean_line", "decode_text", "format_error", "join_lines", "join_text"]
+__all__ = ["clean_line", "decode_text", "join_lines", "join_text"]
 
 # --- decoding ------------------------------------------------------------------------------
 
@@ -30,22 +30,13 @@ _BINARY_MAGIC = {
     b"\xff\xd8\xff": ("图片", "an image"),
     b"GIF8": ("图片", "an image"),
 }
-_HINT_ZH = "请发送 .srt、.vtt、.json 或 .txt 格式的字幕文件。"
-_HINT_EN = "Please send a subtitle file in .srt, .vtt, .json or .txt format."
-
-
-def format_error(zh: str, en: str) -> SubtitleFormatError:
-    """A ``SubtitleFormatError`` that ends by saying which files we accept."""
-    return SubtitleFormatError(f"{zh}{_HINT_ZH}", f"{en} {_HINT_EN}")
 
 
 def decode_text(data: bytes) -> str:
     """Bytes to text: BOM first, then UTF-8, UTF-16 without BOM, GB18030 (covers GBK), cp1252."""
     for magic, (zh, en) in _BINARY_MAGIC.items():
         if data.startswith(magic):
-            raise format_error(
-                f"这看起来是{zh}，不是字幕文件。", f"This looks like {en}, not subtitles."
-            )
+            raise SubtitleFormatError("binary", kind_zh=zh, kind_en=en)
     text: str | None = None
     for bom, codec in _BOMS:
         if data.startswith(bom):
@@ -70,10 +61,7 @@ def decode_text(data: bytes) -> str:
     if text.startswith("\ufeff"):
         text = text[1:]
     if len(_CONTROL.findall(text)) > max(2, len(text) // 100):
-        raise format_error(
-            "这个文件无法识别为文字（可能是二进制文件或编码损坏）。",
-            "This file does not read as text (binary or a broken encoding).",
-        )
+        raise SubtitleFormatError("not_text")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

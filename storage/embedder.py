@@ -131,12 +131,7 @@ def _onnx_file(model_path: Path) -> str:
             return candidate
     found = sorted(model_path.rglob("*.onnx"))
     if not found:
-        raise ConfigError(
-            f"本地嵌入模型目录 {model_path} 里没有 .onnx 文件，"
-            "请检查 PAPERTUTOR_EMBEDDING_MODEL_PATH。",
-            f"No .onnx file in the local embedding model directory {model_path}; "
-            "check PAPERTUTOR_EMBEDDING_MODEL_PATH.",
-        )
+        raise ConfigError("no_onnx_file", path=model_path)
     return found[0].relative_to(model_path).as_posix()
 
 
@@ -170,15 +165,12 @@ def _config_dim(model_path: Path) -> int:
 
 
 def _load_error(model_name: str, model_path: Path | None, exc: BaseException) -> ConfigError:
-    where = f"本地目录 {model_path}" if model_path else "模型下载"
-    where_en = f"the local directory {model_path}" if model_path else "the model download"
     return ConfigError(
-        f"无法加载嵌入模型 {model_name}（{where}）：{exc}。"
-        "如果无法访问模型仓库，请设置 HF_ENDPOINT 指向可用的镜像，"
-        "或把 PAPERTUTOR_EMBEDDING_MODEL_PATH 设为已下载的 ONNX 模型目录。",
-        f"Cannot load the embedding model {model_name} from {where_en}: {exc}. "
-        "If the model hub is unreachable, set HF_ENDPOINT to a working mirror, or set "
-        "PAPERTUTOR_EMBEDDING_MODEL_PATH to a downloaded ONNX model directory.",
+        "embedder_load",
+        model=model_name,
+        where_zh=f"本地目录 {model_path}" if model_path else "模型下载",
+        where_en=f"the local directory {model_path}" if model_path else "the model download",
+        reason=exc,
     )
 
 

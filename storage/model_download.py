@@ -29,16 +29,6 @@ __all__ = ["ModelFiles", "cached_snapshot", "default_cache_dir", "model_files", 
 # The ONNX files of a repo fastembed does not know, under their usual names.
 _USUAL_ONNX = ("model.onnx", "onnx/model.onnx", "model.onnx_data", "onnx/model.onnx_data")
 
-_HINT_ZH = (
-    "如果这台机器无法访问模型仓库，请设置 HF_ENDPOINT 指向可用的镜像（例如 https://hf-mirror.com），"
-    "或在能联网的机器上下载后，把 PAPERTUTOR_EMBEDDING_MODEL_PATH 设为模型目录。"
-)
-_HINT_EN = (
-    "If this machine cannot reach the model hub, set HF_ENDPOINT to a working mirror "
-    "(e.g. https://hf-mirror.com), or download the model on a connected machine and set "
-    "PAPERTUTOR_EMBEDDING_MODEL_PATH to its directory."
-)
-
 
 @dataclass(frozen=True)
 class ModelFiles:
@@ -101,28 +91,7 @@ def _unreachable(model_name: str, endpoint: str, exc: BaseException) -> ServiceE
     # huggingface_hub wraps the network error in a long generic text: show the cause's line.
     cause = exc.__cause__ or exc
     reason = f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"
-    return ServiceError(
-        f"无法从 {endpoint} 下载嵌入模型 {model_name}（{reason}）。{_HINT_ZH}",
-        f"Cannot download the embedding model {model_name} from {endpoint} ({reason}). {_HINT_EN}",
-    )
-
-
-def _offline_error(model_name: str) -> ConfigError:
-    return ConfigError(
-        f"已设置 HF_HUB_OFFLINE=1（离线模式），缓存里也没有嵌入模型 {model_name}，无法下载。"
-        f"请取消 HF_HUB_OFFLINE 后重试。{_HINT_ZH}",
-        f"HF_HUB_OFFLINE=1 (offline mode) is set and the embedding model {model_name} is not in "
-        f"the cache, so it cannot be downloaded. Unset HF_HUB_OFFLINE and retry. {_HINT_EN}",
-    )
-
-
-def _not_found(model_name: str, repo_id: str, endpoint: str) -> ConfigError:
-    return ConfigError(
-        f"在 {endpoint} 上找不到模型仓库 {repo_id}（嵌入模型 {model_name}）。"
-        "请检查 PAPERTUTOR_EMBEDDING_MODEL 的名字；如果使用镜像，请确认 HF_ENDPOINT 正确。",
-        f"The model repo {repo_id} (embedding model {model_name}) was not found on {endpoint}. "
-        "Check PAPERTUTOR_EMBEDDING_MODEL; if you use a mirror, check HF_ENDPOINT.",
-    )
+    return ServiceError("hub_unreachable", model=model_name, hub=endpoint, reason=reason)
 
 
 def _missing(files: ModelFiles, snapshot: Path) -> list[str]:
@@ -138,10 +107,7 @@ def _check_complete(model_name: str, files: ModelFiles, snapshot: Path) -> None:
     missing = _missing(files, snapshot)
     if missing:
         raise ConfigError(
-            f"模型仓库 {files.repo_id} 里没有 {', '.join(missing)}，"
-            f"无法作为嵌入模型 {model_name} 使用。请换一个提供 ONNX 文件的模型。",
-            f"The model repo {files.repo_id} has no {', '.join(missing)}, so it cannot serve as "
-            f"the embedding model {model_name}. Choose a model that ships ONNX files.",
+            "hub_no_onnx", repo=files.repo_id, missing=", ".join(missing), model=model_name
         )
 
 
@@ -193,18 +159,13 @@ def prefetch_model(
             tqdm_class=_progress_class(progress),
         )
     except (RepositoryNotFoundError, GatedRepoError) as exc:
-        raise _not_found(model_name, files.repo_id, hub) from exc
+        raise ConfigError("hub_no_repo", repo=files.repo_id, model=model_name, hub=hub) from exc
     except LocalEntryNotFoundError as exc:
         if offline:
-            raise _offline_error(model_name) from exc
+            raise ConfigError("hub_offline", model=model_name) from exc
         raise _unreachable(model_name, hub, exc) from exc
     except PermissionError as exc:
-        raise ConfigError(
-            f"模型缓存目录 {cache} 不可写：{exc}。"
-            "请检查 PAPERTUTOR_EMBEDDING_CACHE_DIR 和目录权限。",
-            f"The model cache directory {cache} is not writable: {exc}. "
-            "Check PAPERTUTOR_EMBEDDING_CACHE_DIR and its permissions.",
-        ) from exc
+        raise ConfigError("model_cache", path=cache, reason=exc) from exc
     except (HfHubHTTPError, httpx.TransportError, OSError, ValueError) as exc:
         raise _unreachable(model_name, hub, exc) from exc
     _check_complete(model_name, files, snapshot)
