@@ -142,6 +142,35 @@ def _hold_back(text: str) -> tuple[str, str]:
     return text[: len(text) - keep], text[len(text) - keep :]
 
 
+def _what_to_answer(
+    question: str, history: Sequence[Turn], lang: str | None, mode: str | None
+) -> tuple[str, str, str]:
+    """(what to search for, the question as it is recorded, the reply's language).
+
+    With ``mode`` the question re-asked is the one given (else the conversation's last), with
+    the mode's label. Raises ``InputError`` for an empty or too long question, or a re-ask
+    with nothing to re-ask.
+    """
+    search_question = question.strip()
+    if mode is None and not search_question:
+        raise InputError(*prompts.EMPTY_QUESTION.values())
+    if len(search_question) > MAX_QUESTION_CHARS:
+        n, limit = len(search_question), MAX_QUESTION_CHARS
+        raise InputError(
+            *(text.format(n=n, limit=limit) for text in prompts.QUESTION_TOO_LONG.values())
+        )
+    if mode is not None:
+        previous = [t.text for t in history if t.role == "user"]
+        if not search_question and not previous:
+            raise InputError(*prompts.NO_PREVIOUS_ANSWER.values())
+        # Re-ask the question the button belongs to (else the last one); strip an earlier
+        # re-ask label so they don't pile up.
+        search_question = _strip_mode_label(search_question or previous[-1])
+        label = prompts.MODE_LABELS[mode][lang or question_language(search_question)]
+        question = search_question + label
+    return search_question, question, lang or question_language(search_question)
+
+
 class Answerer:
     """Answers a chat's questions from its sources, and keeps its notebook."""
 
@@ -198,25 +227,7 @@ class Answerer:
             raise ValueError(f"mode must be one of {MODES} or None, not {mode!r}")
         chat = await self.store.snapshot(chat_id, turns=self.history_turns)
         history = chat.turns
-        search_question = question.strip()
-        if mode is None and not search_question:
-            raise InputError(*prompts.EMPTY_QUESTION.values())
-        if len(search_question) > MAX_QUESTION_CHARS:
-            n, limit = len(search_question), MAX_QUESTION_CHARS
-            raise InputError(
-                *(text.format(n=n, limit=limit) for text in prompts.QUESTION_TOO_LONG.values())
-            )
-        if mode is not None:
-            previous = [t.text for t in history if t.role == "user"]
-            if not search_question and not previous:
-                raise InputError(*prompts.NO_PREVIOUS_ANSWER.values())
-            # Re-ask the question the button belongs to (else the last one); strip an earlier
-            # re-ask label so they don't pile up.
-            search_question = _strip_mode_label(search_question or previous[-1])
-            label = prompts.MODE_LABELS[mode][lang or question_language(search_question)]
-            question = search_question + label
-        resolved: str = lang or question_language(search_question)
-        lang = resolved
+        search_question, question, lang = _what_to_answer(question, history, lang, mode)
 
         ready = chat.ready
         if not ready:

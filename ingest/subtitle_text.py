@@ -37,32 +37,31 @@ def decode_text(data: bytes) -> str:
     for magic, (zh, en) in _BINARY_MAGIC.items():
         if data.startswith(magic):
             raise SubtitleFormatError("binary", kind_zh=zh, kind_en=en)
-    text: str | None = None
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            text = data.decode(codec, errors="replace")
-            break
-    if text is None:
-        sample = data[:4000]
-        # UTF-16 without BOM: every other byte of ASCII text is NUL.
-        if len(sample) >= 4 and sample[1::2].count(0) > len(sample) * 0.4:
-            text = data.decode("utf-16-le", errors="replace")
-        elif len(sample) >= 4 and sample[0::2].count(0) > len(sample) * 0.4:
-            text = data.decode("utf-16-be", errors="replace")
-    if text is None:
-        for codec in ("utf-8", "gb18030", "cp1252"):
-            try:
-                text = data.decode(codec)
-                break
-            except UnicodeDecodeError:
-                continue
-    if text is None:
-        text = data.decode("latin-1")
+    text = _decode(data)
     if text.startswith("\ufeff"):
         text = text[1:]
     if len(_CONTROL.findall(text)) > max(2, len(text) // 100):
         raise SubtitleFormatError("not_text")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decode(data: bytes) -> str:
+    """The text of ``data``: by its BOM, else as UTF-16 without BOM (every other byte of ASCII
+    text is NUL), else in the first of UTF-8, GB18030 and cp1252 that fits, else Latin-1."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    sample = data[:4000]
+    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) * 0.4:
+        return data.decode("utf-16-le", errors="replace")
+    if len(sample) >= 4 and sample[0::2].count(0) > len(sample) * 0.4:
+        return data.decode("utf-16-be", errors="replace")
+    for codec in ("utf-8", "gb18030", "cp1252"):
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
 
 
 # --- cleaning ------------------------------------------------------------------------------
