@@ -48,6 +48,7 @@ from storage.async_store import AsyncKnowledgeStore
 
 if TYPE_CHECKING:  # typing only: importing openai takes a while
     from bot.llm import ChatModel, Message
+    from bot.support import SupportScorer
 
 __all__ = ["MODES", "Answer", "AnswerEvent", "Answerer", "Draft", "Final", "Rewind"]
 
@@ -182,11 +183,15 @@ class Answerer:
         k: int = 6,
         history_turns: int = 6,
         query_model: ChatModel | None = None,
+        support: SupportScorer | None = None,
     ) -> None:
-        """``query_model`` writes the search queries (default: ``model``, which answers)."""
+        """``query_model`` writes the search queries (default: ``model``, which answers);
+        ``support`` checks each cited sentence against its snippet (default: the scorer cached
+        for the store's embedder)."""
         self.store = store
         self.model = model
         self.query_model = query_model or model
+        self.support = support
         self.k = k
         self.history_turns = history_turns
 
@@ -267,7 +272,12 @@ class Answerer:
         else:
             # Markers checked against the snippets (moved, removed or added by the code).
             checked = await check_answer(
-                self.store.embedder, strip_reasoning(text), hits, terms=terms, lang=lang
+                self.store.embedder,
+                strip_reasoning(text),
+                hits,
+                terms=terms,
+                lang=lang,
+                scorer=self.support,
             )
             answer = Answer(
                 question=question,

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the builders import what they make, so a command loads only
     from bot.markup.formula_image import FormulaRenderer
     from bot.pages import PageViewer
     from bot.report.builder import ReportBuilder
+    from bot.support import SupportScorer
     from ingest.downloader import Extract
     from ingest.lecture import LectureReader
     from ingest.speech import SpeechRecognizer
@@ -206,6 +207,14 @@ class _Makers:
         )
 
     @functools.cached_property
+    def support(self) -> SupportScorer:
+        """One citation support scorer for answers and reports (its snippet cache is shared);
+        made with the store's embedder, so it loads the model."""
+        from bot.support import SupportScorer
+
+        return SupportScorer(self.services.store.embedder)
+
+    @functools.cached_property
     def query_model(self) -> ChatModel | None:
         """A faster model on the same endpoint, if one is set, for the query rewrite (on the
         critical path of the questions the code cannot search at once) and term lists."""
@@ -283,7 +292,12 @@ class _Makers:
     def make_answerer(self) -> Answerer:
         from bot.answering import Answerer
 
-        return Answerer(self.services.store, self.services.chat_model, query_model=self.query_model)
+        return Answerer(
+            self.services.store,
+            self.services.chat_model,
+            query_model=self.query_model,
+            support=self.support,
+        )
 
     def make_reports(self) -> ReportBuilder:
         from bot.report.builder import ReportBuilder
@@ -297,6 +311,7 @@ class _Makers:
             max_chars=rep.max_chars,
             max_revisions=rep.max_revisions,
             figures=functools.partial(add_key_figures, self.services.pages),
+            support=self.support,
         )
 
     @staticmethod
