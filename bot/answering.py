@@ -48,6 +48,7 @@ from storage.async_store import AsyncKnowledgeStore
 
 if TYPE_CHECKING:  # typing only: importing openai takes a while
     from bot.llm import ChatModel, Message
+    from bot.support import SupportScorer
 
 __all__ = ["MODES", "Answer", "AnswerEvent", "Answerer", "Draft", "Final", "Rewind"]
 
@@ -142,6 +143,35 @@ def _hold_back(text: str) -> tuple[str, str]:
     return text[: len(text) - keep], text[len(text) - keep :]
 
 
+def _what_to_answer(
+    question: str, history: Sequence[Turn], lang: str | None, mode: str | None
+) -> tuple[str, str, str]:
+    """(what to search for, the question as it is recorded, the reply's language).
+
+    With ``mode`` the question re-asked is the one given (else the conversation's last), with
+    the mode's label. Raises ``InputError`` for an empty or too long question, or a re-ask
+    with nothing to re-ask.
+    """
+    search_question = question.strip()
+    if mode is None and not search_question:
+        raise InputError(*prompts.EMPTY_QUESTION.values())
+    if len(search_question) > MAX_QUESTION_CHARS:
+        n, limit = len(search_question), MAX_QUESTION_CHARS
+        raise InputError(
+            *(text.format(n=n, limit=limit) for text in prompts.QUESTION_TOO_LONG.values())
+        )
+    if mode is not None:
+        previous = [t.text for t in history if t.role == "user"]
+        if not search_question and not previous:
+            raise InputError(*prompts.NO_PREVIOUS_ANSWER.values())
+        # Re-ask the question the button belongs to (else the last one); strip an earlier
+        # re-ask label so they don't pile up.
+        search_question = _strip_mode_label(search_question or previous[-1])
+        label = prompts.MODE_LABELS[mode][lang or question_language(search_question)]
+        question = search_question + label
+    return search_question, question, lang or question_language(search_question)
+
+
 class Answerer:
     """Answers a chat's questions from its sources, and keeps its notebook."""
 
@@ -153,11 +183,15 @@ class Answerer:
         k: int = 6,
         history_turns: int = 6,
         query_model: ChatModel | None = None,
+        support: SupportScorer | None = None,
     ) -> None:
-        """``query_model`` writes the search queries (default: ``model``, which answers)."""
+        """``query_model`` writes the search queries (default: ``model``, which answers);
+        ``support`` checks each cited sentence against its snippet (default: the scorer cached
+        for the store's embedder)."""
         self.store = store
         self.model = model
         self.query_model = query_model or model
+        self.support = support
         self.k = k
         self.history_turns = history_turns
 
@@ -198,24 +232,9 @@ class Answerer:
             raise ValueError(f"mode must be one of {MODES} or None, not {mode!r}")
         chat = await self.store.snapshot(chat_id, turns=self.history_turns, notes=mode is not None)
         history = chat.turns
+        search_question, question, lang = _what_to_answer(question, history, lang, mode)
         revised: Note | None = None  # the note a re-explanation replaces the answer of
-        search_question = question.strip()
-        if mode is None and not search_question:
-            raise InputError(*prompts.EMPTY_QUESTION.values())
-        if len(search_question) > MAX_QUESTION_CHARS:
-            n, limit = len(search_question), MAX_QUESTION_CHARS
-            raise InputError(
-                *(text.format(n=n, limit=limit) for text in prompts.QUESTION_TOO_LONG.values())
-            )
         if mode is not None:
-            previous = [t.text for t in history if t.role == "user"]
-            if not search_question and not previous:
-                raise InputError(*prompts.NO_PREVIOUS_ANSWER.values())
-            # Re-ask the question the button belongs to (else the last one); strip an earlier
-            # re-ask label so they don't pile up.
-            search_question = _strip_mode_label(search_question or previous[-1])
-            label = prompts.MODE_LABELS[mode][lang or question_language(search_question)]
-            question = search_question + label
             revised = next(
                 (
                     n
@@ -224,8 +243,6 @@ class Answerer:
                 ),
                 None,
             )
-        resolved: str = lang or question_language(search_question)
-        lang = resolved
 
         ready = chat.ready
         if not ready:
@@ -265,7 +282,12 @@ class Answerer:
         else:
             # Markers checked against the snippets (moved, removed or added by the code).
             checked = await check_answer(
-                self.store.embedder, strip_reasoning(text), hits, terms=terms, lang=lang
+                self.store.embedder,
+                strip_reasoning(text),
+                hits,
+                terms=terms,
+                lang=lang,
+                scorer=self.support,
             )
             answer = Answer(
                 question=question,

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the builders import what they make, so a command loads only
     from bot.pages import PageViewer
     from bot.report.builder import ReportBuilder
     from bot.study import GlossaryBuilder, NextSteps, Quizzer
+    from bot.support import SupportScorer
     from ingest.downloader import Extract
     from ingest.lecture import LectureReader
     from ingest.speech import SpeechRecognizer
@@ -153,6 +154,192 @@ def build_index(cfg: StorageSettings) -> QdrantIndex:
     )
 
 
+class _Makers:
+    """How each service of ``build_services`` is made (each method makes one, on first use);
+    the adapters given replace the configured ones."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        chat_model: ChatModel | None,
+        embedder: Embedder | None,
+        youtube_session_factory: Callable[[], requests.Session] | None,
+        recognizer: SpeechRecognizer | None,
+        extract: Extract | None,
+    ) -> None:
+        self.settings = settings
+        self.chat_model = chat_model
+        self.embedder = embedder
+        self.youtube_session_factory = youtube_session_factory
+        self.recognizer = recognizer
+        self.extract = extract
+        self.services = Services(
+            makers={  # the store first: a data directory in use is said before any model loads
+                "store": self.make_store,
+                "formulas": self.make_formulas,
+                "pages": self.make_pages,
+                "listener": self.make_listener,
+                "chat_model": self.make_chat_model,
+                "library": self.make_library,
+                "answerer": self.make_answerer,
+                "reports": self.make_reports,
+                "quizzes": self.make_quizzes,
+                "glossary": self.make_glossary,
+                "next_steps": self.make_next_steps,
+            },
+            owns_embedder=embedder is None,
+        )
+
+    @functools.cached_property
+    def paper_files(self) -> PaperFiles:
+        from storage.paper_files import PaperFiles
+
+        return PaperFiles(self.settings.storage.papers_path)
+
+    @functools.cached_property
+    def lectures(self) -> LectureReader:
+        speech = self.recognizer
+        if speech is None:
+            speech = build_recognizer(self.settings.asr)
+            self.services.on_close(speech.close)
+        return build_lectures(
+            self.settings,
+            speech,
+            youtube_session_factory=self.youtube_session_factory,
+            extract=self.extract,
+        )
+
+    @functools.cached_property
+    def support(self) -> SupportScorer:
+        """One citation support scorer for answers and reports (its snippet cache is shared);
+        made with the store's embedder, so it loads the model."""
+        from bot.support import SupportScorer
+
+        return SupportScorer(self.services.store.embedder)
+
+    @functools.cached_property
+    def query_model(self) -> ChatModel | None:
+        """A faster model on the same endpoint, if one is set, for the query rewrite (on the
+        critical path of the questions the code cannot search at once) and term lists."""
+        llm = self.settings.llm
+        for_model = getattr(self.services.chat_model, "for_model", None)
+        if llm.query_model and llm.query_model != llm.model and for_model is not None:
+            return cast("ChatModel", for_model(llm.query_model))
+        return None
+
+    def make_store(self) -> AsyncKnowledgeStore:
+        from storage.async_store import AsyncKnowledgeStore
+        from storage.store import KnowledgeStore
+
+        settings = self.settings
+        model: Embedder | Callable[[], Embedder] = self.embedder or (
+            lambda: build_embedder(settings.embedding)
+        )
+        core = KnowledgeStore(
+            build_index(settings.storage), model, batch_size=settings.embedding.batch_size
+        )
+        return AsyncKnowledgeStore(core, threads=settings.telegram.concurrency)
+
+    def make_chat_model(self) -> ChatModel:
+        if self.chat_model is not None:
+            return self.chat_model
+        from bot.llm import OpenAIChatModel
+
+        llm = self.settings.llm
+        return OpenAIChatModel(
+            base_url=llm.base_url,
+            api_key=llm.api_key.get_secret_value() if llm.api_key else None,
+            model=llm.model,
+            timeout_s=llm.timeout_s,
+            max_retries=llm.max_retries,
+            retry_budget_s=llm.retry_budget_s,
+            temperature=llm.temperature,
+        )
+
+    def make_listener(self) -> Listener:
+        from bot.listening import Listener
+
+        return Listener(self.lectures, max_seconds=self.settings.ingest.voice_max_seconds)
+
+    def make_library(self) -> Library:
+        from bot.glossary import Glossary
+        from bot.library import Library, PdfLimits, SubtitleLimits
+
+        ing = self.settings.ingest
+        return Library(
+            self.services.store,
+            pdf_limits=PdfLimits(
+                max_bytes=int(ing.max_file_mb * 2**20),
+                max_pages=ing.max_pages,
+                ocr=ing.ocr,
+                ocr_languages=ing.ocr_languages,
+            ),
+            lectures=self.lectures,
+            subtitle_limits=SubtitleLimits(
+                max_bytes=int(ing.max_subtitle_mb * 2**20), max_segments=ing.max_segments
+            ),
+            files=self.paper_files,
+            # One model call per source for its term list: it runs alongside indexing, and
+            # questions are searched with its terms.
+            glossary=Glossary(
+                self.query_model or self.services.chat_model,
+                timeout_s=self.settings.llm.timeout_s,
+            ),
+        )
+
+    def make_pages(self) -> PageViewer:
+        from bot.pages import PageViewer
+
+        return PageViewer(self.services.store, self.paper_files)
+
+    def make_answerer(self) -> Answerer:
+        from bot.answering import Answerer
+
+        return Answerer(
+            self.services.store,
+            self.services.chat_model,
+            query_model=self.query_model,
+            support=self.support,
+        )
+
+    def make_reports(self) -> ReportBuilder:
+        from bot.report.builder import ReportBuilder
+        from bot.report.figures import add_key_figures
+
+        rep = self.settings.report
+        return ReportBuilder(
+            self.services.store,
+            self.services.chat_model,
+            min_chars=rep.min_chars,
+            max_chars=rep.max_chars,
+            max_revisions=rep.max_revisions,
+            figures=functools.partial(add_key_figures, self.services.pages),
+            support=self.support,
+        )
+
+    @staticmethod
+    def make_formulas() -> FormulaRenderer:
+        from bot.markup.formula_image import FormulaRenderer
+
+        return FormulaRenderer()
+
+    def make_quizzes(self) -> Quizzer:
+        from bot.study import Quizzer
+
+        return Quizzer(self.services.store, self.services.chat_model)
+
+    def make_glossary(self) -> GlossaryBuilder:
+        from bot.study import GlossaryBuilder
+
+        return GlossaryBuilder(self.services.store, self.services.chat_model)
+
+    def make_next_steps(self) -> NextSteps:
+        from bot.study import NextSteps
+
+        return NextSteps(self.services.store)
+
+
 def build_services(
     settings: Settings,
     *,
@@ -169,152 +356,14 @@ def build_services(
     With ``lazy`` each service is made when first used (a CLI command builds only what it
     needs); otherwise all are made now, embedding model included.
     """
-    services: Services
-
-    @functools.cache
-    def paper_files() -> PaperFiles:
-        from storage.paper_files import PaperFiles
-
-        return PaperFiles(settings.storage.papers_path)
-
-    def make_store() -> AsyncKnowledgeStore:
-        from storage.async_store import AsyncKnowledgeStore
-        from storage.store import KnowledgeStore
-
-        model: Embedder | Callable[[], Embedder] = embedder or (
-            lambda: build_embedder(settings.embedding)
-        )
-        core = KnowledgeStore(
-            build_index(settings.storage), model, batch_size=settings.embedding.batch_size
-        )
-        return AsyncKnowledgeStore(core, threads=settings.telegram.concurrency)
-
-    def make_chat_model() -> ChatModel:
-        if chat_model is not None:
-            return chat_model
-        from bot.llm import OpenAIChatModel
-
-        llm = settings.llm
-        return OpenAIChatModel(
-            base_url=llm.base_url,
-            api_key=llm.api_key.get_secret_value() if llm.api_key else None,
-            model=llm.model,
-            timeout_s=llm.timeout_s,
-            max_retries=llm.max_retries,
-            retry_budget_s=llm.retry_budget_s,
-            temperature=llm.temperature,
-        )
-
-    @functools.cache
-    def lectures() -> LectureReader:
-        speech = recognizer
-        if speech is None:
-            speech = build_recognizer(settings.asr)
-            services.on_close(speech.close)
-        return build_lectures(
-            settings, speech, youtube_session_factory=youtube_session_factory, extract=extract
-        )
-
-    def make_listener() -> Listener:
-        from bot.listening import Listener
-
-        return Listener(lectures(), max_seconds=settings.ingest.voice_max_seconds)
-
-    def make_library() -> Library:
-        from bot.glossary import Glossary
-        from bot.library import Library, PdfLimits, SubtitleLimits
-
-        ing = settings.ingest
-        return Library(
-            services.store,
-            pdf_limits=PdfLimits(
-                max_bytes=int(ing.max_file_mb * 2**20),
-                max_pages=ing.max_pages,
-                ocr=ing.ocr,
-                ocr_languages=ing.ocr_languages,
-            ),
-            lectures=lectures(),
-            subtitle_limits=SubtitleLimits(
-                max_bytes=int(ing.max_subtitle_mb * 2**20), max_segments=ing.max_segments
-            ),
-            files=paper_files(),
-            # One model call per source for its term list: it runs alongside indexing, and
-            # questions are searched with its terms.
-            glossary=Glossary(
-                query_model() or services.chat_model, timeout_s=settings.llm.timeout_s
-            ),
-        )
-
-    def make_pages() -> PageViewer:
-        from bot.pages import PageViewer
-
-        return PageViewer(services.store, paper_files())
-
-    @functools.cache
-    def query_model() -> ChatModel | None:
-        """A faster model on the same endpoint, if one is set, for the query rewrite (on the
-        critical path of the questions the code cannot search at once) and term lists."""
-        llm = settings.llm
-        for_model = getattr(services.chat_model, "for_model", None)
-        if llm.query_model and llm.query_model != llm.model and for_model is not None:
-            return cast("ChatModel", for_model(llm.query_model))
-        return None
-
-    def make_answerer() -> Answerer:
-        from bot.answering import Answerer
-
-        return Answerer(services.store, services.chat_model, query_model=query_model())
-
-    def make_reports() -> ReportBuilder:
-        from bot.report.builder import ReportBuilder
-        from bot.report.figures import add_key_figures
-
-        rep = settings.report
-        return ReportBuilder(
-            services.store,
-            services.chat_model,
-            min_chars=rep.min_chars,
-            max_chars=rep.max_chars,
-            max_revisions=rep.max_revisions,
-            figures=functools.partial(add_key_figures, services.pages),
-        )
-
-    def make_formulas() -> FormulaRenderer:
-        from bot.markup.formula_image import FormulaRenderer
-
-        return FormulaRenderer()
-
-    def make_quizzes() -> Quizzer:
-        from bot.study import Quizzer
-
-        return Quizzer(services.store, services.chat_model)
-
-    def make_glossary() -> GlossaryBuilder:
-        from bot.study import GlossaryBuilder
-
-        return GlossaryBuilder(services.store, services.chat_model)
-
-    def make_next_steps() -> NextSteps:
-        from bot.study import NextSteps
-
-        return NextSteps(services.store)
-
-    services = Services(
-        makers={  # the store first: a data directory in use is said before any model loads
-            "store": make_store,
-            "formulas": make_formulas,
-            "pages": make_pages,
-            "listener": make_listener,
-            "chat_model": make_chat_model,
-            "library": make_library,
-            "answerer": make_answerer,
-            "reports": make_reports,
-            "quizzes": make_quizzes,
-            "glossary": make_glossary,
-            "next_steps": make_next_steps,
-        },
-        owns_embedder=embedder is None,
-    )
+    services = _Makers(
+        settings,
+        chat_model=chat_model,
+        embedder=embedder,
+        youtube_session_factory=youtube_session_factory,
+        recognizer=recognizer,
+        extract=extract,
+    ).services
     if not lazy:
         services.build_all()
         _ = services.store.embedder  # load the model (and check it against the store) now

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.prompts import BACKGROUND_LABEL
-from bot.support import Candidate, Policy, check_support, scorer_for
+from bot.support import Candidate, Policy, SupportScorer, check_support, scorer_for
 from kernel.errors import PaperTutorError
 from kernel.models import Citation, SearchHit, Term
 from storage.embedder import Embedder
@@ -186,10 +186,13 @@ async def check_answer(
     *,
     terms: Sequence[Term] = (),
     lang: str = "zh",
+    scorer: SupportScorer | None = None,
 ) -> CheckedAnswer:
     """Check an answer's markers against the ``hits`` it was written from (see module doc).
 
-    The embedding runs in a worker thread. If the embedder fails, the markers are kept as the
+    ``scorer`` scores sentences against snippets (the composition root's, whose snippet cache
+    answers and reports share; default: the one cached for ``embedder``). The embedding runs
+    in a worker thread. If the embedder fails, the markers are kept as the
     model wrote them, unchecked (``support`` None), and the failure is logged.
     """
     text, flagged = _keep_numbers(text.strip(), len(hits))
@@ -211,7 +214,7 @@ async def check_answer(
             check_support,
             text,
             candidates,
-            scorer_for(embedder),
+            scorer or scorer_for(embedder),
             marker=_ANSWER_MARKER,
             resolve=resolve,
             policy=policy,

@@ -321,12 +321,7 @@ class Library:
                 return await self.add_media(
                     chat_id, path, filename=filename, title=title, lang=lang, progress=progress
                 )
-        raise UnsupportedFileError(
-            "这种文件我读不了。请发送论文 PDF、讲座的视频/音频文件，"
-            "或视频的字幕文件（.srt / .vtt / .json / .txt）。",
-            "I can't read this kind of file. Send the paper as a PDF, the lecture as a video or "
-            "audio file, or the video's subtitle file (.srt / .vtt / .json / .txt).",
-        )
+        raise UnsupportedFileError("unknown_kind")
 
     async def sources(self, chat_id: int) -> list[SourceRecord]:
         return await self._store.sources(chat_id)

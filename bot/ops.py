@@ -53,13 +53,7 @@ def check_data_dir(data_dir: Path) -> None:
             probe.write(b"ok")
             probe.flush()
     except OSError as exc:
-        raise ConfigError(
-            f"数据目录 {data_dir} 不可写（{exc.strerror or exc}）。请检查 PAPERTUTOR_DATA_DIR，"
-            "并确认运行机器人的用户有写权限（Docker：卷的属主要是容器里的用户）。",
-            f"The data directory {data_dir} is not writable ({exc.strerror or exc}). Check "
-            "PAPERTUTOR_DATA_DIR and that the bot's user may write there (Docker: the volume "
-            "must belong to the container user).",
-        ) from exc
+        raise ConfigError("data_dir", path=data_dir, reason=exc.strerror or exc) from exc
 
 
 def wait_for_qdrant(url: str, api_key: str | None, wait_s: float) -> None:

@@ -159,12 +159,7 @@ class LectureReader:
         link = parse_video_link(text)
         url = link.url if link is not None else bare_url(text)
         if url is None:
-            raise UnsupportedLinkError(
-                "这不是我能读取的视频链接。请发送 YouTube 或 B 站的视频链接，"
-                "或者直接发送视频/音频文件或字幕文件（.srt / .vtt）。",
-                "This is not a video link I can read. Send a YouTube or Bilibili link, or the "
-                "video/audio file or subtitle file (.srt / .vtt) itself.",
-            )
+            raise UnsupportedLinkError("not_video_link")
         if link is not None and link.platform == "youtube" and self._youtube is not None:
             report("fetching", 0, 1)
             try:

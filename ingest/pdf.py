@@ -81,29 +81,13 @@ def _page_list(pages: list[int]) -> str:
 def _open(data: bytes, filename: str | None, password: str | None, max_bytes: int) -> Any:
     name = filename or "?"
     if not data:
-        raise EmptyFileError(
-            f"文件是空的（{name}，0 字节）。请重新发送论文的 PDF 文件。",
-            f"The file is empty ({name}, 0 bytes). Please send the paper PDF again.",
-        )
+        raise EmptyFileError("empty", name=name)
     if len(data) > max_bytes:
         mb, limit = len(data) / 2**20, max_bytes / 2**20
-        raise TooLargeError(
-            f"文件太大（{mb:.1f} MB），上限是 {limit:.0f} MB。"
-            "请发送较小的 PDF（例如不含附录的版本）。",
-            f"The file is too large ({mb:.1f} MB); the limit is {limit:.0f} MB. "
-            "Please send a smaller PDF (for example without the appendix).",
-        )
+        raise TooLargeError("pdf_bytes", mb=f"{mb:.1f}", limit=f"{limit:.0f}")
     if b"%PDF-" not in data[:1024]:
-        raise NotAPDFError(
-            f"这个文件（{name}）不是 PDF，我读不了。请发送论文的 PDF 文件。",
-            f"This file ({name}) is not a PDF, so I cannot read it. "
-            "Please send the paper as a PDF.",
-        )
-    damaged = DamagedFileError(
-        "这个 PDF 已损坏或不完整（可能没有下载完），无法读取。请重新下载后再发送。",
-        "This PDF is damaged or incomplete (perhaps the download was cut off) and cannot be "
-        "read. Please download it again and resend it.",
-    )
+        raise NotAPDFError("not_pdf", name=name)
+    damaged = DamagedFileError("pdf_damaged")
     try:
         doc: Any = pymupdf.open(stream=data, filetype="pdf")  # type: ignore[no-untyped-call]  # pymupdf ships partial hints
     except Exception as exc:  # pymupdf raises several types for broken files
@@ -116,18 +100,10 @@ def _open(data: bytes, filename: str | None, password: str | None, max_bytes: in
     if doc.needs_pass:
         if password is None:
             doc.close()
-            raise PasswordRequiredError(
-                "这个 PDF 有密码保护。请提供密码，或发送没有密码的版本。",
-                "This PDF is password-protected. Please give the password, or send a version "
-                "without one.",
-            )
+            raise PasswordRequiredError("pdf_password")
         if not doc.authenticate(password):
             doc.close()
-            raise WrongPasswordError(
-                "密码不正确，打不开这个 PDF。请检查密码后再试。",
-                "The password is wrong, so the PDF cannot be opened. "
-                "Please check it and try again.",
-            )
+            raise WrongPasswordError("wrong_password")
     return doc
 
 
@@ -204,11 +180,7 @@ def parse_pdf(
     try:
         total = doc.page_count
         if total > max_pages:
-            raise TooLargeError(
-                f"这个 PDF 有 {total} 页，超过了 {max_pages} 页的上限。请只发送论文正文部分。",
-                f"This PDF has {total} pages, more than the limit of {max_pages}. "
-                "Please send only the paper itself.",
-            )
+            raise TooLargeError("pdf_pages", pages=total, limit=max_pages)
         can_ocr = ocr and ocr_available()
         pages: list[list[Line]] = []
         scanned: list[int] = []
@@ -224,23 +196,14 @@ def parse_pdf(
                     lines = _ocr_lines(page, i + 1, ocr_languages) if can_ocr else []
                     (ocred if lines else scanned).append(i + 1)
             except Exception as exc:  # a page pymupdf cannot decode: the file is damaged
-                raise DamagedFileError(
-                    f"这个 PDF 的第 {i + 1} 页已损坏，无法读取。请重新下载后再发送。",
-                    f"Page {i + 1} of this PDF is damaged and cannot be read. "
-                    "Please download the file again and resend it.",
-                ) from exc
+                raise DamagedFileError("pdf_page_damaged", page=i + 1) from exc
             pages.append(lines)
             heights.append(page.rect.height)
             sizes.extend(ln for ln in lines if not ln.vertical)
             if progress is not None:
                 progress(i + 1, total)
         if not sizes:
-            raise NoTextError(
-                "这个 PDF 里没有可读取的文字，看起来是扫描件（只有图片）。请发送带文字层的版本"
-                "（例如从 arXiv 下载的 PDF），或先用 OCR 工具识别后再发送。",
-                "This PDF has no readable text: it looks like a scanned document (images only). "
-                "Please send a version with a text layer (e.g. the arXiv PDF), or run OCR first.",
-            )
+            raise NoTextError("scanned")
         body = body_size(sizes)
         first = next(i for i, lines in enumerate(pages) if lines)
         meta = extract_meta(
@@ -256,11 +219,7 @@ def parse_pdf(
         chunks = chunk_blocks(blocks)
         chunks += _caption_chunks(found, len(chunks))
         if not chunks:
-            raise NoTextError(
-                "这个 PDF 里只有页码、页眉之类的内容，没有可读的正文。请发送论文本身的 PDF。",
-                "This PDF only contains page numbers or headers, no readable body text. "
-                "Please send the paper itself.",
-            )
+            raise NoTextError("no_body")
         warnings: list[str] = []
         if scanned:
             p = _page_list(scanned)

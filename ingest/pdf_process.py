@@ -66,11 +66,7 @@ def _render_child(conn: Connection, data: bytes, options: dict[str, Any]) -> Non
 
 
 def _crashed(exitcode: int | None) -> DamagedFileError:
-    return DamagedFileError(
-        "读取这个 PDF 时阅读器崩溃了，文件可能已损坏。请重新下载（例如从 arXiv）后再发送。",
-        "The PDF reader crashed on this file; it may be damaged. Please download it again "
-        f"(e.g. from arXiv) and resend it. (parser exit code {exitcode})",
-    )
+    return DamagedFileError("pdf_reader_crashed", exitcode=exitcode)
 
 
 def parse_pdf_isolated(

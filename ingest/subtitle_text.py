@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from kernel.errors import SubtitleFormatError
 
-__all__ = ["clean_line", "decode_text", "format_error", "join_lines", "join_text"]
+__all__ = ["clean_line", "decode_text", "join_lines", "join_text"]
 
 # --- decoding ------------------------------------------------------------------------------
 
@@ -30,51 +30,38 @@ _BINARY_MAGIC = {
     b"\xff\xd8\xff": ("图片", "an image"),
     b"GIF8": ("图片", "an image"),
 }
-_HINT_ZH = "请发送 .srt、.vtt、.json 或 .txt 格式的字幕文件。"
-_HINT_EN = "Please send a subtitle file in .srt, .vtt, .json or .txt format."
-
-
-def format_error(zh: str, en: str) -> SubtitleFormatError:
-    """A ``SubtitleFormatError`` that ends by saying which files we accept."""
-    return SubtitleFormatError(f"{zh}{_HINT_ZH}", f"{en} {_HINT_EN}")
 
 
 def decode_text(data: bytes) -> str:
     """Bytes to text: BOM first, then UTF-8, UTF-16 without BOM, GB18030 (covers GBK), cp1252."""
     for magic, (zh, en) in _BINARY_MAGIC.items():
         if data.startswith(magic):
-            raise format_error(
-                f"这看起来是{zh}，不是字幕文件。", f"This looks like {en}, not subtitles."
-            )
-    text: str | None = None
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            text = data.decode(codec, errors="replace")
-            break
-    if text is None:
-        sample = data[:4000]
-        # UTF-16 without BOM: every other byte of ASCII text is NUL.
-        if len(sample) >= 4 and sample[1::2].count(0) > len(sample) * 0.4:
-            text = data.decode("utf-16-le", errors="replace")
-        elif len(sample) >= 4 and sample[0::2].count(0) > len(sample) * 0.4:
-            text = data.decode("utf-16-be", errors="replace")
-    if text is None:
-        for codec in ("utf-8", "gb18030", "cp1252"):
-            try:
-                text = data.decode(codec)
-                break
-            except UnicodeDecodeError:
-                continue
-    if text is None:
-        text = data.decode("latin-1")
+            raise SubtitleFormatError("binary", kind_zh=zh, kind_en=en)
+    text = _decode(data)
     if text.startswith("\ufeff"):
         text = text[1:]
     if len(_CONTROL.findall(text)) > max(2, len(text) // 100):
-        raise format_error(
-            "这个文件无法识别为文字（可能是二进制文件或编码损坏）。",
-            "This file does not read as text (binary or a broken encoding).",
-        )
+        raise SubtitleFormatError("not_text")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decode(data: bytes) -> str:
+    """The text of ``data``: by its BOM, else as UTF-16 without BOM (every other byte of ASCII
+    text is NUL), else in the first of UTF-8, GB18030 and cp1252 that fits, else Latin-1."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data.decode(codec, errors="replace")
+    sample = data[:4000]
+    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) * 0.4:
+        return data.decode("utf-16-le", errors="replace")
+    if len(sample) >= 4 and sample[0::2].count(0) > len(sample) * 0.4:
+        return data.decode("utf-16-be", errors="replace")
+    for codec in ("utf-8", "gb18030", "cp1252"):
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
 
 
 # --- cleaning ------------------------------------------------------------------------------

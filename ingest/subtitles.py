@@ -23,10 +23,10 @@ from pathlib import PurePath
 from ingest.subtitle_text import (
     clean_line,
     decode_text,
-    format_error,
     join_lines,
     join_text,
 )
+from kernel.errors import SubtitleFormatError
 
 __all__ = [
     "Cue",
@@ -273,16 +273,10 @@ def _parse_json(text: str) -> SubtitleFile:
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as error:
-        raise format_error(
-            "这个 JSON 文件已损坏，无法读取。", "This JSON file is broken and cannot be read."
-        ) from error
+        raise SubtitleFormatError("json_broken") from error
     items = _json_items(data)
     if items is None:
-        raise format_error(
-            "这个 JSON 文件不是认识的字幕格式（支持 B 站 CC 字幕、Whisper、YouTube 字幕 JSON）。",
-            "This JSON file is not a subtitle layout we know "
-            "(Bilibili CC subtitles, Whisper, YouTube transcript JSON).",
-        )
+        raise SubtitleFormatError("json_layout")
     cues = [c for c in items if isinstance(c, Cue)]
     dropped = sum(isinstance(c, _Unreadable) for c in items)
     return SubtitleFile(sorted(cues, key=lambda c: c.start_s or 0.0), dropped)
@@ -294,9 +288,7 @@ def _parse_json(text: str) -> SubtitleFile:
 def _parse_plain(text: str) -> list[Cue]:
     lower = text.lstrip()[:200].lower()
     if lower.startswith(("<!doctype", "<html", "<?xml", "<tt", "<transcript")):
-        raise format_error(
-            "这是网页或 XML 文件，不是字幕文件。", "This is a web page or XML file, not subtitles."
-        )
+        raise SubtitleFormatError("web_page")
     return [Cue(None, None, line) for line in (clean_line(x) for x in text.split("\n")) if line]
 
 
@@ -310,7 +302,7 @@ def read_subtitles(data: bytes, filename: str | None = None) -> SubtitleFile:
     text = decode_text(data)
     stripped = text.lstrip()
     if not stripped:
-        raise format_error("字幕文件是空的。", "The subtitle file is empty.")
+        raise SubtitleFormatError("empty")
     suffix = PurePath(filename or "").suffix.lower()
     lines = [line.strip() for line in text.split("\n")]
     timed = sum(1 for line in lines if _ARROW_LINE.match(line) or _BROKEN_TIMING.match(line))
@@ -324,15 +316,9 @@ def read_subtitles(data: bytes, filename: str | None = None) -> SubtitleFile:
     else:
         parsed = SubtitleFile(_parse_plain(text))
     if not parsed.cues and parsed.dropped:
-        raise format_error(
-            f"这个字幕文件里的 {parsed.dropped} 条时间戳都无法识别（例如 00:00:0x,000）。",
-            f"None of the {parsed.dropped} timestamps in this subtitle file could be read "
-            "(e.g. 00:00:0x,000).",
-        )
+        raise SubtitleFormatError("timestamps_unreadable", n=parsed.dropped)
     if not parsed.cues:
-        raise format_error(
-            "这个字幕文件里没有可用的文字。", "This subtitle file contains no usable text."
-        )
+        raise SubtitleFormatError("no_text")
     return parsed
 
 

@@ -47,68 +47,29 @@ DEFAULT_LANGUAGES: tuple[str, ...] = (
 )  # fmt: skip
 OEMBED_URL = "https://www.youtube.com/oembed"
 
-_SEND_FILE_ZH = "你可以把这个视频的字幕文件（.srt 或 .vtt）直接发给我，我会用它来学习这个视频。"
-_SEND_FILE_EN = "You can send me the video's subtitle file (.srt or .vtt) instead."
-
-
-def _unavailable(zh: str, en: str, *, retryable: bool = False) -> VideoUnavailableError:
-    return VideoUnavailableError(
-        f"{zh}{_SEND_FILE_ZH}", f"{en} {_SEND_FILE_EN}", retryable=retryable
-    )
-
 
 def _translate_error(error: Exception) -> VideoUnavailableError:
     """One clear student message per failure the library (or the network) can raise."""
     # RequestBlocked before the rest: IpBlocked is its subclass.
     if isinstance(error, RequestBlocked):
-        return _unavailable(
-            "YouTube 拒绝了我的请求（服务器的网络地址被 YouTube 限制了），暂时拿不到字幕。",
-            "YouTube refused my request (the server's IP address is blocked by YouTube), "
-            "so I cannot fetch the transcript right now.",
-            retryable=True,
-        )
+        return VideoUnavailableError("yt_blocked", retryable=True)
     if isinstance(error, TranscriptsDisabled):
-        return _unavailable(
-            "这个视频关闭了字幕，我拿不到文字稿。", "This video has subtitles turned off."
-        )
+        return VideoUnavailableError("yt_disabled")
     if isinstance(error, NoTranscriptFound):
-        return _unavailable("这个视频没有任何字幕。", "This video has no transcript at all.")
+        return VideoUnavailableError("yt_no_transcript")
     if isinstance(error, VideoUnavailable | InvalidVideoId):
-        return _unavailable(
-            "找不到这个视频（可能已被删除、设为私密，或链接有误）。",
-            "I cannot find this video (it may be deleted or private, or the link is wrong).",
-        )
+        return VideoUnavailableError("yt_missing")
     if isinstance(error, AgeRestricted):
-        return _unavailable(
-            "这个视频有年龄限制，需要登录才能观看，我无法获取它的字幕。",
-            "This video is age-restricted and needs a signed-in account, so I cannot fetch "
-            "its transcript.",
-        )
+        return VideoUnavailableError("yt_age")
     if isinstance(error, PoTokenRequired):
-        return _unavailable(
-            "YouTube 要求对这个视频做额外验证（PO Token），我无法自动获取它的字幕。",
-            "YouTube requires an extra check (PO token) for this video, so I cannot fetch "
-            "its transcript automatically.",
-        )
+        return VideoUnavailableError("yt_po_token")
     if isinstance(error, VideoUnplayable):
-        return _unavailable(
-            "这个视频在 YouTube 上无法播放（可能有地区或会员限制），我拿不到字幕。",
-            "This video cannot be played on YouTube (region or membership restriction?), "
-            "so I cannot fetch its transcript.",
-        )
+        return VideoUnavailableError("yt_unplayable")
     if isinstance(error, requests.RequestException) and not isinstance(
         error, requests.JSONDecodeError
     ):
-        return _unavailable(
-            "连接 YouTube 失败（网络问题或超时），可以稍后再试。",
-            "I could not reach YouTube (network problem or timeout); you can try again later.",
-            retryable=True,
-        )
-    return _unavailable(
-        "YouTube 返回了我看不懂的内容，暂时拿不到字幕，可以稍后再试。",
-        "YouTube sent a response I could not understand; you can try again later.",
-        retryable=True,
-    )
+        return VideoUnavailableError("yt_network", retryable=True)
+    return VideoUnavailableError("yt_garbled", retryable=True)
 
 
 _EXPECTED = (
@@ -160,7 +121,7 @@ class YouTubeTranscriptFetcher:
         try:
             self._proxy = GenericProxyConfig(http_url=proxy, https_url=proxy) if proxy else None
         except InvalidProxyConfig as error:  # pragma: no cover - guarded by the `if proxy`
-            raise ConfigError("YouTube 代理设置无效。", "The YouTube proxy is invalid.") from error
+            raise ConfigError("youtube_proxy") from error
 
     def _default_session(self) -> requests.Session:
         session = requests.Session()
@@ -183,7 +144,7 @@ class YouTubeTranscriptFetcher:
             api = YouTubeTranscriptApi(proxy_config=self._proxy, http_client=session)
             choice = choose_transcript(list(api.list(link.video_id)), self._languages)
             if choice is None:
-                raise _unavailable("这个视频没有任何字幕。", "This video has no transcript at all.")
+                raise VideoUnavailableError("yt_no_transcript")
             transcript, other_language = choice
             fetched = transcript.fetch()
         except _EXPECTED as error:
@@ -191,7 +152,7 @@ class YouTubeTranscriptFetcher:
         snippets = [(s.start, s.duration, clean_line(s.text)) for s in fetched.snippets]
         cues = _cues(snippets)
         if not cues:
-            raise _unavailable("这个视频的字幕是空的。", "This video's transcript is empty.")
+            raise VideoUnavailableError("yt_empty")
         language = str(fetched.language_code)
         warnings = []
         if other_language:

@@ -65,9 +65,7 @@ class Summary:
 def _model_of(index: QdrantIndex) -> tuple[str, int]:
     found = index.stored_model()
     if found is None:
-        raise NotFoundError(
-            "知识库是空的，没有可以导出的内容。", "The store is empty: nothing to copy."
-        )
+        raise NotFoundError("store_empty")
     return found
 
 
@@ -105,9 +103,7 @@ def export_backup(
         chats = present
     for chat in chats:
         if chat not in present:
-            raise NotFoundError(
-                f"知识库里没有聊天 {chat} 的任何数据。", f"The store has no data for chat {chat}."
-            )
+            raise NotFoundError("chat_not_stored", chat=chat)
     part = path.with_name(path.name + ".part")  # a failed export leaves no plausible file
     path.parent.mkdir(parents=True, exist_ok=True)
     blobs = list(_file_items(files, chats))
@@ -159,12 +155,7 @@ def _verify(dst: QdrantIndex, expected: Counts, what: tuple[str, str]) -> None:
         if dst.count_points(kind, chat) != n
     ]
     if wrong:
-        raise ServiceError(
-            f"{what[0]}后目标知识库里的数量不对（{'; '.join(wrong)}）。请确认没有程序同时在写入，"
-            "然后重新运行。",
-            f"After the {what[1]} the target store holds the wrong number of points "
-            f"({'; '.join(wrong)}). Make sure nothing else writes to it, then run it again.",
-        )
+        raise ServiceError("copy_count", what_zh=what[0], what_en=what[1], wrong="; ".join(wrong))
 
 
 def _open_target(dst: QdrantIndex, model: str, dim: int, hint_zh: str, hint_en: str) -> None:
@@ -172,11 +163,13 @@ def _open_target(dst: QdrantIndex, model: str, dim: int, hint_zh: str, hint_en: 
     found = dst.stored_model()
     if found is not None and found != (model, dim):
         raise ConfigError(
-            f"目标知识库是用嵌入模型 {found[0]}（{found[1]} 维）建立的，要写入的数据来自 "
-            f"{model}（{dim} 维），两种向量不能混用。{hint_zh}",
-            f"The target store was built with embedding model {found[0]} ({found[1]} dims) but "
-            f"the data comes from {model} ({dim} dims); vectors of two models cannot be mixed. "
-            f"{hint_en}",
+            "target_model",
+            stored=found[0],
+            stored_dim=found[1],
+            model=model,
+            dim=dim,
+            hint_zh=hint_zh,
+            hint_en=hint_en,
         )
     dst.open(model, dim)
 
@@ -198,21 +191,12 @@ def import_backup(
     """
     header = read_header(path)
     if reembed is None and expect_model is not None and header.model != expect_model:
-        raise ConfigError(
-            f"备份 {path} 的向量来自嵌入模型 {header.model}，现在配置的是 {expect_model}。"
-            f"请设置 PAPERTUTOR_EMBEDDING_MODEL={header.model} 再导入，"
-            "或者加 --reembed 用当前模型重新计算向量。",
-            f"The backup {path} holds vectors of embedding model {header.model} but "
-            f"{expect_model} is configured. Set PAPERTUTOR_EMBEDDING_MODEL={header.model}, or "
-            "import with --reembed to compute the vectors with the configured model.",
-        )
+        raise ConfigError("backup_model", path=path, model=header.model, expected=expect_model)
     in_file = validate(path, header, check_dense=reembed is None)
     wanted = list(in_file) if chats is None else list(chats)
     missing = [c for c in wanted if c not in in_file]
     if missing:
-        raise NotFoundError(
-            f"备份 {path} 里没有聊天 {missing[0]}。", f"The backup {path} has no chat {missing[0]}."
-        )
+        raise NotFoundError("chat_not_in_backup", path=path, chat=missing[0])
     model, dim = (reembed.model_name, reembed.dim) if reembed else (header.model, header.dim)
     _open_target(
         dst,
@@ -294,10 +278,5 @@ def reindex(index: QdrantIndex, embedder: Embedder, backup_dir: Path) -> Summary
         index.open(*target)
         summary = import_backup(index, backup, reembed=embedder)
     except Exception as exc:
-        raise ServiceError(
-            f"重建索引没有完成（{exc}）。数据都在备份 {backup} 里，没有丢失："
-            f"问题解决后运行 `papertutor import {backup} --reembed`。",
-            f"Re-indexing did not finish ({exc}). Nothing is lost, everything is in {backup}: "
-            f"once the problem is fixed, run `papertutor import {backup} --reembed`.",
-        ) from exc
+        raise ServiceError("reindex_failed", reason=exc, backup=backup) from exc
     return Summary(summary.model, summary.dim, summary.counts, backup=backup)

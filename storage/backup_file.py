@@ -143,15 +143,12 @@ def _counts_json(counts: Counts) -> dict[str, dict[str, int]]:
 
 
 def _not_a_backup(path: Path, why: str) -> InputError:
-    return InputError(
-        f"{path} 不是可用的 Paper Tutor 备份文件（{why}）。",
-        f"{path} is not a usable Paper Tutor backup ({why}).",
-    )
+    return InputError("not_backup", path=path, why=why)
 
 
 def _lines(path: Path) -> Iterator[dict[str, Any]]:
     if not path.is_file():
-        raise InputError(f"找不到文件：{path}", f"No such file: {path}")
+        raise InputError("no_file", path=path)
     with path.open("rb") as raw:
         gz = raw.read(2) == b"\x1f\x8b"
     try:
@@ -171,12 +168,7 @@ def _parse_header(path: Path, first: dict[str, Any] | None) -> BackupHeader:
         raise _not_a_backup(path, "no papertutor-backup header")
     version = first.get("version")
     if version not in _READABLE:
-        raise InputError(
-            f"备份文件 {path} 是第 {version} 版格式，这个版本的 Paper Tutor 只认识第 {VERSION} 版。"
-            "请用生成它的（或更新的）Paper Tutor 导入。",
-            f"The backup {path} has format version {version}; this Paper Tutor reads version "
-            f"{VERSION} only. Import it with the Paper Tutor that wrote it (or a newer one).",
-        )
+        raise InputError("backup_version", path=path, version=version, known=VERSION)
     return BackupHeader(
         str(first["model"]),
         int(first["dim"]),

@@ -11,12 +11,20 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from kernel.errors import ConfigError
 
-__all__ = ["Embedder", "FastEmbedEmbedder"]
+__all__ = [
+    "Embedder",
+    "FastEmbedEmbedder",
+    "HubModel",
+    "default_cache_dir",
+    "fetch_from_hub",
+    "hub_model",
+]
 
 
 @runtime_checkable
@@ -31,6 +39,75 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> list[float]: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class HubModel:
+    """Where fastembed finds a model on the Hugging Face hub and which ONNX files it needs."""
+
+    repo_id: str
+    model_file: str
+    additional_files: tuple[str, ...] = ()
+
+
+def hub_model(model_name: str) -> HubModel | None:
+    """fastembed's own description of ``model_name`` (names match case-insensitively), or None
+    when fastembed does not know the name or does not fetch it from the hub."""
+    from fastembed import TextEmbedding
+
+    for described in TextEmbedding.list_supported_models():
+        if described["model"].lower() == model_name.lower():
+            repo = (described.get("sources") or {}).get("hf")
+            if not repo:
+                return None
+            extra = tuple(described.get("additional_files") or ())
+            return HubModel(repo, described["model_file"], extra)
+    return None
+
+
+def default_cache_dir() -> Path:
+    """fastembed's cache when none is configured (``FASTEMBED_CACHE_PATH`` or the temp dir)."""
+    from fastembed.common.utils import define_cache_dir
+
+    return Path(define_cache_dir(None))
+
+
+def fetch_from_hub(
+    repo_id: str,
+    cache_dir: Path,
+    files: Sequence[str],
+    *,
+    local_only: bool,
+    endpoint: str | None = None,
+    tqdm_class: type[Any] | None = None,
+) -> Path:
+    """Fetch ``files`` of ``repo_id`` (plus fastembed's tokenizer/config files) into
+    ``cache_dir`` the way fastembed does before loading a model (same cache layout and file
+    check), so fastembed later finds it offline; return the snapshot directory.
+
+    ``local_only`` only looks in the cache. The hub is huggingface_hub's (``HF_ENDPOINT`` when
+    the process started; ``endpoint`` must name the same hub, for the file downloads).
+    Raises huggingface_hub's errors, ``OSError`` or ``ValueError`` (a file did not arrive
+    whole).
+    """
+    from fastembed import TextEmbedding
+    from huggingface_hub.utils.tqdm import enable_progress_bars
+
+    kwargs: dict[str, Any] = {} if tqdm_class is None else {"tqdm_class": tqdm_class}
+    if endpoint is not None:
+        kwargs["endpoint"] = endpoint
+    try:
+        found = TextEmbedding.download_files_from_huggingface(
+            repo_id,
+            cache_dir=str(cache_dir),
+            extra_patterns=list(files),
+            local_files_only=local_only,
+            **kwargs,
+        )
+    finally:
+        # fastembed turns huggingface_hub's progress bars off for cached files, for the process.
+        enable_progress_bars()
+    return Path(str(found))
 
 
 @contextmanager
@@ -54,12 +131,7 @@ def _onnx_file(model_path: Path) -> str:
             return candidate
     found = sorted(model_path.rglob("*.onnx"))
     if not found:
-        raise ConfigError(
-            f"本地嵌入模型目录 {model_path} 里没有 .onnx 文件，"
-            "请检查 PAPERTUTOR_EMBEDDING_MODEL_PATH。",
-            f"No .onnx file in the local embedding model directory {model_path}; "
-            "check PAPERTUTOR_EMBEDDING_MODEL_PATH.",
-        )
+        raise ConfigError("no_onnx_file", path=model_path)
     return found[0].relative_to(model_path).as_posix()
 
 
@@ -93,15 +165,12 @@ def _config_dim(model_path: Path) -> int:
 
 
 def _load_error(model_name: str, model_path: Path | None, exc: BaseException) -> ConfigError:
-    where = f"本地目录 {model_path}" if model_path else "模型下载"
-    where_en = f"the local directory {model_path}" if model_path else "the model download"
     return ConfigError(
-        f"无法加载嵌入模型 {model_name}（{where}）：{exc}。"
-        "如果无法访问模型仓库，请设置 HF_ENDPOINT 指向可用的镜像，"
-        "或把 PAPERTUTOR_EMBEDDING_MODEL_PATH 设为已下载的 ONNX 模型目录。",
-        f"Cannot load the embedding model {model_name} from {where_en}: {exc}. "
-        "If the model hub is unreachable, set HF_ENDPOINT to a working mirror, or set "
-        "PAPERTUTOR_EMBEDDING_MODEL_PATH to a downloaded ONNX model directory.",
+        "embedder_load",
+        model=model_name,
+        where_zh=f"本地目录 {model_path}" if model_path else "模型下载",
+        where_en=f"the local directory {model_path}" if model_path else "the model download",
+        reason=exc,
     )
 
 

@@ -21,19 +21,11 @@ __all__ = ["HttpEmbedder"]
 
 
 def _unavailable(base_url: str, detail: object) -> ServiceError:
-    return ServiceError(
-        "暂时连不上嵌入服务，请稍后再试。",
-        f"The embedding server at {base_url} cannot be reached right now; "
-        f"please try again later. ({detail})",
-    )
+    return ServiceError("embedding_server_down", url=base_url, detail=detail)
 
 
 def _bad_server(base_url: str, detail: object) -> ConfigError:
-    return ConfigError(
-        f"嵌入服务 {base_url} 的回答无法使用，请检查嵌入服务地址、模型名和密钥。({detail})",
-        f"The embedding server at {base_url} gave an unusable answer; check its URL, the model "
-        f"name and the API key. ({detail})",
-    )
+    return ConfigError("embedding_server_answer", url=base_url, detail=detail)
 
 
 class HttpEmbedder:

@@ -90,11 +90,7 @@ class ScoredPayload:
 
 
 def _unavailable(exc: BaseException) -> StoreUnavailableError:
-    return StoreUnavailableError(
-        "暂时连不上知识库（Qdrant），请稍后再试。",
-        "The knowledge store (Qdrant) cannot be reached right now; please try again later. "
-        f"({exc})",
-    )
+    return StoreUnavailableError("unreachable", reason=exc)
 
 
 def probe_server(url: str, api_key: str | None, *, timeout: float = 5.0) -> str:
@@ -106,10 +102,7 @@ def probe_server(url: str, api_key: str | None, *, timeout: float = 5.0) -> str:
     """
     base = url.rstrip("/")
     if not base.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"PAPERTUTOR_QDRANT_URL={url!r} 不是 http(s) 地址，例如 http://qdrant:6333。",
-            f"PAPERTUTOR_QDRANT_URL={url!r} is not an http(s) URL, e.g. http://qdrant:6333.",
-        )
+        raise ConfigError("qdrant_url", url=repr(url))
     with warnings.catch_warnings():  # the index itself warns about plain http, once is enough
         warnings.filterwarnings("ignore", "Api key is used with an insecure connection")
         client = QdrantClient(
@@ -122,25 +115,10 @@ def probe_server(url: str, api_key: str | None, *, timeout: float = 5.0) -> str:
         return str(client.info().version or "?")
     except UnexpectedResponse as exc:
         if exc.status_code in (401, 403):
-            raise ConfigError(
-                f"Qdrant 服务器 {base} 拒绝了 API 密钥。请让 PAPERTUTOR_QDRANT_API_KEY 与服务器的 "
-                "QDRANT__SERVICE__API_KEY 一致。",
-                f"The Qdrant server at {base} refused the API key. Make "
-                "PAPERTUTOR_QDRANT_API_KEY match the server's QDRANT__SERVICE__API_KEY.",
-            ) from exc
-        raise StoreUnavailableError(
-            f"Qdrant 服务器 {base} 还没有准备好（状态 {exc.status_code}），请稍后再试。",
-            f"The Qdrant server at {base} is not ready yet (status {exc.status_code}); "
-            "try again soon.",
-        ) from exc
+            raise ConfigError("qdrant_key", url=base) from exc
+        raise StoreUnavailableError("server_not_ready", url=base, status=exc.status_code) from exc
     except (ResponseHandlingException, httpx.TransportError, OSError) as exc:
-        raise StoreUnavailableError(
-            f"连接不上 Qdrant 服务器 {base}。请确认 PAPERTUTOR_QDRANT_URL 正确、"
-            "服务器已启动（Docker：qdrant 服务在运行）；不设置这个变量则使用内置的本地存储。",
-            f"Cannot reach the Qdrant server at {base}. Check PAPERTUTOR_QDRANT_URL and that the "
-            "server is running (Docker: the qdrant service is up); leave it unset to use the "
-            "embedded store.",
-        ) from exc
+        raise StoreUnavailableError("server_unreachable", url=base) from exc
     finally:
         client.close()
 
@@ -357,15 +335,11 @@ class QdrantIndex:
             stored = found[0].payload or {}
             if stored.get("model") != model_name or stored.get("dim") != dim:
                 raise ConfigError(
-                    f"知识库是用嵌入模型 {stored.get('model')}（{stored.get('dim')} 维）建立的，"
-                    f"现在配置的是 {model_name}（{dim} 维）。两个模型的向量不能混用。请改回原模型；"
-                    "或者先停止机器人，运行 `papertutor reindex` 用新模型重建索引"
-                    "（会先自动备份，笔记和对话记录都会保留）。",
-                    f"The store was built with embedding model {stored.get('model')} "
-                    f"({stored.get('dim')} dims) but {model_name} ({dim} dims) is configured; "
-                    "vectors of two models cannot be mixed. Switch back, or stop the bot and "
-                    "re-index with the new model: `papertutor reindex` (it writes a backup "
-                    "first and keeps notes and history).",
+                    "store_model",
+                    stored=stored.get("model"),
+                    stored_dim=stored.get("dim"),
+                    model=model_name,
+                    dim=dim,
                 )
         if not self.per_chat:
             for kind in KINDS:

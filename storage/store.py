@@ -305,11 +305,7 @@ class KnowledgeStore:
         """Remove a source and its chunks (the record first: a crash in between leaves only
         chunks nobody points to, which recovery removes)."""
         if self.source(chat_id, source_id) is None:
-            raise NotFoundError(
-                "找不到这份材料，可能已经删除了。发送 /sources 查看现有材料。",
-                "That source does not exist (maybe it was already removed). "
-                "Send /sources to see what is there.",
-            )
+            raise NotFoundError("source")
         self.index.delete_record("sources", chat_id, source_id)
         self.index.delete_chunks(chat_id, source_id)
 

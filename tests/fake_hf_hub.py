@@ -1,8 +1,10 @@
 """A tiny Hugging Face Hub stand-in on 127.0.0.1 for download tests.
 
-Serves the few routes ``huggingface_hub.snapshot_download`` uses (repo info, recursive tree,
+Serves the few routes ``huggingface_hub.snapshot_download`` and fastembed's download use (repo
+info, recursive tree,
 ``resolve`` HEAD/GET) for in-memory repos, and records every request path so tests can check
-what was fetched. Point the client at it with ``endpoint=hub.url`` (or ``HF_ENDPOINT``).
+what was fetched. Point a client at it with ``endpoint=hub.url``, or point the whole process
+at it with ``use_mirror`` (what ``HF_ENDPOINT`` does to a process started with it).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["FakeHub", "fake_hub", "repo_from_dir"]
+import pytest
+
+__all__ = ["FakeHub", "fake_hub", "repo_from_dir", "use_mirror"]
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -79,7 +83,7 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 info = f"/api/models/{repo_id}/revision/"
                 tree = f"/api/models/{repo_id}/tree/"
                 resolve = f"/{repo_id}/resolve/"
-                if path.startswith(info):
+                if path.startswith(info) or path == f"/api/models/{repo_id}":
                     return self._json(
                         {
                             "id": repo_id,
@@ -137,3 +141,14 @@ def fake_hub(repos: dict[str, dict[str, bytes]]) -> Iterator[FakeHub]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def use_mirror(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """Make this process use ``url`` as its hub, as ``HF_ENDPOINT=url`` does for a process
+    started with it: file downloads read the variable when called, but huggingface_hub's
+    default client (which fastembed's download asks for the repo's file list) read it once, at
+    import."""
+    from huggingface_hub import hf_api
+
+    monkeypatch.setenv("HF_ENDPOINT", url)
+    monkeypatch.setattr(hf_api.api, "endpoint", url)

@@ -15,6 +15,14 @@ __all__ = ["BACKUP_COMMANDS", "build_parser"]
 BACKUP_COMMANDS = ("export", "import", "migrate", "reindex")
 
 
+def _chat(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--chat", type=int, required=True, help="chat id the data belongs to")
+
+
+def _as_json(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--json", action="store_true", help="machine-readable output")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="papertutor",
@@ -35,12 +43,6 @@ def build_parser() -> argparse.ArgumentParser:
         "(PAPERTUTOR_ASR_MODEL) into their caches",
     )
 
-    def chat(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--chat", type=int, required=True, help="chat id the data belongs to")
-
-    def as_json(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--json", action="store_true", help="machine-readable output")
-
     sp = sub.add_parser(
         "ingest",
         help="add a paper PDF, a lecture (video link, video/audio file) or a subtitle file",
@@ -50,64 +52,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="PDF, subtitle file, video/audio file (recognised by speech recognition), or a "
         "video URL (YouTube, Bilibili, any site yt-dlp supports)",
     )
-    chat(sp)
+    _chat(sp)
     sp.add_argument("--password", help="password of an encrypted PDF")
     sp.add_argument(
         "--url", help="http(s) URL of the video a subtitle file belongs to (for timestamp links)"
     )
     sp.add_argument("--title", help="video title for a subtitle file")
-    as_json(sp)
+    _as_json(sp)
 
     sp = sub.add_parser("sources", help="list the chat's sources")
-    chat(sp)
-    as_json(sp)
+    _chat(sp)
+    _as_json(sp)
 
     sp = sub.add_parser("forget", help="remove a source and all its chunks")
     sp.add_argument("source_id")
-    chat(sp)
+    _chat(sp)
 
     sp = sub.add_parser("search", help="search the chat's sources")
     sp.add_argument("query")
-    chat(sp)
+    _chat(sp)
     sp.add_argument("--k", type=int, default=5, help="number of results (default 5)")
     sp.add_argument("--mode", choices=["hybrid", "dense", "sparse"], default="hybrid")
-    as_json(sp)
+    _as_json(sp)
 
     sp = sub.add_parser("ask", help="ask the tutor one question")
     sp.add_argument("question")
-    chat(sp)
-    as_json(sp)
+    _chat(sp)
+    _as_json(sp)
 
     sp = sub.add_parser("chat", help="an interactive tutor in the terminal")
-    chat(sp)
+    _chat(sp)
 
-    sp = sub.add_parser(
-        "notes",
-        help="list the chat's notes (or remove, star or unstar one; ⭐ = the report uses it first)",
-    )
-    chat(sp)
-    change = sp.add_mutually_exclusive_group()
-    change.add_argument("--remove", metavar="NOTE_ID", help="remove this note")
-    change.add_argument(
-        "--star", metavar="NOTE_ID", help="star this note (the report uses starred notes first)"
-    )
-    change.add_argument("--unstar", metavar="NOTE_ID", help="remove this note's star")
-    as_json(sp)
-
-    sp = sub.add_parser(
-        "quiz",
-        help="a round of checked quiz questions (asked one by one in a terminal; answers kept)",
-    )
-    chat(sp)
-    as_json(sp)
-
-    sp = sub.add_parser("terms", help="the bilingual glossary of the chat's answers")
-    chat(sp)
-    sp.add_argument("-o", "--output", type=Path, help="also write it to this file (.csv or .md)")
-    as_json(sp)
+    _study_parsers(sub)
 
     sp = sub.add_parser("report", help="write the reading report (.docx)")
-    chat(sp)
+    _chat(sp)
     sp.add_argument("-o", "--output", type=Path, help="the .docx file (default: from the title)")
     sp.add_argument("--md", type=Path, help="also write a Markdown copy here")
     sp.add_argument("--pdf", type=Path, help="also write a PDF copy here")
@@ -119,22 +98,50 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SOURCE_ID",
         help="the paper the report is about, when the chat holds several (an id or its start)",
     )
-    as_json(sp)
+    _as_json(sp)
 
     sp = sub.add_parser("reset", help="remove everything of one chat")
-    chat(sp)
+    _chat(sp)
     sp.add_argument("--yes", action="store_true", required=True, help="confirm")
 
     sp = sub.add_parser("figures", help="list the figures and tables found in the chat's papers")
-    chat(sp)
-    as_json(sp)
+    _chat(sp)
+    _as_json(sp)
     sp = sub.add_parser("figure", help="write one figure or table as a PNG image")
     sp.add_argument("figure_id", help="an id from `papertutor figures`")
-    chat(sp)
+    _chat(sp)
     sp.add_argument("-o", "--output", type=Path, required=True, help="the .png file to write")
 
     _backup_parsers(sub)
     return p
+
+
+def _study_parsers(sub: Any) -> None:
+    """The notebook, the quiz and the glossary."""
+    sp = sub.add_parser(
+        "notes",
+        help="list the chat's notes (or remove, star or unstar one; ⭐ = the report uses it first)",
+    )
+    _chat(sp)
+    change = sp.add_mutually_exclusive_group()
+    change.add_argument("--remove", metavar="NOTE_ID", help="remove this note")
+    change.add_argument(
+        "--star", metavar="NOTE_ID", help="star this note (the report uses starred notes first)"
+    )
+    change.add_argument("--unstar", metavar="NOTE_ID", help="remove this note's star")
+    _as_json(sp)
+
+    sp = sub.add_parser(
+        "quiz",
+        help="a round of checked quiz questions (asked one by one in a terminal; answers kept)",
+    )
+    _chat(sp)
+    _as_json(sp)
+
+    sp = sub.add_parser("terms", help="the bilingual glossary of the chat's answers")
+    _chat(sp)
+    sp.add_argument("-o", "--output", type=Path, help="also write it to this file (.csv or .md)")
+    _as_json(sp)
 
 
 def _backup_parsers(sub: Any) -> None:

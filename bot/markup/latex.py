@@ -210,6 +210,16 @@ class _Renderer:
             return _SPACES[name]
         if name == "\\":
             return "; "
+        laid_out = self.with_arguments(node, name, depth, space)
+        if laid_out is not None:
+            return laid_out
+        if node.nodeargd is not None and node.nodeargd.argspec:
+            raise _UnreadableError(name)  # a macro with arguments we do not know how to show
+        return self.symbol(node, name, space)
+
+    def with_arguments(self, node: Any, name: str, depth: int, space: str) -> str | None:
+        """A macro that lays out its arguments (``\\text``, ``\\frac``, ``\\sqrt``, accents…),
+        or None for any other macro."""
         if name in _TEXT:
             return self.arg(node, _last_arg(node), depth) + space
         if name in _STYLED:
@@ -227,8 +237,11 @@ class _Renderer:
         if accent in _MARKS:
             inner = self.arg(node, 0, depth)
             return inner + _MARKS[accent] if len(inner) == 1 else inner
-        if node.nodeargd is not None and node.nodeargd.argspec:
-            raise _UnreadableError(name)  # a macro with arguments we do not know how to show
+        return None
+
+    @staticmethod
+    def symbol(node: Any, name: str, space: str) -> str:
+        """A macro without arguments: its symbol, spaced as an operator or a word needs."""
         text = _ALIASES.get(name) or _symbol(node) or _SYMBOLS.get("\\" + name, "")
         if not text.strip():
             raise _UnreadableError(name)

@@ -122,6 +122,42 @@ def _explanation(raw: Any, quote: str, hit: SearchHit, lang: str) -> str:
     return clip(reason, MAX_EXPLANATION - utf16_len(suffix)) + suffix
 
 
+def _option_texts(options: Any) -> list[str] | str:
+    """The options as texts, or why they fail (count, empty, too long, duplicates)."""
+    if not isinstance(options, list) or not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+        return f"needs {MIN_OPTIONS} to {MAX_OPTIONS} options"
+    texts = [_text(o) for o in options]
+    if not all(texts):
+        return "an option is empty or not a text"
+    if any(utf16_len(o) > MAX_OPTION for o in texts):
+        return f"an option is longer than {MAX_OPTION} characters"
+    if len({key(o) for o in texts}) < len(texts):
+        return "two options are the same"
+    return texts
+
+
+def _quote_problem(quote: str, hit: SearchHit, n: int) -> str | None:
+    if len(flat(quote)) < 3:
+        return "no quote from the snippet"
+    if flat(quote) not in flat(hit.text):
+        return f"the quote is not in snippet {n}"
+    return None
+
+
+def _support_problem(texts: Sequence[str], correct: int, quote: str, hit: SearchHit) -> str | None:
+    """Why the quote does not make exactly the option marked correct right, or None."""
+    support = [_support(o, quote, hit.text) for o in texts]
+    if support[correct] < SUPPORT:
+        return (
+            f"the option marked correct (index {correct}) is not what the quote says (when the "
+            "snippet is in another language, put its words for each option in brackets)"
+        )
+    also = [i for i, s in enumerate(support) if i != correct and s >= SUPPORT]
+    if also:
+        return f"the quote also states option {also[0]}, so two options are right"
+    return None
+
+
 def check_question(
     raw: Any, hits: Sequence[SearchHit], lang: str, avoid: Collection[str] = ()
 ) -> QuizQuestion | str:
@@ -147,35 +183,18 @@ def check_question(
     snippet_words = set(words(hit.text))
     if not in_language(question, lang, snippet_words):
         return f"question not in {language}"
-    options = raw.get("options")
-    if not isinstance(options, list) or not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
-        return f"needs {MIN_OPTIONS} to {MAX_OPTIONS} options"
-    texts = [_text(o) for o in options]
-    if not all(texts):
-        return "an option is empty or not a text"
-    if any(utf16_len(o) > MAX_OPTION for o in texts):
-        return f"an option is longer than {MAX_OPTION} characters"
-    if len({key(o) for o in texts}) < len(texts):
-        return "two options are the same"
+    texts = _option_texts(raw.get("options"))
+    if isinstance(texts, str):
+        return texts
     if not all(_option_language(o, lang, snippet_words) for o in texts):
         return f"an option is not in {language}"
     correct = _index(raw.get("correct"), len(texts), 0)
     if correct is None:
         return '"correct" is not the 0-based index of an option'
     quote = _text(raw.get("quote"))
-    if len(flat(quote)) < 3:
-        return "no quote from the snippet"
-    if flat(quote) not in flat(hit.text):
-        return f"the quote is not in snippet {n}"
-    support = [_support(o, quote, hit.text) for o in texts]
-    if support[correct] < SUPPORT:
-        return (
-            f"the option marked correct (index {correct}) is not what the quote says (when the "
-            "snippet is in another language, put its words for each option in brackets)"
-        )
-    also = [i for i, s in enumerate(support) if i != correct and s >= SUPPORT]
-    if also:
-        return f"the quote also states option {also[0]}, so two options are right"
+    problem = _quote_problem(quote, hit, n) or _support_problem(texts, correct, quote, hit)
+    if problem is not None:
+        return problem
     problem = _plausibility(question, texts, correct)
     if problem is not None:
         return problem

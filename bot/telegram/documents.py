@@ -33,9 +33,10 @@ from kernel.errors import PasswordRequiredError, WrongPasswordError
 from kernel.models import SourceKind, SourceStatus
 
 if TYPE_CHECKING:
+    from bot.library import Library
     from bot.services import Services
 
-__all__ = ["build_handlers"]
+__all__ = ["Documents", "build_handlers"]
 
 PASSWORD_TRIES = 3
 
@@ -67,19 +68,34 @@ class _AwaitingPassword(filters.MessageFilter):
         )
 
 
-def build_handlers(
-    services: Services, config: TelegramConfig
-) -> list[BaseHandler[Update, Any, Any]]:
-    """The document handler and the password follow-up (register before the question one)."""
-    library = services.library
-    pending: dict[int, _PendingPdf] = {}
-    ledger = JobLedger(config.jobs_dir)
+class Documents:
+    """The document feature: a paper PDF (and its password, asked for in the chat) or a
+    subtitle file sent as a document."""
 
-    async def download(context: ContextTypes.DEFAULT_TYPE, document: Document) -> bytes:
+    def __init__(self, library: Library, config: TelegramConfig) -> None:
+        self._library = library
+        self._config = config
+        self._pending: dict[int, _PendingPdf] = {}  # chat -> the PDF waiting for its password
+        self._ledger = JobLedger(config.jobs_dir)
+
+    def handlers(self) -> list[BaseHandler[Update, Any, Any]]:
+        """The document handler and the password follow-up (register before the question
+        one)."""
+        only_new = filters.UpdateType.MESSAGE
+        return [
+            MessageHandler(only_new & filters.Document.ALL, self.handle_document),
+            MessageHandler(
+                only_new & filters.TEXT & _AwaitingPassword(self._pending), self.handle_password
+            ),
+        ]
+
+    @staticmethod
+    async def _download(context: ContextTypes.DEFAULT_TYPE, document: Document) -> bytes:
         file = await context.bot.get_file(document.file_id)
         return bytes(await file.download_as_bytearray())
 
     async def ingest_pdf(
+        self,
         status: StatusMessage,
         context: ContextTypes.DEFAULT_TYPE,
         chat_id: int,
@@ -87,8 +103,9 @@ def build_handlers(
         password: str | None,
         lang: str,
     ) -> None:
-        pending.pop(chat_id, None)
-        adding = library.add_pdf(
+        """Add the PDF; a password it needs (or a wrong one) is asked for in the chat."""
+        self._pending.pop(chat_id, None)
+        adding = self._library.add_pdf(
             chat_id,
             item.data,
             filename=item.filename,
@@ -100,7 +117,7 @@ def build_handlers(
                 status, lang, adding, unless=(PasswordRequiredError, WrongPasswordError)
             )
         except PasswordRequiredError:
-            pending[chat_id] = item
+            self._pending[chat_id] = item
             await status.finish(t(lang, "password_needed"))
             return
         except WrongPasswordError:
@@ -108,7 +125,7 @@ def build_handlers(
             if item.tries_left <= 0:
                 await status.finish(t(lang, "password_gave_up"))
                 return
-            pending[chat_id] = item
+            self._pending[chat_id] = item
             await status.finish(t(lang, "password_wrong", left=item.tries_left))
             return
         if record is None:
@@ -117,11 +134,12 @@ def build_handlers(
         buttons = question_buttons(context.chat_data, suggested_questions(record, lang))
         papers = sum(
             s.kind is SourceKind.PAPER and s.status is SourceStatus.READY
-            for s in await library.sources(chat_id)
+            for s in await self._library.sources(chat_id)
         )
         await status.finish(paper_card(record, lang, papers=papers), reply_markup=buttons)
 
     async def ingest_subtitles(
+        self,
         status: StatusMessage,
         context: ContextTypes.DEFAULT_TYPE,
         chat_id: int,
@@ -129,9 +147,10 @@ def build_handlers(
         filename: str | None,
         lang: str,
     ) -> None:
+        """Add the subtitle file, as the transcript of the last video link sent, if any."""
         assert context.chat_data is not None
         last: dict[str, str] = context.chat_data.get(LAST_VIDEO_KEY) or {}
-        adding = library.add_subtitles(
+        adding = self._library.add_subtitles(
             chat_id,
             data,
             filename=filename,
@@ -143,7 +162,18 @@ def build_handlers(
         if record is not None:
             await status.finish(video_card(record, lang))
 
-    async def handle_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    def _refusal(self, document: Document, kind: str | None, lang: str) -> str | None:
+        """Why this document is not downloaded at all (not a PDF or subtitles, too large)."""
+        if kind not in ("pdf", "subtitles"):
+            name = document.file_name or document.mime_type or "?"
+            return t(lang, "unsupported_file", name=name)
+        size = document.file_size or 0
+        limit = self._config.max_download_bytes
+        if size > limit:
+            return t(lang, "too_large", size=f"{size / 2**20:.1f}", limit=f"{limit / 2**20:.0f}")
+        return None
+
+    async def handle_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
         assert message.document is not None
@@ -151,44 +181,35 @@ def build_handlers(
         lang = lang_for(update, context.user_data)
         # Recordings sent as documents were taken by bot.telegram.media already.
         kind = route_file(document.file_name or "?", mime=document.mime_type)
-        if kind not in ("pdf", "subtitles"):
-            name = document.file_name or document.mime_type or "?"
-            await message.reply_text(t(lang, "unsupported_file", name=name))
-            return
-        size = document.file_size or 0
-        if size > config.max_download_bytes:
-            await message.reply_text(
-                t(
-                    lang,
-                    "too_large",
-                    size=f"{size / 2**20:.1f}",
-                    limit=f"{config.max_download_bytes / 2**20:.0f}",
-                )
-            )
+        refusal = self._refusal(document, kind, lang)
+        if refusal is not None:
+            await message.reply_text(refusal)
             return
         status = await StatusMessage.send(
             message.chat,
             t(lang, "downloading"),
-            config.edit_interval_s,
-            track=Tracking(ledger, lang, "source", document.file_name or ""),
+            self._config.edit_interval_s,
+            track=Tracking(self._ledger, lang, "source", document.file_name or ""),
         )
-        data = await shown_on(status, lang, download(context, document))
+        data = await shown_on(status, lang, self._download(context, document))
         if data is None:
             return
-        if library.is_busy(message.chat_id):
+        if self._library.is_busy(message.chat_id):
             status.push(t(lang, "queued"))
         if kind == "pdf":
             assert message.from_user is not None
             item = _PendingPdf(data, document.file_name, message.from_user.id)
-            await ingest_pdf(status, context, message.chat_id, item, None, lang)
+            await self.ingest_pdf(status, context, message.chat_id, item, None, lang)
         else:
-            await ingest_subtitles(status, context, message.chat_id, data, document.file_name, lang)
+            await self.ingest_subtitles(
+                status, context, message.chat_id, data, document.file_name, lang
+            )
 
-    async def handle_password(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle_password(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
         assert message.text is not None
-        item = pending.pop(message.chat_id, None)
+        item = self._pending.pop(message.chat_id, None)
         if item is None:  # another update took it meanwhile
             return
         lang = lang_for(update, context.user_data)
@@ -197,13 +218,14 @@ def build_handlers(
         status = await StatusMessage.send(
             message.chat,
             t(lang, "working"),
-            config.edit_interval_s,
-            track=Tracking(ledger, lang, "source", item.filename or ""),
+            self._config.edit_interval_s,
+            track=Tracking(self._ledger, lang, "source", item.filename or ""),
         )
-        await ingest_pdf(status, context, message.chat_id, item, message.text.strip(), lang)
+        await self.ingest_pdf(status, context, message.chat_id, item, message.text.strip(), lang)
 
-    only_new = filters.UpdateType.MESSAGE
-    return [
-        MessageHandler(only_new & filters.Document.ALL, handle_document),
-        MessageHandler(only_new & filters.TEXT & _AwaitingPassword(pending), handle_password),
-    ]
+
+def build_handlers(
+    services: Services, config: TelegramConfig
+) -> list[BaseHandler[Update, Any, Any]]:
+    """The document handler and the password follow-up (register before the question one)."""
+    return Documents(services.library, config).handlers()

@@ -37,10 +37,17 @@ if TYPE_CHECKING:
     from telegram import Chat
 
     from bot.answering import Answer
+    from bot.library import Library
     from bot.pages import PageViewer
     from bot.services import Services
 
-__all__ = ["FIGURE_CALLBACK", "PASSAGE_CALLBACK", "answer_buttons", "build_handlers"]
+__all__ = [
+    "FIGURE_CALLBACK",
+    "PASSAGE_CALLBACK",
+    "Figures",
+    "answer_buttons",
+    "build_handlers",
+]
 
 log = logging.getLogger(__name__)
 
@@ -147,21 +154,34 @@ async def answer_buttons(
         return []
 
 
-def build_handlers(
-    services: Services, config: TelegramConfig
-) -> list[BaseHandler[Update, Any, Any]]:
-    """/figures, its buttons, the passage buttons and "show me Figure N" messages."""
-    pages = services.pages
-    library = services.library
+class Figures:
+    """The figures feature: /figures, its buttons, the passage buttons of answers and "show
+    me Figure N" messages."""
 
-    async def titles(chat_id: int) -> dict[str, str]:
-        return {s.source_id: s.title for s in await library.sources(chat_id)}
+    def __init__(self, pages: PageViewer, library: Library) -> None:
+        self._pages = pages
+        self._library = library
 
-    async def handle_figures(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    def handlers(self) -> list[BaseHandler[Update, Any, Any]]:
+        only_new = filters.UpdateType.MESSAGE
+        return [
+            CommandHandler("figures", self.handle_figures),
+            CallbackQueryHandler(self.handle_figure_button, pattern=f"^{FIGURE_CALLBACK}"),
+            CallbackQueryHandler(self.handle_passage_button, pattern=f"^{PASSAGE_CALLBACK}"),
+            MessageHandler(
+                only_new & filters.TEXT & ~filters.COMMAND & _AsksForFigure(),
+                self.handle_figure_request,
+            ),
+        ]
+
+    async def _titles(self, chat_id: int) -> dict[str, str]:
+        return {s.source_id: s.title for s in await self._library.sources(chat_id)}
+
+    async def handle_figures(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
         lang = lang_for(update, context.user_data)
-        figures = await pages.figures(message.chat.id)
+        figures = await self._pages.figures(message.chat.id)
         if not figures:
             await message.reply_text(t(lang, "figures_none"))
             return
@@ -182,7 +202,9 @@ def build_handlers(
             text = text[:3899].rsplit("\n", 1)[0] + "\n…"
         await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
-    async def handle_figure_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle_figure_button(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
         query = update.callback_query
         assert query is not None
         assert query.data is not None
@@ -192,11 +214,13 @@ def build_handlers(
             await query.answer(t(lang, "expired"), show_alert=True)
             return
         await query.answer()
-        figure = await pages.figure(message.chat.id, query.data.removeprefix(FIGURE_CALLBACK))
-        title = (await titles(message.chat.id)).get(figure.source_id, "")
-        await _send_figure(pages, message.chat, figure, lang, title)
+        figure = await self._pages.figure(message.chat.id, query.data.removeprefix(FIGURE_CALLBACK))
+        title = (await self._titles(message.chat.id)).get(figure.source_id, "")
+        await _send_figure(self._pages, message.chat, figure, lang, title)
 
-    async def handle_passage_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle_passage_button(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
         query = update.callback_query
         assert query is not None
         assert query.data is not None
@@ -213,32 +237,33 @@ def build_handlers(
         await query.answer()
         p = payload["passage"]
         boxes = [tuple(b) for b in p["boxes"]]
-        png = await pages.passage(message.chat.id, p["source_id"], boxes)
+        png = await self._pages.passage(message.chat.id, p["source_id"], boxes)
         caption = t(lang, "passage_caption", page=p["page"], title=p["title"])
         await send_picture(message.chat, png, caption, f"page-{p['page']}.png")
 
-    async def handle_figure_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle_figure_request(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
         message = update.effective_message
         assert message is not None
         assert message.text is not None
         lang = lang_for(update, context.user_data)
         query = figure_query(re.sub(r"@\w+", "", message.text))
         assert query is not None  # the filter let it through
-        found = await pages.find(message.chat.id, query)
+        found = await self._pages.find(message.chat.id, query)
         if not found:
             what = message.text.strip()[:40]
             await message.reply_text(t(lang, "figure_missing", what=what))
             return
-        names = await titles(message.chat.id)
+        names = await self._titles(message.chat.id)
         for figure in found[:2]:
-            await _send_figure(pages, message.chat, figure, lang, names.get(figure.source_id, ""))
+            await _send_figure(
+                self._pages, message.chat, figure, lang, names.get(figure.source_id, "")
+            )
 
-    only_new = filters.UpdateType.MESSAGE
-    return [
-        CommandHandler("figures", handle_figures),
-        CallbackQueryHandler(handle_figure_button, pattern=f"^{FIGURE_CALLBACK}"),
-        CallbackQueryHandler(handle_passage_button, pattern=f"^{PASSAGE_CALLBACK}"),
-        MessageHandler(
-            only_new & filters.TEXT & ~filters.COMMAND & _AsksForFigure(), handle_figure_request
-        ),
-    ]
+
+def build_handlers(
+    services: Services, config: TelegramConfig
+) -> list[BaseHandler[Update, Any, Any]]:
+    """/figures, its buttons, the passage buttons and "show me Figure N" messages."""
+    return Figures(services.pages, services.library).handlers()

@@ -146,6 +146,77 @@ def _cut_point(text: str, budget: int) -> int:
     return end
 
 
+class _Splitter:
+    """The state of ``split_html``: the parts so far, the part being filled and the elements
+    open at its end."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[str] = []
+        self.stack: list[tuple[str, str]] = []  # (name, opening tag) of the open elements
+        self.dropped: list[str] = []  # elements left out: their tags alone would not fit a part
+        self.cur = ""
+        self.fresh = ""  # what ``cur`` is right after a cut: the reopened tags, no content yet
+
+    def closing(self) -> str:
+        return "".join(f"</{name}>" for name, _ in reversed(self.stack))
+
+    def budget(self) -> int:
+        return self.limit - utf16_len(self.cur) - utf16_len(self.closing())
+
+    def cut(self) -> None:
+        """End the current part (if it shows anything) and start the next one."""
+        if self.cur != self.fresh and html.unescape(re.sub(r"<[^>]*>", "", self.cur)).strip():
+            self.parts.append(self.cur + self.closing())
+        self.cur = self.fresh = "".join(tag for _, tag in self.stack)
+        while self.stack and self.budget() < 2:  # reopened tags leave no room: innermost goes
+            self.dropped.append(self.stack.pop()[0])
+            self.cur = self.fresh = "".join(tag for _, tag in self.stack)
+
+    def tag(self, token: str) -> None:
+        match = _TAG_NAME.match(token)
+        name = match.group(1).lower() if match else ""
+        if token.startswith("</"):
+            if name in self.dropped and all(n != name for n, _ in self.stack):
+                self.dropped.remove(name)  # its opening tag was left out
+                return
+            for i in range(len(self.stack) - 1, -1, -1):
+                if self.stack[i][0] == name:
+                    del self.stack[i]
+                    break
+            self.cur += token
+            return
+        if utf16_len(token) + len(name) + 3 > self.budget():
+            self.cut()
+        if utf16_len(token) + len(name) + 4 > self.budget():  # not even one character fits
+            self.dropped.append(name)
+            return
+        self.cur += token
+        self.stack.append((name, token))
+
+    def entity(self, token: str) -> None:
+        if utf16_len(token) > self.budget():
+            self.cut()
+        self.cur += token
+
+    def text(self, rest: str) -> None:
+        while rest:
+            if self.cur == self.fresh:
+                rest = rest.lstrip("\n")
+                if not rest:
+                    break
+            room = self.budget()
+            if utf16_len(rest) <= room:
+                self.cur += rest
+                break
+            at = _cut_point(rest, room) if room > 0 else 0
+            if at == 0 and self.cur == self.fresh:
+                at = max(1, _cut_point(rest, max(room, 1)))
+            self.cur += rest[:at]
+            rest = rest[at:]
+            self.cut()
+
+
 def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     """Split Telegram HTML into parts of at most ``limit`` units without breaking markup.
 
@@ -154,69 +225,13 @@ def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     """
     if utf16_len(text) <= limit:
         return [text] if text.strip() else []
-    parts: list[str] = []
-    stack: list[tuple[str, str]] = []  # (name, opening tag) of the open elements
-    dropped: list[str] = []  # elements left out: their tags alone would not fit a part
-    cur = ""
-    fresh = ""  # what ``cur`` is right after a cut: the reopened tags, no content yet
-
-    def closing() -> str:
-        return "".join(f"</{name}>" for name, _ in reversed(stack))
-
-    def budget() -> int:
-        return limit - utf16_len(cur) - utf16_len(closing())
-
-    def cut() -> None:
-        nonlocal cur, fresh
-        if cur != fresh and html.unescape(re.sub(r"<[^>]*>", "", cur)).strip():
-            parts.append(cur + closing())
-        cur = fresh = "".join(tag for _, tag in stack)
-        while stack and budget() < 2:  # reopened tags leave no room: the innermost goes
-            dropped.append(stack.pop()[0])
-            cur = fresh = "".join(tag for _, tag in stack)
-
+    splitter = _Splitter(limit)
     for token in _TOKEN.findall(text):
         if token.startswith("<") and len(token) > 1:
-            match = _TAG_NAME.match(token)
-            name = match.group(1).lower() if match else ""
-            if token.startswith("</"):
-                if name in dropped and all(n != name for n, _ in stack):
-                    dropped.remove(name)  # its opening tag was left out
-                    continue
-                for i in range(len(stack) - 1, -1, -1):
-                    if stack[i][0] == name:
-                        del stack[i]
-                        break
-                cur += token
-                continue
-            if utf16_len(token) + len(name) + 3 > budget():
-                cut()
-            if utf16_len(token) + len(name) + 4 > budget():  # not even one character fits
-                dropped.append(name)
-                continue
-            cur += token
-            stack.append((name, token))
-            continue
-        if token.startswith("&") and len(token) > 1:
-            if utf16_len(token) > budget():
-                cut()
-            cur += token
-            continue
-        rest = token
-        while rest:
-            if cur == fresh:
-                rest = rest.lstrip("\n")
-                if not rest:
-                    break
-            room = budget()
-            if utf16_len(rest) <= room:
-                cur += rest
-                break
-            at = _cut_point(rest, room) if room > 0 else 0
-            if at == 0 and cur == fresh:
-                at = max(1, _cut_point(rest, max(room, 1)))
-            cur += rest[:at]
-            rest = rest[at:]
-            cut()
-    cut()
-    return parts
+            splitter.tag(token)
+        elif token.startswith("&") and len(token) > 1:
+            splitter.entity(token)
+        else:
+            splitter.text(token)
+    splitter.cut()
+    return splitter.parts

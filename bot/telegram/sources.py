@@ -22,9 +22,10 @@ from kernel.locators import format_timestamp
 from kernel.models import SourceKind, SourceRecord, SourceStatus
 
 if TYPE_CHECKING:
+    from bot.library import Library
     from bot.services import Services
 
-__all__ = ["build_handlers", "format_sources"]
+__all__ = ["Sources", "build_handlers", "format_sources"]
 
 FORGET_CALLBACK = "src:"
 PAPER_CALLBACK = "rpp:"
@@ -102,18 +103,17 @@ async def _send_long(message: Message, html: str, markup: InlineKeyboardMarkup) 
         )
 
 
-def build_handlers(
-    services: Services, config: TelegramConfig
-) -> list[BaseHandler[Update, Any, Any]]:
-    """Listing and removing sources, and the chat reset."""
-    del config
-    library = services.library
+class Sources:
+    """Listing and removing sources, choosing the report's paper, and the chat reset."""
 
-    async def handle_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    def __init__(self, library: Library) -> None:
+        self._library = library
+
+    async def handle_sources(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
         lang = lang_for(update, context.user_data)
-        sources = await library.sources(message.chat_id)
+        sources = await self._library.sources(message.chat_id)
         if not sources:
             await message.reply_text(t(lang, "no_sources"))
             return
@@ -121,8 +121,8 @@ def build_handlers(
         text, markup = format_sources(sources, lang, report_paper=chosen, choose=True)
         await _send_long(message, text, markup)
 
-    async def pressed(
-        update: Update, context: ContextTypes.DEFAULT_TYPE, callback: str
+    async def _pressed(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, callback: str
     ) -> tuple[CallbackQuery, Message, str, SourceRecord] | None:
         """The source a button under a source list names; None (and answered) when it is gone."""
         query = update.callback_query
@@ -134,16 +134,16 @@ def build_handlers(
             await query.answer()
             return None
         prefix = query.data.removeprefix(callback)
-        sources = await library.sources(message.chat_id)
+        sources = await self._library.sources(message.chat_id)
         chosen = next((s for s in sources if s.source_id.startswith(prefix)), None)
         if chosen is None:
             await query.answer(t(lang, "forget_unknown"), show_alert=True)
             return None
         return query, message, lang, chosen
 
-    async def handle_paper_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle_paper_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A paper chosen for the report in /sources."""
-        found = await pressed(update, context, PAPER_CALLBACK)
+        found = await self._pressed(update, context, PAPER_CALLBACK)
         if found is None or context.chat_data is None:
             return
         query, message, lang, paper = found
@@ -151,11 +151,11 @@ def build_handlers(
         await query.answer()
         await message.chat.send_message(t(lang, "report_paper_set", title=paper.title))
 
-    async def handle_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
         lang = lang_for(update, context.user_data)
-        sources = await library.sources(message.chat_id)
+        sources = await self._library.sources(message.chat_id)
         if not sources:
             await message.reply_text(t(lang, "no_sources"))
             return
@@ -172,20 +172,22 @@ def build_handlers(
             text, markup = format_sources(sources, lang)
             await _send_long(message, t(lang, "forget_pick") + "\n\n" + text, markup)
             return
-        await library.forget(message.chat_id, chosen.source_id)
+        await self._library.forget(message.chat_id, chosen.source_id)
         await message.reply_text(t(lang, "forgot", title=chosen.title))
 
-    async def handle_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        found = await pressed(update, context, FORGET_CALLBACK)
+    async def handle_forget_button(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        found = await self._pressed(update, context, FORGET_CALLBACK)
         if found is None:
             return
         query, message, lang, chosen = found
         assert query.data is not None
-        await library.forget(message.chat_id, chosen.source_id)
+        await self._library.forget(message.chat_id, chosen.source_id)
         await query.answer()
         # The list drawn again without it (renumbered); a list too long for one message keeps
         # its text and loses the button.
-        left = await library.sources(message.chat_id)
+        left = await self._library.sources(message.chat_id)
         paper = (context.chat_data or {}).get(REPORT_PAPER_KEY)
         text, markup = (
             format_sources(left, lang, report_paper=paper, choose=True)
@@ -199,7 +201,7 @@ def build_handlers(
             await query.edit_message_reply_markup(markup)
         await message.chat.send_message(t(lang, "forgot", title=chosen.title))
 
-    async def handle_reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle_reset(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
         lang = lang_for(update, context.user_data)
@@ -217,7 +219,7 @@ def build_handlers(
         )
         await message.reply_text(t(lang, "reset_confirm"), reply_markup=markup)
 
-    async def handle_reset_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle_reset_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
         assert query.data is not None
@@ -227,17 +229,26 @@ def build_handlers(
         if not isinstance(message, Message) or query.data != RESET_CALLBACK + "yes":
             await query.edit_message_text(t(lang, "cancelled"))
             return
-        await library.reset(message.chat_id)
+        await self._library.reset(message.chat_id)
         if context.chat_data is not None:
             context.chat_data.clear()
         await query.edit_message_text(t(lang, "reset_done"))
 
-    only_new = filters.UpdateType.MESSAGE
-    return [
-        CommandHandler("sources", handle_sources, filters=only_new),
-        CommandHandler("forget", handle_forget, filters=only_new),
-        CommandHandler("reset", handle_reset, filters=only_new),
-        CallbackQueryHandler(handle_forget_button, pattern=f"^{FORGET_CALLBACK}"),
-        CallbackQueryHandler(handle_paper_button, pattern=f"^{PAPER_CALLBACK}"),
-        CallbackQueryHandler(handle_reset_button, pattern=f"^{RESET_CALLBACK}(yes|no)$"),
-    ]
+    def handlers(self) -> list[BaseHandler[Update, Any, Any]]:
+        only_new = filters.UpdateType.MESSAGE
+        return [
+            CommandHandler("sources", self.handle_sources, filters=only_new),
+            CommandHandler("forget", self.handle_forget, filters=only_new),
+            CommandHandler("reset", self.handle_reset, filters=only_new),
+            CallbackQueryHandler(self.handle_forget_button, pattern=f"^{FORGET_CALLBACK}"),
+            CallbackQueryHandler(self.handle_paper_button, pattern=f"^{PAPER_CALLBACK}"),
+            CallbackQueryHandler(self.handle_reset_button, pattern=f"^{RESET_CALLBACK}(yes|no)$"),
+        ]
+
+
+def build_handlers(
+    services: Services, config: TelegramConfig
+) -> list[BaseHandler[Update, Any, Any]]:
+    """Listing and removing sources, and the chat reset."""
+    del config
+    return Sources(services.library).handlers()

@@ -35,6 +35,18 @@ async def test_the_query_model_setting_picks_the_model_that_writes_search_querie
         await services.aclose()
 
 
+async def test_answers_and_reports_share_one_support_scorer(tmp_path: Path) -> None:
+    settings = Settings(storage=StorageSettings(data_dir=tmp_path))  # type: ignore[call-arg]
+    services = build_services(settings, embedder=test_embedder())
+    try:
+        scorer = services.answerer.support
+        assert scorer is not None
+        assert scorer.embedder is services.store.embedder
+        assert services.reports._support is scorer  # the report builder's own attribute
+    finally:
+        await services.aclose()
+
+
 def test_speech_recognition_is_local_by_default_or_the_configured_endpoint(
     tmp_path: Path,
 ) -> None:

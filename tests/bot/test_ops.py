@@ -23,7 +23,7 @@ from bot.ops import (
 from bot.settings import ASRSettings, EmbeddingSettings, Settings, StorageSettings
 from kernel.errors import ConfigError, StoreUnavailableError
 from storage.index import probe_server
-from tests.fake_hf_hub import fake_hub
+from tests.fake_hf_hub import fake_hub, use_mirror
 from tests.speech import whisper_model_dir
 
 KEY = "s3cret-key"
@@ -150,7 +150,7 @@ def test_download_model_through_a_mirror_then_health_sees_it(
     monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
     repo = {"onnx/model.onnx": b"weights", "config.json": b"{}", "tokenizer.json": b"{}"}
     with fake_hub({"jinaai/jina-embeddings-v2-base-zh": repo}) as hub:
-        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        use_mirror(monkeypatch, hub.url)
         path = download_model(
             "jinaai/jina-embeddings-v2-base-zh", tmp_path / "models", progress=False
         )
