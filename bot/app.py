@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the builders import what they make, so a command loads only
     from storage.async_store import AsyncKnowledgeStore
     from storage.embedder import Embedder
     from storage.index import QdrantIndex
+    from storage.kept_reports import KeptReports
     from storage.paper_files import PaperFiles
 
 __all__ = [
@@ -176,6 +177,12 @@ def build_services(
 
         return PaperFiles(settings.storage.papers_path)
 
+    @functools.cache
+    def kept_reports() -> KeptReports:
+        from storage.kept_reports import KeptReports
+
+        return KeptReports(settings.storage.data_dir / "reports")
+
     def make_store() -> AsyncKnowledgeStore:
         from storage.async_store import AsyncKnowledgeStore
         from storage.store import KnowledgeStore
@@ -237,6 +244,7 @@ def build_services(
                 max_bytes=int(ing.max_subtitle_mb * 2**20), max_segments=ing.max_segments
             ),
             files=paper_files(),
+            reports=kept_reports(),
             # One model call per source for its term list: it runs alongside indexing, and
             # questions are searched with its terms.
             glossary=Glossary(
@@ -276,6 +284,7 @@ def build_services(
             max_chars=rep.max_chars,
             max_revisions=rep.max_revisions,
             figures=functools.partial(add_key_figures, services.pages),
+            kept=kept_reports(),
         )
 
     def make_formulas() -> FormulaRenderer:

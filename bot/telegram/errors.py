@@ -2,6 +2,8 @@
 
 ``PaperTutorError`` carries the student-facing text in both languages (and whether retrying
 helps); everything else is a bug, logged with the update id and answered with a short apology.
+Where retrying helps (a failed answer, report or download), the failure carries one 🔄 button
+(``retry_markup``); its callback data is the feature's own, so the feature does the retry.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -20,7 +22,14 @@ from bot.telegram.render import esc
 from bot.telegram.status import StatusMessage
 from kernel.errors import PaperTutorError
 
-__all__ = ["Told", "error_text", "failure_text", "handle_error", "shown_on"]
+__all__ = [
+    "Told",
+    "error_text",
+    "failure_text",
+    "handle_error",
+    "retry_markup",
+    "shown_on",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -39,6 +48,13 @@ def failure_text(exc: BaseException, lang: str) -> tuple[str, bool]:
     return t(lang, "apology_short"), True
 
 
+def retry_markup(lang: str, callback_data: str) -> InlineKeyboardMarkup:
+    """The one 🔄 button under a failure; pressing it sends ``callback_data`` to the feature
+    that failed."""
+    button = InlineKeyboardButton(t(lang, "btn_retry"), callback_data=callback_data)
+    return InlineKeyboardMarkup([[button]])
+
+
 def error_text(exc: PaperTutorError, lang: str) -> str:
     """The plain text a student sees for ``exc`` (with a retry hint when retrying helps)."""
     text = exc.message(lang)
@@ -53,23 +69,34 @@ async def shown_on(
     work: Awaitable[T],
     *,
     unless: tuple[type[PaperTutorError], ...] = (),
+    retry: str | None = None,
 ) -> T | None:
     """``work``'s result; if it fails, ``status`` ends with what the student should read.
 
     A known error shows its text and gives ``None`` (the caller stops there). Anything else
     shows the short failure line and is re-raised, for the error handler to log. Errors in
-    ``unless`` are re-raised untouched: the caller has its own reply for them.
+    ``unless`` are re-raised untouched: the caller has its own reply for them. With ``retry``
+    (a feature's callback data), a failure that retrying may mend ends with a 🔄 button instead
+    of advice; an unexpected one is then re-raised as ``Told`` (logged only).
     """
     try:
         return await work
     except unless:
         raise
     except PaperTutorError as exc:
-        await status.finish(esc(error_text(exc, lang)))
+        if retry is None:
+            await status.finish(esc(error_text(exc, lang)))
+            return None
+        text, retryable = failure_text(exc, lang)
+        await status.finish(text, reply_markup=retry_markup(lang, retry) if retryable else None)
         return None
-    except Exception:
-        await status.finish(t(lang, "failed"))
-        raise
+    except Exception as exc:
+        if retry is None:
+            await status.finish(t(lang, "failed"))
+            raise
+        text = t(lang, "failed_retry", reason_html=failure_text(exc, lang)[0])
+        await status.finish(text, reply_markup=retry_markup(lang, retry))
+        raise Told(exc) from exc
 
 
 async def handle_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -259,6 +259,36 @@ def test_report_writes_docx_and_markdown_with_the_json_summary(
     assert "（4）视频补充要点" in (env / "report.md").read_text(encoding="utf-8")
 
 
+def test_a_second_report_reuses_the_first_and_one_section_can_be_rewritten(
+    env: Path, capsys: pytest.CaptureFixture[str], fake_openai: FakeOpenAI
+) -> None:
+    ingest_both(capsys)
+    fake_openai.set_default(cooperative)
+    base = ["report", "--chat", str(CHAT), "-o", "report.docx"]
+    assert main([*base, "--author", "李同学"]) == 0
+    captured = capsys.readouterr()
+    assert "✍️ 正在写（2）核心内容摘要…" in captured.err  # progress on stderr
+    assert "（1）（2）已完成，用时" in captured.err
+    assert Document(str(env / "report.docx")).core_properties.author == "李同学"
+    calls = len(fake_openai.requests)
+
+    again = run_json(capsys, *base)  # a new process: the kept report is on disk
+    assert again["reused"] is True
+    assert len(fake_openai.requests) == calls  # no model call
+
+    rewritten = run_json(capsys, *base, "--section", "3")
+    asked = [str(b["messages"][-1]["content"]) for b in fake_openai.requests[calls:]]
+    assert rewritten["reused"] is False
+    assert any("（3）关键技术解析”部分" in a for a in asked)
+    assert not any("核心内容摘要" in a or "视频补充要点" in a for a in asked)
+    assert 2000 <= rewritten["chars"] <= 3000
+
+    assert run_json(capsys, *base, "--fresh")["reused"] is False
+    assert list((env / "data" / "reports" / str(CHAT)).iterdir())
+    assert main(["reset", "--chat", str(CHAT), "--yes"]) == 0
+    assert not (env / "data" / "reports" / str(CHAT)).exists()  # removed with the chat
+
+
 def test_run_without_token_or_key_explains_both_in_both_languages(
     env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -216,7 +216,8 @@ def _line_of(message: Seen, marker: str) -> int:
 
 async def test_report_document_is_uploaded_as_multipart(tmp_path: Path) -> None:
     api = FakeBotApi()
-    async with _bot(api, services(reports=FakeReports(results=[report()])), tmp_path):
+    reports = FakeReports(results=[report(reused=True)])  # kept whole: sent at once
+    async with _bot(api, services(reports=reports), tmp_path):
         api.queue(api.update("message", text="/report"))
         await api.wait_for(lambda: bool(api.of("sendDocument")), what="sendDocument")
     [upload] = api.of("sendDocument")

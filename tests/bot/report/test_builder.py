@@ -18,6 +18,7 @@ from bot.llm import OpenAIChatModel
 from bot.report import HEADINGS, Report, ReportBuilder, to_markdown
 from bot.report.citations import count_markers
 from bot.report.material import gather_material
+from bot.report.models import ReportProgress
 from bot.report.prompts import NO_NOTES_TEXT, NO_VIDEO_TEXT, VERIFY_SYSTEM
 from bot.report.sections import checked_note
 from bot.report.support import MARKER, resolver
@@ -122,15 +123,15 @@ async def test_cooperative_model_gives_the_full_report(
     served: AsyncKnowledgeStore,
 ) -> None:
     fake_openai.set_default(cooperative)
-    steps: list[tuple[int, int]] = []
+    steps: list[int | None] = []
 
-    async def progress(n: int, total: int) -> None:
-        steps.append((n, total))
+    async def progress(p: ReportProgress) -> None:
+        steps.append(p.writing)
 
     report = await ReportBuilder(served, model).build(CHAT, progress=progress)
 
     assert_well_formed(report)
-    assert steps == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert steps == [1, 2, 3, None]  # each section, then the whole report's check
     assert report.video_included
     assert report.notes_used == 2
     assert report.paper_title == "Attention Is All You Need"
