@@ -362,9 +362,9 @@ class VideoUnavailableError(PaperTutorError):
                 "blocked), so I cannot get this video right now.",
             ),
             "download_failed": (
-                "下载这个视频时网络出了问题（连接中断或太慢），可以稍后再试。",
-                "Downloading this video failed (the connection broke or was too slow); you can "
-                "try again later.",
+                # No advice here: the chat offers 🔄, the CLI adds "try again later".
+                "下载这个视频时网络出了问题（连接中断或太慢）。",
+                "Downloading this video failed (the connection broke or was too slow).",
             ),
         }
     )

@@ -4,6 +4,8 @@ A YouTube or Bilibili link anywhere in a message, or a message that is nothing b
 another site, is a lecture to read: the platform's captions when it has them, otherwise speech
 recognition of its audio ("🎙 转写中 12:30 / 58:00"). The link is remembered per chat, so a
 subtitle file sent afterwards is tied to it and citations can open the video at a second.
+A read that failed in a way that may pass (a download cut off, the site busy) offers 🔄,
+which reads the same link again.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from telegram import Message, Update
-from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
+from telegram import Chat, Message, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.telegram.cards import LAST_VIDEO_KEY, video_card
+from bot.telegram.cards import LAST_VIDEO_KEY, recall, remember, video_card
 from bot.telegram.config import TelegramConfig
 from bot.telegram.errors import shown_on
 from bot.telegram.i18n import lang_for, t
@@ -26,9 +28,10 @@ from kernel.links import bare_url, parse_video_link
 if TYPE_CHECKING:
     from bot.services import Services
 
-__all__ = ["STOP_CALLBACK", "build_handlers", "video_link_in"]
+__all__ = ["RETRY_CALLBACK", "STOP_CALLBACK", "build_handlers", "video_link_in"]
 
 STOP_CALLBACK = "stopv:"
+RETRY_CALLBACK = "vagain:"  # 🔄 under a lecture that could not be read: the link, by key
 # Bare links that are papers, not lectures: left to the student's question (send the PDF).
 _PAPER_LINK = re.compile(
     r"(?i)^https?://(?:[\w-]+\.)*(?:arxiv\.org|doi\.org|openreview\.net|aclanthology\.org)/"
@@ -64,6 +67,38 @@ def build_handlers(
     stops = StopButtons(STOP_CALLBACK)
     ledger = JobLedger(config.jobs_dir)
 
+    async def read_link(
+        chat: Chat, chat_data: dict[Any, Any], lang: str, text: str, url: str
+    ) -> None:
+        """Read the lecture ``text`` links to; a failure that may pass offers 🔄."""
+        chat_data[LAST_VIDEO_KEY] = {"url": url}
+        key, cancel, stop = stops.new(lang)
+        first = "queued" if library.is_busy(chat.id) else "probing"
+        status = await StatusMessage.send(
+            chat,
+            t(lang, first),
+            config.edit_interval_s,
+            markup=stop,
+            track=Tracking(ledger, lang, "source", url),
+        )
+        retry = f"{RETRY_CALLBACK}{remember(chat_data, text)}"
+        try:
+            adding = library.add_video_link(
+                chat.id,
+                text,
+                lang=lang,
+                progress=MediaProgress(status, lang).callback(),
+                cancel=cancel,
+            )
+            record = await shown_on(status, lang, adding, retry=retry)
+        finally:
+            stops.release(key)
+        if record is None:
+            return
+        video_url = record.video.url if record.video and record.video.url else url
+        chat_data[LAST_VIDEO_KEY] = {"url": video_url, "title": record.title}
+        await status.finish(video_card(record, lang))
+
     async def handle_video_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
@@ -72,35 +107,27 @@ def build_handlers(
         lang = lang_for(update, context.user_data)
         url = video_link_in(message.text)
         assert url is not None
-        context.chat_data[LAST_VIDEO_KEY] = {"url": url}
-        key, cancel, stop = stops.new(lang)
-        first = "queued" if library.is_busy(message.chat_id) else "probing"
-        status = await StatusMessage.send(
-            message.chat,
-            t(lang, first),
-            config.edit_interval_s,
-            markup=stop,
-            track=Tracking(ledger, lang, "source", url),
-        )
-        try:
-            adding = library.add_video_link(
-                message.chat_id,
-                message.text,
-                lang=lang,
-                progress=MediaProgress(status, lang).callback(),
-                cancel=cancel,
-            )
-            record = await shown_on(status, lang, adding)
-        finally:
-            stops.release(key)
-        if record is None:
+        await read_link(message.chat, context.chat_data, lang, message.text, url)
+
+    async def handle_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """🔄 under a lecture that could not be read: read the same link again."""
+        query = update.callback_query
+        assert query is not None
+        assert query.data is not None
+        lang = lang_for(update, context.user_data)
+        text = recall(context.chat_data, query.data.removeprefix(RETRY_CALLBACK))
+        message = query.message
+        url = video_link_in(text) if isinstance(text, str) else None
+        if url is None or context.chat_data is None or not isinstance(message, Message):
+            await query.answer(t(lang, "expired"), show_alert=True)
             return
-        video_url = record.video.url if record.video and record.video.url else url
-        context.chat_data[LAST_VIDEO_KEY] = {"url": video_url, "title": record.title}
-        await status.finish(video_card(record, lang))
+        await query.answer()
+        await query.edit_message_reply_markup(None)
+        await read_link(message.chat, context.chat_data, lang, str(text), url)
 
     only_new = filters.UpdateType.MESSAGE
     return [
         MessageHandler(only_new & filters.TEXT & _VideoLink(), handle_video_link),
+        CallbackQueryHandler(handle_retry, pattern=f"^{RETRY_CALLBACK}[0-9a-f]+$"),
         stops.handler(),
     ]

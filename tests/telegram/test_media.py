@@ -107,6 +107,31 @@ async def test_a_bare_link_in_a_chinese_chat_fails_in_chinese() -> None:
     assert call["lang"] == "zh"
 
 
+async def test_a_download_that_broke_offers_a_retry_that_reads_the_link_again() -> None:
+    link = "https://www.bilibili.com/video/BV1GJ411x7h7"
+    broke = VideoUnavailableError("download_failed", retryable=True)
+    library = FakeLibrary(results={"add_video_link": [broke, video_record(url=link)]})
+    async with running(services(library)) as h:
+        await h.send(h.api.update("message", text=link))
+        failed = h.api.bot_messages(CHAT)[-1]
+        assert "下载这个视频时网络出了问题" in failed.plain
+        assert "再试" not in failed.plain  # one piece of advice: the button
+        assert [t for t, _ in failed.buttons] == ["🔄 再试一次"]
+        await h.send(h.api.callback_update(CHAT, failed.message_id, failed.buttons[0][1]))
+        failed, done = h.api.bot_messages(CHAT)
+    assert failed.buttons == []
+    assert "视频字幕读完了" in done.plain
+    assert [call["text"] for _, call in library.calls] == [link, link]
+
+
+async def test_a_video_that_cannot_be_had_offers_no_retry() -> None:
+    library = FakeLibrary(results={"add_video_link": [VideoUnavailableError("private")]})
+    async with running(services(library)) as h:
+        await h.send(h.api.update("message", text="https://www.bilibili.com/video/BV1GJ411x7h7"))
+        [status] = h.api.bot_messages(CHAT)
+    assert status.buttons == []
+
+
 async def test_a_link_to_another_site_is_read_too() -> None:
     library = FakeLibrary(results={"add_video_link": [video_record(url="https://vimeo.com/1")]})
     async with running(services(library)) as h:
