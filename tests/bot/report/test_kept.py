@@ -90,9 +90,12 @@ async def model(fake_openai: FakeOpenAI) -> AsyncIterator[OpenAIChatModel]:
     await llm.aclose()
 
 
-def builder(served: AsyncKnowledgeStore, model: OpenAIChatModel, kept_dir: Path) -> ReportBuilder:
-    """A builder as a new process would make it: its own view of the kept reports."""
-    return ReportBuilder(served, model, kept=KeptReports(kept_dir))
+@pytest.fixture
+def builder(
+    served: AsyncKnowledgeStore, model: OpenAIChatModel, tmp_path: Path
+) -> Callable[[], ReportBuilder]:
+    """Makes a builder as a new process would: its own view of the kept reports on disk."""
+    return lambda: ReportBuilder(served, model, kept=KeptReports(tmp_path / "reports"))
 
 
 def failing_tech(reply: Any) -> Callable[[dict[str, Any]], Any]:
@@ -112,15 +115,13 @@ def failing_tech(reply: Any) -> Callable[[dict[str, Any]], Any]:
     ids=["server-error", "empty-reply"],
 )
 async def test_a_failed_section_is_the_only_one_written_again(
-    served: AsyncKnowledgeStore,
-    model: OpenAIChatModel,
+    builder: Callable[[], ReportBuilder],
     fake_openai: FakeOpenAI,
-    tmp_path: Path,
     fault: Any,
 ) -> None:
     fake_openai.set_default(failing_tech(fault))
     with pytest.raises(LLMError):
-        await builder(served, model, tmp_path / "reports").build(CHAT)
+        await builder().build(CHAT)
     assert first_drafts(fake_openai) == [2, 3, 3]  # (2) kept; (3) failed (retried once)
 
     fake_openai.set_default(cooperative)
@@ -130,7 +131,7 @@ async def test_a_failed_section_is_the_only_one_written_again(
     async def progress(p: ReportProgress) -> None:
         steps.append(p)
 
-    report = await builder(served, model, tmp_path / "reports").build(CHAT, progress=progress)
+    report = await builder().build(CHAT, progress=progress)
 
     assert first_drafts(fake_openai, before) == [3, 4]  # (2) was not written again
     assert section_calls(fake_openai, before, 2) == 0
@@ -145,10 +146,7 @@ async def test_a_failed_section_is_the_only_one_written_again(
 
 
 async def test_kept_sections_survive_a_cancelled_build(
-    served: AsyncKnowledgeStore,
-    model: OpenAIChatModel,
-    fake_openai: FakeOpenAI,
-    tmp_path: Path,
+    builder: Callable[[], ReportBuilder], fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
     fake_openai.set_default(cooperative)
     reached = asyncio.Event()
@@ -158,9 +156,7 @@ async def test_kept_sections_survive_a_cancelled_build(
             reached.set()
             await asyncio.sleep(3600)
 
-    task = asyncio.create_task(
-        builder(served, model, tmp_path / "reports").build(CHAT, progress=progress)
-    )
+    task = asyncio.create_task(builder().build(CHAT, progress=progress))
     await asyncio.wait_for(reached.wait(), 60)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -168,7 +164,7 @@ async def test_kept_sections_survive_a_cancelled_build(
     assert [p.name for p in (tmp_path / "reports" / str(CHAT)).iterdir()] != []
 
     before = len(fake_openai.requests)
-    report = await builder(served, model, tmp_path / "reports").build(CHAT)
+    report = await builder().build(CHAT)
 
     assert first_drafts(fake_openai, before) == [3, 4]
     assert 2000 <= report.chars <= 3000
@@ -176,16 +172,14 @@ async def test_kept_sections_survive_a_cancelled_build(
 
 async def test_a_finished_report_is_reused_until_the_material_changes(
     store: KnowledgeStore,
-    served: AsyncKnowledgeStore,
-    model: OpenAIChatModel,
+    builder: Callable[[], ReportBuilder],
     fake_openai: FakeOpenAI,
-    tmp_path: Path,
 ) -> None:
     fake_openai.set_default(cooperative)
-    first = await builder(served, model, tmp_path / "reports").build(CHAT)
+    first = await builder().build(CHAT)
     calls = len(fake_openai.requests)
 
-    again = await builder(served, model, tmp_path / "reports").build(CHAT)
+    again = await builder().build(CHAT)
     assert len(fake_openai.requests) == calls  # no model call at all
     assert again.reused
     assert not first.reused
@@ -193,42 +187,38 @@ async def test_a_finished_report_is_reused_until_the_material_changes(
     assert again.citations == first.citations
 
     note(store, "多头注意力有什么用？", [("Multi-Head Attention", "多头注意力")])
-    changed = await builder(served, model, tmp_path / "reports").build(CHAT)
+    changed = await builder().build(CHAT)
     assert first_drafts(fake_openai, calls) == [2, 3, 4]  # a new note: written anew
     assert not changed.reused
     assert changed.notes_used == 2
 
     calls = len(fake_openai.requests)
-    await builder(served, model, tmp_path / "reports").build(CHAT, fresh=True)
+    await builder().build(CHAT, fresh=True)
     assert first_drafts(fake_openai, calls) == [2, 3, 4]  # --fresh ignores what was kept
 
 
 async def test_a_new_generation_of_the_paper_makes_the_kept_report_stale(
     store: KnowledgeStore,
-    served: AsyncKnowledgeStore,
-    model: OpenAIChatModel,
+    builder: Callable[[], ReportBuilder],
     fake_openai: FakeOpenAI,
-    tmp_path: Path,
 ) -> None:
     fake_openai.set_default(cooperative)
-    await builder(served, model, tmp_path / "reports").build(CHAT)
+    await builder().build(CHAT)
     calls = len(fake_openai.requests)
     store.add_source(CHAT, paper_source(repeat=3))  # the same paper sent again: re-ingested
-    await builder(served, model, tmp_path / "reports").build(CHAT)
+    await builder().build(CHAT)
     assert first_drafts(fake_openai, calls) == [2, 3, 4]
 
 
 async def test_one_section_is_regenerated_and_the_others_kept(
-    served: AsyncKnowledgeStore,
-    model: OpenAIChatModel,
+    builder: Callable[[], ReportBuilder],
     fake_openai: FakeOpenAI,
-    tmp_path: Path,
 ) -> None:
     fake_openai.set_default(cooperative)
-    first = await builder(served, model, tmp_path / "reports").build(CHAT)
+    first = await builder().build(CHAT)
     calls = len(fake_openai.requests)
 
-    again = await builder(served, model, tmp_path / "reports").build(CHAT, section=3)
+    again = await builder().build(CHAT, section=3)
 
     assert first_drafts(fake_openai, calls) == [3]
     assert section_calls(fake_openai, calls, 2) == 0
@@ -240,16 +230,14 @@ async def test_one_section_is_regenerated_and_the_others_kept(
     assert again.citations > 0
     # The regenerated report is the kept one now: reused as it is.
     calls = len(fake_openai.requests)
-    reused = await builder(served, model, tmp_path / "reports").build(CHAT)
+    reused = await builder().build(CHAT)
     assert len(fake_openai.requests) == calls
     assert reused.sections == again.sections
 
 
-async def test_section_one_cannot_be_regenerated(
-    served: AsyncKnowledgeStore, model: OpenAIChatModel, tmp_path: Path
-) -> None:
+async def test_section_one_cannot_be_regenerated(builder: Callable[[], ReportBuilder]) -> None:
     with pytest.raises(ReportSectionError) as caught:
-        await builder(served, model, tmp_path / "reports").build(CHAT, section=1)
+        await builder().build(CHAT, section=1)
     assert "（2）（3）（4）" in caught.value.message("zh")
 
 
@@ -275,13 +263,11 @@ def test_kept_reports_are_scoped_to_the_chat_and_removed_with_it(tmp_path: Path)
 
 
 async def test_the_docx_says_its_title_author_and_date_on_a4(
-    served: AsyncKnowledgeStore,
-    model: OpenAIChatModel,
+    builder: Callable[[], ReportBuilder],
     fake_openai: FakeOpenAI,
-    tmp_path: Path,
 ) -> None:
     fake_openai.set_default(cooperative)
-    reports = builder(served, model, tmp_path / "reports")
+    reports = builder()
     report = await reports.build(CHAT)
     data, name = await reports.render(report, "docx", author="李同学")
 
