@@ -146,8 +146,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         "affected). Please send it again.",
     ),
     "interrupted_report": (
-        "⚠️ 机器人刚才重启了，阅读报告没有写完。请重新发送 /report。",
-        "⚠️ The bot restarted before the report was finished. Please send /report again.",
+        "⚠️ 机器人刚才重启了，阅读报告没有写完；写好的部分都保留着，发送 /report 接着写。",
+        "⚠️ The bot restarted before the report was finished; the parts already written are "
+        "kept. Send /report to go on.",
     ),
     # -- videos --------------------------------------------------------------------------------
     "video_done": ("✅ 视频字幕读完了！", "✅ Video transcript ready!"),
