@@ -223,11 +223,11 @@ class ReportBuilder:
                     100, (self.min_chars + self.max_chars) // 2 - fixed - others
                 )
             await self._fit(drafts, fixed, material, movable)
-            times = dict(done)
+            times = {i: s for i, s in done if s is not None}
+            for d in drafts:  # a kept section keeps the time it took when it was written
+                times.setdefault(d.index, old.seconds if (old := state.drafts.get(d.index)) else 0)
             state = KeptReport(
-                print_,
-                {d.index: _kept_of(d, times.get(d.index) or 0.0) for d in drafts},
-                complete=True,
+                print_, {d.index: _kept_of(d, times[d.index]) for d in drafts}, complete=True
             )
             await self._kept_save(chat_id, paper, state)
         report = self._assemble(material, info, drafts)

@@ -136,6 +136,18 @@ async def test_report_shows_progress_a_preview_and_sends_the_docx_when_accepted(
     assert reports.authors == ["小明"]  # the student's name goes into the file's properties
 
 
+async def test_an_english_chat_gets_progress_and_preview_in_english() -> None:
+    reports = FakeReports(results=[report()])
+    async with running(services(reports=reports)) as h:
+        await h.send(h.api.update("message", text="/report", user={"language_code": "en"}))
+        [status] = h.api.bot_messages(CHAT)
+    assert "✍️ Writing （3）关键技术解析…\n（1）（2） done, in 0 s / 12 s" in status.history
+    assert "Report preview" in status.plain
+    assert "17 citations, each checked" in status.plain
+    assert [t for t, _ in status.buttons][-1] == "✅ Use this one (.docx)"
+    assert "🔄 Rewrite （3）" in [t for t, _ in status.buttons]
+
+
 async def test_the_preview_offers_a_rewrite_of_each_section() -> None:
     reports = FakeReports(results=[report(), report()])
     async with running(services(reports=reports)) as h:
