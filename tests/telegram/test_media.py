@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.telegram.videos import video_link_in
-from kernel.errors import VideoUnavailableError
+from kernel.errors import TranscriptionError, VideoUnavailableError
 from tests.telegram.fakes import FakeLibrary, services, transcribed_record, video_record
 from tests.telegram.harness import running
 
@@ -41,6 +41,26 @@ async def test_a_video_file_is_transcribed_with_progress_then_the_card() -> None
         assert expected in card
     assert "faster-whisper small" in card
     assert status.buttons == []  # the stop button is gone with the work
+
+
+async def test_a_recording_whose_reading_broke_offers_a_retry_that_reads_it_again() -> None:
+    crashed = TranscriptionError("crashed")
+    library = FakeLibrary(results={"add_media": [crashed, transcribed_record()]})
+    async with running(services(library)) as h:
+        update = h.api.media_update(
+            "video", b"fake mp4 bytes", duration=600, file_name="第三讲.mp4", caption="第三讲"
+        )
+        await h.send(update)
+        [failed] = h.api.bot_messages(CHAT)
+        assert "语音识别程序意外退出了" in failed.plain
+        assert [t for t, _ in failed.buttons] == ["🔄 再试一次"]
+        await h.send(h.api.callback_update(CHAT, failed.message_id, failed.buttons[0][1]))
+        failed, done = h.api.bot_messages(CHAT)
+    assert failed.buttons == []
+    assert "视频字幕读完了" in done.plain
+    assert [(c["data"], c["filename"], c["title"]) for _, c in library.calls] == [
+        (b"fake mp4 bytes", "第三讲.mp4", "第三讲")
+    ] * 2  # downloaded again, with the same name and title
 
 
 async def test_a_file_over_the_download_limit_is_explained_without_downloading() -> None:
