@@ -10,23 +10,28 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable
-from typing import TypeVar
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackQueryHandler, ContextTypes
 
+from bot.telegram.cards import recall, remember
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.render import esc
 from bot.telegram.status import StatusMessage
 from kernel.errors import PaperTutorError
 
 __all__ = [
+    "Again",
     "Told",
     "error_text",
     "failure_text",
     "handle_error",
+    "retry_data",
+    "retry_handler",
     "retry_markup",
     "shown_on",
 ]
@@ -53,6 +58,36 @@ def retry_markup(lang: str, callback_data: str) -> InlineKeyboardMarkup:
     that failed."""
     button = InlineKeyboardButton(t(lang, "btn_retry"), callback_data=callback_data)
     return InlineKeyboardMarkup([[button]])
+
+
+Again = Callable[[Message, ContextTypes.DEFAULT_TYPE, str, Any], Awaitable[None]]
+"""``again(message, context, lang, payload)``: do the failed work again (under ``message``)."""
+
+
+def retry_data(chat_data: MutableMapping[Any, Any], prefix: str, payload: Any) -> str:
+    """The callback data of a 🔄 button that gives ``payload`` back to ``retry_handler``."""
+    return f"{prefix}{remember(chat_data, payload)}"
+
+
+def retry_handler(prefix: str, again: Again) -> CallbackQueryHandler[Any, Any]:
+    """Handles the 🔄 buttons made with ``retry_data(…, prefix, …)``: the button goes, and
+    ``again`` runs with the kept payload (an expired one is said in a short alert)."""
+
+    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        assert query.data is not None
+        lang = lang_for(update, context.user_data)
+        payload = recall(context.chat_data, query.data.removeprefix(prefix))
+        message = query.message
+        if payload is None or not isinstance(message, Message):
+            await query.answer(t(lang, "expired"), show_alert=True)
+            return
+        await query.answer()
+        await query.edit_message_reply_markup(None)
+        await again(message, context, lang, payload)
+
+    return CallbackQueryHandler(handle, pattern=f"^{re.escape(prefix)}[0-9a-f]+$")
 
 
 def error_text(exc: PaperTutorError, lang: str) -> str:

@@ -16,11 +16,11 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from telegram import Chat, Message, TelegramObject, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 
-from bot.telegram.cards import recall, remember, video_card
+from bot.telegram.cards import video_card
 from bot.telegram.config import TelegramConfig
-from bot.telegram.errors import error_text, shown_on
+from bot.telegram.errors import error_text, retry_data, retry_handler, shown_on
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.jobs import JobLedger
 from bot.telegram.progress import MediaProgress, StopButtons
@@ -167,8 +167,8 @@ def build_handlers(
                 )
 
         assert context.chat_data is not None
-        again = {"recording": dataclasses.asdict(recording), "caption": caption}
-        retry = f"{RETRY_CALLBACK}{remember(context.chat_data, again)}"
+        payload = {"recording": dataclasses.asdict(recording), "caption": caption}
+        retry = retry_data(context.chat_data, RETRY_CALLBACK, payload)
         try:
             record = await shown_on(status, lang, read(), retry=retry)
         finally:
@@ -176,25 +176,16 @@ def build_handlers(
         if record is not None:
             await status.finish(video_card(record, lang))
 
-    async def handle_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def again(
+        message: Message, context: ContextTypes.DEFAULT_TYPE, lang: str, payload: Any
+    ) -> None:
         """🔄 under a recording that could not be read: download and read it again."""
-        query = update.callback_query
-        assert query is not None
-        assert query.data is not None
-        lang = lang_for(update, context.user_data)
-        again = recall(context.chat_data, query.data.removeprefix(RETRY_CALLBACK))
-        message = query.message
-        if not isinstance(again, dict) or not isinstance(message, Message):
-            await query.answer(t(lang, "expired"), show_alert=True)
-            return
-        await query.answer()
-        await query.edit_message_reply_markup(None)
-        recording = Recording(**again["recording"])
-        await read_recording(message.chat, context, lang, recording, again["caption"])
+        recording = Recording(**payload["recording"])
+        await read_recording(message.chat, context, lang, recording, payload["caption"])
 
     only_new = filters.UpdateType.MESSAGE
     return [
         MessageHandler(only_new & _Recording(), handle_recording),
-        CallbackQueryHandler(handle_retry, pattern=f"^{RETRY_CALLBACK}[0-9a-f]+$"),
+        retry_handler(RETRY_CALLBACK, again),
         stops.handler(),
     ]

@@ -14,11 +14,11 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from telegram import Chat, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 
-from bot.telegram.cards import LAST_VIDEO_KEY, recall, remember, video_card
+from bot.telegram.cards import LAST_VIDEO_KEY, video_card
 from bot.telegram.config import TelegramConfig
-from bot.telegram.errors import shown_on
+from bot.telegram.errors import retry_data, retry_handler, shown_on
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.jobs import JobLedger
 from bot.telegram.progress import MediaProgress, StopButtons
@@ -81,7 +81,7 @@ def build_handlers(
             markup=stop,
             track=Tracking(ledger, lang, "source", url),
         )
-        retry = f"{RETRY_CALLBACK}{remember(chat_data, text)}"
+        retry = retry_data(chat_data, RETRY_CALLBACK, text)
         try:
             adding = library.add_video_link(
                 chat.id,
@@ -109,25 +109,17 @@ def build_handlers(
         assert url is not None
         await read_link(message.chat, context.chat_data, lang, message.text, url)
 
-    async def handle_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def again(
+        message: Message, context: ContextTypes.DEFAULT_TYPE, lang: str, text: Any
+    ) -> None:
         """🔄 under a lecture that could not be read: read the same link again."""
-        query = update.callback_query
-        assert query is not None
-        assert query.data is not None
-        lang = lang_for(update, context.user_data)
-        text = recall(context.chat_data, query.data.removeprefix(RETRY_CALLBACK))
-        message = query.message
-        url = video_link_in(text) if isinstance(text, str) else None
-        if url is None or context.chat_data is None or not isinstance(message, Message):
-            await query.answer(t(lang, "expired"), show_alert=True)
-            return
-        await query.answer()
-        await query.edit_message_reply_markup(None)
-        await read_link(message.chat, context.chat_data, lang, str(text), url)
+        url = video_link_in(str(text))
+        if url is not None and context.chat_data is not None:
+            await read_link(message.chat, context.chat_data, lang, str(text), url)
 
     only_new = filters.UpdateType.MESSAGE
     return [
         MessageHandler(only_new & filters.TEXT & _VideoLink(), handle_video_link),
-        CallbackQueryHandler(handle_retry, pattern=f"^{RETRY_CALLBACK}[0-9a-f]+$"),
+        retry_handler(RETRY_CALLBACK, again),
         stops.handler(),
     ]
