@@ -4,8 +4,9 @@ A report takes many model calls; one failed call, a restart or a kill must not t
 sections already written. Every accepted draft is written down at once (``KeptReports.save``),
 so the next build continues from it; a whole report, once fitted, is reused as it is (no model
 call) until the material it was written from changes. ``fingerprint`` says what that material
-was: the paper and the video (ids and generations: a re-ingestion changes them), the notes
-(ids and contents) and the length range. Another fingerprint, and the kept drafts are ignored.
+was: the paper and the video (ids, generations — a re-ingestion changes them — and term
+lists), the notes (every field: a re-explanation or a star changes them) and the length
+range. Another fingerprint, and the kept drafts are ignored.
 
 Layout under ``root`` (``DATA_DIR/reports``): ``<chat>/<paper source_id>.json``, written to a
 temporary file, flushed and renamed over the old one, so a reader finds the old state or the
@@ -71,12 +72,17 @@ def fingerprint(
 ) -> str:
     """What a report was written from; any change to it makes a kept report stale."""
 
-    def source(r: SourceRecord | None) -> list[object] | None:
-        return None if r is None else [r.source_id, r.generation]
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def note(n: Note) -> list[object]:
-        text = hashlib.sha256(f"{n.question}\0{n.answer}".encode()).hexdigest()[:16]
-        return [n.note_id, n.created_at.isoformat(), text, [c.source_id for c in n.citations]]
+    def source(r: SourceRecord | None) -> list[object] | None:
+        if r is None:
+            return None
+        terms = json.dumps([t.model_dump(mode="json") for t in r.terms], ensure_ascii=False)
+        return [r.source_id, r.generation, digest(terms)]
+
+    def note(n: Note) -> list[object]:  # every field: a re-explanation, a star, new terms
+        return [n.note_id, digest(n.model_dump_json())]
 
     material = [source(paper), source(video), [note(n) for n in notes], [str(e) for e in extra]]
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()

@@ -268,3 +268,16 @@ async def test_the_docx_says_its_title_author_and_date_on_a4(
     assert abs(section.page_width - Mm(210)) < Mm(1)
     assert abs(section.page_height - Mm(297)) < Mm(1)
     assert name.endswith(".docx")
+
+
+async def test_a_note_explained_again_makes_the_kept_report_stale(
+    store: KnowledgeStore, builder: Callable[[], ReportBuilder], fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.set_default(cooperative)
+    await builder().build(CHAT)
+    calls = len(fake_openai.requests)
+    [kept] = store.notes(CHAT)
+    store.put_note(kept.model_copy(update={"answer": "更简单地说：Transformer 只用注意力 [1]。"}))
+    assert [n.answer for n in store.notes(CHAT)] == ["更简单地说：Transformer 只用注意力 [1]。"]
+    await builder().build(CHAT)
+    assert first_drafts(fake_openai, calls) == [2, 3, 4]
