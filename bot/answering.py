@@ -196,8 +196,9 @@ class Answerer:
         """
         if mode is not None and mode not in MODES:
             raise ValueError(f"mode must be one of {MODES} or None, not {mode!r}")
-        chat = await self.store.snapshot(chat_id, turns=self.history_turns)
+        chat = await self.store.snapshot(chat_id, turns=self.history_turns, notes=mode is not None)
         history = chat.turns
+        revised: Note | None = None  # the note a re-explanation replaces the answer of
         search_question = question.strip()
         if mode is None and not search_question:
             raise InputError(*prompts.EMPTY_QUESTION.values())
@@ -215,6 +216,14 @@ class Answerer:
             search_question = _strip_mode_label(search_question or previous[-1])
             label = prompts.MODE_LABELS[mode][lang or question_language(search_question)]
             question = search_question + label
+            revised = next(
+                (
+                    n
+                    for n in reversed(chat.notes)
+                    if _strip_mode_label(n.question) == search_question
+                ),
+                None,
+            )
         resolved: str = lang or question_language(search_question)
         lang = resolved
 
@@ -264,13 +273,13 @@ class Answerer:
                 grounded=True,
                 flagged=checked.flagged,
                 citations=checked.citations,
-                note_id=uuid.uuid4().hex,
+                note_id=revised.note_id if revised is not None else uuid.uuid4().hex,
                 lang=lang,
                 queries=tuple(queries),
                 uncited=checked.uncited,
                 attributed=checked.attributed,
             )
-        await self._save(chat_id, answer, terms)
+        await self._save(chat_id, answer, terms, revised)
         yield Final(answer)
 
     @staticmethod
@@ -477,8 +486,12 @@ class Answerer:
         if not released and text:
             yield text
 
-    async def _save(self, chat_id: int, answer: Answer, terms: Sequence[Term]) -> None:
-        """Both turns, and a note for a grounded answer, written together."""
+    async def _save(
+        self, chat_id: int, answer: Answer, terms: Sequence[Term], revised: Note | None = None
+    ) -> None:
+        """Both turns, and a note for a grounded answer, written together. A re-explanation
+        replaces the answer of ``revised`` (its question's note: same place, star and question)
+        rather than adding a second note for one question."""
         asked = datetime.now(UTC)
         answered = asked + timedelta(microseconds=1)  # keeps the order when the clock is coarse
         turns = [
@@ -501,6 +514,15 @@ class Answerer:
                 lang=answer.lang,
                 created_at=answered,
             )
+            if revised is not None and revised.note_id == answer.note_id:
+                note = note.model_copy(
+                    update={
+                        "question": revised.question,
+                        "terms": note.terms or revised.terms,
+                        "created_at": revised.created_at,
+                        "starred": revised.starred,
+                    }
+                )
         await self.store.save_exchange(chat_id, turns, note)
 
     async def notes(self, chat_id: int) -> list[Note]:
@@ -510,3 +532,12 @@ class Answerer:
     async def remove_note(self, chat_id: int, note_id: str) -> bool:
         """Delete one note; False if it did not exist."""
         return await self.store.delete_note(chat_id, note_id)
+
+    async def note(self, chat_id: int, note_id: str) -> Note | None:
+        """One note of the chat (to read in full), or None."""
+        return await self.store.note(chat_id, note_id)
+
+    async def star_note(self, chat_id: int, note_id: str, starred: bool) -> Note | None:
+        """Star (or unstar) a note: starred notes come first in the report. None if the chat
+        has no such note."""
+        return await self.store.star_note(chat_id, note_id, starred)

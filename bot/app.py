@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the builders import what they make, so a command loads only
     from bot.markup.formula_image import FormulaRenderer
     from bot.pages import PageViewer
     from bot.report.builder import ReportBuilder
+    from bot.study import GlossaryBuilder, NextSteps, Quizzer
     from ingest.downloader import Extract
     from ingest.lecture import LectureReader
     from ingest.speech import SpeechRecognizer
@@ -292,6 +293,21 @@ def build_services(
 
         return FormulaRenderer()
 
+    def make_quizzes() -> Quizzer:
+        from bot.study import Quizzer
+
+        return Quizzer(services.store, services.chat_model)
+
+    def make_glossary() -> GlossaryBuilder:
+        from bot.study import GlossaryBuilder
+
+        return GlossaryBuilder(services.store, services.chat_model)
+
+    def make_next_steps() -> NextSteps:
+        from bot.study import NextSteps
+
+        return NextSteps(services.store)
+
     services = Services(
         makers={  # the store first: a data directory in use is said before any model loads
             "store": make_store,
@@ -302,6 +318,9 @@ def build_services(
             "library": make_library,
             "answerer": make_answerer,
             "reports": make_reports,
+            "quizzes": make_quizzes,
+            "glossary": make_glossary,
+            "next_steps": make_next_steps,
         },
         owns_embedder=embedder is None,
     )

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bot.markup.formula_image import FormulaRenderer
     from bot.pages import PageViewer
     from bot.report.builder import ReportBuilder
+    from bot.study import GlossaryBuilder, NextSteps, Quizzer
     from storage.async_store import AsyncKnowledgeStore
 
 __all__ = ["Services"]
@@ -30,6 +31,9 @@ _NAMES = (
     "reports",
     "formulas",
     "pages",
+    "quizzes",
+    "glossary",
+    "next_steps",
     "listener",
 )
 
@@ -102,6 +106,19 @@ class Services:
     def formulas(self) -> FormulaRenderer:
         """Draws display formulas as images (its thread and matplotlib start on first use)."""
         return cast("FormulaRenderer", self._get("formulas"))
+
+    @property
+    def quizzes(self) -> Quizzer:
+        return cast("Quizzer", self._get("quizzes"))
+
+    @property
+    def glossary(self) -> GlossaryBuilder:
+        return cast("GlossaryBuilder", self._get("glossary"))
+
+    @property
+    def next_steps(self) -> NextSteps:
+        """Follow-up questions under an answer (no model call)."""
+        return cast("NextSteps", self._get("next_steps"))
 
     def build_all(self) -> None:
         """Make every service now (the bot: the first student should not wait for it)."""

@@ -31,6 +31,7 @@ not a ``PaperTutorError`` is a bug, logged and answered with a short apology.
     ├── ConfigError                      a setting is missing or wrong (operator)
     └── ServiceError                     retryable: an outside system failed
         ├── LLMError                     the language model failed (timeout, 429, 5xx, junk)
+        │   └── QuizError                its quiz questions all failed the checks
         ├── TranscriptionError           speech recognition failed (endpoint down, model missing)
         ├── ReplaceFailedError           a re-sent source failed; the previous version is kept
         ├── TelegramUnavailableError     the Bot API cannot be reached (start-up)
@@ -61,6 +62,7 @@ __all__ = [
     "PaperChoiceError",
     "PaperTutorError",
     "PasswordRequiredError",
+    "QuizError",
     "ReplaceFailedError",
     "ReportSectionError",
     "ReportTooShortError",
@@ -210,7 +212,13 @@ class UnsupportedLinkError(InputError):
 
 
 class MissingSourceError(InputError):
-    pass
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "quiz": (
+            "还没有可以出题的学习材料。请先发送论文的 PDF 文件（也可以再发视频链接），再发 /quiz。",
+            "There is no study material to quiz you on yet. Send the paper as a PDF first (and "
+            "a video link if you like), then /quiz.",
+        ),
+    }
 
 
 class MediaTooLongError(InputError):
@@ -513,6 +521,18 @@ class ReportSectionError(InputError):
         "no_video": (
             "还没有视频，第（4）部分没法重写。请先发送讲解视频。",
             "There is no video yet, so part (4) cannot be rewritten. Send the lecture video first.",
+        ),
+    }
+
+
+class QuizError(LLMError):
+    """The model's quiz questions failed the checks twice: none can be sent."""
+
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "unusable": (
+            "这次出的题没有通过检查（答案和原文对不上），我没有发给你。",
+            "The questions written this time failed the checks (their answers did not match "
+            "the sources), so none was sent.",
         ),
     }
 

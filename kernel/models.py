@@ -2,7 +2,9 @@
 
 All frozen pydantic models. Ingestion produces ``ParsedSource`` (``Chunk``s with ``PaperMeta`` or
 ``VideoMeta``); the store keeps ``SourceRecord``s, returns ``SearchHit``s and keeps the chat's
-``Note``s (with their ``Citation``s and ``Term``s) and conversation ``Turn``s.
+``Note``s (with their ``Citation``s and ``Term``s) and conversation ``Turn``s. The study tools
+add ``QuizQuestion``s (kept as ``QuizItem``s with the student's answer) and the chat's
+``ChatGlossary`` of ``GlossaryEntry``s.
 """
 
 from __future__ import annotations
@@ -14,15 +16,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "Box",
+    "ChatGlossary",
     "Chunk",
     "ChunkRole",
     "Citation",
     "Figure",
     "FigureKind",
+    "GlossaryEntry",
     "Note",
     "PageFigure",
     "PaperMeta",
     "ParsedSource",
+    "QuizItem",
+    "QuizQuestion",
     "SearchHit",
     "SourceKind",
     "SourceRecord",
@@ -271,7 +277,9 @@ class Citation(_Frozen):
 
 
 class Note(_Frozen):
-    """One question and its checked answer, kept for the report."""
+    """One question and its checked answer, kept for the report. A re-explanation ("simpler",
+    "an example") replaces the answer of its question's note; ``starred`` notes come first in
+    the report."""
 
     chat_id: int
     note_id: str
@@ -282,6 +290,7 @@ class Note(_Frozen):
     terms: tuple[Term, ...] = ()
     lang: str = "zh"
     created_at: datetime
+    starred: bool = False
 
 
 class Turn(_Frozen):
@@ -292,3 +301,55 @@ class Turn(_Frozen):
     role: str
     text: str
     created_at: datetime
+
+
+# -- study tools: quizzes and the glossary ----------------------------------------------------
+
+
+class QuizQuestion(_Frozen):
+    """One checked multiple-choice question; every field fits a Telegram quiz poll.
+
+    ``correct_option_id`` indexes ``options`` (0-based); ``explanation`` ends with where the
+    answer is (page or video time); ``citations`` holds the snippet that supports the answer.
+    """
+
+    question: str
+    options: tuple[str, ...]
+    correct_option_id: int = Field(ge=0)
+    explanation: str
+    citations: tuple[Citation, ...] = ()
+    difficulty: str = Field(default="medium", description='"easy", "medium" or "hard"')
+
+
+class QuizItem(_Frozen):
+    """A quiz question as asked in a chat (one of a round), and the first answer it got."""
+
+    chat_id: int
+    quiz_id: str
+    round_id: str
+    question: QuizQuestion
+    lang: str = "zh"
+    asked_at: datetime
+    chosen: int | None = None
+    correct: bool | None = None
+    answered_at: datetime | None = None
+
+
+class GlossaryEntry(Term):
+    """A ``Term`` of the student's glossary (``/terms``): both names where known, one line of
+    explanation, and the snippets where the student met it."""
+
+    explanation: str = ""
+    citations: tuple[Citation, ...] = ()
+
+
+class ChatGlossary(_Frozen):
+    """The student's glossary of a chat, built from its notes (not a source's term list: that
+    is ``SourceRecord.terms``); ``fingerprint`` names those notes, so the
+    glossary is kept until they change."""
+
+    chat_id: int
+    lang: str
+    fingerprint: str
+    entries: tuple[GlossaryEntry, ...] = ()
+    built_at: datetime

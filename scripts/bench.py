@@ -1,6 +1,6 @@
 """Run every benchmark in turn (``make bench``): storage, video, PDF stalls, figures, Telegram
-load, answer rendering, resilience, speech recognition, start-up messages, and the kill -9 loops
-of crash recovery.
+load, answer rendering, resilience, speech recognition, study tools, start-up messages, and the
+kill -9 loops of crash recovery.
 
     .venv/bin/python -m scripts.bench
 
@@ -29,6 +29,7 @@ BENCHMARKS = (
     "scripts.bench_resilience",
     "scripts.bench_report_kept",
     "scripts.bench_asr",
+    "scripts.bench_study",
     "scripts.bench_startup",
     "scripts.crash_loop",
 )

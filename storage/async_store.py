@@ -26,8 +26,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from kernel.models import (
+    ChatGlossary,
     Note,
     ParsedSource,
+    QuizItem,
     SearchHit,
     SourceKind,
     SourceRecord,
@@ -132,7 +134,7 @@ class AsyncKnowledgeStore:
         await self._write(chat_id, lambda: self._store.forget(chat_id, source_id))
 
     async def reset_chat(self, chat_id: int) -> None:
-        """Forget everything of a chat: sources, chunks, notes, history."""
+        """Forget everything of a chat: sources, chunks, notes, history, quizzes, glossary."""
         await self._write(chat_id, lambda: self._store.reset_chat(chat_id))
 
     async def recover(self) -> Recovery:
@@ -208,6 +210,36 @@ class AsyncKnowledgeStore:
     async def delete_note(self, chat_id: int, note_id: str) -> bool:
         """True if the note existed."""
         return await self._write(chat_id, lambda: self._store.delete_note(chat_id, note_id))
+
+    async def note(self, chat_id: int, note_id: str) -> Note | None:
+        """One note of the chat, or None."""
+        return await self._read(chat_id, lambda: self._store.note(chat_id, note_id))
+
+    async def star_note(self, chat_id: int, note_id: str, starred: bool) -> Note | None:
+        """See ``KnowledgeStore.star_note``."""
+        return await self._write(chat_id, lambda: self._store.star_note(chat_id, note_id, starred))
+
+    # -- study tools --------------------------------------------------------------------------
+
+    async def quiz_items(self, chat_id: int) -> list[QuizItem]:
+        """The chat's quiz questions with their answers, oldest first."""
+        return await self._read(chat_id, lambda: self._store.quiz_items(chat_id))
+
+    async def save_quiz(self, chat_id: int, items: Sequence[QuizItem]) -> None:
+        """A round of quiz questions, before they are sent."""
+        await self._write(chat_id, lambda: self._store.put_quiz_items(items))
+
+    async def answer_quiz(
+        self, chat_id: int, quiz_id: str, chosen: int
+    ) -> tuple[QuizItem, bool] | None:
+        """See ``KnowledgeStore.answer_quiz``."""
+        return await self._write(chat_id, lambda: self._store.answer_quiz(chat_id, quiz_id, chosen))
+
+    async def glossary(self, chat_id: int, lang: str) -> ChatGlossary | None:
+        return await self._read(chat_id, lambda: self._store.glossary(chat_id, lang))
+
+    async def save_glossary(self, glossary: ChatGlossary) -> None:
+        await self._write(glossary.chat_id, lambda: self._store.put_glossary(glossary))
 
     # -- lifecycle ----------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ Backup file format, version 2 (JSON Lines, gzip'd when the name ends in ``.gz``;
   "model": "<embedding model>", "dim": <int>, "created_at": "<ISO 8601 UTC>",
   "chats": [<chat id>, ...]}``
 - then one line per point, grouped by chat, chunks first: ``{"type": "point",
-  "kind": "chunks" | "sources" | "notes" | "history", "chat_id": <int>, "id": "<uuid>",
+  "kind": "chunks" | "sources" | "notes" | "history" | "study", "chat_id": <int>, "id": "<uuid>",
   "payload": {...}, "dense": [<float>, ...] | null, "sparse": {"indices": [...],
   "values": [...]} | null}`` (vectors only for chunks; payloads exactly as stored)
 - then one line per file kept for a chat's papers (version 2): ``{"type": "file",

@@ -1,8 +1,9 @@
 """The Qdrant adapter: collections, tenancy, hybrid search. The only module importing qdrant_client.
 
 One code path for embedded Qdrant (``path``) and a server (``url``). Every point carries
-``chat_id`` and every read filters by it. Data lives in four kinds of collections: ``chunks``
-(dense + IDF-weighted sparse vectors) and the payload-only ``sources``, ``notes``, ``history``;
+``chat_id`` and every read filters by it. Data lives in five kinds of collections: ``chunks``
+(dense + IDF-weighted sparse vectors) and the payload-only ``sources``, ``notes``, ``history``
+and ``study`` (quiz questions and answers, the glossary; a ``type`` field tells them apart);
 ``{prefix}_meta`` records the embedding model the vectors were made with.
 
 Tenancy differs by mode, behind the same API. A server keeps one collection per kind, with a
@@ -45,9 +46,9 @@ __all__ = [
     "probe_server",
 ]
 
-RecordKind = Literal["sources", "notes", "history"]
+RecordKind = Literal["sources", "notes", "history", "study"]
 SearchMode = Literal["hybrid", "dense", "sparse"]
-KINDS: Final = ("chunks", "sources", "notes", "history")
+KINDS: Final = ("chunks", "sources", "notes", "history", "study")
 _META_ID: Final = "00000000-0000-0000-0000-00000000e3bd"  # the one meta point
 _PAGE: Final = 256
 T = TypeVar("T")
@@ -298,6 +299,8 @@ class QdrantIndex:
             fields["status"] = kw
         if kind in ("notes", "history"):
             fields["ts"] = qm.PayloadSchemaType.FLOAT  # order_by needs a range index
+        if kind == "study":
+            fields["type"] = kw
         for field, schema in fields.items():
             self._call(
                 self._client.create_payload_index,
@@ -547,7 +550,7 @@ class QdrantIndex:
             with_payload=True,
         )
 
-    # -- payload-only records (sources, notes, history) ----------------------------------------
+    # -- payload-only records (sources, notes, history, study) ---------------------------------
 
     def put_record(
         self, kind: RecordKind, chat_id: int, point_id: str, payload: dict[str, Any]

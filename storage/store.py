@@ -24,9 +24,11 @@ from uuid import UUID, uuid5
 from kernel.errors import NotFoundError, ReplaceFailedError
 from kernel.links import page_url, url_at
 from kernel.models import (
+    ChatGlossary,
     ChunkRole,
     Note,
     ParsedSource,
+    QuizItem,
     SearchHit,
     SourceKind,
     SourceRecord,
@@ -442,6 +444,21 @@ class KnowledgeStore:
         """True if the note existed."""
         return self.index.delete_record("notes", chat_id, _point_id("note", chat_id, note_id))
 
+    def note(self, chat_id: int, note_id: str) -> Note | None:
+        """One note of the chat, or None."""
+        payload = self.index.get_record("notes", chat_id, _point_id("note", chat_id, note_id))
+        return load(Note, payload) if payload else None
+
+    def star_note(self, chat_id: int, note_id: str, starred: bool) -> Note | None:
+        """The note with its star set (or cleared); None if the chat has no such note."""
+        note = self.note(chat_id, note_id)
+        if note is None:
+            return None
+        if note.starred != starred:
+            note = note.model_copy(update={"starred": starred})
+            self.put_note(note)
+        return note
+
     def add_turn(self, turn: Turn) -> None:
         self.add_turns([turn])
 
@@ -474,10 +491,61 @@ class KnowledgeStore:
             notes=tuple(self.notes(chat_id)) if notes else (),
         )
 
+    # -- study tools: quiz questions with their answers, the glossary --------------------------
+
+    def put_quiz_items(self, items: Sequence[QuizItem]) -> None:
+        """Store quiz questions (of one or more chats) with one write per chat."""
+        by_chat: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+        for item in items:
+            payload = item.model_dump(mode="json") | {
+                "type": "quiz",
+                "ts": item.asked_at.timestamp(),
+            }
+            pid = _point_id("quiz", item.chat_id, item.quiz_id)
+            by_chat.setdefault(item.chat_id, []).append((pid, payload))
+        for chat_id, records in by_chat.items():
+            self.index.put_records("study", chat_id, records)
+
+    def quiz_items(self, chat_id: int) -> list[QuizItem]:
+        """The chat's quiz questions, oldest first."""
+        payloads = self.index.records("study", chat_id, type="quiz")
+        return [load(QuizItem, p) for p in sorted(payloads, key=lambda p: float(p["ts"]))]
+
+    def answer_quiz(self, chat_id: int, quiz_id: str, chosen: int) -> tuple[QuizItem, bool] | None:
+        """Record the student's answer to a question; the first answer counts (a quiz poll
+        takes one). Returns the item and whether this answer was the first, or None when the
+        chat has no such question."""
+        pid = _point_id("quiz", chat_id, quiz_id)
+        payload = self.index.get_record("study", chat_id, pid)
+        if payload is None:
+            return None
+        item = load(QuizItem, payload)
+        if item.chosen is not None:
+            return item, False
+        answered = item.model_copy(
+            update={
+                "chosen": chosen,
+                "correct": chosen == item.question.correct_option_id,
+                "answered_at": _now(),
+            }
+        )
+        self.put_quiz_items([answered])
+        return answered, True
+
+    def put_glossary(self, glossary: ChatGlossary) -> None:
+        payload = glossary.model_dump(mode="json") | {"type": "glossary"}
+        pid = _point_id("glossary", glossary.chat_id, glossary.lang)
+        self.index.put_record("study", glossary.chat_id, pid, payload)
+
+    def glossary(self, chat_id: int, lang: str) -> ChatGlossary | None:
+        """The glossary last built for the chat in ``lang``, if any."""
+        payload = self.index.get_record("study", chat_id, _point_id("glossary", chat_id, lang))
+        return load(ChatGlossary, payload) if payload else None
+
     # -- lifecycle ----------------------------------------------------------------------------
 
     def reset_chat(self, chat_id: int) -> None:
-        """Forget everything of a chat: sources, chunks, notes, history."""
+        """Forget everything of a chat: sources, chunks, notes, history, quizzes, glossary."""
         self.index.delete_chat(chat_id)
 
     def close(self) -> None:

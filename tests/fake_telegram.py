@@ -4,8 +4,9 @@
 keeps every chat's messages as the student would see them (edits applied, deletions
 removed), serves files for ``getFile`` + download, and queues updates for ``getUpdates``.
 Texts and captions are checked as Telegram checks them (``tests/telegram_html.py``: HTML parse
-mode, empty or too long): a message Telegram would refuse gets its 400 answer and is listed in
-``rejected``.
+mode, empty or too long), and so are quiz polls (``sendPoll``: question, options and
+explanation lengths, the correct option): a message Telegram would refuse gets its 400 answer
+and is listed in ``rejected``. ``poll_answer_update`` is a student answering a poll.
 
 - ``RecordingRequest(api)``: a ``telegram.request.BaseRequest`` for handler tests
   (``ApplicationBuilder().request(...)``), no sockets.
@@ -34,10 +35,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from telegram.constants import PollLimit
 from telegram.request import BaseRequest, RequestData
 
 from tests.fake_http import QuietHTTPServer
-from tests.telegram_html import MAX_CAPTION, HtmlError, check_text, parse_html
+from tests.telegram_html import MAX_CAPTION, HtmlError, check_text, parse_html, utf16_len
 
 __all__ = [
     "BOT_ID",
@@ -85,6 +87,9 @@ class Seen:
     buttons: list[tuple[str, str]] = field(default_factory=list)
     document: tuple[str | None, bytes] | None = None
     photo: bytes | None = None
+    poll: dict[str, Any] | None = None
+    """A poll as sent: ``id``, ``question``, ``options`` (texts), ``correct_option_ids``,
+    ``explanation``, ``type``, ``is_anonymous``."""
     edits: int = 0
     parse_mode: str | None = None
     markup: dict[str, Any] | None = None
@@ -142,6 +147,7 @@ class FakeBotApi:
         self._updates: list[dict[str, Any]] = []
         self._files: dict[str, bytes] = {}
         self._file_ids = itertools.count(1)
+        self._poll_ids = itertools.count(5000)
         self.rejected: list[tuple[Call, str]] = []
         self.flood_limit: float | None = None
         """Messages per second one chat may receive; above it a call gets 429 + retry_after,
@@ -261,6 +267,22 @@ class FakeBotApi:
             date=int(time.time()),
             **fields,
         )
+
+    def poll_answer_update(
+        self, poll_id: str, option_ids: list[int], *, user: int = 1001
+    ) -> dict[str, Any]:
+        """The student ``user`` choosing ``option_ids`` in the poll ``poll_id`` (a non-anonymous
+        poll's answer: it names the poll and the user, not the chat)."""
+        with self._lock:
+            return {
+                "update_id": next(self._update_ids),
+                "poll_answer": {
+                    "poll_id": poll_id,
+                    "user": {"id": user, "is_bot": False, "first_name": "小明"},
+                    "option_ids": option_ids,
+                    "option_persistent_ids": [str(i) for i in option_ids],
+                },
+            }
 
     def queue(self, update: dict[str, Any]) -> None:
         """Deliver ``update`` through ``getUpdates``."""
@@ -416,6 +438,39 @@ class FakeBotApi:
         self._messages.setdefault(message["chat"]["id"], {})[message["message_id"]] = seen
         return message
 
+    def _send_poll(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        options = [str(o["text"] if isinstance(o, dict) else o) for o in params["options"]]
+        correct = params.get("correct_option_ids") or []
+        if "correct_option_id" in params:
+            correct = [params["correct_option_id"]]
+        poll = {
+            "id": str(next(self._poll_ids)),
+            "question": params["question"],
+            "options": [
+                {"text": text, "voter_count": 0, "persistent_id": str(i)}
+                for i, text in enumerate(options)
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": params.get("is_anonymous", True) not in (False, "false"),
+            "type": params.get("type", "regular"),
+            "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
+            "correct_option_ids": [int(c) for c in correct],
+        }
+        if params.get("explanation"):
+            poll["explanation"] = params["explanation"]
+        message = self._message(params, poll=poll)
+        seen = Seen(message["message_id"], params["question"], True)
+        seen.poll = poll | {"options": options}
+        self._messages.setdefault(message["chat"]["id"], {})[message["message_id"]] = seen
+        return message
+
+    def polls(self, chat_id: int) -> list[dict[str, Any]]:
+        """The polls the chat received, in order."""
+        return [m.poll for m in self.chat(chat_id) if m.poll is not None]
+
     def _photo_message(
         self, params: dict[str, Any], upload: tuple[str | None, bytes] | None
     ) -> dict[str, Any]:
@@ -487,8 +542,45 @@ class FakeBotApi:
         }
 
 
+def _poll_refusal(params: dict[str, Any]) -> str | None:
+    """Why Telegram would refuse a ``sendPoll``, or ``None``."""
+    question = str(params.get("question", ""))
+    options = [str(o["text"] if isinstance(o, dict) else o) for o in params.get("options") or []]
+    if not PollLimit.MIN_QUESTION_LENGTH <= utf16_len(question) <= PollLimit.MAX_QUESTION_LENGTH:
+        return "poll question length must be 1-300"
+    if not 2 <= len(options) <= PollLimit.MAX_OPTION_NUMBER:
+        return "poll must have at least 2 option"
+    if any(not o.strip() or utf16_len(o) > PollLimit.MAX_OPTION_LENGTH for o in options):
+        return "poll options length must not exceed 100"
+    if len({o.strip() for o in options}) < len(options):
+        return "poll options must be unique"
+    explanation = str(params.get("explanation") or "")
+    if utf16_len(explanation) > PollLimit.MAX_EXPLANATION_LENGTH:
+        return "quiz poll explanation is too long"
+    if explanation.count("\n") > PollLimit.MAX_EXPLANATION_LINE_FEEDS:
+        return "quiz poll explanation must have at most 2 line feeds"
+    if params.get("type") == "quiz":
+        correct = params.get("correct_option_ids")
+        if correct is None and "correct_option_id" in params:
+            correct = [params["correct_option_id"]]
+        if not correct or len(correct) != 1 or not 0 <= int(correct[0]) < len(options):
+            return "wrong quiz correct option"
+    for mode_key, text in (
+        ("question_parse_mode", question),
+        ("explanation_parse_mode", explanation),
+    ):
+        if params.get(mode_key):
+            try:
+                check_text(text, params[mode_key], limit=PollLimit.MAX_QUESTION_LENGTH)
+            except HtmlError as exc:
+                return str(exc)
+    return None
+
+
 def _refusal(method: str, params: dict[str, Any]) -> str | None:
     """Why Telegram would answer ``method`` with 400 for its text or captions, or ``None``."""
+    if method == "sendPoll":
+        return _poll_refusal(params)
     texts: list[tuple[str, str | None, int]] = []
     if method in ("sendMessage", "editMessageText", "sendMessageDraft"):
         texts.append((str(params.get("text", "")), params.get("parse_mode"), 4096))

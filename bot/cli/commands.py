@@ -167,14 +167,17 @@ async def _ask(services: Any, args: argparse.Namespace) -> None:
             streamed.clear()
             printer = out.PlainPrinter()
     assert answer is not None
+    next_questions = await services.next_steps.suggest(args.chat, answer)
     if args.json:
-        out.emit(out.answer_json(answer), True, "")
+        out.emit(out.answer_json(answer) | {"next_questions": next_questions}, True, "")
         return
     printer.close()
     if "".join(streamed).strip() != answer.answer.strip():
         # The stream is a draft; the checked answer (invalid citations removed) is what counts.
         print("\n\n" + out.format_checked_answer(answer.answer))
     print("\n\n" + out.format_answer(answer))
+    if next_questions:
+        print("\n" + out.format_next_questions(next_questions))
 
 
 async def _chat(services: Any, args: argparse.Namespace) -> None:
@@ -200,9 +203,54 @@ async def _notes(services: Any, args: argparse.Namespace) -> None:
             raise InputError(f"没有这条笔记：{args.remove}", f"No such note: {args.remove}")
         print(f"removed {args.remove}")
         return
+    if args.star or args.unstar:
+        note_id = args.star or args.unstar
+        if await services.store.star_note(args.chat, note_id, bool(args.star)) is None:
+            raise InputError(f"没有这条笔记：{note_id}", f"No such note: {note_id}")
+        print(f"{'starred' if args.star else 'unstarred'} {note_id}")
+        return
     notes = await services.store.notes(args.chat)
     payload = {"notes": [out.note_json(n) for n in notes]}
     out.emit(payload, args.json, "\n\n".join(out.format_note(n) for n in notes) or "(no notes)")
+
+
+async def _quiz(services: Any, args: argparse.Namespace) -> None:
+    made = await services.quizzes.make(args.chat, lang=args.lang)
+    if args.json:
+        out.emit({"questions": [out.quiz_json(i) for i in made.items]}, True, "")
+        return
+    interactive = sys.stdin.isatty()
+    loop = asyncio.get_running_loop()
+    for n, item in enumerate(made.items, start=1):
+        print(out.format_quiz_question(n, item.question))
+        if not interactive:
+            continue
+        letters = "".join(chr(ord("A") + i) for i in range(len(item.question.options)))
+        try:
+            reply = await loop.run_in_executor(None, input, f"[{'/'.join(letters)}] > ")
+        except EOFError:
+            return
+        chosen = letters.find(reply.strip().upper()[:1]) if reply.strip() else -1
+        if chosen < 0:
+            print(out.format_quiz_result(item.question, None))
+            continue
+        await services.quizzes.answer(args.chat, item.quiz_id, chosen)
+        print(out.format_quiz_result(item.question, chosen))
+    if not interactive:
+        print(out.QUIZ_NOT_INTERACTIVE)
+
+
+async def _terms(services: Any, args: argparse.Namespace) -> None:
+    from bot.study import glossary_file
+
+    glossary = await services.glossary.glossary(args.chat, lang=args.lang)
+    if args.output is not None:
+        fmt = "md" if args.output.suffix.lower() in (".md", ".markdown") else "csv"
+        data, _ = glossary_file(glossary, fmt)
+        args.output.write_bytes(data)
+    payload = {"terms": [out.term_json(e) for e in glossary.entries]}
+    text = "\n".join(out.format_term(e) for e in glossary.entries) or "(no terms yet)"
+    out.emit(payload, args.json, text)
 
 
 async def _report(services: Any, args: argparse.Namespace) -> None:
@@ -245,6 +293,8 @@ _COMMANDS = {
     "ask": _ask,
     "chat": _chat,
     "notes": _notes,
+    "quiz": _quiz,
+    "terms": _terms,
     "report": _report,
     "reset": _reset,
     **figures.COMMANDS,

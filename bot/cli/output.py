@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.markup.markdown import settled_end, to_plain
 from kernel.locators import format_span, where
-from kernel.models import Citation, Note, SearchHit, SourceKind, SourceRecord
+from kernel.models import (
+    Citation,
+    GlossaryEntry,
+    Note,
+    QuizItem,
+    QuizQuestion,
+    SearchHit,
+    SourceKind,
+    SourceRecord,
+)
 
 if TYPE_CHECKING:
     from bot.answering import Answer
@@ -18,6 +27,7 @@ if TYPE_CHECKING:
     from storage.recovery import Recovery
 
 __all__ = [
+    "QUIZ_NOT_INTERACTIVE",
     "REWOUND",
     "PlainPrinter",
     "answer_json",
@@ -25,15 +35,21 @@ __all__ = [
     "format_answer",
     "format_checked_answer",
     "format_hit",
+    "format_next_questions",
     "format_note",
+    "format_quiz_question",
+    "format_quiz_result",
     "format_recovery",
     "format_report",
     "format_source",
+    "format_term",
     "hit_json",
     "note_json",
+    "quiz_json",
     "report_json",
     "report_recovery",
     "source_summary",
+    "term_json",
 ]
 
 
@@ -231,6 +247,7 @@ def note_json(note: Note) -> dict[str, Any]:
         "grounded": note.grounded,
         "citations": [_citation_json(c) for c in note.citations],
         "terms": [t.model_dump() for t in note.terms],
+        "starred": note.starred,
         "created_at": note.created_at.isoformat(),
     }
 
@@ -238,7 +255,10 @@ def note_json(note: Note) -> dict[str, Any]:
 def format_note(note: Note) -> str:
     answer = " ".join(to_plain(note.answer).split())
     answer = answer if len(answer) <= 300 else answer[:300] + "…"
-    return f"{note.note_id}  {note.created_at:%Y-%m-%d %H:%M}\nQ: {note.question}\nA: {answer}"
+    star = "  ⭐" if note.starred else ""
+    return (
+        f"{note.note_id}  {note.created_at:%Y-%m-%d %H:%M}{star}\nQ: {note.question}\nA: {answer}"
+    )
 
 
 def report_json(report: Report, path: Path) -> dict[str, Any]:
@@ -271,6 +291,59 @@ def format_report(report: Report, path: Path) -> str:
         f"notes used: {report.notes_used}, video: {video}"
     )
     return "\n".join(lines)
+
+
+# -- study tools -------------------------------------------------------------------------------
+
+
+def format_next_questions(questions: list[str]) -> str:
+    return "Next questions:\n" + "\n".join(f"  - {q}" for q in questions)
+
+
+def quiz_json(item: QuizItem) -> dict[str, Any]:
+    q = item.question
+    return {
+        "quiz_id": item.quiz_id,
+        "question": q.question,
+        "options": list(q.options),
+        "correct_option_id": q.correct_option_id,
+        "explanation": q.explanation,
+        "difficulty": q.difficulty,
+        "citations": [_citation_json(c) for c in q.citations],
+    }
+
+
+def format_quiz_question(n: int, q: QuizQuestion) -> str:
+    options = "\n".join(f"   {chr(ord('A') + i)}. {o}" for i, o in enumerate(q.options))
+    return f"\n{n}. {q.question}\n{options}"
+
+
+def format_quiz_result(q: QuizQuestion, chosen: int | None) -> str:
+    letter = chr(ord("A") + q.correct_option_id)
+    verdict = "✅ right" if chosen == q.correct_option_id else f"❌ the answer is {letter}"
+    return f"   {verdict}: {q.explanation}"
+
+
+QUIZ_NOT_INTERACTIVE = (
+    "\n(not a terminal: the questions are printed only; run it in a terminal to answer them, "
+    "or use --json for the answers)"
+)
+
+
+def term_json(entry: GlossaryEntry) -> dict[str, Any]:
+    return {
+        "en": entry.en,
+        "zh": entry.zh,
+        "explanation": entry.explanation,
+        "citations": [_citation_json(c) for c in entry.citations],
+    }
+
+
+def format_term(entry: GlossaryEntry) -> str:
+    names = " / ".join(n for n in (entry.zh, entry.en) if n)
+    places = ", ".join(_locator(c.kind, c.page, c.start_s, c.end_s) for c in entry.citations)
+    line = f"{names}: {entry.explanation or '—'}"
+    return line + (f"  [{places}]" if places else "")
 
 
 def format_recovery(recovery: Recovery, lang: str) -> str:

@@ -81,9 +81,29 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("chat", help="an interactive tutor in the terminal")
     chat(sp)
 
-    sp = sub.add_parser("notes", help="list (or remove) the chat's explanation notes")
+    sp = sub.add_parser(
+        "notes",
+        help="list the chat's notes (or remove, star or unstar one; ⭐ = the report uses it first)",
+    )
     chat(sp)
-    sp.add_argument("--remove", metavar="NOTE_ID", help="remove this note")
+    change = sp.add_mutually_exclusive_group()
+    change.add_argument("--remove", metavar="NOTE_ID", help="remove this note")
+    change.add_argument(
+        "--star", metavar="NOTE_ID", help="star this note (the report uses starred notes first)"
+    )
+    change.add_argument("--unstar", metavar="NOTE_ID", help="remove this note's star")
+    as_json(sp)
+
+    sp = sub.add_parser(
+        "quiz",
+        help="a round of checked quiz questions (asked one by one in a terminal; answers kept)",
+    )
+    chat(sp)
+    as_json(sp)
+
+    sp = sub.add_parser("terms", help="the bilingual glossary of the chat's answers")
+    chat(sp)
+    sp.add_argument("-o", "--output", type=Path, help="also write it to this file (.csv or .md)")
     as_json(sp)
 
     sp = sub.add_parser("report", help="write the reading report (.docx)")

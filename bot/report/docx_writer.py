@@ -5,7 +5,8 @@ Word picks the font of Chinese characters from ``w:eastAsia`` in ``w:rFonts``; p
 fonts (``asciiTheme`` …) that override explicit names. So every style used gets explicit
 fonts with the theme attributes removed: 宋体 for body text, 黑体 for the title and headings.
 The footer carries a PAGE field so Word numbers the pages. The paper's key figures sit in
-section (3) as pictures with a caption paragraph (Word's "Caption" style) under each.
+section (3) as pictures with a caption paragraph (Word's "Caption" style) under each; display
+formulas are pictures too (``bot.report.formulas``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from docx.shared import Cm, Mm, Pt, RGBColor
 
 from bot.report.escape import plain
 from bot.report.figures import figure_caption
+from bot.report.formulas import display_formula, formula_block, print_width_in
 from bot.report.models import Report, ReportFigure
 
 __all__ = ["BODY_FONT", "HEADING_FONT", "LATIN_FONT", "report_filename", "write_docx"]
@@ -105,6 +107,17 @@ def _properties(document: Any, report: Report, author: str) -> None:
         section.page_width, section.page_height = Mm(210), Mm(297)
 
 
+def _add_formula(document: Any, latex: str) -> None:
+    """A display formula, centred: its picture at the body text's size, else its Unicode."""
+    formula = formula_block(latex)
+    inches = print_width_in(formula.image) if formula.image else None
+    if formula.image is None or inches is None:
+        document.add_paragraph(plain(formula.text)).alignment = WD_ALIGN_PARAGRAPH.CENTER
+        return
+    document.add_picture(io.BytesIO(formula.image), width=Cm(min(_FIGURE_CM, inches * 2.54)))
+    document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
 def write_docx(report: Report, path: P, *, author: str = "") -> P:
     """Write the report to ``path`` (a .docx file, or a binary stream); returns ``path``.
     ``author``: the student's name, for the document's properties."""
@@ -127,6 +140,9 @@ def write_docx(report: Report, path: P, *, author: str = "") -> P:
         for block in report.blocks(index):
             if isinstance(block, ReportFigure):
                 _add_figure(document, block)
+                continue
+            if (latex := display_formula(block)) is not None:
+                _add_formula(document, latex)
                 continue
             paragraph = document.add_paragraph(plain(block))
             paragraph.paragraph_format.first_line_indent = Pt(24)  # two characters

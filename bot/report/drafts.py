@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from bot.report.formulas import clean_math, display_formula
 from bot.report.models import HEADINGS
 from bot.report.wordcount import count_zi, is_cjk
 
@@ -46,12 +47,17 @@ def _own_part(lines: list[str], heading: str) -> list[str]:
 
 
 def clean_draft(text: str, heading: str) -> str:
-    """Plain paragraphs (one per line) of this section only; no headings or Markdown."""
-    lines = [line for line in text.replace("\r", "").split("\n") if not _FENCE.match(line)]
+    """Plain paragraphs (one per line) of this section only; no headings or Markdown; math as
+    ``bot.report.formulas.clean_math`` leaves it (Unicode inline, ``$$latex$$`` lines)."""
+    text = clean_math(text.replace("\r", ""))
+    lines = [line for line in text.split("\n") if not _FENCE.match(line)]
     paragraphs = []
     for line in _own_part(lines, heading):
         if _MD_HEADING.match(line):
             continue  # a sub-heading of the model's own; the report has four headings only
+        if display_formula(line) is not None:
+            paragraphs.append(line.strip())
+            continue
         line = _BULLET.sub("", line)
         line = re.sub(r"\*\*|__|(?<!\w)\*(?!\s)|`", "", line).strip()
         if line:

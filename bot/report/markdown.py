@@ -9,6 +9,7 @@ import base64
 
 from bot.report.escape import markdown
 from bot.report.figures import figure_caption
+from bot.report.formulas import display_formula, formula_block
 from bot.report.models import Report, ReportFigure
 
 __all__ = ["to_markdown"]
@@ -24,6 +25,14 @@ def _figure(figure: ReportFigure) -> list[str]:
     ]
 
 
+def _formula(latex: str) -> list[str]:
+    formula = formula_block(latex)
+    if formula.image is None:
+        return [markdown(formula.text), ""]
+    data = base64.b64encode(formula.image).decode("ascii")
+    return [f"![{markdown(formula.text)}](data:image/png;base64,{data})", ""]
+
+
 def to_markdown(report: Report) -> str:
     """Title, the four ``##`` sections (figures in place), the numbered source list, then the
     字数 line. Every text is escaped (``bot.report.escape``): a title holding ``<script>`` stays
@@ -34,6 +43,8 @@ def to_markdown(report: Report) -> str:
         for block in report.blocks(index):
             if isinstance(block, ReportFigure):
                 parts += _figure(block)
+            elif (latex := display_formula(block)) is not None:
+                parts += _formula(latex)
             else:
                 # Markdown would join adjacent lines; each body line is its own paragraph.
                 parts += [markdown(block), ""]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from bot.report.citations import Snippet
 from bot.report.prompts import NO_NOTES_TEXT
 from bot.report.wordcount import count_zi
+from bot.study.glossary import report_terms
 from kernel.errors import MissingSourceError, PaperChoiceError, ReportTooShortError
 from kernel.models import Note, SearchHit, SourceKind, SourceRecord, SourceStatus
 from storage.async_store import AsyncKnowledgeStore
@@ -194,6 +195,7 @@ async def gather_material(
     video = _latest_ready(chat.sources, SourceKind.VIDEO)
     used = [paper] if video is None else [paper, video]  # other papers are never searched
     notes = tuple(n for n in chat.notes if _about(n, {r.source_id for r in used}))
+    notes = tuple(sorted(notes, key=lambda n: not n.starred))  # ⭐ first (issue 17)
     searched = notes[:MAX_SEARCH_NOTES]
     queries = [
         _SUMMARY_QUERY,
@@ -303,16 +305,8 @@ def notes_block(material: Material, limit: int = 5000) -> tuple[str, str]:
             line = f"问{i}：{note.question}"
         lines.append(line)
         used += len(line)
-    terms: list[str] = []
-    for note in material.notes:
-        for term in note.terms:
-            if term.en and term.zh:
-                terms.append(f"{term.zh}（{term.en}）")
-            elif term.en or term.zh:
-                terms.append(term.en or term.zh or "")
-    return "\n".join(lines), "、".join(
-        dict.fromkeys(terms)
-    ) or "（笔记中未标注术语，请从提问中归纳）"
+    terms = report_terms(material.notes)  # the glossary's terms, “注意力机制（Attention）”
+    return "\n".join(lines), "、".join(terms) or "（笔记中未标注术语，请从提问中归纳）"
 
 
 def too_short_error(total: int, minimum: int, material: Material) -> ReportTooShortError:

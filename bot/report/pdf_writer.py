@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.report.escape import html_text
 from bot.report.figures import figure_caption
+from bot.report.formulas import display_formula, formula_block, print_width_in
 from bot.report.models import Report, ReportFigure
 from ingest.render import html_to_pdf
 
@@ -23,6 +24,7 @@ h2 { font-size: 14pt; margin-top: 14pt; }
 h3 { font-size: 12pt; margin-top: 12pt; }
 p { text-indent: 22pt; margin: 4pt 0; }
 p.source { text-indent: 0; }
+p.formula { text-indent: 0; text-align: center; }
 p.caption { text-indent: 0; text-align: center; font-size: 10pt; margin-bottom: 10pt; }
 div.figure { text-align: center; margin-top: 8pt; }
 """
@@ -42,6 +44,16 @@ def _html(report: Report) -> tuple[str, dict[str, bytes]]:
                     f'<div class="figure"><img src="{name}" width="{_FIGURE_WIDTH}"/></div>'
                     f'<p class="caption">{html_text(figure_caption(block))}</p>'
                 )
+            elif (latex := display_formula(block)) is not None:
+                formula = formula_block(latex)
+                inches = print_width_in(formula.image) if formula.image else None
+                if formula.image is None or inches is None:
+                    parts.append(f'<p class="formula">{html_text(formula.text)}</p>')
+                else:
+                    name = f"formula-{len(images)}.png"
+                    images[name] = formula.image
+                    width = min(_FIGURE_WIDTH, round(inches * 72))
+                    parts.append(f'<div class="figure"><img src="{name}" width="{width}"/></div>')
             else:
                 parts.append(f"<p>{html_text(block)}</p>")
     parts.append("<h3>参考来源</h3>")

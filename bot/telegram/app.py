@@ -285,9 +285,12 @@ def build_application(
         figures,
         guard,
         media,
+        notebook,
+        quiz,
         report,
         sources,
         start,
+        terms,
         videos,
         voice,
     )
@@ -334,8 +337,8 @@ def build_application(
     # Order matters within the group: the first matching handler wins. Spoken questions (voice,
     # short audio) before recordings, recordings before other documents, and the question
     # handler, which takes any text, last.
-    questions = ask.Questions(services.answerer, services.formulas, services.pages, config)
-    for module in (start, sources, report):
+    questions = ask.questions(services, config)
+    for module in (start, sources, notebook, quiz, terms, report):
         features.extend(module.build_handlers(services, config))
     features.extend(voice.build_handlers(services, config, questions))
     for module in (media, documents, videos, figures):

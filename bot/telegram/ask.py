@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 from collections.abc import AsyncIterator, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,7 @@ from telegram.error import RetryAfter, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.answering import Draft, Final, Rewind
-from bot.telegram.cards import ASK_CALLBACK, recall, remember
+from bot.telegram.cards import ASK_CALLBACK, question_buttons, recall, remember
 from bot.telegram.config import TelegramConfig
 from bot.telegram.draft import DraftStream
 from bot.telegram.errors import Told, failure_text, retry_markup
@@ -48,9 +49,11 @@ if TYPE_CHECKING:
     from bot.markup.formula_image import FormulaRenderer
     from bot.pages import PageViewer
     from bot.services import Services
+    from bot.study import NextSteps
 
 __all__ = ["ANSWER_CALLBACK", "AnswerView", "Questions", "build_handlers"]
 
+log = logging.getLogger(__name__)
 ANSWER_CALLBACK = "a:"
 TYPING_EVERY_S = 4.5  # Telegram shows "typing…" for about 5 seconds per call
 
@@ -224,8 +227,10 @@ class Questions:
         formulas: FormulaRenderer,
         pages: PageViewer,
         config: TelegramConfig,
+        next_steps: NextSteps | None = None,
     ) -> None:
         self._answerer = answerer
+        self._next_steps = next_steps
         self._formulas = formulas
         self._pages = pages
         self._config = config
@@ -310,6 +315,7 @@ class Questions:
                     extra = await answer_buttons(
                         self._pages, context.chat_data, chat.id, event.answer, shown_lang
                     )
+                    extra += await self._follow_ups(context.chat_data, chat.id, event.answer)
                     await view.final(event.answer, lang, context.chat_data, extra)
                     await send_formula_images(
                         chat, event.answer.answer, self._formulas, reply=reply
@@ -327,6 +333,21 @@ class Questions:
             await view.close()
             if view.drafts_refused:  # this Bot API server has no drafts: stop asking it
                 self._drafts_offered = False
+
+    async def _follow_ups(
+        self, chat_data: MutableMapping[Any, Any], chat_id: int, answer: Answer
+    ) -> list[list[InlineKeyboardButton]]:
+        """Next-step questions under the answer, one button each (pressing one asks it): a
+        nicety that never fails the answer."""
+        if self._next_steps is None:
+            return []
+        try:
+            questions = await self._next_steps.suggest(chat_id, answer)
+        except Exception:
+            log.warning("no next-step questions for chat %s", chat_id, exc_info=True)
+            return []
+        rows = question_buttons(chat_data, questions).inline_keyboard if questions else ()
+        return [list(row) for row in rows]
 
     async def handle_question(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Any text that no other feature took is a question."""
@@ -396,4 +417,11 @@ def build_handlers(
 ) -> list[BaseHandler[Update, Any, Any]]:
     """The question handlers (register last: the question handler takes any other text).
     The application builds ``Questions`` itself, to share it with voice questions."""
-    return Questions(services.answerer, services.formulas, services.pages, config).handlers()
+    return questions(services, config).handlers()
+
+
+def questions(services: Services, config: TelegramConfig) -> Questions:
+    """The one ``Questions`` of an application (typed, pressed and spoken questions)."""
+    return Questions(
+        services.answerer, services.formulas, services.pages, config, services.next_steps
+    )

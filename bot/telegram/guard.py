@@ -117,7 +117,9 @@ def build_handlers(
             _leave_no_trace(update, context)
             await _tell(update, t(lang, "not_allowed"))
             raise ApplicationHandlerStop
-        wait = limiter.check(user.id)
+        # A quiz answer is a tap on a poll the bot sent (no model call): never turned away,
+        # or the student's score would miss it.
+        wait = limiter.check(user.id) if update.poll_answer is None else 0.0
         if wait:
             await _mark_not_taken(update)
             if limiter.should_warn(user.id):

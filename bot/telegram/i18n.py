@@ -32,20 +32,26 @@ TEXTS: dict[str, tuple[str, str]] = {
         "没有字幕的视频，我会用语音识别把讲的内容转成文字。\n"
         "3. 然后直接提问（打字或发语音都行），例如“什么是 Transformer？”。我会用简单的话回答，"
         "并标出出处：[1] 论文第 5 页、[2] 视频 12:34。\n"
-        "4. 每个回答都会记进你的笔记（/notes）。最后发 /report，我帮你写好"
+        "4. 每个回答都会记进你的笔记（/notes：看全文、⭐ 加星的笔记写报告时优先用），"
+        "讲到的术语收进中英术语表（/terms）。"
+        "随时发 /quiz 做一轮小测验检查自己。\n"
+        "5. 最后发 /report，我帮你写好"
         "《大模型技术论文阅读报告》（.docx；/report md 或 /report pdf 换格式）。\n\n"
-        "命令：/sources 资料  /notes 笔记  /figures 图表  /report 报告  /forget 删除资料  "
-        "/reset 清空  "
-        "/lang 语言  /help 帮助",
+        "命令：/sources 资料  /notes 笔记  /quiz 小测验  /terms 术语表  /figures 图表  "
+        "/report 报告  /forget 删除资料  /reset 清空  /lang 语言  /help 帮助",
         "Hi! I'm Paper Tutor 📚\n\n"
         "1. Send me a paper as a PDF: I read it and tell you its title, authors and pages.\n"
         "2. Send the lecture: a YouTube or Bilibili link, the video or audio file, or its "
         "subtitle file (.srt / .vtt). Without captions I recognise the speech myself.\n"
         '3. Then just ask (typed or as a voice message), e.g. "What is a Transformer?". I answer '
         "in plain words and cite where it comes from: [1] paper p.5, [2] video 12:34.\n"
-        "4. Every answer goes into your notes (/notes). At the end, send /report and I write "
+        "4. Every answer goes into your notes (/notes: read them in full; ⭐ starred notes "
+        "come first in the report), and the terms it explains into a "
+        "bilingual glossary (/terms). Send /quiz any time to check yourself.\n"
+        "5. At the end, send /report and I write "
         "the reading report (.docx; /report md or /report pdf for other formats) for you.\n\n"
-        "Commands: /sources  /notes  /figures  /report  /forget  /reset  /lang  /help",
+        "Commands: /sources  /notes  /quiz  /terms  /figures  /report  /forget  /reset  /lang  "
+        "/help",
     ),
     "lang_set": ("好的，之后我用中文回答。", "OK, I will answer in English from now on."),
     "lang_choose": ("请选择语言：", "Choose a language:"),
@@ -234,10 +240,55 @@ TEXTS: dict[str, tuple[str, str]] = {
         "还没有笔记。提一个问题，回答会自动记进笔记。",
         "No notes yet. Ask a question and the answer is saved as a note.",
     ),
-    "notes_list": ("📝 你的笔记（共 {n} 条）：", "📝 Your notes ({n}):"),
-    "btn_note_delete": ("🗑 删除笔记 {n}", "🗑 Remove note {n}"),
+    "notes_list": (
+        "📝 你的笔记（共 {n} 条，⭐ {starred} 条）：",
+        "📝 Your notes ({n}, ⭐ {starred}):",
+    ),
+    "notes_help": (
+        "📖 看全文 · ⭐ 加星（写报告时优先用）· 🗑 删除",
+        "📖 read in full · ⭐ star (the report uses these first) · 🗑 remove",
+    ),
+    "notes_page": ("第 {page}/{pages} 页", "Page {page}/{pages}"),
+    "btn_note_open": ("📖", "📖"),
+    "btn_note_star": ("☆ 加星", "☆ Star"),
+    "btn_note_unstar": ("⭐ 取消", "⭐ Unstar"),
+    "btn_note_remove": ("🗑", "🗑"),
+    "note_starred": (
+        "⭐ 已加星：写报告时优先用这条笔记。",
+        "⭐ Starred: the report uses this note first.",
+    ),
+    "note_unstarred": ("已取消星标。", "Star removed."),
     "note_deleted": ("🗑 已删除这条笔记。", "🗑 Note removed."),
     "note_unknown": ("这条笔记已经不在了。", "That note is already gone."),
+    # -- quiz and glossary ---------------------------------------------------------------------
+    "quiz_making": ("🧠 正在出题…", "🧠 Writing your quiz…"),
+    "quiz_ready": (
+        "🧠 小测验：{n} 道题。点你认为对的答案，马上能看到解析和出处。",
+        "🧠 Quiz: {n} questions. Tap the answer you think is right to see why, with its source.",
+    ),
+    "quiz_revisit": (
+        "其中 {n} 道复习你上次答错的内容。",
+        "{n} of them revisit what you missed last time.",
+    ),
+    "quiz_score": (
+        "📊 这一轮答对 {correct}/{total} 题。",
+        "📊 This round: {correct}/{total} right.",
+    ),
+    "quiz_all_right": ("全部答对，太棒了！🎉", "All right, well done! 🎉"),
+    "quiz_missed": (
+        "答错的题，下一轮 /quiz 会换个问法再考你。",
+        "The next /quiz asks again, in other words, about what you missed.",
+    ),
+    "btn_quiz_again": ("🔁 再来一轮", "🔁 Another round"),
+    "terms_making": ("📖 正在整理术语表…", "📖 Putting your glossary together…"),
+    "terms_empty": (
+        "还没有术语。提几个问题后，回答里讲到的关键术语会自动收进这里。",
+        "No terms yet. Ask a few questions: the key terms the answers explain are collected here.",
+    ),
+    "terms_list": ("📖 术语表（共 {n} 个）：", "📖 Glossary ({n} terms):"),
+    "btn_terms_csv": ("📄 导出 CSV", "📄 Export CSV"),
+    "btn_terms_md": ("📄 导出 Markdown", "📄 Export Markdown"),
+    "terms_caption": ("术语表，共 {n} 个术语", "Glossary, {n} terms"),
     # -- report --------------------------------------------------------------------------------
     "report_start": ("📝 开始写阅读报告…", "📝 Starting the reading report…"),
     "report_done": ("✅ 报告写好了，请查收文件。", "✅ The report is ready: see the file."),
@@ -341,6 +392,8 @@ _COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("help", "能做什么、怎么用", "What I can do"),
     ("sources", "查看已上传的资料", "List your sources"),
     ("notes", "查看笔记", "List your notes"),
+    ("quiz", "做一轮小测验（答错的下次重点复习）", "Take a short quiz"),
+    ("terms", "中英术语表（可导出 CSV / Markdown）", "Bilingual glossary (CSV / Markdown)"),
     ("figures", "查看论文里的图表", "See the paper's figures and tables"),
     (
         "report",

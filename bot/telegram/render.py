@@ -156,6 +156,7 @@ def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
         return [text] if text.strip() else []
     parts: list[str] = []
     stack: list[tuple[str, str]] = []  # (name, opening tag) of the open elements
+    dropped: list[str] = []  # elements left out: their tags alone would not fit a part
     cur = ""
     fresh = ""  # what ``cur`` is right after a cut: the reopened tags, no content yet
 
@@ -170,12 +171,18 @@ def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
         if cur != fresh and html.unescape(re.sub(r"<[^>]*>", "", cur)).strip():
             parts.append(cur + closing())
         cur = fresh = "".join(tag for _, tag in stack)
+        while stack and budget() < 2:  # reopened tags leave no room: the innermost goes
+            dropped.append(stack.pop()[0])
+            cur = fresh = "".join(tag for _, tag in stack)
 
     for token in _TOKEN.findall(text):
         if token.startswith("<") and len(token) > 1:
             match = _TAG_NAME.match(token)
             name = match.group(1).lower() if match else ""
             if token.startswith("</"):
+                if name in dropped and all(n != name for n, _ in stack):
+                    dropped.remove(name)  # its opening tag was left out
+                    continue
                 for i in range(len(stack) - 1, -1, -1):
                     if stack[i][0] == name:
                         del stack[i]
@@ -184,6 +191,9 @@ def split_html(text: str, limit: int = MAX_MESSAGE) -> list[str]:
                 continue
             if utf16_len(token) + len(name) + 3 > budget():
                 cut()
+            if utf16_len(token) + len(name) + 4 > budget():  # not even one character fits
+                dropped.append(name)
+                continue
             cur += token
             stack.append((name, token))
             continue

@@ -1,9 +1,9 @@
-"""/sources, /forget, /reset and /notes: what the chat has, and removing it.
+"""/sources, /forget and /reset: what the chat has, and removing it (/notes: ``notebook``).
 
-Removal goes through buttons: a source or note button removes that one; /reset asks for a
-confirmation first because it removes everything of the chat (sources, notes, history). When
-the chat holds several papers, /sources also offers a button per paper to choose the one the
-report is about.
+Removal goes through buttons: a source button removes that one and the list is drawn again;
+/reset asks for a confirmation first because it removes everything of the chat (sources, notes,
+history). When the chat holds several papers, /sources also offers a button per paper to choose
+the one the report is about.
 """
 
 from __future__ import annotations
@@ -14,25 +14,22 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.markup.markdown import to_plain
 from bot.telegram.config import TelegramConfig
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.render import esc, split_html
 from bot.telegram.report import REPORT_PAPER_KEY
 from kernel.locators import format_timestamp
-from kernel.models import Note, SourceKind, SourceRecord, SourceStatus
+from kernel.models import SourceKind, SourceRecord, SourceStatus
 
 if TYPE_CHECKING:
     from bot.services import Services
 
-__all__ = ["build_handlers", "format_notes", "format_sources"]
+__all__ = ["build_handlers", "format_sources"]
 
 FORGET_CALLBACK = "src:"
 PAPER_CALLBACK = "rpp:"
-NOTE_CALLBACK = "note:"
 RESET_CALLBACK = "rst:"
 _ID_CHARS = 56  # callback_data is at most 64 bytes
-_EXCERPT = 160
 
 
 def _source_line(n: int, s: SourceRecord, lang: str, report_paper: str | None = None) -> str:
@@ -89,18 +86,6 @@ def format_sources(
     return "\n".join(lines), markup
 
 
-def format_notes(notes: list[Note], lang: str) -> tuple[str, InlineKeyboardMarkup]:
-    """The numbered notebook (question and the start of the answer) and remove buttons."""
-    lines = [t(lang, "notes_list", n=len(notes))]
-    for n, note in enumerate(notes, start=1):
-        excerpt = " ".join(to_plain(note.answer).split())
-        if len(excerpt) > _EXCERPT:
-            excerpt = excerpt[: _EXCERPT - 1] + "…"
-        lines += ["", f"{n}. <b>{esc(note.question)}</b>", esc(excerpt)]
-    ids = [note.note_id for note in notes]
-    return "\n".join(lines), _remove_buttons(lang, "btn_note_delete", NOTE_CALLBACK, ids)
-
-
 def _without_button(markup: InlineKeyboardMarkup | None, data: str) -> InlineKeyboardMarkup | None:
     if markup is None:
         return None
@@ -120,10 +105,9 @@ async def _send_long(message: Message, html: str, markup: InlineKeyboardMarkup) 
 def build_handlers(
     services: Services, config: TelegramConfig
 ) -> list[BaseHandler[Update, Any, Any]]:
-    """Listing and removing sources and notes, and the chat reset."""
+    """Listing and removing sources, and the chat reset."""
     del config
     library = services.library
-    answerer = services.answerer
 
     async def handle_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -199,35 +183,21 @@ def build_handlers(
         assert query.data is not None
         await library.forget(message.chat_id, chosen.source_id)
         await query.answer()
-        await query.edit_message_reply_markup(_without_button(message.reply_markup, query.data))
+        # The list drawn again without it (renumbered); a list too long for one message keeps
+        # its text and loses the button.
+        left = await library.sources(message.chat_id)
+        paper = (context.chat_data or {}).get(REPORT_PAPER_KEY)
+        text, markup = (
+            format_sources(left, lang, report_paper=paper, choose=True)
+            if left
+            else (t(lang, "no_sources"), None)
+        )
+        if len(split_html(text)) == 1:
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        else:
+            markup = _without_button(message.reply_markup, query.data)
+            await query.edit_message_reply_markup(markup)
         await message.chat.send_message(t(lang, "forgot", title=chosen.title))
-
-    async def handle_notes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.effective_message
-        assert message is not None
-        lang = lang_for(update, context.user_data)
-        notes = await answerer.notes(message.chat_id)
-        if not notes:
-            await message.reply_text(t(lang, "no_notes"))
-            return
-        text, markup = format_notes(notes, lang)
-        await _send_long(message, text, markup)
-
-    async def handle_note_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = update.callback_query
-        assert query is not None
-        assert query.data is not None
-        lang = lang_for(update, context.user_data)
-        message = query.message
-        if not isinstance(message, Message):
-            await query.answer()
-            return
-        prefix = query.data.removeprefix(NOTE_CALLBACK)
-        notes = await answerer.notes(message.chat_id)
-        note = next((n for n in notes if n.note_id.startswith(prefix)), None)
-        removed = note is not None and await answerer.remove_note(message.chat_id, note.note_id)
-        await query.answer(t(lang, "note_deleted" if removed else "note_unknown"))
-        await query.edit_message_reply_markup(_without_button(message.reply_markup, query.data))
 
     async def handle_reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -266,10 +236,8 @@ def build_handlers(
     return [
         CommandHandler("sources", handle_sources, filters=only_new),
         CommandHandler("forget", handle_forget, filters=only_new),
-        CommandHandler("notes", handle_notes, filters=only_new),
         CommandHandler("reset", handle_reset, filters=only_new),
         CallbackQueryHandler(handle_forget_button, pattern=f"^{FORGET_CALLBACK}"),
         CallbackQueryHandler(handle_paper_button, pattern=f"^{PAPER_CALLBACK}"),
-        CallbackQueryHandler(handle_note_button, pattern=f"^{NOTE_CALLBACK}"),
         CallbackQueryHandler(handle_reset_button, pattern=f"^{RESET_CALLBACK}(yes|no)$"),
     ]

@@ -426,11 +426,39 @@ async def test_simpler_and_example_re_ask_about_the_previous_answer(
     example = await answerer.ask(CHAT, "", mode="example")
     assert example.question == "什么是DPO?（请举一个例子）"
     assert prompts.MODE_INSTRUCTIONS["example"] in user_prompt(fake_openai.requests[-1])
-    assert [n.question for n in core.notes(CHAT)] == [
-        "什么是DPO?",
-        "什么是DPO?（请讲得更简单一些）",
-        "什么是DPO?（请举一个例子）",
-    ]
+    # One question, one note: each re-explanation replaced the answer of the question's note
+    # (same id, place and question), so the report does not read DPO three times.
+    [note] = core.notes(CHAT)
+    assert note.note_id == first.note_id == simpler.note_id == example.note_id
+    assert note.question == "什么是DPO?"
+    assert note.answer == example.answer
+    assert note.citations == example.citations
+
+
+async def test_a_re_explanation_keeps_its_notes_star_and_place(
+    answerer: Answerer,
+    core: KnowledgeStore,
+    fake_openai: FakeOpenAI,  # noqa: F811
+) -> None:
+    replies = iter([ZH_ANSWER, ZH_ANSWER, "简单说：DPO 让模型多学好答案[1]。"])
+    fake_openai.set_default(lambda body: rewrite() if _is_rewrite(body) else next(replies))
+    dpo = await answerer.ask(CHAT, "什么是DPO?")
+    await answerer.ask(CHAT, "什么是Transformer?")
+    starred = await answerer.star_note(CHAT, dpo.note_id or "", True)
+    assert starred is not None
+    assert starred.starred
+    assert await answerer.star_note(OTHER, dpo.note_id or "", True) is None  # not its note
+    simpler = await answerer.ask(CHAT, "什么是DPO?", mode="simpler")
+    first, second = core.notes(CHAT)
+    assert first.note_id == dpo.note_id
+    assert first.starred
+    assert first.question == "什么是DPO?"
+    assert first.answer == simpler.answer
+    assert first.created_at == starred.created_at  # still first in the notebook
+    assert second.question == "什么是Transformer?"
+    assert not second.starred
+    assert await answerer.note(CHAT, dpo.note_id or "") == first
+    assert await answerer.note(OTHER, dpo.note_id or "") is None
 
 
 async def test_an_answer_no_snippet_supports_lists_the_best_passages_to_check_it(

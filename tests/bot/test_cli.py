@@ -133,6 +133,7 @@ def test_reingesting_the_same_file_replaces_it(
         (["--lang", "en", "ingest", "notes.docx", "--chat", "5"], "can't read this kind of file"),
         (["forget", "no-such-source", "--chat", "5"], "找不到这份材料"),
         (["notes", "--chat", "5", "--remove", "no-such-note"], "没有这条笔记"),
+        (["notes", "--chat", "5", "--star", "no-such-note"], "没有这条笔记"),
     ],
 )
 def test_user_errors_are_one_line_without_traceback(
@@ -186,6 +187,15 @@ def test_ask_streams_then_lists_checked_citations_and_keeps_a_note(
     assert answer["note_id"] in {n["note_id"] for n in notes}
     assert len(notes) == 2
     assert run_json(capsys, "notes", "--chat", str(OTHER))["notes"] == []
+
+    assert not any(n["starred"] for n in notes)
+    assert main(["notes", "--chat", str(OTHER), "--star", answer["note_id"]]) == 2  # not its note
+    assert main(["notes", "--chat", str(CHAT), "--star", answer["note_id"]]) == 0
+    assert capsys.readouterr().out.strip().endswith(f"starred {answer['note_id']}")
+    notes = run_json(capsys, "notes", "--chat", str(CHAT))["notes"]
+    assert [n["starred"] for n in notes if n["note_id"] == answer["note_id"]] == [True]
+    assert main(["notes", "--chat", str(CHAT)]) == 0
+    assert "⭐\nQ: 稀疏注意力有什么好处？" in capsys.readouterr().out
 
     assert main(["notes", "--chat", str(CHAT), "--remove", answer["note_id"]]) == 0
     capsys.readouterr()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kernel.errors import ConfigError, InputError, NotFoundError
-from kernel.models import Note, SearchHit, Turn
+from kernel.models import ChatGlossary, GlossaryEntry, Note, QuizItem, QuizQuestion, SearchHit, Turn
 from storage import backup
 from storage.index import QdrantIndex
 from storage.store import KnowledgeStore, chunk_id
@@ -53,6 +53,18 @@ def fill(store: KnowledgeStore, chat: int, *, with_video: bool = True) -> None:
                 created_at=start + timedelta(seconds=i),
             )
         )
+    question = QuizQuestion(
+        question="多少个头？", options=("8", "4", "16"), correct_option_id=0, explanation="见论文"
+    )
+    store.put_quiz_items(
+        [QuizItem(chat_id=chat, quiz_id="q1", round_id="r1", question=question, asked_at=start)]
+    )
+    store.answer_quiz(chat, "q1", 1)
+    entry = GlossaryEntry(en="attention", zh="注意力", explanation="关注重要的词")
+    glossary = ChatGlossary(
+        chat_id=chat, lang="zh", fingerprint="f", entries=(entry,), built_at=start
+    )
+    store.put_glossary(glossary)
 
 
 def results(store: KnowledgeStore, chat: int) -> list[list[SearchHit]]:
@@ -66,6 +78,8 @@ def assert_same_chat(a: KnowledgeStore, b: KnowledgeStore, chat: int) -> None:
         for x, y in zip(hits_a, hits_b, strict=True):
             assert abs(x.score - y.score) < 1e-6
     assert a.notes(chat) == b.notes(chat)
+    assert a.quiz_items(chat) == b.quiz_items(chat)
+    assert a.glossary(chat, "zh") == b.glossary(chat, "zh")
     assert a.turns(chat, limit=50) == b.turns(chat, limit=50)
     assert a.sources(chat) == b.sources(chat)
 
@@ -86,7 +100,7 @@ def test_a_restored_store_answers_and_remembers_exactly_like_the_original(
     summary = backup.export_backup(source.index, file)
 
     assert sorted(summary.counts) == [-1001, 7]
-    assert summary.counts[7] == {"chunks": 7, "sources": 2, "notes": 3, "history": 5}
+    assert summary.counts[7] == {"chunks": 7, "sources": 2, "notes": 3, "history": 5, "study": 2}
     target = open_store(tmp_path / "dst")
     try:
         restored = backup.import_backup(target.index, file, expect_model=TEST_MODEL_NAME)
@@ -124,7 +138,7 @@ def test_the_file_is_documented_json_lines(source: KnowledgeStore, tmp_path: Pat
 
 def backup_counts(points: Sequence[dict[str, object]]) -> dict[str, int]:
     kinds = [p["kind"] for p in points]
-    return {k: kinds.count(k) for k in ("chunks", "sources", "notes", "history")}
+    return {k: kinds.count(k) for k in ("chunks", "sources", "notes", "history", "study")}
 
 
 def test_a_backup_from_before_generations_still_imports(
@@ -266,7 +280,7 @@ def test_migrate_copies_everything_and_leaves_the_source_untouched(
     dst.close()
 
     assert tree_digest(tmp_path / "src") == before
-    assert summary.counts[7] == {"chunks": 7, "sources": 2, "notes": 3, "history": 5}
+    assert summary.counts[7] == {"chunks": 7, "sources": 2, "notes": 3, "history": 5, "study": 2}
     a = open_store(tmp_path / "src")
     b = KnowledgeStore(
         QdrantIndex(path=tmp_path / "dst", per_chat_collections=not shared), test_embedder()

@@ -207,7 +207,7 @@ def test_server_mode_uses_shared_collections_with_a_tenant_index(
     index.open("model-a", DIM)
 
     created = {path: body for method, path, body in handler.calls if method == "PUT"}
-    for kind in ("chunks", "sources", "notes", "history", "meta"):
+    for kind in ("chunks", "sources", "notes", "history", "study", "meta"):
         assert f"/collections/p_{kind}" in created
     chunks = created["/collections/p_chunks"]
     assert chunks["vectors"]["dense"] == {"size": DIM, "distance": "Cosine"}
@@ -222,6 +222,7 @@ def test_server_mode_uses_shared_collections_with_a_tenant_index(
     assert indexes[("p_chunks", "source_id")] == "keyword"
     assert indexes[("p_chunks", "generation")] == "integer"
     assert indexes[("p_history", "ts")] == "float"
+    assert indexes[("p_study", "type")] == "keyword"  # quiz records and the glossary
     assert not any(name == "p_meta" for name, _ in indexes)
 
     handler.calls.clear()

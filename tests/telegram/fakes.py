@@ -234,8 +234,19 @@ class FakeAnswerer:
 
     async def remove_note(self, chat_id: int, note_id: str) -> bool:
         before = len(self.note_list)
-        self.note_list = [n for n in self.note_list if n.note_id != note_id]
+        self.note_list = [n for n in self.note_list if (n.chat_id, n.note_id) != (chat_id, note_id)]
         return len(self.note_list) < before
+
+    async def note(self, chat_id: int, note_id: str) -> Note | None:
+        return next((n for n in await self.notes(chat_id) if n.note_id == note_id), None)
+
+    async def star_note(self, chat_id: int, note_id: str, starred: bool) -> Note | None:
+        note = await self.note(chat_id, note_id)
+        if note is None:
+            return None
+        note = note.model_copy(update={"starred": starred})
+        self.note_list = [note if n.note_id == note_id else n for n in self.note_list]
+        return note
 
 
 def answer(text: str = "Transformer 是一种模型 [1]。", **kw: Any) -> Answer:
@@ -325,14 +336,28 @@ class NoPages:
         return None
 
 
+@dataclass
+class FakeNextSteps:
+    """Scripted ``NextSteps``: the same follow-up questions under every answer."""
+
+    steps: list[str] = field(default_factory=list)
+    asked: list[Answer] = field(default_factory=list)
+
+    async def suggest(self, chat_id: int, answer: Answer) -> list[str]:
+        self.asked.append(answer)
+        return list(self.steps)
+
+
 def services(
     library: FakeLibrary | None = None,
     answerer: FakeAnswerer | None = None,
     reports: FakeReports | None = None,
     pages: Any = None,
+    next_steps: FakeNextSteps | None = None,
     listener: FakeListener | None = None,
     store: FakeStore | None = None,
 ) -> Services:
+    """Scripted services; the quiz and glossary features are tested with the real ones."""
     return Services(
         store=store or FakeStore(),  # type: ignore[arg-type]
         library=library or FakeLibrary(),  # type: ignore[arg-type]
@@ -341,6 +366,9 @@ def services(
         chat_model=None,  # type: ignore[arg-type]
         formulas=FormulaRenderer(),
         pages=pages or NoPages(),
+        next_steps=next_steps or FakeNextSteps(),  # type: ignore[arg-type]
+        quizzes=None,
+        glossary=None,
         listener=listener or FakeListener(),  # type: ignore[arg-type]
     )
 

@@ -8,7 +8,14 @@ from PIL import Image
 
 from kernel.errors import LLMError
 from tests.fake_telegram import BOT_ID, BOT_USERNAME
-from tests.telegram.fakes import FakeAnswerer, FakeLibrary, answer, paper_record, services
+from tests.telegram.fakes import (
+    FakeAnswerer,
+    FakeLibrary,
+    FakeNextSteps,
+    answer,
+    paper_record,
+    services,
+)
 from tests.telegram.harness import running
 
 CHAT = 1001
@@ -236,3 +243,23 @@ async def test_several_display_formulas_arrive_as_one_album() -> None:
     assert len(albums) == 1
     assert [m.photo is not None for m in messages] == [False, True, True]
     assert r"\frac{a}{b" in messages[0].plain  # unreadable math stays as its source
+
+
+async def test_next_step_questions_go_under_the_answer_and_never_break_it() -> None:
+    steps = FakeNextSteps(steps=["论文接下来的“Method”部分讲了什么？", "BLEU 是什么意思？"])
+    answerer = FakeAnswerer(answers=[answer(), answer()])
+    async with running(services(answerer=answerer, next_steps=steps)) as h:
+        await h.send(h.api.update("message", text="什么是 Transformer？"))
+        [reply] = h.api.bot_messages(CHAT)
+        labels = [text for text, _ in reply.buttons]
+        assert labels == ["🙂 讲得更简单", "📝 举个例子", "📚 查看来源", *steps.steps]
+        assert steps.asked == answerer.saved  # made from the final, checked answer
+
+        async def broken(chat_id: int, final: object) -> list[str]:
+            raise RuntimeError("the store hiccupped")
+
+        steps.suggest = broken  # type: ignore[method-assign]
+        await h.send(h.api.update("message", text="再问一次"))
+        second = h.api.bot_messages(CHAT)[-1]
+    assert "Transformer 是一种模型 [1]。" in second.plain
+    assert [text for text, _ in second.buttons] == ["🙂 讲得更简单", "📝 举个例子", "📚 查看来源"]

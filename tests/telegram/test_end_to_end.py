@@ -173,6 +173,10 @@ async def _journey(api: FakeBotApi, llm: FakeOpenAI, svc: Services) -> None:
     assert photo.params["caption"].startswith("原文 第 ")
     assert photo.params["caption"].endswith("Sparse Attention for Beginners")
     assert photo.files["photo"][1].startswith(b"\x89PNG")
+    # Then what the paper covers next, as questions to press (the last buttons).
+    steps = [label for label in labels if label.startswith("论文接下来的“")]
+    assert 2 <= len(steps) <= 3
+    assert labels[-len(steps) :] == steps
     # The follow-up was searched with the conversation so far.
     rewrite = [r for r in llm.requests if r["messages"][0]["content"] == REWRITE_SYSTEM][-1]
     assert "什么是稀疏注意力" in rewrite["messages"][-1]["content"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from telegram import Bot
+from telegram import Bot, Poll
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -73,3 +75,35 @@ async def test_the_bot_gets_telegrams_400_answers() -> None:
         "message caption is too long",
     ]
     assert len(api.bot_messages(CHAT)) == 1  # only the valid message reached the chat
+
+
+async def test_quiz_polls_are_checked_like_telegram_checks_them() -> None:
+    api = FakeBotApi()
+    bot = Bot(TOKEN, request=RecordingRequest(api))
+    good: dict[str, Any] = {
+        "question": "几个头？",
+        "options": ["8", "4", "16"],
+        "type": Poll.QUIZ,
+        "correct_option_ids": [0],
+        "explanation": "见论文第 5 页",
+        "is_anonymous": False,
+    }
+    async with bot:
+        sent = await bot.send_poll(CHAT, **good)
+        assert sent.poll is not None
+        assert sent.poll.correct_option_ids == (0,)
+        for changes, error in (
+            ({"question": "问" * 301}, "poll question length"),
+            ({"options": ["8"]}, "at least 2 option"),
+            ({"options": ["8", "x" * 101]}, "must not exceed 100"),
+            ({"options": ["8", "8", "4"]}, "must be unique"),
+            ({"explanation": "解" * 201}, "explanation is too long"),
+            ({"explanation": "a\nb\nc\nd"}, "at most 2 line feeds"),
+            ({"correct_option_ids": [3]}, "wrong quiz correct option"),
+        ):
+            with pytest.raises(BadRequest, match=f"(?i){error}"):
+                await bot.send_poll(CHAT, **(good | changes))
+    [poll] = api.polls(CHAT)
+    assert poll["options"] == ["8", "4", "16"]
+    assert poll["is_anonymous"] is False
+    assert len(api.rejected) == 7

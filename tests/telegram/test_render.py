@@ -178,3 +178,10 @@ def test_any_answer_is_valid_html_after_splitting(
     for title, _ in sources:  # titles and snippets from papers are text, never markup
         assert title.strip("😀 ") in seen.replace("\n", "")
     assert "<script" not in out
+
+
+def test_a_part_too_small_for_a_links_tags_keeps_its_text() -> None:
+    out = render_answer(answer(">[链接](https://example.org/a?b=1&c=2)", citations=()), "zh")
+    parts = split_html(out, limit=60)
+    assert all(utf16_len(p) <= 60 for p in parts)
+    assert "".join(_visible(p) for p in parts).strip() == "链接"

@@ -1,20 +1,17 @@
-"""/sources, /forget, /notes, /reset and /report as the student sees them."""
+"""/sources, /forget, /reset and /report as the student sees them (/notes: test_notebook)."""
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
 from typing import Any
 
 import pymupdf
 
 from kernel.errors import LLMError, MissingSourceError, PaperChoiceError, VideoMissingError
-from kernel.models import Note, SourceRecord
+from kernel.models import SourceRecord
 from tests.telegram.fakes import (
-    FakeAnswerer,
     FakeLibrary,
     FakeReports,
-    citation,
     paper_record,
     report,
     services,
@@ -24,18 +21,6 @@ from tests.telegram.fakes import (
 from tests.telegram.harness import running
 
 CHAT = 1001
-
-
-def _note(n: int, answer: str = "回答" * 200) -> Note:
-    return Note(
-        chat_id=CHAT,
-        note_id=f"note-{n}",
-        question=f"问题 {n} <b>?",
-        answer=answer,
-        grounded=True,
-        citations=(citation(),),
-        created_at=datetime(2026, 1, 1, tzinfo=UTC),
-    )
 
 
 async def test_sources_list_and_remove_button() -> None:
@@ -50,7 +35,10 @@ async def test_sources_list_and_remove_button() -> None:
         await h.send(h.api.callback_update(CHAT, listing.message_id, listing.buttons[1][1]))
         after = h.api.chat(CHAT)
     assert library.forgotten == ["src-video-1"]
-    assert [t for t, _ in after[-2].buttons] == ["🗑 删除 1", "🗑 删除 3"]
+    # The list is drawn again without it, renumbered.
+    assert "Attention lecture" not in after[-2].plain
+    assert "2. 🎬 视频 大模型技术讲座" in after[-2].plain
+    assert [t for t, _ in after[-2].buttons] == ["🗑 删除 1", "🗑 删除 2"]
     assert after[-1].plain == "🗑 已删除：Attention lecture"
 
 
@@ -62,28 +50,6 @@ async def test_forget_by_number_and_empty_list() -> None:
         done, empty = h.api.bot_messages(CHAT)
     assert done.plain.startswith("🗑 已删除：BERT")
     assert "还没有资料" in empty.plain
-
-
-async def test_notes_are_listed_escaped_and_removable() -> None:
-    answerer = FakeAnswerer(note_list=[_note(1), _note(2)])
-    async with running(services(answerer=answerer)) as h:
-        await h.send(h.api.update("message", text="/notes"))
-        listing = h.api.bot_messages(CHAT)[-1]
-        assert "你的笔记（共 2 条）" in listing.plain
-        assert "问题 1 &lt;b&gt;?" in listing.text
-        assert "…" in listing.plain  # long answers are cut to an excerpt
-        await h.send(h.api.callback_update(CHAT, listing.message_id, listing.buttons[0][1]))
-        assert [n.note_id for n in answerer.note_list] == ["note-2"]
-        toast = h.api.of("answerCallbackQuery")[-1].params
-        assert toast["text"] == "🗑 已删除这条笔记。"
-
-
-async def test_note_excerpts_read_without_markdown() -> None:
-    note = _note(1, "### 要点\n\n**缩放**：除以 $\\sqrt{d_k}$ [1]。")
-    async with running(services(answerer=FakeAnswerer(note_list=[note]))) as h:
-        await h.send(h.api.update("message", text="/notes"))
-        listing = h.api.bot_messages(CHAT)[-1]
-    assert "要点 缩放：除以 √dₖ [1]。" in listing.plain
 
 
 async def test_reset_needs_confirmation() -> None:
