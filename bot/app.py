@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the builders import what they make, so a command loads only
     from storage.async_store import AsyncKnowledgeStore
     from storage.embedder import Embedder
     from storage.index import QdrantIndex
+    from storage.kept_reports import KeptReports
     from storage.paper_files import PaperFiles
 
 __all__ = [
@@ -198,6 +199,12 @@ class _Makers:
         return PaperFiles(self.settings.storage.papers_path)
 
     @functools.cached_property
+    def kept_reports(self) -> KeptReports:
+        from storage.kept_reports import KeptReports
+
+        return KeptReports(self.settings.storage.data_dir / "reports")
+
+    @functools.cached_property
     def lectures(self) -> LectureReader:
         speech = self.recognizer
         if speech is None:
@@ -280,6 +287,7 @@ class _Makers:
                 max_bytes=int(ing.max_subtitle_mb * 2**20), max_segments=ing.max_segments
             ),
             files=self.paper_files,
+            reports=self.kept_reports,
             # One model call per source for its term list: it runs alongside indexing, and
             # questions are searched with its terms.
             glossary=Glossary(
@@ -316,6 +324,7 @@ class _Makers:
             max_revisions=rep.max_revisions,
             figures=functools.partial(add_key_figures, self.services.pages),
             support=self.support,
+            kept=self.kept_reports,
         )
 
     @staticmethod

@@ -42,6 +42,7 @@ from kernel.errors import CancelledByStudentError, UnsupportedFileError, Unsuppo
 from kernel.links import web_url
 from kernel.models import ParsedSource, SourceKind, SourceRecord, Term
 from storage.async_store import AsyncKnowledgeStore
+from storage.kept_reports import KeptReports
 from storage.paper_files import PaperFiles
 from storage.store import source_id_for
 
@@ -83,12 +84,15 @@ class Library:
         files: PaperFiles | None = None,
         glossary: Glossary | None = None,
         subtitle_limits: SubtitleLimits | None = None,
+        reports: KeptReports | None = None,
     ) -> None:
         """``read_concurrency``: papers and subtitle files being read at once, across chats, and
         as many lectures (in a pool apart); ``glossary``: builds each source's term list with
-        the model (None: from the text only)."""
+        the model (None: from the text only); ``reports``: the chat's kept reports, removed
+        with the chat."""
         self._store = store
         self._files = files
+        self._reports = reports
         self._glossary = glossary or Glossary(None)
         self._terms_pending: set[asyncio.Future[SourceRecord]] = set()
         self._limits = pdf_limits
@@ -331,10 +335,17 @@ class Library:
         if self._files is not None:
             files = self._files
             await self._read(lambda: files.delete_source(chat_id, source_id))
+        if self._reports is not None:  # a report about this paper has lost its paper
+            reports = self._reports
+            await self._read(lambda: reports.forget(chat_id, source_id))
 
     async def reset(self, chat_id: int) -> None:
-        """Remove everything of this chat: sources, chunks, notes, history, kept files."""
+        """Remove everything of this chat: sources, chunks, notes, history, kept files and
+        kept reports."""
         await self._store.reset_chat(chat_id)
         if self._files is not None:
             files = self._files
             await self._read(lambda: files.delete_chat(chat_id))
+        if self._reports is not None:
+            reports = self._reports
+            await self._read(lambda: reports.forget(chat_id))

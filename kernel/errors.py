@@ -64,6 +64,7 @@ __all__ = [
     "PasswordRequiredError",
     "QuizError",
     "ReplaceFailedError",
+    "ReportSectionError",
     "ReportTooShortError",
     "ReportUnsupportedError",
     "ServiceError",
@@ -502,9 +503,9 @@ class VideoUnavailableError(PaperTutorError):
                 "blocked), so I cannot get this video right now.",
             ),
             "download_failed": (
-                "下载这个视频时网络出了问题（连接中断或太慢），可以稍后再试。",
-                "Downloading this video failed (the connection broke or was too slow); you can "
-                "try again later.",
+                # No advice here: the chat offers 🔄, the CLI adds "try again later".
+                "下载这个视频时网络出了问题（连接中断或太慢）。",
+                "Downloading this video failed (the connection broke or was too slow).",
             ),
             # Fetching YouTube's own captions (youtube-transcript-api).
             "yt_blocked": (
@@ -831,6 +832,21 @@ class ReplaceFailedError(ServiceError):
             "重新发送的《{title}》没有处理完。之前的版本没有受影响，仍然可以正常使用。",
             "The new copy of “{title}” could not be processed. The version you had before is "
             "untouched and still works.",
+        ),
+    }
+
+
+class ReportSectionError(InputError):
+    """A section the student asked to write again that cannot be written again."""
+
+    MESSAGES: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "number": (
+            "第（{section}）部分不能单独重写：可以重写的是第（2）（3）（4）部分。",
+            "Part ({section}) cannot be rewritten on its own: parts (2), (3) and (4) can.",
+        ),
+        "no_video": (
+            "还没有视频，第（4）部分没法重写。请先发送讲解视频。",
+            "There is no video yet, so part (4) cannot be rewritten. Send the lecture video first.",
         ),
     }
 

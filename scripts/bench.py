@@ -27,6 +27,7 @@ BENCHMARKS = (
     "scripts.bench_telegram",
     "scripts.bench_render",
     "scripts.bench_resilience",
+    "scripts.bench_report_kept",
     "scripts.bench_asr",
     "scripts.bench_study",
     "scripts.bench_startup",

@@ -255,16 +255,23 @@ async def _terms(services: Any, args: argparse.Namespace) -> None:
 
 async def _report(services: Any, args: argparse.Namespace) -> None:
     from bot.report import report_filename, to_markdown, write_docx, write_pdf
+    from bot.report.models import ReportProgress
+    from bot.report.progress import progress_text
 
-    async def progress(n: int, total: int) -> None:
+    async def progress(p: ReportProgress) -> None:
         if not args.json:
-            print(f"section {n}/{total}…", file=sys.stderr)
+            print(progress_text(p, args.lang), file=sys.stderr)
 
     report = await services.reports.build(
-        args.chat, allow_no_video=args.without_video, paper_id=args.paper, progress=progress
+        args.chat,
+        allow_no_video=args.without_video,
+        paper_id=args.paper,
+        progress=progress,
+        section=args.section,
+        fresh=args.fresh,
     )
     path = args.output or Path(report_filename(report, "docx"))
-    write_docx(report, path)
+    write_docx(report, path, author=args.author)
     if args.md:
         args.md.write_text(to_markdown(report), encoding="utf-8")
     if args.pdf:

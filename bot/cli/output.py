@@ -276,11 +276,13 @@ def report_json(report: Report, path: Path) -> dict[str, Any]:
         },
         "video_included": report.video_included,
         "notes_used": report.notes_used,
+        "reused": report.reused,
     }
 
 
 def format_report(report: Report, path: Path) -> str:
-    lines = [f"{path}: {report.chars} 字"]
+    kept = " (kept from an earlier run: no model call)" if report.reused else ""
+    lines = [f"{path}: {report.chars} 字{kept}"]
     lines += [f"  {s.heading}: {s.chars} 字" for s in report.sections]
     video = "yes" if report.video_included else "no"
     lines.append(

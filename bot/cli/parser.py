@@ -98,6 +98,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SOURCE_ID",
         help="the paper the report is about, when the chat holds several (an id or its start)",
     )
+    # The report that survives: kept sections, one section written again, the file's author.
+    sp.add_argument(
+        "--section",
+        type=int,
+        choices=(2, 3, 4),
+        help="write only this section again (2, 3 or 4); the others are kept",
+    )
+    sp.add_argument(
+        "--fresh",
+        action="store_true",
+        help="write everything anew (by default sections kept from an earlier run are reused)",
+    )
+    sp.add_argument("--author", default="", help="the student's name, for the .docx properties")
     _as_json(sp)
 
     sp = sub.add_parser("reset", help="remove everything of one chat")

@@ -18,6 +18,8 @@ it and says why.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -33,14 +35,20 @@ from bot.report.drafts import (
 )
 from bot.report.files import report_file
 from bot.report.material import Material, gather_material, notes_block, too_short_error
-from bot.report.models import HEADINGS, REPORT_TITLE, Report, ReportSection
+from bot.report.models import HEADINGS, REPORT_TITLE, Report, ReportProgress, ReportSection
 from bot.report.sections import basic_info, paper_title, source_list, transcript_note
 from bot.report.support import SectionCheck, check_section
 from bot.report.wordcount import count_zi
 from bot.support import SupportScorer, scorer_for
-from kernel.errors import LLMError, ReportUnsupportedError, VideoMissingError
+from kernel.errors import (
+    LLMError,
+    ReportSectionError,
+    ReportUnsupportedError,
+    VideoMissingError,
+)
 from kernel.models import Note, Term
 from storage.async_store import AsyncKnowledgeStore
+from storage.kept_reports import KeptDraft, KeptReport, KeptReports, fingerprint
 
 if TYPE_CHECKING:  # typing only: importing openai takes a while
     from bot.llm import ChatModel, Message
@@ -58,6 +66,8 @@ _NO_CITATIONS = (
     "上一稿没有任何一句能在下方资料片段中找到依据：请只依据资料片段写作，"
     "每个技术性陈述都必须引用它所依据的片段的标记。"
 )
+_REWRITE = "学生希望重写这一部分：请换一种组织方式和表述重新撰写，仍然只依据资料片段。"
+_WRITTEN = (2, 3, 4)  # the sections the model writes; (1) is written by code
 _THIN_MATERIAL = 300  # characters of snippet text below which a section has nothing to cite
 
 
@@ -83,12 +93,40 @@ class _Draft:
         return count_zi(self.heading) + count_zi(self.body)
 
 
+def _kept_of(draft: _Draft, seconds: float) -> KeptDraft:
+    c = draft.check
+    return KeptDraft(
+        draft.body, draft.problem, c.kept, c.moved, c.attributed, c.removed, c.verified,
+        round(seconds, 1),
+    )  # fmt: skip
+
+
+def _check_of(kept: KeptDraft) -> SectionCheck:
+    return SectionCheck(
+        kept.body, kept.kept, kept.moved, kept.attributed, kept.removed, kept.verified
+    )
+
+
 class FigureAdder(Protocol):
     """``(chat_id, paper source_id, report, notes) -> report`` with the key figures added."""
 
     def __call__(
         self, chat_id: int, source_id: str, report: Report, notes: Sequence[Note], /
     ) -> Awaitable[Report]: ...
+
+
+def _check_video(material: Material, allow_no_video: bool, section: int | None) -> None:
+    """``VideoMissingError`` when section (4) has no video and the student did not say to go
+    on without one."""
+    if material.video is None and not allow_no_video:
+        raise VideoMissingError(
+            "还没有讲解视频。报告的第（4）部分需要视频：请先发送视频链接或字幕文件；"
+            "如果确定不使用视频，也可以选择不带视频继续生成报告。",
+            "There is no lecture video yet. Section (4) of the report needs one: send a video "
+            "link or subtitle file first, or choose to go on without the video.",
+        )
+    if section == 4 and material.video is None:
+        raise ReportSectionError("no_video")
 
 
 class ReportBuilder:
@@ -105,8 +143,10 @@ class ReportBuilder:
         figures: FigureAdder | None = None,
         support: SupportScorer | None = None,
         verify: bool = True,
+        kept: KeptReports | None = None,
     ) -> None:
         """``figures`` puts the paper's key figures into the finished report (optional);
+        ``kept`` keeps each accepted section (None: every build starts over);
         ``support`` scores sentences against snippets (default: on the store's embedder);
         ``verify``: the model also checks each section's cited claims (one call per draft)."""
         if not 0 < min_chars < max_chars:
@@ -119,6 +159,7 @@ class ReportBuilder:
         self.max_chars = max_chars
         self.max_revisions = max(0, max_revisions)
         self._figures = figures
+        self._kept = kept
 
     async def build(
         self,
@@ -126,48 +167,115 @@ class ReportBuilder:
         *,
         allow_no_video: bool = False,
         paper_id: str | None = None,
-        progress: Callable[[int, int], Awaitable[None]] | None = None,
+        progress: Callable[[ReportProgress], Awaitable[None]] | None = None,
+        section: int | None = None,
+        fresh: bool = False,
     ) -> Report:
         """The report about ``paper_id`` (needed when the chat holds several papers: else
-        ``PaperChoiceError``); ``progress(n, 4)`` after each section's first draft."""
+        ``PaperChoiceError``); ``progress`` before each section is written and before the
+        whole report is checked.
 
-        async def step(n: int) -> None:
-            if progress is not None:
-                await progress(n, 4)
-
+        Sections kept from an earlier build of the same material are not written again (a
+        finished one is returned as it is, ``reused``); ``section`` (2-4) writes that section
+        anew and fits it to the others; ``fresh`` ignores what was kept.
+        """
+        if section is not None and section not in _WRITTEN:
+            raise ReportSectionError("number", section=section)
         material = await gather_material(self._store, chat_id, paper_id)
-        if material.video is None and not allow_no_video:
-            raise VideoMissingError(
-                "还没有讲解视频。报告的第（4）部分需要视频：请先发送视频链接或字幕文件；"
-                "如果确定不使用视频，也可以选择不带视频继续生成报告。",
-                "There is no lecture video yet. Section (4) of the report needs one: send a video "
-                "link or subtitle file first, or choose to go on without the video.",
-            )
+        _check_video(material, allow_no_video, section)
+        paper = material.paper.source_id
+        print_ = fingerprint(
+            material.paper, material.video, material.notes, self.min_chars, self.max_chars
+        )
+        kept = None if fresh else await self._kept_load(chat_id, paper, print_)
+        state = kept or KeptReport(print_)
         info = basic_info(material.paper)
-        await step(1)
-        drafts = self._plan(material, count_zi(HEADINGS[0]) + count_zi(info))
-        for draft in drafts:
-            await self._write(draft)
-            await step(draft.index + 1)
         fixed = count_zi(HEADINGS[0]) + count_zi(info)
+        drafts = self._plan(material, fixed)
+        regen = None if section is None else section - 1
+        done: list[tuple[int, float | None]] = [(0, 0.0)]  # (1) is written by code
+
+        async def step(writing: int | None) -> None:
+            if progress is not None:
+                await progress(ReportProgress(writing, tuple(done)))
+
+        state = await self._write_sections(chat_id, paper, drafts, state, regen, done, step)
         if material.video is None:
             fixed += count_zi(HEADINGS[3]) + count_zi(prompts.NO_VIDEO_TEXT)
         else:
             fixed += count_zi(transcript_note(material.video) or "")
-        await self._fit(drafts, fixed, material)
+        reused = kept is not None and kept.complete and regen is None
+        if not reused:
+            await step(None)
+            movable = drafts
+            if regen is not None and kept is not None and kept.complete:
+                # The others are finished: only the new section is fitted to what is left.
+                movable = [d for d in drafts if d.index == regen]
+                others = sum(d.chars for d in drafts if d.index != regen)
+                movable[0].budget = max(
+                    100, (self.min_chars + self.max_chars) // 2 - fixed - others
+                )
+            await self._fit(drafts, fixed, material, movable)
+            times = {i: s for i, s in done if s is not None}
+            for d in drafts:  # a kept section keeps the time it took when it was written
+                times.setdefault(d.index, old.seconds if (old := state.drafts.get(d.index)) else 0)
+            state = KeptReport(
+                print_, {d.index: _kept_of(d, times[d.index]) for d in drafts}, complete=True
+            )
+            await self._kept_save(chat_id, paper, state)
         report = self._assemble(material, info, drafts)
+        report = dataclasses.replace(report, paper_id=paper, reused=reused)
         if self._figures is not None:  # the paper's key figures, in section (3)
-            report = await self._figures(chat_id, material.paper.source_id, report, material.notes)
+            report = await self._figures(chat_id, paper, report, material.notes)
         return report
 
-    async def render(self, report: Report, fmt: str) -> tuple[bytes, str]:
-        """The report as a file (``fmt``: docx, md or pdf): its bytes and its name.
+    async def _write_sections(
+        self,
+        chat_id: int,
+        paper: str,
+        drafts: list[_Draft],
+        state: KeptReport,
+        regen: int | None,
+        done: list[tuple[int, float | None]],
+        step: Callable[[int | None], Awaitable[None]],
+    ) -> KeptReport:
+        """Write the sections not kept (and ``regen``), keeping each as soon as it is
+        accepted; ``done`` gets (index, seconds, None for a kept one) of each."""
+        for draft in drafts:
+            old = state.drafts.get(draft.index)
+            if old is not None and draft.index != regen:
+                draft.body, draft.problem, draft.check = old.body, old.problem, _check_of(old)
+                done.append((draft.index, None))
+                continue
+            await step(draft.index)
+            started = time.monotonic()
+            await self._write(draft, _REWRITE if draft.index == regen else None)
+            seconds = time.monotonic() - started
+            done.append((draft.index, seconds))
+            if draft.body:  # accepted: kept at once, whatever happens next
+                state = state.with_draft(draft.index, _kept_of(draft, seconds))
+                await self._kept_save(chat_id, paper, state)
+        return state
+
+    async def _kept_load(self, chat_id: int, paper_id: str, print_: str) -> KeptReport | None:
+        if self._kept is None:
+            return None
+        return await asyncio.to_thread(self._kept.load, chat_id, paper_id, print_)
+
+    async def _kept_save(self, chat_id: int, paper_id: str, report: KeptReport) -> None:
+        if self._kept is not None:
+            await asyncio.to_thread(self._kept.save, chat_id, paper_id, report)
+
+    async def render(self, report: Report, fmt: str, *, author: str = "") -> tuple[bytes, str]:
+        """The report as a file (``fmt``: docx, md or pdf): its bytes and its name;
+        ``author`` (the student's name) goes into the .docx properties.
 
         Writing .docx and PDF blocks (python-docx, MuPDF): it runs in a worker thread.
         """
         if fmt not in FORMATS:
             raise ValueError(f"fmt must be one of {FORMATS}, not {fmt!r}")
-        return await asyncio.to_thread(report_file, report, fmt), report_filename(report, fmt)
+        data = await asyncio.to_thread(report_file, report, fmt, author)
+        return data, report_filename(report, fmt)
 
     # -- planning and writing -----------------------------------------------------------------
 
@@ -265,7 +373,7 @@ class ReportBuilder:
 
     # -- fitting the length -------------------------------------------------------------------
 
-    def _to_revise(self, drafts: list[_Draft], total: int) -> list[_Draft]:
+    def _to_revise(self, drafts: Sequence[_Draft], total: int) -> list[_Draft]:
         chosen = [d for d in drafts if d.problem is not None or not d.body]
         if total > self.max_chars:
             over = [d for d in drafts if d.chars > d.budget * 1.1]
@@ -275,19 +383,23 @@ class ReportBuilder:
             chosen += under or [min(drafts, key=lambda d: d.chars - d.budget)]
         return list(dict.fromkeys(chosen))
 
-    async def _fit(self, drafts: list[_Draft], fixed: int, material: Material) -> None:
+    async def _fit(
+        self, drafts: list[_Draft], fixed: int, material: Material, movable: Sequence[_Draft]
+    ) -> None:
+        """Revise, expand and trim the ``movable`` drafts until the total fits."""
+
         def total() -> int:
             return fixed + sum(d.chars for d in drafts)
 
         for _ in range(self.max_revisions):
-            todo = self._to_revise(drafts, total())
+            todo = self._to_revise(movable, total())
             if not todo:
                 break
             for draft in todo:
                 await self._revise(draft)
         if total() < self.min_chars:
-            await self._expand(drafts, self.min_chars - total() + 100)
-        self._trim(drafts, total)
+            await self._expand(movable, self.min_chars - total() + 100)
+        self._trim(movable, total)
         self._require_support(drafts)
         if any(not d.body for d in drafts):
             missing = "、".join(d.heading for d in drafts if not d.body)
@@ -299,7 +411,7 @@ class ReportBuilder:
         if total() < self.min_chars:
             raise too_short_error(total(), self.min_chars, material)
 
-    async def _expand(self, drafts: list[_Draft], deficit: int) -> None:
+    async def _expand(self, drafts: Sequence[_Draft], deficit: int) -> None:
         weight = sum(d.budget for d in drafts)
         for draft in drafts:
             extra = max(100, deficit * draft.budget // weight)
@@ -327,7 +439,7 @@ class ReportBuilder:
             raise ReportUnsupportedError("material", sections=names, chars=material)
         raise ReportUnsupportedError("model", sections=names)
 
-    def _trim(self, drafts: list[_Draft], total: Callable[[], int]) -> None:
+    def _trim(self, drafts: Sequence[_Draft], total: Callable[[], int]) -> None:
         """Drop last sentences, most-over-budget section first, until the total fits."""
         excess = total() - self.max_chars
         if excess <= 0:

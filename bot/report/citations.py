@@ -108,7 +108,26 @@ def _looks_like_citation(content: str, strict: bool) -> bool:
     return bool(re.fullmatch(bare, content, re.IGNORECASE))
 
 
-def _resolve(content: str, snippets: Sequence[Snippet]) -> list[str]:  # noqa: C901 - split pending: being changed by another branch
+def _resolve_place(part: str, kind: SourceKind | None, snippets: Sequence[Snippet]) -> str | None:
+    """The canonical marker of one page or time reference (``kind``: what the bracket named
+    so far), or None when it points at no snippet."""
+    time = _TIME.search(part)
+    if time and kind is not SourceKind.PAPER:
+        seconds = _seconds(time)
+        return _video_marker(seconds) if any(s.covers_time(seconds) for s in snippets) else None
+    if kind is not SourceKind.VIDEO and not time:
+        # A bare number is a page only when the bracket names the paper ("[论文 5]").
+        page = _PAGE.search(part) or (_NUMBER.search(part) if kind else None)
+        if page:
+            number = int(page.group(page.lastindex or 1))
+            return paper_marker(number) if any(s.covers_page(number) for s in snippets) else None
+    if kind is SourceKind.VIDEO and not re.search(r"\d", part):
+        untimed = [s for s in snippets if s.kind is SourceKind.VIDEO and s.start_s is None]
+        return "[视频]" if untimed else None
+    return None
+
+
+def _resolve(content: str, snippets: Sequence[Snippet]) -> list[str]:
     """Canonical markers for the valid references inside one bracket (maybe none)."""
     by_sid = {s.sid.upper(): s for s in snippets}
     found: list[str] = []
@@ -124,24 +143,9 @@ def _resolve(content: str, snippets: Sequence[Snippet]) -> list[str]:  # noqa: C
             kind = SourceKind.VIDEO
         elif _PAPER_WORD.search(part):
             kind = SourceKind.PAPER
-        time = _TIME.search(part)
-        if time and kind is not SourceKind.PAPER:
-            seconds = _seconds(time)
-            if any(s.covers_time(seconds) for s in snippets):
-                found.append(_video_marker(seconds))
-            continue
-        if kind is not SourceKind.VIDEO and not time:
-            # A bare number is a page only when the bracket names the paper ("[论文 5]").
-            page = _PAGE.search(part) or (_NUMBER.search(part) if kind else None)
-            if page:
-                number = int(page.group(page.lastindex or 1))
-                if any(s.covers_page(number) for s in snippets):
-                    found.append(paper_marker(number))
-                continue
-        if kind is SourceKind.VIDEO and not re.search(r"\d", part):
-            untimed = [s for s in snippets if s.kind is SourceKind.VIDEO and s.start_s is None]
-            if untimed:
-                found.append("[视频]")
+        marker = _resolve_place(part, kind, snippets)
+        if marker is not None:
+            found.append(marker)
     return list(dict.fromkeys(found))
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 import struct
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -21,7 +22,7 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Mm, Pt, RGBColor
 
 from bot.report.escape import plain
 from bot.report.figures import figure_caption
@@ -94,6 +95,18 @@ def _add_figure(document: Any, figure: ReportFigure) -> None:
     caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
+def _properties(document: Any, report: Report, author: str) -> None:
+    """Word's document properties and an A4 page (python-docx's template is US Letter)."""
+    props = document.core_properties
+    props.title = plain(report.title)
+    props.author = plain(author)
+    props.last_modified_by = plain(author)
+    props.created = props.modified = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    props.comments = plain(report.paper_title)
+    for section in document.sections:
+        section.page_width, section.page_height = Mm(210), Mm(297)
+
+
 def _add_formula(document: Any, latex: str) -> None:
     """A display formula, centred: its picture at the body text's size, else its Unicode."""
     formula = formula_block(latex)
@@ -105,9 +118,11 @@ def _add_formula(document: Any, latex: str) -> None:
     document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
-def write_docx(report: Report, path: P) -> P:
-    """Write the report to ``path`` (a .docx file, or a binary stream); returns ``path``."""
+def write_docx(report: Report, path: P, *, author: str = "") -> P:
+    """Write the report to ``path`` (a .docx file, or a binary stream); returns ``path``.
+    ``author``: the student's name, for the document's properties."""
     document = Document()
+    _properties(document, report, author)
     styles = document.styles
     _set_fonts(styles["Normal"], BODY_FONT, 12)
     _set_fonts(styles["Title"], HEADING_FONT, 20, bold=True)

@@ -12,12 +12,13 @@ from bot.report.pdf_writer import report_pdf
 __all__ = ["report_file"]
 
 
-def report_file(report: Report, fmt: str) -> bytes:
-    """The file's bytes: ``docx``, ``md`` (UTF-8) or ``pdf``."""
+def report_file(report: Report, fmt: str, author: str = "") -> bytes:
+    """The file's bytes: ``docx``, ``md`` (UTF-8) or ``pdf``; ``author`` goes into the .docx
+    properties."""
     if fmt == "md":
         return to_markdown(report).encode("utf-8")
     if fmt == "docx":
         buffer = io.BytesIO()
-        write_docx(report, buffer)
+        write_docx(report, buffer, author=author)
         return buffer.getvalue()
     return report_pdf(report)

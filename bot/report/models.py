@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["HEADINGS", "REPORT_TITLE", "TECH_SECTION", "Report", "ReportFigure", "ReportSection"]
+__all__ = [
+    "HEADINGS",
+    "REPORT_TITLE",
+    "TECH_SECTION",
+    "Report",
+    "ReportFigure",
+    "ReportProgress",
+    "ReportSection",
+]
 
 REPORT_TITLE = "大模型技术论文阅读报告"
 HEADINGS: tuple[str, str, str, str] = (
@@ -67,6 +75,9 @@ class Report:
     citations_removed: int = 0
     model_verified: bool = False
     figures: tuple[ReportFigure, ...] = ()
+    paper_id: str = ""
+    reused: bool = False
+    """Nothing was written for it: the whole report was kept from an earlier build."""
 
     def figures_in(self, section: int) -> tuple[ReportFigure, ...]:
         """The figures placed in section ``section`` (0-based)."""
@@ -82,3 +93,13 @@ class Report:
             out.extend(f for f in figures if f.after == i)
         out.extend(f for f in figures if not 0 <= f.after < len(lines))
         return out
+
+
+@dataclass(frozen=True)
+class ReportProgress:
+    """Where a build is: the section being written (an index into ``HEADINGS``; None while the
+    whole report is checked), and the sections done so far with the seconds each took (None:
+    kept from an earlier build, nothing written now)."""
+
+    writing: int | None
+    done: tuple[tuple[int, float | None], ...]

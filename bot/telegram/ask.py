@@ -36,7 +36,7 @@ from bot.answering import Draft, Final, Rewind
 from bot.telegram.cards import ASK_CALLBACK, question_buttons, recall, remember
 from bot.telegram.config import TelegramConfig
 from bot.telegram.draft import DraftStream
-from bot.telegram.errors import Told, failure_text
+from bot.telegram.errors import Told, failure_text, retry_markup
 from bot.telegram.figures import answer_buttons
 from bot.telegram.flood import droppable
 from bot.telegram.formulas import send_formula_images
@@ -326,15 +326,7 @@ class Questions:
             buttons = None
             if retryable:
                 key = remember(context.chat_data, retry)
-                buttons = InlineKeyboardMarkup(
-                    [
-                        [
-                            InlineKeyboardButton(
-                                t(lang, "btn_retry"), callback_data=f"{ANSWER_CALLBACK}retry:{key}"
-                            )
-                        ]
-                    ]
-                )
+                buttons = retry_markup(lang, f"{ANSWER_CALLBACK}retry:{key}")
             await view.fail(t(lang, "answer_failed", reason_html=text), buttons)
             raise Told(exc) from exc
         finally:

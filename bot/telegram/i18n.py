@@ -152,8 +152,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         "affected). Please send it again.",
     ),
     "interrupted_report": (
-        "⚠️ 机器人刚才重启了，阅读报告没有写完。请重新发送 /report。",
-        "⚠️ The bot restarted before the report was finished. Please send /report again.",
+        "⚠️ 机器人刚才重启了，阅读报告没有写完；写好的部分都保留着，发送 /report 接着写。",
+        "⚠️ The bot restarted before the report was finished; the parts already written are "
+        "kept. Send /report to go on.",
     ),
     # -- videos --------------------------------------------------------------------------------
     "video_done": ("✅ 视频字幕读完了！", "✅ Video transcript ready!"),
@@ -290,7 +291,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "terms_caption": ("术语表，共 {n} 个术语", "Glossary, {n} terms"),
     # -- report --------------------------------------------------------------------------------
     "report_start": ("📝 开始写阅读报告…", "📝 Starting the reading report…"),
-    "report_progress": ("📝 正在撰写第 {n}/{total} 部分…", "📝 Writing part {n}/{total}…"),
     "report_done": ("✅ 报告写好了，请查收文件。", "✅ The report is ready: see the file."),
     "report_sending": ("📤 报告写好了，正在发送…", "📤 The report is done, sending it…"),
     "report_caption": (
@@ -329,6 +329,22 @@ TEXTS: dict[str, tuple[str, str]] = {
         "好的，发来视频链接或字幕文件后，再发 /report。",
         "OK: send the video link or subtitle file, then /report again.",
     ),
+    # -- report: preview, rewriting one section, retrying -----------------------------------------
+    "report_preview": (
+        "📄 <b>报告预览：《{title}》</b>\n论文：{paper}\n"
+        "共 {chars} 字，经逐句核对的引用 {cites} 处。",
+        "📄 <b>Report preview: {title}</b>\nPaper: {paper}\n{chars} 字 in all; {cites} "
+        "citations, each checked against its source.",
+    ),
+    "report_zi": ("{chars} 字", "{chars} 字"),
+    "report_preview_hint": (
+        "点 🔄 只重写那一部分（其余部分保留）；满意就点 ✅，我发给你 .{fmt} 文件。",
+        "Tap 🔄 to rewrite just that part (the rest stays); tap ✅ when you are happy and I "
+        "will send the .{fmt} file.",
+    ),
+    "btn_report_again": ("🔄 重写{part}", "🔄 Rewrite {part}"),
+    "btn_report_accept": ("✅ 就用这一版（.{fmt}）", "✅ Use this one (.{fmt})"),
+    "failed_retry": ("❌ 没有完成：{reason_html}", "❌ Not done: {reason_html}"),
     # -- figures and printed passages -----------------------------------------------------------
     "figures_list": (
         "🖼 论文里的图表（共 {n} 个），点按钮查看：",

@@ -3,22 +3,24 @@
 Refused before downloading when it is over Telegram's bot download limit (with what to do
 instead: the link, the sound alone, or the subtitle file) or over the length limit. Otherwise
 it is downloaded into the bot's scratch folder, recognised with progress ("🎙 转写中 12:30 /
-58:00（约 9 分钟）") and a stop button, and the video card follows. Short audio is a question:
-``bot.telegram.voice`` takes it first.
+58:00（约 9 分钟）") and a stop button, and the video card follows; a failure that may pass
+(the download broke, the recogniser was busy) offers 🔄, which downloads and reads it again.
+Short audio is a question: ``bot.telegram.voice`` takes it first.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-from telegram import Message, TelegramObject, Update
+from telegram import Chat, Message, TelegramObject, Update
 from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 
 from bot.telegram.cards import video_card
 from bot.telegram.config import TelegramConfig
-from bot.telegram.errors import error_text, shown_on
+from bot.telegram.errors import error_text, retry_data, retry_handler, shown_on
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.jobs import JobLedger
 from bot.telegram.progress import MediaProgress, StopButtons
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 __all__ = [
+    "RETRY_CALLBACK",
     "STOP_CALLBACK",
     "Recording",
     "build_handlers",
@@ -41,6 +44,7 @@ __all__ = [
 ]
 
 STOP_CALLBACK = "stopm:"
+RETRY_CALLBACK = "magain:"  # 🔄 under a recording that could not be read: its file, by key
 
 
 @dataclass(frozen=True)
@@ -125,9 +129,20 @@ def build_handlers(
         except MediaTooLongError as exc:
             await message.reply_text(esc(error_text(exc, lang)))
             return
+        caption = (message.caption or "").strip() or None
+        await read_recording(message.chat, context, lang, recording, caption)
+
+    async def read_recording(
+        chat: Chat,
+        context: ContextTypes.DEFAULT_TYPE,
+        lang: str,
+        recording: Recording,
+        caption: str | None,
+    ) -> None:
+        """Download and recognise ``recording``; a failure that may pass offers 🔄."""
         key, cancel, stop = stops.new(lang)
         status = await StatusMessage.send(
-            message.chat,
+            chat,
             t(lang, "downloading"),
             config.edit_interval_s,
             markup=stop,
@@ -139,24 +154,38 @@ def build_handlers(
                 path = folder / f"recording{recording.suffix}"
                 file = await context.bot.get_file(recording.file_id)
                 await file.download_to_drive(path)
-                if library.is_busy(message.chat_id):
+                if library.is_busy(chat.id):
                     status.push(t(lang, "queued"))
                 return await library.add_media(
-                    message.chat_id,
+                    chat.id,
                     path,
                     filename=recording.filename,
-                    title=(message.caption or "").strip() or None,
+                    title=caption,
                     lang=lang,
                     progress=MediaProgress(status, lang).callback(),
                     cancel=cancel,
                 )
 
+        assert context.chat_data is not None
+        payload = {"recording": dataclasses.asdict(recording), "caption": caption}
+        retry = retry_data(context.chat_data, RETRY_CALLBACK, payload)
         try:
-            record = await shown_on(status, lang, read())
+            record = await shown_on(status, lang, read(), retry=retry)
         finally:
             stops.release(key)
         if record is not None:
             await status.finish(video_card(record, lang))
 
+    async def again(
+        message: Message, context: ContextTypes.DEFAULT_TYPE, lang: str, payload: Any
+    ) -> None:
+        """🔄 under a recording that could not be read: download and read it again."""
+        recording = Recording(**payload["recording"])
+        await read_recording(message.chat, context, lang, recording, payload["caption"])
+
     only_new = filters.UpdateType.MESSAGE
-    return [MessageHandler(only_new & _Recording(), handle_recording), stops.handler()]
+    return [
+        MessageHandler(only_new & _Recording(), handle_recording),
+        retry_handler(RETRY_CALLBACK, again),
+        stops.handler(),
+    ]

@@ -4,6 +4,8 @@ A YouTube or Bilibili link anywhere in a message, or a message that is nothing b
 another site, is a lecture to read: the platform's captions when it has them, otherwise speech
 recognition of its audio ("🎙 转写中 12:30 / 58:00"). The link is remembered per chat, so a
 subtitle file sent afterwards is tied to it and citations can open the video at a second.
+A read that failed in a way that may pass (a download cut off, the site busy) offers 🔄,
+which reads the same link again.
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from telegram import Message, Update
+from telegram import Chat, Message, Update
 from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 
 from bot.telegram.cards import LAST_VIDEO_KEY, video_card
 from bot.telegram.config import TelegramConfig
-from bot.telegram.errors import shown_on
+from bot.telegram.errors import retry_data, retry_handler, shown_on
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.jobs import JobLedger
 from bot.telegram.progress import MediaProgress, StopButtons
@@ -26,9 +28,10 @@ from kernel.links import bare_url, parse_video_link
 if TYPE_CHECKING:
     from bot.services import Services
 
-__all__ = ["STOP_CALLBACK", "build_handlers", "video_link_in"]
+__all__ = ["RETRY_CALLBACK", "STOP_CALLBACK", "build_handlers", "video_link_in"]
 
 STOP_CALLBACK = "stopv:"
+RETRY_CALLBACK = "vagain:"  # 🔄 under a lecture that could not be read: the link, by key
 # Bare links that are papers, not lectures: left to the student's question (send the PDF).
 _PAPER_LINK = re.compile(
     r"(?i)^https?://(?:[\w-]+\.)*(?:arxiv\.org|doi\.org|openreview\.net|aclanthology\.org)/"
@@ -64,6 +67,38 @@ def build_handlers(
     stops = StopButtons(STOP_CALLBACK)
     ledger = JobLedger(config.jobs_dir)
 
+    async def read_link(
+        chat: Chat, chat_data: dict[Any, Any], lang: str, text: str, url: str
+    ) -> None:
+        """Read the lecture ``text`` links to; a failure that may pass offers 🔄."""
+        chat_data[LAST_VIDEO_KEY] = {"url": url}
+        key, cancel, stop = stops.new(lang)
+        first = "queued" if library.is_busy(chat.id) else "probing"
+        status = await StatusMessage.send(
+            chat,
+            t(lang, first),
+            config.edit_interval_s,
+            markup=stop,
+            track=Tracking(ledger, lang, "source", url),
+        )
+        retry = retry_data(chat_data, RETRY_CALLBACK, text)
+        try:
+            adding = library.add_video_link(
+                chat.id,
+                text,
+                lang=lang,
+                progress=MediaProgress(status, lang).callback(),
+                cancel=cancel,
+            )
+            record = await shown_on(status, lang, adding, retry=retry)
+        finally:
+            stops.release(key)
+        if record is None:
+            return
+        video_url = record.video.url if record.video and record.video.url else url
+        chat_data[LAST_VIDEO_KEY] = {"url": video_url, "title": record.title}
+        await status.finish(video_card(record, lang))
+
     async def handle_video_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
@@ -72,35 +107,19 @@ def build_handlers(
         lang = lang_for(update, context.user_data)
         url = video_link_in(message.text)
         assert url is not None
-        context.chat_data[LAST_VIDEO_KEY] = {"url": url}
-        key, cancel, stop = stops.new(lang)
-        first = "queued" if library.is_busy(message.chat_id) else "probing"
-        status = await StatusMessage.send(
-            message.chat,
-            t(lang, first),
-            config.edit_interval_s,
-            markup=stop,
-            track=Tracking(ledger, lang, "source", url),
-        )
-        try:
-            adding = library.add_video_link(
-                message.chat_id,
-                message.text,
-                lang=lang,
-                progress=MediaProgress(status, lang).callback(),
-                cancel=cancel,
-            )
-            record = await shown_on(status, lang, adding)
-        finally:
-            stops.release(key)
-        if record is None:
-            return
-        video_url = record.video.url if record.video and record.video.url else url
-        context.chat_data[LAST_VIDEO_KEY] = {"url": video_url, "title": record.title}
-        await status.finish(video_card(record, lang))
+        await read_link(message.chat, context.chat_data, lang, message.text, url)
+
+    async def again(
+        message: Message, context: ContextTypes.DEFAULT_TYPE, lang: str, text: Any
+    ) -> None:
+        """🔄 under a lecture that could not be read: read the same link again."""
+        url = video_link_in(str(text))
+        if url is not None and context.chat_data is not None:
+            await read_link(message.chat, context.chat_data, lang, str(text), url)
 
     only_new = filters.UpdateType.MESSAGE
     return [
         MessageHandler(only_new & filters.TEXT & _VideoLink(), handle_video_link),
+        retry_handler(RETRY_CALLBACK, again),
         stops.handler(),
     ]

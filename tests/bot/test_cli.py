@@ -6,7 +6,11 @@ fake OpenAI-compatible server."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +26,7 @@ from storage.store import KnowledgeStore, chunk_id
 from tests.bot.report.support import cooperative
 from tests.embedding import TEST_MODEL_NAME, test_embedder, test_model_dir
 from tests.fake_modes import MODES, TutorModel
-from tests.fake_openai import FakeOpenAI, Status
+from tests.fake_openai import FakeOpenAI, Status, Timeout
 from tests.fake_openai import fake_openai as fake_openai
 from tests.fake_speech import transcription_server
 from tests.pdfs import make_garbage_bytes, make_paper_pdf
@@ -267,6 +271,77 @@ def test_report_writes_docx_and_markdown_with_the_json_summary(
                 if p.style is not None and p.style.name == "Heading 1"]  # fmt: skip
     assert headings[:4] == [s["heading"] for s in summary["sections"]]
     assert "（4）视频补充要点" in (env / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_second_report_reuses_the_first_and_one_section_can_be_rewritten(
+    env: Path, capsys: pytest.CaptureFixture[str], fake_openai: FakeOpenAI
+) -> None:
+    ingest_both(capsys)
+    fake_openai.set_default(cooperative)
+    base = ["report", "--chat", str(CHAT), "-o", "report.docx"]
+    assert main([*base, "--author", "李同学"]) == 0
+    captured = capsys.readouterr()
+    assert "✍️ 正在写（2）核心内容摘要…" in captured.err  # progress on stderr
+    assert "（1）（2）已完成，用时" in captured.err
+    assert Document(str(env / "report.docx")).core_properties.author == "李同学"
+    calls = len(fake_openai.requests)
+
+    again = run_json(capsys, *base)  # a new process: the kept report is on disk
+    assert again["reused"] is True
+    assert len(fake_openai.requests) == calls  # no model call
+
+    rewritten = run_json(capsys, *base, "--section", "3")
+    asked = [str(b["messages"][-1]["content"]) for b in fake_openai.requests[calls:]]
+    assert rewritten["reused"] is False
+    assert any("（3）关键技术解析”部分" in a for a in asked)
+    assert not any("核心内容摘要" in a or "视频补充要点" in a for a in asked)
+    assert 2000 <= rewritten["chars"] <= 3000
+
+    assert run_json(capsys, *base, "--fresh")["reused"] is False
+    assert list((env / "data" / "reports" / str(CHAT)).iterdir())
+    assert main(["reset", "--chat", str(CHAT), "--yes"]) == 0
+    assert not (env / "data" / "reports" / str(CHAT)).exists()  # removed with the chat
+
+
+def test_a_report_killed_between_sections_continues_where_it_stopped(
+    env: Path, capsys: pytest.CaptureFixture[str], fake_openai: FakeOpenAI
+) -> None:
+    """``papertutor report`` is killed (SIGKILL) once section (2) is written, while it waits
+    for section (3); the next run writes (3) and (4) only."""
+    ingest_both(capsys)
+    tech = "请撰写报告的“（3）关键技术解析”部分"
+    child: list[subprocess.Popen[str]] = []
+
+    def killing(body: dict[str, Any]) -> Any:
+        if tech in str(body["messages"][-1]["content"]) and child:
+            child[0].kill()  # SIGKILL: no clean-up of any kind
+            return Timeout(5)
+        return cooperative(body)
+
+    fake_openai.set_default(killing)
+    child.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "report", "--chat", str(CHAT), "-o", "r.docx"],
+            cwd=env,
+            env=dict(os.environ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    )
+    _, err = child[0].communicate(timeout=300)
+    assert child[0].returncode == -signal.SIGKILL, err
+    assert "（1）（2）已完成" in err  # it got as far as section (2)…
+    assert not (env / "r.docx").exists()  # …and no further
+
+    fake_openai.set_default(cooperative)
+    calls = len(fake_openai.requests)
+    summary = run_json(capsys, "report", "--chat", str(CHAT), "-o", "r.docx")
+    asked = [str(b["messages"][-1]["content"]) for b in fake_openai.requests[calls:]]
+    assert not any("请撰写报告的“（2）核心内容摘要”部分" in a for a in asked)
+    assert sum(tech in a for a in asked) == 1
+    assert any("请撰写报告的“（4）视频补充要点”部分" in a for a in asked)
+    assert 2000 <= summary["chars"] <= 3000
 
 
 def test_run_without_token_or_key_explains_both_in_both_languages(

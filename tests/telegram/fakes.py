@@ -18,6 +18,7 @@ from bot.answering import Answer, AnswerEvent, Draft, Final
 from bot.markup.formula_image import FormulaRenderer
 from bot.report import Report, ReportSection, report_filename
 from bot.report.files import report_file
+from bot.report.models import ReportProgress
 from bot.services import Services
 from kernel.errors import CancelledByStudentError, MediaTooLongError, VideoMissingError
 from kernel.models import (
@@ -263,7 +264,8 @@ def answer(text: str = "Transformer 是一种模型 [1]。", **kw: Any) -> Answe
     return Answer(**values)
 
 
-def report(video: bool = True) -> Report:
+def report(video: bool = True, *, reused: bool = False) -> Report:
+    """A finished report (``reused``: kept whole from before, so sent as a file at once)."""
     return Report(
         title="大模型技术论文阅读报告",
         sections=(ReportSection("（1）论文基本信息", "正文", 10),),
@@ -273,14 +275,19 @@ def report(video: bool = True) -> Report:
         video_included=video,
         notes_used=3,
         paper_title="BERT: Pre-training",
+        reused=reused,
     )
 
 
 @dataclass
 class FakeReports:
+    """Builds return ``results`` in turn (a ``Report`` or an error to raise)."""
+
     results: list[Report | BaseException] = field(default_factory=list)
     builds: list[bool] = field(default_factory=list)
     papers: list[str | None] = field(default_factory=list)  # the paper_id of each build
+    sections: list[int | None] = field(default_factory=list)  # the section= of each build
+    authors: list[str] = field(default_factory=list)  # the author= of each rendered file
 
     async def build(
         self,
@@ -288,24 +295,32 @@ class FakeReports:
         *,
         allow_no_video: bool = False,
         paper_id: str | None = None,
-        progress: Callable[[int, int], Awaitable[None]] | None = None,
+        progress: Callable[[ReportProgress], Awaitable[None]] | None = None,
+        section: int | None = None,
+        fresh: bool = False,
     ) -> Report:
         self.builds.append(allow_no_video)
         self.papers.append(paper_id)
+        self.sections.append(section)
         result = self.results.pop(0)
         if isinstance(result, VideoMissingError) and allow_no_video:
             result = self.results.pop(0)
         if isinstance(result, BaseException):
             raise result
-        for n in range(1, 5):
+        done: list[tuple[int, float | None]] = [(0, 0.0)]
+        for n in (1, 2, 3, None):
             if progress is not None:
-                await progress(n, 4)
+                await progress(ReportProgress(n, tuple(done)))
             await asyncio.sleep(0.02)  # writing a section takes a while
+            if n is not None:
+                done.append((n, 12.0))
         return result
 
-    async def render(self, report: Report, fmt: str) -> tuple[bytes, str]:
+    async def render(self, report: Report, fmt: str, *, author: str = "") -> tuple[bytes, str]:
         # The real files: rendering is not what these fakes stand in for.
-        return await asyncio.to_thread(report_file, report, fmt), report_filename(report, fmt)
+        self.authors.append(author)
+        data = await asyncio.to_thread(report_file, report, fmt, author)
+        return data, report_filename(report, fmt)
 
 
 class NoPages:

@@ -5,6 +5,7 @@ OpenAI-compatible server. Assertions are on what the student sees.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import docx
 from pydantic import SecretStr
 
 from bot.app import build_services
@@ -220,7 +222,8 @@ def _line_of(message: Seen, marker: str) -> int:
 
 async def test_report_document_is_uploaded_as_multipart(tmp_path: Path) -> None:
     api = FakeBotApi()
-    async with _bot(api, services(reports=FakeReports(results=[report()])), tmp_path):
+    reports = FakeReports(results=[report(reused=True)])  # kept whole: sent at once
+    async with _bot(api, services(reports=reports), tmp_path):
         api.queue(api.update("message", text="/report"))
         await api.wait_for(lambda: bool(api.of("sendDocument")), what="sendDocument")
     [upload] = api.of("sendDocument")
@@ -271,3 +274,90 @@ async def test_a_recorded_lecture_and_a_voice_question(tmp_path: Path) -> None:
                 assert "🎙 语音识别" in listing.plain
         finally:
             await svc.aclose()
+
+
+async def test_a_report_that_survives_a_failed_section_and_a_restart(tmp_path: Path) -> None:
+    """The real builder and the fake model behind the fake Bot API (with its flood limit):
+    section (3) fails, 🔄 continues from the kept (2); 🔄 (3) rewrites (3) alone; ✅ sends
+    the .docx with the student's name; after a restart /report md costs no model call."""
+    from bot.report.prompts import VERIFY_SYSTEM
+    from tests.bot.report.support import cooperative, note, paper_source, video_source
+    from tests.fake_openai import Status
+
+    writes = {n: f"请撰写报告的“{h}”部分" for n, h in ((2, "（2）核心内容摘要"),
+              (3, "（3）关键技术解析"), (4, "（4）视频补充要点"))}  # fmt: skip
+    failing = {"on": True}
+
+    def model(body: dict[str, Any]) -> Any:
+        prompt = str(body["messages"][-1]["content"])
+        checking = body["messages"][0]["content"] == VERIFY_SYSTEM
+        if failing["on"] and not checking and writes[3] in prompt:
+            return Status(500, '{"error": {"message": "overloaded"}}')
+        return cooperative(body)
+
+    def drafts(llm: FakeOpenAI, since: int) -> list[int]:
+        asked = [str(b["messages"][-1]["content"]) for b in llm.requests[since:]]
+        return [n for a in asked for n, words in writes.items() if words in a]
+
+    api = FakeBotApi()
+    api.flood_limit = 2
+    with FakeOpenAI() as llm:
+        llm.set_default(model)
+        svc = real_services(tmp_path, llm)
+        try:
+            svc.store.core.add_source(STUDENT, paper_source())
+            svc.store.core.add_source(STUDENT, video_source())
+            note(svc.store.core, "什么是Transformer？", [("Transformer", "变换器")], STUDENT)
+            async with _bot(api, svc, tmp_path):
+                api.queue(api.update("message", text="/report"))
+                await api.wait_for(
+                    lambda: any(m.buttons for m in api.bot_messages(STUDENT)),
+                    within=120,
+                    what="the failed report's 🔄",
+                )
+                [failed] = api.bot_messages(STUDENT)
+                assert [t for t, _ in failed.buttons] == ["🔄 再试一次"]
+                assert "语言模型" in failed.plain  # what went wrong, in the chat's language
+                assert drafts(llm, 0)[:2] == [2, 3]
+
+                failing["on"] = False
+                calls = len(llm.requests)
+                api.queue(api.callback_update(STUDENT, failed.message_id, failed.buttons[0][1]))
+                preview = await _wait_text(api, STUDENT, "报告预览", within=120)
+                assert drafts(llm, calls) == [3, 4]  # (2) was kept
+                assert "<blockquote expandable>" in preview.text
+
+                calls = len(llm.requests)
+                again = dict(preview.buttons)["🔄 重写（3）"]
+                api.queue(api.callback_update(STUDENT, preview.message_id, again))
+                await api.wait_for(
+                    lambda: sum("报告预览" in m.plain for m in api.bot_messages(STUDENT)) == 2,
+                    within=120,
+                    what="the second preview",
+                )
+                assert drafts(llm, calls) == [3]  # only (3) was written again
+                second = _last(api, STUDENT, "报告预览")
+                assert second is not None
+                accept = second.buttons[-1][1]
+                api.queue(api.callback_update(STUDENT, second.message_id, accept))
+                await api.wait_for(lambda: bool(api.of("sendDocument")), within=60)
+                [upload] = api.of("sendDocument")
+                name, data = upload.files["document"]
+                assert name is not None
+                assert name.endswith(".docx")
+                props = docx.Document(io.BytesIO(data)).core_properties
+                assert (props.title, props.author) == ("大模型技术论文阅读报告", "小明")
+        finally:
+            await svc.aclose()
+
+        # A restart: new services over the same data directory.
+        calls = len(llm.requests)
+        svc = real_services(tmp_path, llm)
+        try:
+            async with _bot(api, svc, tmp_path):
+                api.queue(api.update("message", text="/report md"))
+                await api.wait_for(lambda: len(api.of("sendDocument")) == 2, within=60)
+        finally:
+            await svc.aclose()
+        assert len(llm.requests) == calls  # the kept report, sent again without the model
+        assert api.of("sendDocument")[-1].files["document"][0].endswith(".md")

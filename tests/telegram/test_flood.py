@@ -91,12 +91,16 @@ async def test_a_burst_of_questions_is_answered_in_order_each_quoting_its_questi
 
 
 async def test_the_report_file_arrives_despite_flood_control() -> None:
-    async with running(services(reports=FakeReports(results=[report()])), send_rate=1.0) as h:
+    reports = FakeReports(results=[report(), report()])
+    async with running(services(reports=reports), send_rate=1.0) as h:
         h.api.flood_limit = 1
         h.api.flood_retry_after = 1
         await h.send(h.api.update("message", text="/report"))
+        preview = h.api.bot_messages(CHAT)[0]
+        assert "报告预览" in preview.plain  # the preview did not stay on "开始写…"
+        await h.send(h.api.callback_update(CHAT, preview.message_id, preview.buttons[-1][1]))
         documents = h.api.of("sendDocument")
-        status = h.api.bot_messages(CHAT)[0]
+        status = h.api.bot_messages(CHAT)[1]
         assert h.api.flooded, "the report's messages did hit Telegram's limit"
     assert len(documents) == 1
     assert "报告写好了" in status.plain  # the status message did not stay on "开始写…"

@@ -84,7 +84,7 @@ async def test_every_kind_of_interrupted_work_gets_its_own_words(tmp_path: Path)
 
 
 async def test_a_report_in_progress_is_written_down_too(tmp_path: Path) -> None:
-    reports = FakeReports(results=[report()])
+    reports = FakeReports(results=[report(reused=True)])
     async with running(services(reports=reports), jobs_dir=tmp_path) as h:
         await h.send(h.api.update("message", text="/report"))
     assert JobLedger(tmp_path).left_over() == []

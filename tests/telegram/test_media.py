@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.telegram.videos import video_link_in
-from kernel.errors import VideoUnavailableError
+from kernel.errors import TranscriptionError, VideoUnavailableError
 from tests.telegram.fakes import FakeLibrary, services, transcribed_record, video_record
 from tests.telegram.harness import running
 
@@ -41,6 +41,26 @@ async def test_a_video_file_is_transcribed_with_progress_then_the_card() -> None
         assert expected in card
     assert "faster-whisper small" in card
     assert status.buttons == []  # the stop button is gone with the work
+
+
+async def test_a_recording_whose_reading_broke_offers_a_retry_that_reads_it_again() -> None:
+    crashed = TranscriptionError("crashed")
+    library = FakeLibrary(results={"add_media": [crashed, transcribed_record()]})
+    async with running(services(library)) as h:
+        update = h.api.media_update(
+            "video", b"fake mp4 bytes", duration=600, file_name="第三讲.mp4", caption="第三讲"
+        )
+        await h.send(update)
+        [failed] = h.api.bot_messages(CHAT)
+        assert "语音识别程序意外退出了" in failed.plain
+        assert [t for t, _ in failed.buttons] == ["🔄 再试一次"]
+        await h.send(h.api.callback_update(CHAT, failed.message_id, failed.buttons[0][1]))
+        failed, done = h.api.bot_messages(CHAT)
+    assert failed.buttons == []
+    assert "视频字幕读完了" in done.plain
+    assert [(c["data"], c["filename"], c["title"]) for _, c in library.calls] == [
+        (b"fake mp4 bytes", "第三讲.mp4", "第三讲")
+    ] * 2  # downloaded again, with the same name and title
 
 
 async def test_a_file_over_the_download_limit_is_explained_without_downloading() -> None:
@@ -105,6 +125,31 @@ async def test_a_bare_link_in_a_chinese_chat_fails_in_chinese() -> None:
     assert "音频/视频文件" in status.plain  # the next step
     [(_, call)] = library.calls
     assert call["lang"] == "zh"
+
+
+async def test_a_download_that_broke_offers_a_retry_that_reads_the_link_again() -> None:
+    link = "https://www.bilibili.com/video/BV1GJ411x7h7"
+    broke = VideoUnavailableError("download_failed", retryable=True)
+    library = FakeLibrary(results={"add_video_link": [broke, video_record(url=link)]})
+    async with running(services(library)) as h:
+        await h.send(h.api.update("message", text=link))
+        failed = h.api.bot_messages(CHAT)[-1]
+        assert "下载这个视频时网络出了问题" in failed.plain
+        assert "再试" not in failed.plain  # one piece of advice: the button
+        assert [t for t, _ in failed.buttons] == ["🔄 再试一次"]
+        await h.send(h.api.callback_update(CHAT, failed.message_id, failed.buttons[0][1]))
+        failed, done = h.api.bot_messages(CHAT)
+    assert failed.buttons == []
+    assert "视频字幕读完了" in done.plain
+    assert [call["text"] for _, call in library.calls] == [link, link]
+
+
+async def test_a_video_that_cannot_be_had_offers_no_retry() -> None:
+    library = FakeLibrary(results={"add_video_link": [VideoUnavailableError("private")]})
+    async with running(services(library)) as h:
+        await h.send(h.api.update("message", text="https://www.bilibili.com/video/BV1GJ411x7h7"))
+        [status] = h.api.bot_messages(CHAT)
+    assert status.buttons == []
 
 
 async def test_a_link_to_another_site_is_read_too() -> None:

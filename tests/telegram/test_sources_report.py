@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import pymupdf
 
-from kernel.errors import PaperChoiceError, VideoMissingError
+from kernel.errors import LLMError, MissingSourceError, PaperChoiceError, VideoMissingError
 from kernel.models import SourceRecord
 from tests.telegram.fakes import (
     FakeLibrary,
@@ -65,34 +68,116 @@ async def test_reset_needs_confirmation() -> None:
         assert "已清空" in h.api.bot_messages(CHAT)[-1].plain
 
 
-async def test_report_shows_progress_and_sends_the_docx() -> None:
-    reports = FakeReports(results=[report()])
+async def accept(h: Any) -> None:
+    """Press ✅ under the report's preview (the last message with buttons)."""
+    preview = next(m for m in reversed(h.api.bot_messages(CHAT)) if m.buttons)
+    await h.send(h.api.callback_update(CHAT, preview.message_id, preview.buttons[-1][1]))
+
+
+async def test_report_shows_progress_a_preview_and_sends_the_docx_when_accepted() -> None:
+    reports = FakeReports(results=[report(), report()])
     async with running(services(reports=reports)) as h:
         await h.send(h.api.update("message", text="/report"))
-        status, document = h.api.bot_messages(CHAT)
+        assert len(h.api.bot_messages(CHAT)) == 1
+        assert h.api.of("sendDocument") == []  # the preview comes first
+        await accept(h)
+        status, accepted, document = h.api.bot_messages(CHAT)
         [upload] = h.api.of("sendDocument")
-    assert "📝 正在撰写第 4/4 部分…" in status.history
-    assert "报告写好了" in status.plain
+    assert "✍️ 正在写（3）关键技术解析…\n（1）（2）已完成，用时 0 s / 12 s" in status.history
+    assert "🔎 正在核对全文的字数和引用…" in status.history[-2]
+    preview = status.history[-1]
+    assert "报告预览" in status.plain
+    assert "共 2345 字" in status.plain
+    assert "引用 17 处" in status.plain
+    assert "<blockquote expandable>正文</blockquote>" in preview
+    assert "（1）论文基本信息</b> · 10 字" in preview
+    assert status.buttons == []  # pressed: the buttons are gone
+    assert "报告写好了" in accepted.plain
     name, data = upload.files["document"]
     assert name == "BERT Pre-training_阅读报告.docx"
     assert data.startswith(b"PK")  # a real .docx (zip) written by python-docx
     assert "字数：2345" in document.plain
     assert "用到 3 条笔记" in document.plain
     assert "包含视频要点" in document.plain
+    assert reports.authors == ["小明"]  # the student's name goes into the file's properties
+
+
+async def test_an_english_chat_gets_progress_and_preview_in_english() -> None:
+    reports = FakeReports(results=[report()])
+    async with running(services(reports=reports)) as h:
+        await h.send(h.api.update("message", text="/report", user={"language_code": "en"}))
+        [status] = h.api.bot_messages(CHAT)
+    assert "✍️ Writing （3）关键技术解析…\n（1）（2） done, in 0 s / 12 s" in status.history
+    assert "Report preview" in status.plain
+    assert "17 citations, each checked" in status.plain
+    assert [t for t, _ in status.buttons][-1] == "✅ Use this one (.docx)"
+    assert "🔄 Rewrite （3）" in [t for t, _ in status.buttons]
+
+
+async def test_the_preview_offers_a_rewrite_of_each_section() -> None:
+    reports = FakeReports(results=[report(), report()])
+    async with running(services(reports=reports)) as h:
+        await h.send(h.api.update("message", text="/report"))
+        preview = h.api.bot_messages(CHAT)[-1]
+        labels = [t for t, _ in preview.buttons]
+        assert labels == ["🔄 重写（2）", "🔄 重写（3）", "🔄 重写（4）", "✅ 就用这一版（.docx）"]
+        await h.send(h.api.callback_update(CHAT, preview.message_id, preview.buttons[1][1]))
+        again = h.api.bot_messages(CHAT)[-1]
+    assert reports.sections == [None, 3]  # only section (3) is written again
+    assert "报告预览" in again.plain
+    assert h.api.of("sendDocument") == []
+
+
+async def test_a_kept_report_is_sent_at_once() -> None:
+    kept = dataclasses.replace(report(), reused=True)
+    reports = FakeReports(results=[kept])
+    async with running(services(reports=reports)) as h:
+        await h.send(h.api.update("message", text="/report md"))
+        [upload] = h.api.of("sendDocument")
+    assert upload.files["document"][0].endswith(".md")
+
+
+async def test_a_failed_report_offers_a_retry_that_continues() -> None:
+    reports = FakeReports(
+        results=[LLMError("模型没有回答。", "The model did not answer."), report()]
+    )
+    async with running(services(reports=reports)) as h:
+        await h.send(h.api.update("message", text="/report pdf"))
+        failed = h.api.bot_messages(CHAT)[-1]
+        assert "模型没有回答" in failed.plain
+        assert "重试" not in failed.plain  # the button is the advice
+        assert [t for t, _ in failed.buttons] == ["🔄 再试一次"]
+        await h.send(h.api.callback_update(CHAT, failed.message_id, failed.buttons[0][1]))
+        preview = h.api.bot_messages(CHAT)[-1]
+    assert len(reports.builds) == 2
+    assert "报告预览" in preview.plain
+    assert preview.buttons[-1][0] == "✅ 就用这一版（.pdf）"
+
+
+async def test_a_report_that_cannot_be_mended_by_retrying_has_no_retry_button() -> None:
+    reports = FakeReports(results=[MissingSourceError("还没有论文。", "No paper yet.")])
+    async with running(services(reports=reports)) as h:
+        await h.send(h.api.update("message", text="/report"))
+        failed = h.api.bot_messages(CHAT)[-1]
+    assert "还没有论文" in failed.plain
+    assert failed.buttons == []
 
 
 async def test_report_md_and_no_video_question() -> None:
     missing = VideoMissingError("还没有讲解视频。", "no video")
-    reports = FakeReports(results=[missing, report(video=False)])
+    reports = FakeReports(results=[missing, report(video=False), report(video=False)])
     async with running(services(reports=reports)) as h:
         await h.send(h.api.update("message", text="/report md"))
         ask = h.api.bot_messages(CHAT)[-1]
         assert "还没有视频资料" in ask.plain
         assert [t for t, _ in ask.buttons] == ["不含视频，直接写", "我先发视频"]
         await h.send(h.api.callback_update(CHAT, ask.message_id, ask.buttons[0][1]))
+        preview = h.api.bot_messages(CHAT)[-1]
+        assert "🔄 重写（4）" not in [t for t, _ in preview.buttons]  # no video: nothing to redo
+        await accept(h)
         [upload] = h.api.of("sendDocument")
         caption = h.api.bot_messages(CHAT)[-1].plain
-    assert reports.builds == [False, True]
+    assert reports.builds == [False, True, True]  # the choice holds when accepted
     name, data = upload.files["document"]
     assert name.endswith(".md")
     assert "（1）论文基本信息" in data.decode()
@@ -100,9 +185,10 @@ async def test_report_md_and_no_video_question() -> None:
 
 
 async def test_report_pdf_sends_a_pdf_copy() -> None:
-    reports = FakeReports(results=[report()])
+    reports = FakeReports(results=[report(), report()])
     async with running(services(reports=reports)) as h:
         await h.send(h.api.update("message", text="/report pdf"))
+        await accept(h)
         [upload] = h.api.of("sendDocument")
     name, data = upload.files["document"]
     assert name == "BERT Pre-training_阅读报告.pdf"
@@ -121,7 +207,7 @@ async def test_report_with_two_papers_asks_which_one_and_remembers_it() -> None:
     papers = _two_papers()
     choices = tuple((p.source_id, p.title) for p in papers)
     reports = FakeReports(results=[PaperChoiceError("which_paper", choices=choices), report(),
-                                   report()])  # fmt: skip
+                                   report(), report()])  # fmt: skip
     library = FakeLibrary(source_list=papers)
     async with running(services(library, reports=reports)) as h:
         await h.send(h.api.update("message", text="/report pdf"))
@@ -129,9 +215,10 @@ async def test_report_with_two_papers_asks_which_one_and_remembers_it() -> None:
         assert "有 2 篇论文" in ask.plain
         assert [t for t, _ in ask.buttons] == [f"📄 {p.title}" for p in papers]
         await h.send(h.api.callback_update(CHAT, ask.message_id, ask.buttons[1][1]))
+        await accept(h)
         await h.send(h.api.update("message", text="/report"))  # the choice is kept
         files = [c.files["document"][0] for c in h.api.of("sendDocument")]
-    assert reports.papers == [None, "src-paper-2", "src-paper-2"]
+    assert reports.papers == [None, "src-paper-2", "src-paper-2", "src-paper-2"]
     assert files[0] is not None
     assert files[0].endswith(".pdf")
 

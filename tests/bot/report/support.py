@@ -114,12 +114,14 @@ def video_source(n: int = 12) -> ParsedSource:
     )
 
 
-def note(store: KnowledgeStore, question: str, terms: Sequence[tuple[str, str]]) -> Note:
-    """A stored note citing page 3 of the paper."""
-    paper = next(r for r in store.sources(CHAT) if r.kind is SourceKind.PAPER)
+def note(
+    store: KnowledgeStore, question: str, terms: Sequence[tuple[str, str]], chat: int = CHAT
+) -> Note:
+    """A stored note of ``chat`` citing page 3 of its paper."""
+    paper = next(r for r in store.sources(chat) if r.kind is SourceKind.PAPER)
     made = Note(
-        chat_id=CHAT,
-        note_id=f"n{len(store.notes(CHAT)) + 1}",
+        chat_id=chat,
+        note_id=f"n{len(store.notes(chat)) + 1}",
         question=question,
         answer="Transformer 是一种只依靠注意力机制的模型 [1]。",
         grounded=True,

@@ -8,8 +8,7 @@ that resolve to the paper's pages or the talk's timestamps.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from bot.llm import OpenAIChatModel
 from bot.report import HEADINGS, Report, ReportBuilder, to_markdown
 from bot.report.citations import count_markers
 from bot.report.material import gather_material
+from bot.report.models import ReportProgress
 from bot.report.prompts import NO_NOTES_TEXT, NO_VIDEO_TEXT, VERIFY_SYSTEM
 from bot.report.sections import checked_note
 from bot.report.support import MARKER, resolver
@@ -39,7 +39,6 @@ from tests.bot.report.support import (
     VIDEO_URL,
     cooperative,
     note,
-    open_store,
     paper_source,
     prompt_of,
     video_source,
@@ -55,34 +54,12 @@ TALK_SECONDS = [(60.0 * i, 60.0 * i + 58) for i in range(12)]
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[KnowledgeStore]:
-    st = open_store(tmp_path / "qdrant")
-    yield st
-    st.close()
-
-
-@pytest.fixture
-def served(store: KnowledgeStore) -> Iterator[AsyncKnowledgeStore]:
-    """``store`` as the services use it (set up and check through ``store``)."""
-    st = AsyncKnowledgeStore(store)
-    yield st
-    st.close()
-
-
-@pytest.fixture
 def full_store(store: KnowledgeStore) -> KnowledgeStore:
     store.add_source(CHAT, paper_source())
     store.add_source(CHAT, video_source())
     note(store, "什么是Transformer？", [("Transformer", "变换器")])
     note(store, "多头注意力有什么用？", [("Multi-Head Attention", "多头注意力")])
     return store
-
-
-@pytest.fixture
-async def model(fake_openai: FakeOpenAI) -> AsyncIterator[OpenAIChatModel]:
-    llm = OpenAIChatModel(fake_openai.base_url, "k", "writer", timeout_s=5, retry_backoff_s=0.01)
-    yield llm
-    await llm.aclose()
 
 
 def _seconds(stamp: str) -> int:
@@ -122,15 +99,15 @@ async def test_cooperative_model_gives_the_full_report(
     served: AsyncKnowledgeStore,
 ) -> None:
     fake_openai.set_default(cooperative)
-    steps: list[tuple[int, int]] = []
+    steps: list[int | None] = []
 
-    async def progress(n: int, total: int) -> None:
-        steps.append((n, total))
+    async def progress(p: ReportProgress) -> None:
+        steps.append(p.writing)
 
     report = await ReportBuilder(served, model).build(CHAT, progress=progress)
 
     assert_well_formed(report)
-    assert steps == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert steps == [1, 2, 3, None]  # each section, then the whole report's check
     assert report.video_included
     assert report.notes_used == 2
     assert report.paper_title == "Attention Is All You Need"
