@@ -878,10 +878,11 @@ class ReportUnsupportedError(PaperTutorError):
         "model": (
             "报告没有生成：{sections}写出的内容在论文和视频片段里都找不到依据，"
             "没法附上经过核对的引用。"
-            "这通常是语言模型没有按资料写作造成的，请稍后再发送 /report 重试。",
+            "这通常是语言模型这一次没有按资料写作造成的，过一会儿再试一次通常就好。",
             "No report was made: what was written for {sections} is not supported by the paper or "
             "video passages, so it cannot carry checked citations. This usually means the language "
-            "model did not write from the sources; please send /report again later.",
+            "model did not write from the sources this time; trying again a little later usually "
+            "works.",
         ),
         "material": (
             "报告没有生成：{sections}可用的资料太少（片段只有约 {chars} 个字符），"

@@ -9,10 +9,11 @@ is kept in memory while the bot asks for the password in the next message.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from telegram import Document, Message, Update
+from telegram import Chat, Document, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 
@@ -24,7 +25,7 @@ from bot.telegram.cards import (
     video_card,
 )
 from bot.telegram.config import TelegramConfig
-from bot.telegram.errors import shown_on
+from bot.telegram.errors import retry_data, retry_handler, shown_on
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.jobs import JobLedger
 from bot.telegram.status import StatusMessage, Tracking, thread_callback
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["Documents", "build_handlers"]
 
 PASSWORD_TRIES = 3
+RETRY_CALLBACK = "dagain:"  # 🔄 under a file whose download broke: the file, by key
 
 
 @dataclass
@@ -68,6 +70,16 @@ class _AwaitingPassword(filters.MessageFilter):
         )
 
 
+@dataclass(frozen=True)
+class _Sent:
+    """What a file sent in the chat needs to be downloaded and read again."""
+
+    file_id: str
+    file_name: str | None
+    kind: str
+    user_id: int
+
+
 class Documents:
     """The document feature: a paper PDF (and its password, asked for in the chat) or a
     subtitle file sent as a document."""
@@ -87,11 +99,12 @@ class Documents:
             MessageHandler(
                 only_new & filters.TEXT & _AwaitingPassword(self._pending), self.handle_password
             ),
+            retry_handler(RETRY_CALLBACK, self.again),
         ]
 
     @staticmethod
-    async def _download(context: ContextTypes.DEFAULT_TYPE, document: Document) -> bytes:
-        file = await context.bot.get_file(document.file_id)
+    async def _download(context: ContextTypes.DEFAULT_TYPE, file_id: str) -> bytes:
+        file = await context.bot.get_file(file_id)
         return bytes(await file.download_as_bytearray())
 
     async def ingest_pdf(
@@ -182,28 +195,41 @@ class Documents:
         # Recordings sent as documents were taken by bot.telegram.media already.
         kind = route_file(document.file_name or "?", mime=document.mime_type)
         refusal = self._refusal(document, kind, lang)
-        if refusal is not None:
-            await message.reply_text(refusal)
+        if refusal is not None or kind is None:
+            await message.reply_text(refusal or "")
             return
+        assert message.from_user is not None
+        sent = _Sent(document.file_id, document.file_name, kind, message.from_user.id)
+        await self._read(message.chat, context, lang, sent)
+
+    async def _read(
+        self, chat: Chat, context: ContextTypes.DEFAULT_TYPE, lang: str, sent: _Sent
+    ) -> None:
+        """Download ``sent`` and read it; a download that broke offers 🔄."""
         status = await StatusMessage.send(
-            message.chat,
+            chat,
             t(lang, "downloading"),
             self._config.edit_interval_s,
-            track=Tracking(self._ledger, lang, "source", document.file_name or ""),
+            track=Tracking(self._ledger, lang, "source", sent.file_name or ""),
         )
-        data = await shown_on(status, lang, self._download(context, document))
+        assert context.chat_data is not None
+        retry = retry_data(context.chat_data, RETRY_CALLBACK, dataclasses.asdict(sent))
+        data = await shown_on(status, lang, self._download(context, sent.file_id), retry=retry)
         if data is None:
             return
-        if self._library.is_busy(message.chat_id):
+        if self._library.is_busy(chat.id):
             status.push(t(lang, "queued"))
-        if kind == "pdf":
-            assert message.from_user is not None
-            item = _PendingPdf(data, document.file_name, message.from_user.id)
-            await self.ingest_pdf(status, context, message.chat_id, item, None, lang)
+        if sent.kind == "pdf":
+            item = _PendingPdf(data, sent.file_name, sent.user_id)
+            await self.ingest_pdf(status, context, chat.id, item, None, lang)
         else:
-            await self.ingest_subtitles(
-                status, context, message.chat_id, data, document.file_name, lang
-            )
+            await self.ingest_subtitles(status, context, chat.id, data, sent.file_name, lang)
+
+    async def again(
+        self, message: Message, context: ContextTypes.DEFAULT_TYPE, lang: str, payload: Any
+    ) -> None:
+        """🔄 under a file whose download broke: download and read it again."""
+        await self._read(message.chat, context, lang, _Sent(**payload))
 
     async def handle_password(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

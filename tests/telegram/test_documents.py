@@ -192,3 +192,21 @@ async def test_a_failed_resend_says_the_previous_version_still_works() -> None:
     assert "重新发送的《BERT》没有处理完" in status.plain
     assert "之前的版本没有受影响" in status.plain
     assert "可以稍后重试" in status.plain
+
+
+async def test_a_download_that_broke_offers_a_retry_that_downloads_the_file_again() -> None:
+    library = FakeLibrary(results={"add_pdf": [paper_record()]})
+    async with running(services(library)) as h:
+        h.api.fail_methods["getFile"] = "Bad Request: temporarily unavailable"
+        await h.send(h.api.document_update(b"%PDF-1.7 fake", "bert.pdf"))
+        [failed] = h.api.bot_messages(CHAT)
+        assert [t for t, _ in failed.buttons] == ["🔄 再试一次"]
+        assert library.calls == []  # nothing was read: the file never arrived
+        del h.api.fail_methods["getFile"]
+        await h.send(h.api.callback_update(CHAT, failed.message_id, failed.buttons[0][1]))
+        failed, done = h.api.bot_messages(CHAT)
+    assert failed.buttons == []  # the button went with the press
+    assert "论文读完了" in done.plain
+    assert [(name, call["data"], call["filename"]) for name, call in library.calls] == [
+        ("add_pdf", b"%PDF-1.7 fake", "bert.pdf")
+    ]
