@@ -247,6 +247,12 @@ class TooLargeError(InputError):
             "usually under 0.2 MB). Check it is the subtitle file; for a very long talk, send "
             "only the part you need.",
         ),
+        "telegram_download": (
+            "Telegram 不让机器人下载这么大的文件（上限 {limit} MB）。"
+            "请发送较小的版本，例如不含附录的 PDF。",
+            "Telegram does not let bots download a file this large (the limit is {limit} MB). "
+            "Please send a smaller version, for example the PDF without its appendix.",
+        ),
         "segments": (
             "这份字幕太长了：分成了 {n} 段，超过了上限 {limit} 段（大约 {hours} 小时的讲座）。"
             "请只发送需要的那一部分，或者把它分成几个字幕文件分别发送。",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from telegram import Chat, Document, Message, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 
 from bot.telegram.cards import (
@@ -30,7 +30,7 @@ from bot.telegram.i18n import lang_for, t
 from bot.telegram.jobs import JobLedger
 from bot.telegram.status import StatusMessage, Tracking, thread_callback
 from ingest.routing import route_file
-from kernel.errors import PasswordRequiredError, WrongPasswordError
+from kernel.errors import PasswordRequiredError, TooLargeError, WrongPasswordError
 from kernel.models import SourceKind, SourceStatus
 
 if TYPE_CHECKING:
@@ -102,9 +102,14 @@ class Documents:
             retry_handler(RETRY_CALLBACK, self.again),
         ]
 
-    @staticmethod
-    async def _download(context: ContextTypes.DEFAULT_TYPE, file_id: str) -> bytes:
-        file = await context.bot.get_file(file_id)
+    async def _download(self, context: ContextTypes.DEFAULT_TYPE, file_id: str) -> bytes:
+        try:
+            file = await context.bot.get_file(file_id)
+        except BadRequest as exc:  # its size was not said: Telegram refuses it only now
+            if "too big" not in str(exc).lower():
+                raise
+            limit = round(self._config.max_download_bytes / 2**20)
+            raise TooLargeError("telegram_download", limit=limit) from exc
         return bytes(await file.download_as_bytearray())
 
     async def ingest_pdf(

@@ -40,7 +40,9 @@ async def test_a_failed_download_ends_the_status_and_the_job(tmp_path: Path) -> 
         h.api.fail_methods["getFile"] = "Bad Request: file is too big"
         await h.send(h.api.document_update(b"%PDF-1.7", "bert.pdf"))
         [status, *_] = h.api.bot_messages(CHAT)
-    assert status.plain == "❌ 没有完成。"  # not stuck at "下载中…"
+    # Not stuck at "下载中…": Telegram's refusal said, with what to do (no 🔄: it cannot help).
+    assert "Telegram 不让机器人下载这么大的文件（上限 20 MB）" in status.plain
+    assert status.buttons == []
     assert JobLedger(tmp_path).left_over() == []
 
 
