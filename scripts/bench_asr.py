@@ -330,8 +330,12 @@ def render(
         SECTION,
         "",
         f"Command: `{COMMAND} --minutes {minutes:g}{flags}` ({date.today().isoformat()}, "
-        f"{os.cpu_count()} cores; load average {load[0]:.1f} before / {load[1]:.1f} after: "
-        "the machine was shared with other builds, so times are pessimistic).",
+        f"{os.cpu_count()} cores; load average {load[0]:.1f} before / {load[1]:.1f} after"
+        + (
+            ": the machine was shared with other builds, so times are pessimistic)."
+            if max(load) > 2
+            else ", an otherwise idle machine)."
+        ),
         "",
         f"A {minutes:g}-minute lecture read by espeak-ng (3Blue1Brown's attention lecture text), "
         "recognised exactly as the bot does it: a child process at nice 10, 2 CPU threads, int8, "
@@ -425,7 +429,7 @@ def render(
             f"(p95 {_ms(alone.p95_stall_s)}) with {_ms(alone.stall_cpu_s)} of loop-thread CPU "
             "in it: the recognition runs in its own process and puts no work on the loop (a "
             "PDF's OCR in a worker thread once held it for 22 s); what is left is the OS "
-            "finding a core for a runnable thread on 2 cores shared with other builds "
+            "finding a core for a runnable thread on 2 cores "
             f"(load {load[1]:.0f}). With questions, the worst stalls are the answering path's "
             "(sampled stacks above: the loop waits while a worker thread holds the interpreter), "
             "with or without a recognition running.",
