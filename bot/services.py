@@ -64,6 +64,13 @@ class Services:
         recogniser) when they are closed."""
         self._closers.append(close)
 
+    def use(self, name: str, service: Any) -> None:
+        """Put ``service`` in place of the one named ``name`` (a benchmark or test swaps one
+        service and keeps the rest)."""
+        if name not in _NAMES:
+            raise TypeError(f"unknown service: {name}")
+        self._made[name] = service
+
     def _get(self, name: str) -> Any:
         if name not in self._made:
             self._made[name] = self._makers[name]()

@@ -290,8 +290,16 @@ def _rewrite_first(services: Any) -> None:
             return dataclasses.replace(Answerer._plan(*args), needs_rewrite=True)
 
     old = services.answerer
-    services.answerer = RewriteFirst(
-        old.store, old.model, k=old.k, history_turns=old.history_turns, query_model=old.query_model
+    services.use(
+        "answerer",
+        RewriteFirst(
+            old.store,
+            old.model,
+            k=old.k,
+            history_turns=old.history_turns,
+            query_model=old.query_model,
+            support=old.support,
+        ),
     )
 
 
