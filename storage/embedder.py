@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from kernel.errors import ConfigError
+from storage.fastembed_import import allowed as fastembed_allowed
 
 __all__ = [
     "Embedder",
@@ -53,7 +54,8 @@ class HubModel:
 def hub_model(model_name: str) -> HubModel | None:
     """fastembed's own description of ``model_name`` (names match case-insensitively), or None
     when fastembed does not know the name or does not fetch it from the hub."""
-    from fastembed import TextEmbedding
+    with fastembed_allowed():
+        from fastembed import TextEmbedding
 
     for described in TextEmbedding.list_supported_models():
         if described["model"].lower() == model_name.lower():
@@ -67,7 +69,8 @@ def hub_model(model_name: str) -> HubModel | None:
 
 def default_cache_dir() -> Path:
     """fastembed's cache when none is configured (``FASTEMBED_CACHE_PATH`` or the temp dir)."""
-    from fastembed.common.utils import define_cache_dir
+    with fastembed_allowed():
+        from fastembed.common.utils import define_cache_dir
 
     return Path(define_cache_dir(None))
 
@@ -90,8 +93,9 @@ def fetch_from_hub(
     Raises huggingface_hub's errors, ``OSError`` or ``ValueError`` (a file did not arrive
     whole).
     """
-    from fastembed import TextEmbedding
-    from huggingface_hub.utils.tqdm import enable_progress_bars
+    with fastembed_allowed():
+        from fastembed import TextEmbedding
+        from huggingface_hub.utils.tqdm import enable_progress_bars
 
     kwargs: dict[str, Any] = {} if tqdm_class is None else {"tqdm_class": tqdm_class}
     if endpoint is not None:
@@ -137,8 +141,9 @@ def _onnx_file(model_path: Path) -> str:
 
 def _register_custom(model_name: str, model_path: Path) -> None:
     """Make an unknown model name loadable from ``model_path`` (mean pooling, normalised)."""
-    from fastembed import TextEmbedding
-    from fastembed.common.model_description import ModelSource, PoolingType
+    with fastembed_allowed():
+        from fastembed import TextEmbedding
+        from fastembed.common.model_description import ModelSource, PoolingType
 
     known = {m["model"].lower() for m in TextEmbedding.list_supported_models()}
     if model_name.lower() in known:
@@ -216,7 +221,8 @@ class FastEmbedEmbedder:
         self._running = False  # an ONNX run is in progress (guarded by _cond)
         self._queries: list[_Slot] = []  # queries waiting, oldest first (guarded by _cond)
         try:
-            from fastembed import TextEmbedding
+            with fastembed_allowed():
+                from fastembed import TextEmbedding
 
             kwargs: dict[str, Any] = {"threads": threads}
             if cache_dir is not None:

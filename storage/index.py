@@ -26,13 +26,16 @@ from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
 
 import httpx
-from qdrant_client import QdrantClient
-from qdrant_client import models as qm
-from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from kernel.errors import ConfigError, StoreInUseError, StoreUnavailableError
+from storage.fastembed_import import hidden as _fastembed_hidden
 from storage.lock import in_use
 from storage.sparse import SparseVec
+
+with _fastembed_hidden():  # see storage.fastembed_import: qdrant-client's own fastembed use
+    from qdrant_client import QdrantClient
+    from qdrant_client import models as qm
+    from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 __all__ = [
     "KINDS",
@@ -105,9 +108,10 @@ def probe_server(url: str, api_key: str | None, *, timeout: float = 5.0) -> str:
         raise ConfigError("qdrant_url", url=repr(url))
     with warnings.catch_warnings():  # the index itself warns about plain http, once is enough
         warnings.filterwarnings("ignore", "Api key is used with an insecure connection")
-        client = QdrantClient(
-            url=base, api_key=api_key, timeout=max(1, int(timeout)), check_compatibility=False
-        )
+        with _fastembed_hidden():
+            client = QdrantClient(
+                url=base, api_key=api_key, timeout=max(1, int(timeout)), check_compatibility=False
+            )
     try:
         with contextlib.suppress(ValueError):  # "all shards are ready" is text, not JSON
             client.http.service_api.readyz()  # 503 while not ready
@@ -164,9 +168,10 @@ class QdrantIndex:
             if url is not None:
                 # The version check runs in a background thread that raises there when the
                 # server is down; get_collections below fails properly on the caller's thread.
-                self._client = QdrantClient(
-                    url=url, api_key=api_key, timeout=timeout, check_compatibility=False
-                )
+                with _fastembed_hidden():
+                    self._client = QdrantClient(
+                        url=url, api_key=api_key, timeout=timeout, check_compatibility=False
+                    )
             else:
                 assert path is not None
                 # Checked before opening: qdrant-client would load every collection first and
@@ -174,7 +179,8 @@ class QdrantIndex:
                 if in_use(path):
                     raise StoreInUseError("in_use", path=path)
                 path.mkdir(parents=True, exist_ok=True)
-                self._client = QdrantClient(path=str(path))
+                with _fastembed_hidden():
+                    self._client = QdrantClient(path=str(path))
         except RuntimeError as exc:  # local: another client (maybe another process) has the path
             raise StoreInUseError("in_use", path=path) from exc
         self._known = {
