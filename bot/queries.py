@@ -15,9 +15,10 @@ language, the model's rewrite is worth its wait. Both rules were chosen by measu
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.vocabulary import FRAME, GENERAL
@@ -90,19 +91,48 @@ def _occurrences(text: str, name: str) -> list[tuple[int, int, bool]]:
     """Where ``name`` occurs in ``text`` (folded): (start, end, exact). A Chinese name also
     matches by its tail when the question shortens it ("前馈网络" for "逐位置前馈网络": the head
     noun comes last in Chinese), the tail being at least three characters and half the name."""
+    matcher = _matcher(name)
+    return matcher(text) if matcher is not None else []
+
+
+_Matcher = Callable[[str], list[tuple[int, int, bool]]]
+
+
+@functools.lru_cache(maxsize=16384)
+def _matcher(name: str) -> _Matcher | None:
+    """How to find ``name`` in a folded text, prepared once per name: a paper's term list
+    (hundreds of names) would otherwise recompile its patterns on every question, since
+    ``re``'s own cache keeps 512."""
     key = _fold(name)
     if len(key) < 2 or (not has_cjk(key) and len(key.replace(" ", "")) < 2):
-        return []
+        return None
     if has_cjk(key):
-        found = [(m.start(), m.end(), True) for m in re.finditer(re.escape(key), text)]
-        for cut in range(1, len(key) - max(3, (len(key) + 1) // 2) + 1):
-            tail = key[cut:]
-            if has_cjk(tail[0]):
-                found += [(m.start(), m.end(), False) for m in re.finditer(re.escape(tail), text)]
-        return found
+        tails = [
+            key[cut:]
+            for cut in range(1, len(key) - max(3, (len(key) + 1) // 2) + 1)
+            if has_cjk(key[cut])
+        ]
+
+        def cjk(text: str) -> list[tuple[int, int, bool]]:
+            found = [(a, a + len(key), True) for a in _starts(text, key)]
+            for tail in tails:
+                found += [(a, a + len(tail), False) for a in _starts(text, tail)]
+            return found
+
+        return cjk
     # Latin names match whole words only ("RM" is not in "format").
-    pattern = rf"(?<![a-z0-9]){re.escape(key)}(?:s|es)?(?![a-z0-9])"
-    return [(m.start(), m.end(), True) for m in re.finditer(pattern, text)]
+    pattern = re.compile(rf"(?<![a-z0-9]){re.escape(key)}(?:s|es)?(?![a-z0-9])")
+    return lambda text: [(m.start(), m.end(), True) for m in pattern.finditer(text)]
+
+
+def _starts(text: str, part: str) -> list[int]:
+    """Start of every non-overlapping occurrence of ``part`` in ``text`` (as ``re.finditer``)."""
+    out: list[int] = []
+    at = text.find(part)
+    while at >= 0:
+        out.append(at)
+        at = text.find(part, at + len(part))
+    return out
 
 
 def find_terms(text: str, terms: Sequence[Term]) -> list[tuple[Term, int, int]]:
