@@ -332,7 +332,7 @@ def build_application(
         builder = builder.persistence(ThreadedPicklePersistence(config.persistence_path))
     application = builder.build()
 
-    application.add_handlers(guard.build_handlers(services, config), group=guard.GUARD_GROUP)
+    application.add_handlers(guard.Guard(config).handlers(), group=guard.GUARD_GROUP)
     features: list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, Any]] = []
     # Order matters within the group: the first matching handler wins. Spoken questions (voice,
     # short audio) before recordings, recordings before other documents, and the question

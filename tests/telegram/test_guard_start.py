@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from telegram import Update
+from telegram.ext import ApplicationHandlerStop, CallbackContext
 
+from bot.telegram.guard import Guard, RateLimiter
 from bot.telegram.i18n import lang_for
 from tests.fake_telegram import FakeBotApi
 from tests.telegram.fakes import FakeAnswerer, answer, services
-from tests.telegram.harness import running
+from tests.telegram.harness import CONFIG, Harness, running
 
 CHAT = 1001
 
@@ -60,6 +64,55 @@ async def test_rate_limit_warns_once_then_stays_quiet() -> None:
     # The student sees which messages were not taken: each one is marked, none in silence.
     assert [int(p["message_id"]) for p in marked] == student[2:]
     assert all(p["reaction"] == [{"type": "emoji", "emoji": "🙈"}] for p in marked)
+
+
+def _delivered(h: Harness, raw: dict[str, Any]) -> tuple[Update, Any]:
+    """``raw`` as a handler gets it: the update and its context (no handler has run)."""
+    update = Update.de_json(raw, h.app.bot)
+    return update, CallbackContext.from_update(update, h.app)
+
+
+async def _let_in(guard: Guard, h: Harness, text: str) -> bool:
+    update, context = _delivered(h, h.api.update("message", text=text))
+    try:
+        await guard.check(update, context)
+    except ApplicationHandlerStop:
+        return False
+    return True
+
+
+async def test_the_guard_lets_a_student_in_again_once_the_minute_has_passed() -> None:
+    now = 0.0
+    guard = Guard(CONFIG, RateLimiter(1, clock=lambda: now))
+    async with running(services()) as h:
+        taken = [await _let_in(guard, h, "一")]
+        now = 30.0
+        taken += [await _let_in(guard, h, "二"), await _let_in(guard, h, "三")]
+        now = 61.0  # the minute since "一" has passed
+        taken.append(await _let_in(guard, h, "四"))
+        now = 91.0  # and the minute since the last warning
+        taken.append(await _let_in(guard, h, "五"))
+        warnings = [m.plain for m in h.api.bot_messages(CHAT)]
+        marked = [int(c.params["message_id"]) for c in h.api.of("setMessageReaction")]
+        student = [m.message_id for m in h.api.chat(CHAT) if not m.from_bot]
+    assert taken == [True, False, False, True, False]
+    assert len(warnings) == 2  # "三" is turned away without a second warning
+    assert all("请 30 秒后再发一次" in w for w in warnings)
+    assert marked == [student[1], student[2], student[4]]
+
+
+async def test_a_strangers_button_press_is_answered_with_an_alert_not_a_message() -> None:
+    guard = Guard(replace(CONFIG, allowed_users=frozenset({42})))
+    async with running(services()) as h:
+        update, context = _delivered(h, h.api.update("callback_query", data="lang:en"))
+        with pytest.raises(ApplicationHandlerStop):
+            await guard.check(update, context)
+        invited = h.api.update("callback_query", data="lang:en", user={"id": 42})
+        await guard.check(*_delivered(h, invited))  # let through: no exception
+        [alert] = h.api.of("answerCallbackQuery")
+        assert h.api.bot_messages(CHAT) == []
+    assert "只对受邀的同学开放" in alert.params["text"]
+    assert alert.params["show_alert"] == "true"
 
 
 async def test_start_is_chinese_by_default_and_english_for_english_clients() -> None:
