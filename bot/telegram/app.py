@@ -338,7 +338,8 @@ def build_application(
     # short audio) before recordings, recordings before other documents, and the question
     # handler, which takes any text, last.
     questions = ask.questions(services, config)
-    for module in (start, sources, notebook, quiz, terms, report):
+    features.extend(start.Start().handlers())
+    for module in (sources, notebook, quiz, terms, report):
         features.extend(module.build_handlers(services, config))
     features.extend(voice.build_handlers(services, config, questions))
     for module in (media, documents, videos, figures):

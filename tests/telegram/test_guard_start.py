@@ -12,7 +12,8 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CallbackContext
 
 from bot.telegram.guard import Guard, RateLimiter
-from bot.telegram.i18n import lang_for
+from bot.telegram.i18n import LANG_KEY, lang_for
+from bot.telegram.start import Start
 from tests.fake_telegram import FakeBotApi
 from tests.telegram.fakes import FakeAnswerer, answer, services
 from tests.telegram.harness import CONFIG, Harness, running
@@ -145,6 +146,29 @@ async def test_lang_switch_is_remembered() -> None:
         await h.send(h.api.update("message", text="/lang zh"))
         await h.send(h.api.update("message", text="/help"))
         assert "把论文 PDF 发给我" in h.api.bot_messages(CHAT)[-1].plain
+
+
+@pytest.mark.parametrize(
+    ("args", "chosen", "reply"),
+    [
+        (["cn"], "zh", "好的，之后我用中文回答。"),
+        (["中文"], "zh", "好的，之后我用中文回答。"),
+        (["English"], "en", "OK, I will answer in English from now on."),
+        (["fr"], None, "Choose a language:"),  # not a language it speaks: the two buttons
+        ([], None, "Choose a language:"),
+    ],
+)
+async def test_lang_reads_the_choice_from_its_argument(
+    args: list[str], chosen: str | None, reply: str
+) -> None:
+    async with running(services()) as h:  # an English client, so "cn" must override it
+        update, context = _delivered(h, h.api.update("message_en", text="/lang"))
+        context.args = args
+        await Start().handle_lang(update, context)
+        [sent] = h.api.bot_messages(2002)
+    assert context.user_data.get(LANG_KEY) == chosen
+    assert sent.plain == reply
+    assert len(sent.buttons) == (2 if chosen is None else 0)
 
 
 @pytest.mark.parametrize(
