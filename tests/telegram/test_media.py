@@ -4,11 +4,16 @@ estimate and a stop button, the card that says the text was machine-transcribed.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from typing import Any
 
-from bot.telegram.videos import video_link_in
+from telegram import Update
+
+from bot.telegram.cards import LAST_VIDEO_KEY
+from bot.telegram.videos import Videos, video_link_in
 from kernel.errors import TranscriptionError, VideoUnavailableError
 from tests.telegram.fakes import FakeLibrary, services, transcribed_record, video_record
-from tests.telegram.harness import running
+from tests.telegram.harness import CONFIG, running
 
 CHAT = 1001
 MB = 2**20
@@ -168,3 +173,28 @@ def test_paper_links_are_not_taken_for_lectures() -> None:
     assert video_link_in("https://example.edu/papers/dpo.pdf") is None
     assert video_link_in("https://www.bilibili.com/video/BV1GJ411x7h7?p=2") is not None
     assert video_link_in("https://vimeo.com/76979871") == "https://vimeo.com/76979871"
+
+
+async def test_a_link_read_remembers_the_videos_own_address_and_title() -> None:
+    # What a subtitle file sent next is tied to: the video as the platform names it.
+    short = "https://youtu.be/dQw4w9WgXcQ"
+    text = f"look at this {short}"
+    canonical = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+    library = FakeLibrary(results={"add_video_link": [video_record(url=canonical)]}, stages=[])
+    videos = Videos(library, replace(CONFIG, edit_interval_s=0.0))  # type: ignore[arg-type]
+    chat_data: dict[Any, Any] = {}
+    async with running(services(library)) as h:
+        chat = Update.de_json(h.api.update("message", text=text), h.app.bot).effective_chat
+        assert chat is not None
+        await videos.read_link(chat, chat_data, "en", text, short)
+        [card] = h.api.bot_messages(CHAT)
+    [(name, call)] = library.calls
+    assert (name, call["chat_id"], call["text"], call["lang"]) == (
+        "add_video_link",
+        CHAT,
+        text,
+        "en",
+    )
+    assert chat_data[LAST_VIDEO_KEY] == {"url": canonical, "title": "Attention lecture"}
+    assert "Video transcript ready" in card.plain
+    assert card.buttons == []  # the stop button is gone with the work
