@@ -342,8 +342,8 @@ def build_application(
     for module in (sources, notebook, quiz, terms, report):
         features.extend(module.build_handlers(services, config))
     features.extend(voice.build_handlers(services, config, questions))
-    for module in (media, documents):
-        features.extend(module.build_handlers(services, config))
+    features.extend(media.Recordings(services.library, config).handlers())
+    features.extend(documents.build_handlers(services, config))
     features.extend(videos.Videos(services.library, config).handlers())
     features.extend(figures.build_handlers(services, config))
     features.extend(questions.handlers())

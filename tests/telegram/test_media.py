@@ -8,8 +8,10 @@ from dataclasses import replace
 from typing import Any
 
 from telegram import Update
+from telegram.ext import CallbackContext
 
 from bot.telegram.cards import LAST_VIDEO_KEY
+from bot.telegram.media import Recording, Recordings
 from bot.telegram.videos import Videos, video_link_in
 from kernel.errors import TranscriptionError, VideoUnavailableError
 from tests.telegram.fakes import FakeLibrary, services, transcribed_record, video_record
@@ -198,3 +200,24 @@ async def test_a_link_read_remembers_the_videos_own_address_and_title() -> None:
     assert chat_data[LAST_VIDEO_KEY] == {"url": canonical, "title": "Attention lecture"}
     assert "Video transcript ready" in card.plain
     assert card.buttons == []  # the stop button is gone with the work
+
+
+async def test_a_recording_sent_while_another_file_is_read_waits_its_turn() -> None:
+    library = FakeLibrary(results={"add_media": [transcribed_record()]}, busy=True, stages=[])
+    recordings = Recordings(library, replace(CONFIG, edit_interval_s=0.0))  # type: ignore[arg-type]
+    async with running(services(library)) as h:
+        update = Update.de_json(h.api.update("message", text="第三讲"), h.app.bot)
+        context = CallbackContext.from_update(update, h.app)
+        assert update.effective_chat is not None
+        sent = Recording(h.api.add_file(b"m4a bytes"), 9, 3480.0, "第三讲.m4a", ".m4a")
+        await recordings.read_recording(update.effective_chat, context, "zh", sent, "第三讲")
+        [status] = h.api.bot_messages(CHAT)
+    [(name, call)] = library.calls
+    assert (name, call["data"], call["filename"], call["title"]) == (
+        "add_media",
+        b"m4a bytes",
+        "第三讲.m4a",
+        "第三讲",
+    )
+    assert status.history[:2] == ["⏬ 下载中…", "⏳ 上一个文件还在处理，这个排队等它完成后再开始。"]
+    assert "视频字幕读完了" in status.plain
