@@ -341,7 +341,10 @@ def build_application(
     features.extend(start.Start().handlers())
     for module in (sources, notebook, quiz, terms, report):
         features.extend(module.build_handlers(services, config))
-    features.extend(voice.build_handlers(services, config, questions))
+    listener = services.listener
+    if listener is not None:  # else no spoken questions: short audio is then a lecture
+        spoken = voice.VoiceQuestions(services.library, listener, config, questions)
+        features.extend(spoken.handlers())
     features.extend(media.Recordings(services.library, config).handlers())
     features.extend(documents.build_handlers(services, config))
     features.extend(videos.Videos(services.library, config).handlers())
