@@ -332,17 +332,23 @@ def build_application(
         builder = builder.persistence(ThreadedPicklePersistence(config.persistence_path))
     application = builder.build()
 
-    application.add_handlers(guard.build_handlers(services, config), group=guard.GUARD_GROUP)
+    application.add_handlers(guard.Guard(config).handlers(), group=guard.GUARD_GROUP)
     features: list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, Any]] = []
     # Order matters within the group: the first matching handler wins. Spoken questions (voice,
     # short audio) before recordings, recordings before other documents, and the question
     # handler, which takes any text, last.
     questions = ask.questions(services, config)
-    for module in (start, sources, notebook, quiz, terms, report):
+    features.extend(start.Start().handlers())
+    for module in (sources, notebook, quiz, terms, report):
         features.extend(module.build_handlers(services, config))
-    features.extend(voice.build_handlers(services, config, questions))
-    for module in (media, documents, videos, figures):
-        features.extend(module.build_handlers(services, config))
+    listener = services.listener
+    if listener is not None:  # else no spoken questions: short audio is then a lecture
+        spoken = voice.VoiceQuestions(services.library, listener, config, questions)
+        features.extend(spoken.handlers())
+    features.extend(media.Recordings(services.library, config).handlers())
+    features.extend(documents.build_handlers(services, config))
+    features.extend(videos.Videos(services.library, config).handlers())
+    features.extend(figures.build_handlers(services, config))
     features.extend(questions.handlers())
     application.add_handlers(features)
     application.add_error_handler(handle_error)

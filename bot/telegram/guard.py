@@ -12,7 +12,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType, ReactionEmoji
@@ -22,10 +21,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 from bot.telegram.config import TelegramConfig
 from bot.telegram.i18n import lang_for, t
 
-if TYPE_CHECKING:
-    from bot.services import Services
-
-__all__ = ["GUARD_GROUP", "RateLimiter", "addressed_to_bot", "build_handlers"]
+__all__ = ["GUARD_GROUP", "Guard", "RateLimiter", "addressed_to_bot"]
 
 GUARD_GROUP = -1
 WINDOW_S = 60.0
@@ -94,15 +90,23 @@ def addressed_to_bot(message: Message, username: str, bot_id: int) -> bool:
     return _mentions(message, username, bot_id)
 
 
-def build_handlers(
-    services: Services, config: TelegramConfig
-) -> list[TypeHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
-    """One handler for group -1 that lets through only what the bot should act on."""
-    del services  # the guard needs no service; the signature matches the other modules
-    limiter = RateLimiter(config.rate_limit_per_minute)
-    allowed = config.allowed_users
+class Guard:
+    """The door in group -1: lets through only what the bot should act on (see the module
+    docstring); anything else stops there (``ApplicationHandlerStop``)."""
 
-    async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    def __init__(self, config: TelegramConfig, limiter: RateLimiter | None = None) -> None:
+        self._limiter = limiter or RateLimiter(config.rate_limit_per_minute)
+        self._allowed = config.allowed_users
+
+    def handlers(self) -> list[TypeHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+        """One handler, for ``GUARD_GROUP``, that sees every update."""
+        handler: TypeHandler[Update, ContextTypes.DEFAULT_TYPE, None] = TypeHandler(
+            Update, self.check
+        )
+        return [handler]
+
+    async def check(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Return to let ``update`` through; raise ``ApplicationHandlerStop`` to stop it."""
         message = update.message
         if message is not None and not addressed_to_bot(
             message, context.bot.username, context.bot.id
@@ -113,21 +117,18 @@ def build_handlers(
         if user is None:
             raise ApplicationHandlerStop
         lang = lang_for(update)  # never user_data here: nothing may be stored for strangers
-        if allowed and user.id not in allowed:
+        if self._allowed and user.id not in self._allowed:
             _leave_no_trace(update, context)
             await _tell(update, t(lang, "not_allowed"))
             raise ApplicationHandlerStop
         # A quiz answer is a tap on a poll the bot sent (no model call): never turned away,
         # or the student's score would miss it.
-        wait = limiter.check(user.id) if update.poll_answer is None else 0.0
+        wait = self._limiter.check(user.id) if update.poll_answer is None else 0.0
         if wait:
             await _mark_not_taken(update)
-            if limiter.should_warn(user.id):
+            if self._limiter.should_warn(user.id):
                 await _tell(update, t(lang, "rate_limited", seconds=int(wait + 0.5)))
             raise ApplicationHandlerStop
-
-    handler: TypeHandler[Update, ContextTypes.DEFAULT_TYPE, None] = TypeHandler(Update, guard)
-    return [handler]
 
 
 def _leave_no_trace(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -11,6 +11,7 @@ Short audio is a question: ``bot.telegram.voice`` takes it first.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
@@ -31,13 +32,13 @@ from kernel.errors import MediaTooLongError
 from kernel.models import SourceRecord
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.library import Library
 
 __all__ = [
     "RETRY_CALLBACK",
     "STOP_CALLBACK",
     "Recording",
-    "build_handlers",
+    "Recordings",
     "recording_of",
     "refused_as_too_big",
     "seconds_of",
@@ -108,31 +109,45 @@ class _Recording(filters.MessageFilter):
         return recording_of(message) is not None
 
 
-def build_handlers(
-    services: Services, config: TelegramConfig
-) -> list[BaseHandler[Update, Any, Any]]:
-    """The recording handler (register before the document handler) and its stop button."""
-    library = services.library
-    stops = StopButtons(STOP_CALLBACK)
-    ledger = JobLedger(config.jobs_dir)
+class Recordings:
+    """The recording feature: a lecture video or audio sent in the chat, downloaded and
+    recognised with progress and a stop button, then the video card; 🔄 under a read that
+    failed in a way that may pass."""
 
-    async def handle_recording(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    def __init__(self, library: Library, config: TelegramConfig) -> None:
+        self._library = library
+        self._config = config
+        self._stops = StopButtons(STOP_CALLBACK)
+        self._ledger = JobLedger(config.jobs_dir)
+
+    def handlers(self) -> list[BaseHandler[Update, Any, Any]]:
+        """The recording handler (register before the document handler), its 🔄 and its stop
+        button."""
+        only_new = filters.UpdateType.MESSAGE
+        return [
+            MessageHandler(only_new & _Recording(), self.handle_recording),
+            retry_handler(RETRY_CALLBACK, self.again),
+            self._stops.handler(),
+        ]
+
+    async def handle_recording(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
         recording = recording_of(message)
         assert recording is not None
         lang = lang_for(update, context.user_data)
-        if await refused_as_too_big(message, recording, config, lang):
+        if await refused_as_too_big(message, recording, self._config, lang):
             return
         try:
-            library.check_media_length(recording.duration_s)
+            self._library.check_media_length(recording.duration_s)
         except MediaTooLongError as exc:
             await message.reply_text(esc(error_text(exc, lang)))
             return
         caption = (message.caption or "").strip() or None
-        await read_recording(message.chat, context, lang, recording, caption)
+        await self.read_recording(message.chat, context, lang, recording, caption)
 
     async def read_recording(
+        self,
         chat: Chat,
         context: ContextTypes.DEFAULT_TYPE,
         lang: str,
@@ -140,52 +155,58 @@ def build_handlers(
         caption: str | None,
     ) -> None:
         """Download and recognise ``recording``; a failure that may pass offers 🔄."""
-        key, cancel, stop = stops.new(lang)
+        key, cancel, stop = self._stops.new(lang)
         status = await StatusMessage.send(
             chat,
             t(lang, "downloading"),
-            config.edit_interval_s,
+            self._config.edit_interval_s,
             markup=stop,
-            track=Tracking(ledger, lang, "source", recording.filename or ""),
+            track=Tracking(self._ledger, lang, "source", recording.filename or ""),
         )
-
-        async def read() -> SourceRecord:
-            with library.scratch() as folder:
-                path = folder / f"recording{recording.suffix}"
-                file = await context.bot.get_file(recording.file_id)
-                await file.download_to_drive(path)
-                if library.is_busy(chat.id):
-                    status.push(t(lang, "queued"))
-                return await library.add_media(
-                    chat.id,
-                    path,
-                    filename=recording.filename,
-                    title=caption,
-                    lang=lang,
-                    progress=MediaProgress(status, lang).callback(),
-                    cancel=cancel,
-                )
-
         assert context.chat_data is not None
         payload = {"recording": dataclasses.asdict(recording), "caption": caption}
         retry = retry_data(context.chat_data, RETRY_CALLBACK, payload)
         try:
-            record = await shown_on(status, lang, read(), retry=retry)
+            reading = self._download_and_add(
+                chat.id, context, lang, recording, caption, status, cancel
+            )
+            record = await shown_on(status, lang, reading, retry=retry)
         finally:
-            stops.release(key)
+            self._stops.release(key)
         if record is not None:
             await status.finish(video_card(record, lang))
 
+    async def _download_and_add(
+        self,
+        chat_id: int,
+        context: ContextTypes.DEFAULT_TYPE,
+        lang: str,
+        recording: Recording,
+        caption: str | None,
+        status: StatusMessage,
+        cancel: threading.Event,
+    ) -> SourceRecord:
+        """Download ``recording`` into the scratch folder and add it, with progress on
+        ``status``."""
+        with self._library.scratch() as folder:
+            path = folder / f"recording{recording.suffix}"
+            file = await context.bot.get_file(recording.file_id)
+            await file.download_to_drive(path)
+            if self._library.is_busy(chat_id):
+                status.push(t(lang, "queued"))
+            return await self._library.add_media(
+                chat_id,
+                path,
+                filename=recording.filename,
+                title=caption,
+                lang=lang,
+                progress=MediaProgress(status, lang).callback(),
+                cancel=cancel,
+            )
+
     async def again(
-        message: Message, context: ContextTypes.DEFAULT_TYPE, lang: str, payload: Any
+        self, message: Message, context: ContextTypes.DEFAULT_TYPE, lang: str, payload: Any
     ) -> None:
         """🔄 under a recording that could not be read: download and read it again."""
         recording = Recording(**payload["recording"])
-        await read_recording(message.chat, context, lang, recording, payload["caption"])
-
-    only_new = filters.UpdateType.MESSAGE
-    return [
-        MessageHandler(only_new & _Recording(), handle_recording),
-        retry_handler(RETRY_CALLBACK, again),
-        stops.handler(),
-    ]
+        await self.read_recording(message.chat, context, lang, recording, payload["caption"])

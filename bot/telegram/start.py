@@ -2,33 +2,36 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.telegram.config import TelegramConfig
 from bot.telegram.i18n import LANG_KEY, lang_for, t
 
-if TYPE_CHECKING:
-    from bot.services import Services
-
-__all__ = ["build_handlers"]
+__all__ = ["Start"]
 
 _LANG_CALLBACK = "lang:"
 
 
-def build_handlers(
-    services: Services, config: TelegramConfig
-) -> list[BaseHandler[Update, Any, Any]]:
-    """Handlers of the greeting and language commands."""
-    del services, config  # nothing to call: these only talk
+class Start:
+    """The greeting (/start, /help) and the language switch (/lang and its buttons). Nothing
+    to call: these only talk."""
 
-    async def handle_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    def handlers(self) -> list[BaseHandler[Update, Any, Any]]:
+        only_new = filters.UpdateType.MESSAGE
+        return [
+            CommandHandler(["start", "help"], self.handle_start, filters=only_new),
+            CommandHandler("lang", self.handle_lang, filters=only_new),
+            CallbackQueryHandler(self.handle_lang_button, pattern=f"^{_LANG_CALLBACK}(zh|en)$"),
+        ]
+
+    async def handle_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None
         await update.effective_message.reply_text(t(lang_for(update, context.user_data), "start"))
 
-    async def handle_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle_lang(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``/lang zh`` or ``/lang en`` switches; a bare ``/lang`` offers the two buttons."""
         message = update.effective_message
         assert message is not None
         assert context.user_data is not None
@@ -51,7 +54,7 @@ def build_handlers(
             return
         await message.reply_text(t(context.user_data[LANG_KEY], "lang_set"))
 
-    async def handle_lang_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle_lang_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
         assert query.data is not None
@@ -60,10 +63,3 @@ def build_handlers(
         context.user_data[LANG_KEY] = lang
         await query.answer()
         await query.edit_message_text(t(lang, "lang_set"))
-
-    only_new = filters.UpdateType.MESSAGE
-    return [
-        CommandHandler(["start", "help"], handle_start, filters=only_new),
-        CommandHandler("lang", handle_lang, filters=only_new),
-        CallbackQueryHandler(handle_lang_button, pattern=f"^{_LANG_CALLBACK}(zh|en)$"),
-    ]

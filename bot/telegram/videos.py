@@ -26,9 +26,9 @@ from bot.telegram.status import StatusMessage, Tracking
 from kernel.links import bare_url, parse_video_link
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.library import Library
 
-__all__ = ["RETRY_CALLBACK", "STOP_CALLBACK", "build_handlers", "video_link_in"]
+__all__ = ["RETRY_CALLBACK", "STOP_CALLBACK", "Videos", "video_link_in"]
 
 STOP_CALLBACK = "stopv:"
 RETRY_CALLBACK = "vagain:"  # 🔄 under a lecture that could not be read: the link, by key
@@ -59,31 +59,43 @@ class _VideoLink(filters.MessageFilter):
         return video_link_in(message.text or "") is not None
 
 
-def build_handlers(
-    services: Services, config: TelegramConfig
-) -> list[BaseHandler[Update, Any, Any]]:
-    """The video-link handler (register before the question handler) and its stop button."""
-    library = services.library
-    stops = StopButtons(STOP_CALLBACK)
-    ledger = JobLedger(config.jobs_dir)
+class Videos:
+    """The video-link feature: a lecture link read with progress and a stop button, the video
+    card, and 🔄 under a read that failed in a way that may pass."""
+
+    def __init__(self, library: Library, config: TelegramConfig) -> None:
+        self._library = library
+        self._config = config
+        self._stops = StopButtons(STOP_CALLBACK)
+        self._ledger = JobLedger(config.jobs_dir)
+
+    def handlers(self) -> list[BaseHandler[Update, Any, Any]]:
+        """The video-link handler (register before the question handler), its 🔄 and its stop
+        button."""
+        only_new = filters.UpdateType.MESSAGE
+        return [
+            MessageHandler(only_new & filters.TEXT & _VideoLink(), self.handle_video_link),
+            retry_handler(RETRY_CALLBACK, self.again),
+            self._stops.handler(),
+        ]
 
     async def read_link(
-        chat: Chat, chat_data: dict[Any, Any], lang: str, text: str, url: str
+        self, chat: Chat, chat_data: dict[Any, Any], lang: str, text: str, url: str
     ) -> None:
         """Read the lecture ``text`` links to; a failure that may pass offers 🔄."""
         chat_data[LAST_VIDEO_KEY] = {"url": url}
-        key, cancel, stop = stops.new(lang)
-        first = "queued" if library.is_busy(chat.id) else "probing"
+        key, cancel, stop = self._stops.new(lang)
+        first = "queued" if self._library.is_busy(chat.id) else "probing"
         status = await StatusMessage.send(
             chat,
             t(lang, first),
-            config.edit_interval_s,
+            self._config.edit_interval_s,
             markup=stop,
-            track=Tracking(ledger, lang, "source", url),
+            track=Tracking(self._ledger, lang, "source", url),
         )
         retry = retry_data(chat_data, RETRY_CALLBACK, text)
         try:
-            adding = library.add_video_link(
+            adding = self._library.add_video_link(
                 chat.id,
                 text,
                 lang=lang,
@@ -92,14 +104,14 @@ def build_handlers(
             )
             record = await shown_on(status, lang, adding, retry=retry)
         finally:
-            stops.release(key)
+            self._stops.release(key)
         if record is None:
             return
         video_url = record.video.url if record.video and record.video.url else url
         chat_data[LAST_VIDEO_KEY] = {"url": video_url, "title": record.title}
         await status.finish(video_card(record, lang))
 
-    async def handle_video_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle_video_link(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
         assert message.text is not None
@@ -107,19 +119,12 @@ def build_handlers(
         lang = lang_for(update, context.user_data)
         url = video_link_in(message.text)
         assert url is not None
-        await read_link(message.chat, context.chat_data, lang, message.text, url)
+        await self.read_link(message.chat, context.chat_data, lang, message.text, url)
 
     async def again(
-        message: Message, context: ContextTypes.DEFAULT_TYPE, lang: str, text: Any
+        self, message: Message, context: ContextTypes.DEFAULT_TYPE, lang: str, text: Any
     ) -> None:
         """🔄 under a lecture that could not be read: read the same link again."""
         url = video_link_in(str(text))
         if url is not None and context.chat_data is not None:
-            await read_link(message.chat, context.chat_data, lang, str(text), url)
-
-    only_new = filters.UpdateType.MESSAGE
-    return [
-        MessageHandler(only_new & filters.TEXT & _VideoLink(), handle_video_link),
-        retry_handler(RETRY_CALLBACK, again),
-        stops.handler(),
-    ]
+            await self.read_link(message.chat, context.chat_data, lang, str(text), url)

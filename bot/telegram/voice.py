@@ -23,9 +23,10 @@ from bot.telegram.status import StatusMessage
 from kernel.errors import MediaTooLongError
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.library import Library
+    from bot.listening import Listener
 
-__all__ = ["SHORT_AUDIO_S", "build_handlers", "question_recording"]
+__all__ = ["SHORT_AUDIO_S", "VoiceQuestions", "question_recording"]
 
 SHORT_AUDIO_S = 60.0
 """An audio file this short is a question, not a lecture."""
@@ -54,47 +55,54 @@ class _Question(filters.MessageFilter):
         return question_recording(message) is not None
 
 
-def build_handlers(
-    services: Services, config: TelegramConfig, questions: Questions
-) -> list[BaseHandler[Update, Any, Any]]:
-    """The voice-question handler (register before the recording handler): a recognised
-    question is answered by ``questions``, like a typed one, in its turn."""
-    listener = services.listener
-    if listener is None:
-        return []
-    library = services.library
+class VoiceQuestions:
+    """The voice-question feature: a spoken question is heard by ``listener``, shown, and
+    answered by ``questions`` like a typed one, in its turn."""
 
-    async def handle_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    def __init__(
+        self, library: Library, listener: Listener, config: TelegramConfig, questions: Questions
+    ) -> None:
+        self._library = library
+        self._listener = listener
+        self._config = config
+        self._questions = questions
+
+    def handlers(self) -> list[BaseHandler[Update, Any, Any]]:
+        """The voice-question handler (register before the recording handler)."""
+        only_new = filters.UpdateType.MESSAGE
+        return [MessageHandler(only_new & _Question(), self.handle_voice)]
+
+    async def handle_voice(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
         recording = question_recording(message)
         assert recording is not None
         lang = lang_for(update, context.user_data)
-        if recording.duration_s is not None and recording.duration_s > listener.max_seconds:
+        limit = self._listener.max_seconds
+        if recording.duration_s is not None and recording.duration_s > limit:
             too_long = MediaTooLongError(
-                "voice_too_long",
-                seconds=int(recording.duration_s),
-                limit=int(listener.max_seconds),
+                "voice_too_long", seconds=int(recording.duration_s), limit=int(limit)
             )
             await message.reply_text(esc(error_text(too_long, lang)))
             return
-        if await refused_as_too_big(message, recording, config, lang):
+        if await refused_as_too_big(message, recording, self._config, lang):
             return
         status = await StatusMessage.send(message.chat, t(lang, "listening"), 0.0)
-
-        async def listen() -> str:
-            with library.scratch() as folder:
-                path = folder / f"question{recording.suffix}"
-                file = await context.bot.get_file(recording.file_id)
-                await file.download_to_drive(path)
-                return await listener.hear(path, lang=lang)
-
-        question = await shown_on(status, lang, listen())
+        question = await shown_on(status, lang, self._hear(context, recording, lang))
         if question is None:
             return
         await status.finish(t(lang, "voice_heard", text=question))
         chosen = (context.user_data or {}).get(LANG_KEY)
-        await questions.answer(context, message.chat, question, lang, chosen, reply_to=message)
+        await self._questions.answer(
+            context, message.chat, question, lang, chosen, reply_to=message
+        )
 
-    only_new = filters.UpdateType.MESSAGE
-    return [MessageHandler(only_new & _Question(), handle_voice)]
+    async def _hear(
+        self, context: ContextTypes.DEFAULT_TYPE, recording: Recording, lang: str
+    ) -> str:
+        """Download the spoken question into the scratch folder and recognise it."""
+        with self._library.scratch() as folder:
+            path = folder / f"question{recording.suffix}"
+            file = await context.bot.get_file(recording.file_id)
+            await file.download_to_drive(path)
+            return await self._listener.hear(path, lang=lang)

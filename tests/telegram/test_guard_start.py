@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from telegram import Update
+from telegram.ext import ApplicationHandlerStop, CallbackContext
 
-from bot.telegram.i18n import lang_for
+from bot.telegram.guard import Guard, RateLimiter
+from bot.telegram.i18n import LANG_KEY, lang_for
+from bot.telegram.start import Start
 from tests.fake_telegram import FakeBotApi
 from tests.telegram.fakes import FakeAnswerer, answer, services
-from tests.telegram.harness import running
+from tests.telegram.harness import CONFIG, Harness, running
 
 CHAT = 1001
 
@@ -62,6 +67,55 @@ async def test_rate_limit_warns_once_then_stays_quiet() -> None:
     assert all(p["reaction"] == [{"type": "emoji", "emoji": "🙈"}] for p in marked)
 
 
+def _delivered(h: Harness, raw: dict[str, Any]) -> tuple[Update, Any]:
+    """``raw`` as a handler gets it: the update and its context (no handler has run)."""
+    update = Update.de_json(raw, h.app.bot)
+    return update, CallbackContext.from_update(update, h.app)
+
+
+async def _let_in(guard: Guard, h: Harness, text: str) -> bool:
+    update, context = _delivered(h, h.api.update("message", text=text))
+    try:
+        await guard.check(update, context)
+    except ApplicationHandlerStop:
+        return False
+    return True
+
+
+async def test_the_guard_lets_a_student_in_again_once_the_minute_has_passed() -> None:
+    now = 0.0
+    guard = Guard(CONFIG, RateLimiter(1, clock=lambda: now))
+    async with running(services()) as h:
+        taken = [await _let_in(guard, h, "一")]
+        now = 30.0
+        taken += [await _let_in(guard, h, "二"), await _let_in(guard, h, "三")]
+        now = 61.0  # the minute since "一" has passed
+        taken.append(await _let_in(guard, h, "四"))
+        now = 91.0  # and the minute since the last warning
+        taken.append(await _let_in(guard, h, "五"))
+        warnings = [m.plain for m in h.api.bot_messages(CHAT)]
+        marked = [int(c.params["message_id"]) for c in h.api.of("setMessageReaction")]
+        student = [m.message_id for m in h.api.chat(CHAT) if not m.from_bot]
+    assert taken == [True, False, False, True, False]
+    assert len(warnings) == 2  # "三" is turned away without a second warning
+    assert all("请 30 秒后再发一次" in w for w in warnings)
+    assert marked == [student[1], student[2], student[4]]
+
+
+async def test_a_strangers_button_press_is_answered_with_an_alert_not_a_message() -> None:
+    guard = Guard(replace(CONFIG, allowed_users=frozenset({42})))
+    async with running(services()) as h:
+        update, context = _delivered(h, h.api.update("callback_query", data="lang:en"))
+        with pytest.raises(ApplicationHandlerStop):
+            await guard.check(update, context)
+        invited = h.api.update("callback_query", data="lang:en", user={"id": 42})
+        await guard.check(*_delivered(h, invited))  # let through: no exception
+        [alert] = h.api.of("answerCallbackQuery")
+        assert h.api.bot_messages(CHAT) == []
+    assert "只对受邀的同学开放" in alert.params["text"]
+    assert alert.params["show_alert"] == "true"
+
+
 async def test_start_is_chinese_by_default_and_english_for_english_clients() -> None:
     async with running(services()) as h:
         await h.send(h.api.update("message", text="/start"))
@@ -92,6 +146,29 @@ async def test_lang_switch_is_remembered() -> None:
         await h.send(h.api.update("message", text="/lang zh"))
         await h.send(h.api.update("message", text="/help"))
         assert "把论文 PDF 发给我" in h.api.bot_messages(CHAT)[-1].plain
+
+
+@pytest.mark.parametrize(
+    ("args", "chosen", "reply"),
+    [
+        (["cn"], "zh", "好的，之后我用中文回答。"),
+        (["中文"], "zh", "好的，之后我用中文回答。"),
+        (["English"], "en", "OK, I will answer in English from now on."),
+        (["fr"], None, "Choose a language:"),  # not a language it speaks: the two buttons
+        ([], None, "Choose a language:"),
+    ],
+)
+async def test_lang_reads_the_choice_from_its_argument(
+    args: list[str], chosen: str | None, reply: str
+) -> None:
+    async with running(services()) as h:  # an English client, so "cn" must override it
+        update, context = _delivered(h, h.api.update("message_en", text="/lang"))
+        context.args = args
+        await Start().handle_lang(update, context)
+        [sent] = h.api.bot_messages(2002)
+    assert context.user_data.get(LANG_KEY) == chosen
+    assert sent.plain == reply
+    assert len(sent.buttons) == (2 if chosen is None else 0)
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,18 @@ estimate and a stop button, the card that says the text was machine-transcribed.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from typing import Any
 
-from bot.telegram.videos import video_link_in
+from telegram import Update
+from telegram.ext import CallbackContext
+
+from bot.telegram.cards import LAST_VIDEO_KEY
+from bot.telegram.media import Recording, Recordings
+from bot.telegram.videos import Videos, video_link_in
 from kernel.errors import TranscriptionError, VideoUnavailableError
 from tests.telegram.fakes import FakeLibrary, services, transcribed_record, video_record
-from tests.telegram.harness import running
+from tests.telegram.harness import CONFIG, running
 
 CHAT = 1001
 MB = 2**20
@@ -168,3 +175,49 @@ def test_paper_links_are_not_taken_for_lectures() -> None:
     assert video_link_in("https://example.edu/papers/dpo.pdf") is None
     assert video_link_in("https://www.bilibili.com/video/BV1GJ411x7h7?p=2") is not None
     assert video_link_in("https://vimeo.com/76979871") == "https://vimeo.com/76979871"
+
+
+async def test_a_link_read_remembers_the_videos_own_address_and_title() -> None:
+    # What a subtitle file sent next is tied to: the video as the platform names it.
+    short = "https://youtu.be/dQw4w9WgXcQ"
+    text = f"look at this {short}"
+    canonical = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+    library = FakeLibrary(results={"add_video_link": [video_record(url=canonical)]}, stages=[])
+    videos = Videos(library, replace(CONFIG, edit_interval_s=0.0))  # type: ignore[arg-type]
+    chat_data: dict[Any, Any] = {}
+    async with running(services(library)) as h:
+        chat = Update.de_json(h.api.update("message", text=text), h.app.bot).effective_chat
+        assert chat is not None
+        await videos.read_link(chat, chat_data, "en", text, short)
+        [card] = h.api.bot_messages(CHAT)
+    [(name, call)] = library.calls
+    assert (name, call["chat_id"], call["text"], call["lang"]) == (
+        "add_video_link",
+        CHAT,
+        text,
+        "en",
+    )
+    assert chat_data[LAST_VIDEO_KEY] == {"url": canonical, "title": "Attention lecture"}
+    assert "Video transcript ready" in card.plain
+    assert card.buttons == []  # the stop button is gone with the work
+
+
+async def test_a_recording_sent_while_another_file_is_read_waits_its_turn() -> None:
+    library = FakeLibrary(results={"add_media": [transcribed_record()]}, busy=True, stages=[])
+    recordings = Recordings(library, replace(CONFIG, edit_interval_s=0.0))  # type: ignore[arg-type]
+    async with running(services(library)) as h:
+        update = Update.de_json(h.api.update("message", text="第三讲"), h.app.bot)
+        context = CallbackContext.from_update(update, h.app)
+        assert update.effective_chat is not None
+        sent = Recording(h.api.add_file(b"m4a bytes"), 9, 3480.0, "第三讲.m4a", ".m4a")
+        await recordings.read_recording(update.effective_chat, context, "zh", sent, "第三讲")
+        [status] = h.api.bot_messages(CHAT)
+    [(name, call)] = library.calls
+    assert (name, call["data"], call["filename"], call["title"]) == (
+        "add_media",
+        b"m4a bytes",
+        "第三讲.m4a",
+        "第三讲",
+    )
+    assert status.history[:2] == ["⏬ 下载中…", "⏳ 上一个文件还在处理，这个排队等它完成后再开始。"]
+    assert "视频字幕读完了" in status.plain

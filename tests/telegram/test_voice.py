@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from telegram import Update
+from telegram.ext import CallbackContext
+
+from bot.telegram.ask import questions
+from bot.telegram.i18n import LANG_KEY
+from bot.telegram.voice import VoiceQuestions
 from kernel.errors import NothingHeardError
 from tests.telegram.fakes import (
     FakeAnswerer,
@@ -11,7 +19,7 @@ from tests.telegram.fakes import (
     services,
     transcribed_record,
 )
-from tests.telegram.harness import running
+from tests.telegram.harness import CONFIG, running
 
 CHAT = 1001
 
@@ -61,3 +69,22 @@ async def test_short_audio_is_a_question_and_long_audio_a_lecture() -> None:
         await h.send(h.api.media_update("audio", b"long", duration=3000, file_name="talk.m4a"))
     assert [q["question"] for q in answerer.asked] == ["What is attention?"]
     assert [(name, call["data"]) for name, call in library.calls] == [("add_media", b"long")]
+
+
+async def test_a_voice_question_is_heard_and_answered_in_the_language_the_student_chose() -> None:
+    listener = FakeListener(texts=["What is DPO?"])
+    answerer = FakeAnswerer(answers=[answer("DPO learns from preferences [1].", lang="en")])
+    served = services(answerer=answerer, listener=listener)
+    config = replace(CONFIG, edit_interval_s=0.0, send_rate=0.0)
+    spoken = VoiceQuestions(served.library, listener, config, questions(served, config))  # type: ignore[arg-type]
+    async with running(served) as h:  # a Chinese client whose student chose English
+        update = Update.de_json(h.api.media_update("voice", b"OggS", duration=4), h.app.bot)
+        context = CallbackContext.from_update(update, h.app)
+        context.user_data[LANG_KEY] = "en"
+        await spoken.handle_voice(update, context)
+        heard, reply = h.api.bot_messages(CHAT)
+    assert listener.heard == [{"data": b"OggS", "lang": "en", "suffix": ".ogg"}]
+    assert heard.history == ["🎧 Listening…", "🎤 What is DPO?"]
+    assert answerer.asked[0]["question"] == "What is DPO?"
+    assert answerer.asked[0]["lang"] == "en"
+    assert "DPO learns from preferences" in reply.plain
