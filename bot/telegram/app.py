@@ -339,16 +339,19 @@ def build_application(
     # handler, which takes any text, last.
     questions = ask.questions(services, config)
     features.extend(start.Start().handlers())
-    for module in (sources, notebook, quiz, terms, report):
-        features.extend(module.build_handlers(services, config))
+    features.extend(sources.Sources(services.library).handlers())
+    features.extend(notebook.Notebook(services.answerer).handlers())
+    features.extend(quiz.QuizFeature(services.quizzes, config).handlers())
+    features.extend(terms.Terms(services.glossary, config).handlers())
+    features.extend(report.Reports(services, config).handlers())
     listener = services.listener
     if listener is not None:  # else no spoken questions: short audio is then a lecture
         spoken = voice.VoiceQuestions(services.library, listener, config, questions)
         features.extend(spoken.handlers())
     features.extend(media.Recordings(services.library, config).handlers())
-    features.extend(documents.build_handlers(services, config))
+    features.extend(documents.Documents(services.library, config).handlers())
     features.extend(videos.Videos(services.library, config).handlers())
-    features.extend(figures.build_handlers(services, config))
+    features.extend(figures.Figures(services.pages, services.library).handlers())
     features.extend(questions.handlers())
     application.add_handlers(features)
     application.add_error_handler(handle_error)

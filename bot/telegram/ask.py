@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from bot.services import Services
     from bot.study import NextSteps
 
-__all__ = ["ANSWER_CALLBACK", "AnswerView", "Questions", "build_handlers"]
+__all__ = ["ANSWER_CALLBACK", "AnswerView", "Questions"]
 
 log = logging.getLogger(__name__)
 ANSWER_CALLBACK = "a:"
@@ -410,14 +410,6 @@ class Questions:
             return
         chosen = (context.user_data or {}).get(LANG_KEY) or lang
         await self.answer(context, message.chat, payload["question"], lang, chosen, mode=action)
-
-
-def build_handlers(
-    services: Services, config: TelegramConfig
-) -> list[BaseHandler[Update, Any, Any]]:
-    """The question handlers (register last: the question handler takes any other text).
-    The application builds ``Questions`` itself, to share it with voice questions."""
-    return questions(services, config).handlers()
 
 
 def questions(services: Services, config: TelegramConfig) -> Questions:

@@ -35,9 +35,8 @@ from kernel.models import SourceKind, SourceStatus
 
 if TYPE_CHECKING:
     from bot.library import Library
-    from bot.services import Services
 
-__all__ = ["Documents", "build_handlers"]
+__all__ = ["Documents"]
 
 PASSWORD_TRIES = 3
 RETRY_CALLBACK = "dagain:"  # 🔄 under a file whose download broke: the file, by key
@@ -253,10 +252,3 @@ class Documents:
             track=Tracking(self._ledger, lang, "source", item.filename or ""),
         )
         await self.ingest_pdf(status, context, message.chat_id, item, message.text.strip(), lang)
-
-
-def build_handlers(
-    services: Services, config: TelegramConfig
-) -> list[BaseHandler[Update, Any, Any]]:
-    """The document handler and the password follow-up (register before the question one)."""
-    return Documents(services.library, config).handlers()

@@ -28,7 +28,6 @@ from telegram.ext import (
 
 from bot.pages import figure_query
 from bot.telegram.cards import recall, remember
-from bot.telegram.config import TelegramConfig
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.render import esc
 from kernel.models import Citation, Figure, SourceKind
@@ -39,14 +38,12 @@ if TYPE_CHECKING:
     from bot.answering import Answer
     from bot.library import Library
     from bot.pages import PageViewer
-    from bot.services import Services
 
 __all__ = [
     "FIGURE_CALLBACK",
     "PASSAGE_CALLBACK",
     "Figures",
     "answer_buttons",
-    "build_handlers",
 ]
 
 log = logging.getLogger(__name__)
@@ -260,10 +257,3 @@ class Figures:
             await _send_figure(
                 self._pages, message.chat, figure, lang, names.get(figure.source_id, "")
             )
-
-
-def build_handlers(
-    services: Services, config: TelegramConfig
-) -> list[BaseHandler[Update, Any, Any]]:
-    """/figures, its buttons, the passage buttons and "show me Figure N" messages."""
-    return Figures(services.pages, services.library).handlers()

@@ -19,16 +19,14 @@ from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.markup.markdown import to_plain
-from bot.telegram.config import TelegramConfig
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.render import esc, render_answer_body, render_citations, split_html
 from kernel.models import Note
 
 if TYPE_CHECKING:
     from bot.answering import Answerer
-    from bot.services import Services
 
-__all__ = ["NOTEBOOK_CALLBACK", "build_handlers", "format_notes"]
+__all__ = ["NOTEBOOK_CALLBACK", "format_notes"]
 
 NOTEBOOK_CALLBACK = "nb:"
 PAGE = 10  # notes per page of the list: it stays one message, its buttons under 100
@@ -202,10 +200,3 @@ class Notebook:
             CommandHandler("notes", self.handle_notes, filters=filters.UpdateType.MESSAGE),
             CallbackQueryHandler(self.handle_button, pattern=f"^{NOTEBOOK_CALLBACK}[psod]:"),
         ]
-
-
-def build_handlers(
-    services: Services, config: TelegramConfig
-) -> list[BaseHandler[Update, Any, Any]]:
-    del config
-    return Notebook(services.answerer).handlers()

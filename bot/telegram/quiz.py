@@ -35,10 +35,9 @@ from bot.telegram.i18n import lang_for, t
 from bot.telegram.status import StatusMessage
 
 if TYPE_CHECKING:
-    from bot.services import Services
     from bot.study import Quizzer, RoundScore
 
-__all__ = ["POLLS_KEY", "QUIZ_CALLBACK", "QuizFeature", "build_handlers"]
+__all__ = ["POLLS_KEY", "QUIZ_CALLBACK", "QuizFeature"]
 
 QUIZ_CALLBACK = "quiz:"
 POLLS_KEY = "quiz_polls"
@@ -130,10 +129,3 @@ class QuizFeature:
         await context.bot.send_message(
             entry["chat"], _score_text(recorded.score, lang), reply_markup=_again(lang)
         )
-
-
-def build_handlers(
-    services: Services, config: TelegramConfig
-) -> list[BaseHandler[Update, Any, Any]]:
-    """/quiz, its another-round button and the poll answers."""
-    return QuizFeature(services.quizzes, config).handlers()

@@ -33,7 +33,7 @@ from kernel.models import SourceKind, SourceStatus
 if TYPE_CHECKING:
     from bot.services import Services
 
-__all__ = ["REPORT_CALLBACK", "REPORT_PAPER_KEY", "Reports", "build_handlers", "paper_buttons"]
+__all__ = ["REPORT_CALLBACK", "REPORT_PAPER_KEY", "Reports", "paper_buttons"]
 
 REPORT_CALLBACK = "rep:"
 REPORT_PAPER_KEY = "report_paper"
@@ -302,10 +302,3 @@ class Reports:
                 ),
             ),
         ]
-
-
-def build_handlers(
-    services: Services, config: TelegramConfig
-) -> list[BaseHandler[Update, Any, Any]]:
-    """/report and its buttons (see ``Reports``)."""
-    return Reports(services, config).handlers()

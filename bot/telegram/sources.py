@@ -14,7 +14,6 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.telegram.config import TelegramConfig
 from bot.telegram.i18n import lang_for, t
 from bot.telegram.render import esc, split_html
 from bot.telegram.report import REPORT_PAPER_KEY
@@ -23,9 +22,8 @@ from kernel.models import SourceKind, SourceRecord, SourceStatus
 
 if TYPE_CHECKING:
     from bot.library import Library
-    from bot.services import Services
 
-__all__ = ["Sources", "build_handlers", "format_sources"]
+__all__ = ["Sources", "format_sources"]
 
 FORGET_CALLBACK = "src:"
 PAPER_CALLBACK = "rpp:"
@@ -244,11 +242,3 @@ class Sources:
             CallbackQueryHandler(self.handle_paper_button, pattern=f"^{PAPER_CALLBACK}"),
             CallbackQueryHandler(self.handle_reset_button, pattern=f"^{RESET_CALLBACK}(yes|no)$"),
         ]
-
-
-def build_handlers(
-    services: Services, config: TelegramConfig
-) -> list[BaseHandler[Update, Any, Any]]:
-    """Listing and removing sources, and the chat reset."""
-    del config
-    return Sources(services.library).handlers()

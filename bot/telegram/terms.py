@@ -18,9 +18,9 @@ from bot.telegram.status import StatusMessage
 from kernel.models import ChatGlossary, GlossaryEntry
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.study import GlossaryBuilder
 
-__all__ = ["TERMS_CALLBACK", "build_handlers", "render_glossary"]
+__all__ = ["TERMS_CALLBACK", "Terms", "render_glossary"]
 
 TERMS_CALLBACK = "terms:"
 
@@ -56,21 +56,28 @@ def _export_buttons(lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([row])
 
 
-def build_handlers(
-    services: Services, config: TelegramConfig
-) -> list[BaseHandler[Update, Any, Any]]:
+class Terms:
     """/terms and its export buttons."""
 
-    builder = services.glossary
+    def __init__(self, builder: GlossaryBuilder, config: TelegramConfig) -> None:
+        self._builder = builder
+        self._config = config
 
-    async def handle_terms(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    def handlers(self) -> list[BaseHandler[Update, Any, Any]]:
+        return [
+            CommandHandler("terms", self.handle_terms, filters=filters.UpdateType.MESSAGE),
+            CallbackQueryHandler(self.handle_export, pattern=f"^{TERMS_CALLBACK}(csv|md)$"),
+        ]
+
+    async def handle_terms(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/terms: the glossary (built from the answers so far, or kept) with export buttons."""
         message = update.effective_message
         assert message is not None
         lang = lang_for(update, context.user_data)
         status = await StatusMessage.send(
-            message.chat, t(lang, "terms_making"), config.edit_interval_s
+            message.chat, t(lang, "terms_making"), self._config.edit_interval_s
         )
-        found = await shown_on(status, lang, builder.glossary(message.chat.id, lang=lang))
+        found = await shown_on(status, lang, self._builder.glossary(message.chat.id, lang=lang))
         if found is None:
             return
         if not found.entries:
@@ -78,7 +85,8 @@ def build_handlers(
             return
         await status.finish(render_glossary(found, lang), reply_markup=_export_buttons(lang))
 
-    async def handle_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle_export(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """📄 CSV / Markdown: the glossary as a file."""
         query = update.callback_query
         assert query is not None
         assert query.data is not None
@@ -88,15 +96,10 @@ def build_handlers(
         if not isinstance(message, Message):
             return
         fmt = query.data.removeprefix(TERMS_CALLBACK)
-        found = await builder.glossary(message.chat.id, lang=lang)  # kept: no model call
+        found = await self._builder.glossary(message.chat.id, lang=lang)  # kept: no model call
         if not found.entries:
             await message.chat.send_message(t(lang, "terms_empty"))
             return
         data, filename = glossary_file(found, fmt)
         caption = t(lang, "terms_caption", n=len(found.entries))
         await message.chat.send_document(data, filename=filename, caption=caption)
-
-    return [
-        CommandHandler("terms", handle_terms, filters=filters.UpdateType.MESSAGE),
-        CallbackQueryHandler(handle_export, pattern=f"^{TERMS_CALLBACK}(csv|md)$"),
-    ]
