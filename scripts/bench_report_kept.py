@@ -33,8 +33,8 @@ async def run(latency: float) -> dict[str, tuple[int, float]]:
     from bot.llm import OpenAIChatModel
     from bot.report import ReportBuilder
     from bot.report.prompts import VERIFY_SYSTEM
-    from ingest.pdf import parse_pdf
-    from ingest.transcript import video_source_from_subtitles
+    from ingest.paper.pdf import parse_pdf
+    from ingest.video.transcript import video_source_from_subtitles
     from storage.async_store import AsyncKnowledgeStore
     from storage.index import QdrantIndex
     from storage.kept_reports import KeptReports

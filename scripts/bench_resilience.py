@@ -170,8 +170,8 @@ async def run(seed: int, flood_limit: float) -> dict[str, Any]:
     from bot.settings import LLMSettings, Settings, StorageSettings
     from bot.telegram.app import build_application
     from bot.telegram.config import TelegramConfig
-    from ingest.pdf import parse_pdf
-    from ingest.transcript import video_source_from_subtitles
+    from ingest.paper.pdf import parse_pdf
+    from ingest.video.transcript import video_source_from_subtitles
     from tests.embedding import test_embedder
     from tests.fake_openai import FakeOpenAI
     from tests.fake_telegram import TOKEN, FakeBotApi, FakeBotApiServer

@@ -311,9 +311,9 @@ async def run(delay: float, limit: int) -> str:
 
     from bot.app import build_services
     from bot.settings import LLMSettings, Settings, StorageSettings
-    from ingest.pdf import parse_pdf
+    from ingest.paper.pdf import parse_pdf
     from ingest.terms import text_terms
-    from ingest.transcript import video_source_from_subtitles
+    from ingest.video.transcript import video_source_from_subtitles
     from tests.embedding import test_embedder
     from tests.fake_openai import FakeOpenAI
 

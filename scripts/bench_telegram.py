@@ -129,7 +129,7 @@ def _prefill(services: Any, chats: Sequence[int], lang: str = "zh", kind: str = 
     exchange they follow in its history."""
     from datetime import UTC, datetime
 
-    from ingest.pdf import parse_pdf
+    from ingest.paper.pdf import parse_pdf
     from ingest.terms import merge_terms, text_terms
     from kernel.models import Turn
     from scripts.bench_servers import ANSWERS

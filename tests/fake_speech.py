@@ -21,11 +21,11 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from ingest.downloader import Extract, MediaDownloader
-from ingest.lecture import LectureReader, YouTubeFetch
-from ingest.speech import Lane, Recognition, RecognitionProgress, SpeechRecognizer
-from ingest.subtitles import Cue
-from ingest.transcript_cache import TranscriptCache
+from ingest.video.downloader import Extract, MediaDownloader
+from ingest.video.lecture import LectureReader, YouTubeFetch
+from ingest.video.speech import Lane, Recognition, RecognitionProgress, SpeechRecognizer
+from ingest.video.subtitles import Cue
+from ingest.video.transcript_cache import TranscriptCache
 from kernel.errors import CancelledByStudentError
 from tests.fake_http import QuietHTTPServer
 

@@ -15,7 +15,7 @@ import av
 import numpy as np
 import pytest
 
-from ingest.asr_process import LocalSpeechRecognizer, WhisperSpec
+from ingest.video.asr_process import LocalSpeechRecognizer, WhisperSpec
 
 __all__ = [
     "LECTURE_WORDS",

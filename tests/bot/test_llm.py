@@ -9,7 +9,7 @@ import pytest
 
 from bot.llm import Message, OpenAIChatModel, OpenAITranscriptionEndpoint
 from bot.model_output import strip_reasoning
-from ingest.speech import RemoteSpeechRecognizer
+from ingest.video.speech import RemoteSpeechRecognizer
 from kernel.errors import ConfigError, LLMError, TranscriptionError
 from tests.fake_openai import (
     CutOffStream,

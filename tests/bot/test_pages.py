@@ -10,7 +10,7 @@ import pytest
 
 from bot.pages import PageViewer, figure_number, figure_query, relevant_figures
 from bot.references import asks_about_references
-from ingest.pdf import parse_pdf
+from ingest.paper.pdf import parse_pdf
 from kernel.errors import NotFoundError
 from kernel.models import Citation, Figure, FigureKind, SourceKind, SourceStatus
 from storage.paper_files import PaperFiles

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.asr_process import LocalSpeechRecognizer, WhisperSpec, model_label
+from ingest.video.asr_process import LocalSpeechRecognizer, WhisperSpec, model_label
 from kernel.errors import CancelledByStudentError, NothingHeardError, TranscriptionError
 from tests.speech import LECTURE_WORDS, media_file, recognizer, silence_wav, tone_wav
 

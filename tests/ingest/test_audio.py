@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest import audio
+from ingest.video import audio
 from kernel.errors import DamagedFileError, NoAudioError
 from tests.speech import media_file, silence_wav, video_file
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingest.captions import choose_transcript
-from ingest.youtube import DEFAULT_LANGUAGES
+from ingest.video.captions import choose_transcript
+from ingest.video.youtube import DEFAULT_LANGUAGES
 
 
 @dataclass(frozen=True)

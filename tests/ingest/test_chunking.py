@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from ingest.chunking import Block, chunk_blocks
+from ingest.paper.chunking import Block, chunk_blocks
 from ingest.text import split_sentences
 
 
@@ -94,7 +94,7 @@ def test_empty_input_and_bad_sizes() -> None:
 
 
 def test_line_boxes_merge_per_page_and_column() -> None:
-    from ingest.chunking import merge_boxes
+    from ingest.paper.chunking import merge_boxes
 
     lines = [
         (1, 50.0, 700.0, 290.0, 710.0),  # left column, bottom

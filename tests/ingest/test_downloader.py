@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ingest.downloader import MediaDownloader, translate_error
+from ingest.video.downloader import MediaDownloader, translate_error
 from kernel.errors import CancelledByStudentError, VideoUnavailableError
 from tests.fake_http import collect_ytdlp_leaks, static_files
 from tests.recorded_media import BILIBILI_SRT, bilibili_info, live_info, youtube_info

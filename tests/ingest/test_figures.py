@@ -5,10 +5,10 @@ from __future__ import annotations
 import pymupdf
 import pytest
 
-from ingest.figures import caption_label
-from ingest.pdf import ocr_available, parse_pdf
-from ingest.pdfmeta import Line
-from ingest.render import render_regions
+from ingest.paper.figures import caption_label
+from ingest.paper.pdf import ocr_available, parse_pdf
+from ingest.paper.pdfmeta import Line
+from ingest.paper.render import render_regions
 from kernel.models import ChunkRole, FigureKind, PageFigure, ParsedSource
 from tests.pdfs import make_figures_pdf, make_scanned_pdf
 

@@ -1,4 +1,4 @@
-"""ingest.layout directly: visual lines from a real pymupdf page, then noise removal and
+"""ingest.paper.layout directly: visual lines from a real pymupdf page, then noise removal and
 paragraph assembly on hand-placed lines (cases the generated papers of test_pdf do not reach)."""
 
 # pymupdf 2.0 ships partial type hints (Document() and close() are unannotated).
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pymupdf
 
-from ingest.layout import body_size, page_lines, remove_noise, to_blocks
-from ingest.pdfmeta import Line
+from ingest.paper.layout import body_size, page_lines, remove_noise, to_blocks
+from ingest.paper.pdfmeta import Line
 
 _H = 842.0  # A4 height in points
 

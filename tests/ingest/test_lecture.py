@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.lecture import LectureReader, file_fingerprint
+from ingest.video.lecture import LectureReader, file_fingerprint
 from kernel.errors import (
     CancelledByStudentError,
     MediaTooLongError,

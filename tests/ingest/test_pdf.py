@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from ingest.pdf import ocr_available, parse_pdf
+from ingest.paper.pdf import ocr_available, parse_pdf
 from kernel.errors import (
     DamagedFileError,
     EmptyFileError,

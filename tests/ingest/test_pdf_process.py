@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from ingest.pdf import parse_pdf
-from ingest.pdf_process import parse_pdf_isolated, run_isolated
+from ingest.paper.pdf import parse_pdf
+from ingest.paper.pdf_process import parse_pdf_isolated, run_isolated
 from kernel.errors import DamagedFileError, NotAPDFError, PasswordRequiredError, TooLargeError
 from tests.pdfs import make_encrypted_pdf, make_garbage_bytes, make_paper_pdf
 

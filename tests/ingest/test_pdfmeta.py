@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.pdf import parse_pdf
-from ingest.pdfmeta import looks_like_real_title
+from ingest.paper.pdf import parse_pdf
+from ingest.paper.pdfmeta import looks_like_real_title
 from tests.pdfs import PAPER_ABSTRACT, make_chinese_pdf, make_paper_pdf, make_plain_pdf
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.speech import (
+from ingest.video.speech import (
     EndpointReply,
     RemoteSpeechRecognizer,
     initial_prompt,
@@ -17,7 +17,7 @@ from ingest.speech import (
     language_code,
     require_speech,
 )
-from ingest.subtitles import Cue
+from ingest.video.subtitles import Cue
 from kernel.errors import CancelledByStudentError, NothingHeardError
 from tests.speech import media_file
 

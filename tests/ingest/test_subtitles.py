@@ -9,7 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.subtitles import Cue, looks_like_subtitle_filename, parse_subtitles, read_subtitles
+from ingest.video.subtitles import (
+    Cue,
+    looks_like_subtitle_filename,
+    parse_subtitles,
+    read_subtitles,
+)
 from kernel.errors import PaperTutorError, SubtitleFormatError
 from tests import subtitle_samples as samples
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.subtitles import Cue, parse_subtitles
-from ingest.transcript import chunk_cues, video_source_from_subtitles
+from ingest.video.subtitles import Cue, parse_subtitles
+from ingest.video.transcript import chunk_cues, video_source_from_subtitles
 from kernel.errors import TooLargeError
 from kernel.language import transcript_language
 from kernel.models import Chunk, SourceKind

@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from ingest.transcript_cache import TranscriptCache
+from ingest.video.transcript_cache import TranscriptCache
 from tests.fake_speech import heard
 
 

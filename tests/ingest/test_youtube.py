@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from ingest.youtube import (
+from ingest.video.youtube import (
     DEFAULT_LANGUAGES,
     YouTubeTranscriptFetcher,
 )

@@ -9,7 +9,7 @@ import pymupdf
 import pytest
 
 from bot.pages import PageViewer
-from ingest.pdf import parse_pdf
+from ingest.paper.pdf import parse_pdf
 from kernel.models import Chunk, ParsedSource, SourceRecord
 from storage.paper_files import PaperFiles
 from tests.pdfs import make_figures_pdf

@@ -22,8 +22,8 @@ from bot.prompts import REWRITE_SYSTEM
 from bot.services import Services
 from bot.settings import LLMSettings, Settings, StorageSettings
 from bot.study.prompts import GLOSSARY_SYSTEM, QUIZ_SYSTEM
-from ingest.pdf import parse_pdf
-from ingest.transcript import video_source_from_subtitles
+from ingest.paper.pdf import parse_pdf
+from ingest.video.transcript import video_source_from_subtitles
 from kernel.models import Note, Term
 from tests.bot.study.support import user_text
 from tests.embedding import test_embedder

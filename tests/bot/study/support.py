@@ -13,8 +13,8 @@ import pytest
 
 from bot.citations import build_citations
 from bot.llm import OpenAIChatModel
-from ingest.pdf import parse_pdf
-from ingest.transcript import video_source_from_subtitles
+from ingest.paper.pdf import parse_pdf
+from ingest.video.transcript import video_source_from_subtitles
 from kernel.models import Note, SearchHit, SourceKind, Term
 from storage.async_store import AsyncKnowledgeStore
 from storage.index import QdrantIndex

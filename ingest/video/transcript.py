@@ -13,9 +13,9 @@ import re
 from collections.abc import Sequence
 from pathlib import PurePath
 
-from ingest.subtitle_text import join_text
-from ingest.subtitles import Cue, read_subtitles
 from ingest.text import split_sentences
+from ingest.video.subtitle_text import join_text
+from ingest.video.subtitles import Cue, read_subtitles
 from kernel.errors import TooLargeError
 from kernel.language import transcript_language
 from kernel.links import parse_video_link

@@ -10,7 +10,7 @@ ends the child, not the bot.
 Rendering a cited passage or a figure (``render_regions_isolated``) runs the same way: a heavy
 vector page takes tens of milliseconds, a scanned one more.
 
-Children are forked from a forkserver that has ``ingest.pdf`` (pymupdf) loaded already, so
+Children are forked from a forkserver that has ``ingest.paper.pdf`` (pymupdf) loaded already, so
 starting one costs milliseconds after the first. They run at a lower CPU priority (nice 10):
 parsing is background work, the students waiting for answers come first. Progress and the
 result come back over a pipe; ``progress`` is called in the calling thread, as ``parse_pdf``
@@ -26,8 +26,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from ingest.children import context
-from ingest.pdf import parse_pdf
-from ingest.render import render_regions
+from ingest.paper.pdf import parse_pdf
+from ingest.paper.render import render_regions
 from kernel.errors import DamagedFileError, PaperTutorError
 from kernel.models import Box, ParsedSource
 
@@ -75,7 +75,7 @@ def parse_pdf_isolated(
     progress: Callable[[int, int], None] | None = None,
     **options: Any,
 ) -> ParsedSource:
-    """``ingest.pdf.parse_pdf(data, progress=progress, **options)`` in a child process.
+    """``ingest.paper.pdf.parse_pdf(data, progress=progress, **options)`` in a child process.
 
     Blocks until the child is done; raises what ``parse_pdf`` raises (``InputError``
     subclasses), ``DamagedFileError`` if the child dies without an answer, and
@@ -86,7 +86,7 @@ def parse_pdf_isolated(
 
 
 def render_regions_isolated(data: bytes, regions: Sequence[Box], *, pad: bool = True) -> bytes:
-    """``ingest.render.render_regions(data, regions, pad=pad)`` (a PNG) in a child process.
+    """``ingest.paper.render.render_regions(data, regions, pad=pad)`` (a PNG) in a child process.
 
     Rendering a heavy page holds MuPDF (and so the interpreter) for a while; blocks until
     the image is there. Raises what ``render_regions`` raises."""

@@ -6,7 +6,7 @@ under the other on a fresh page and rendered at about 1000 pixels across. Only t
 own content is drawn, not a reader's annotations. ``html_to_pdf`` lays out HTML on A4 pages
 with ``pymupdf.Story`` (its built-in CJK font covers Chinese, no system fonts needed), images
 included, and numbers the pages. Both are blocking MuPDF work: callers run them off the event
-loop (``ingest.pdf_process`` runs ``render_regions`` in a child process).
+loop (``ingest.paper.pdf_process`` runs ``render_regions`` in a child process).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Page layout of a PDF: from pymupdf's text dictionary to clean paragraph blocks.
 
-Used by ``ingest.pdf`` (which opens, checks and OCRs the file). Three steps:
+Used by ``ingest.paper.pdf`` (which opens, checks and OCRs the file). Three steps:
 ``page_lines`` rebuilds each visual line with its font size and boldness; ``remove_noise``
 drops what only repeats or numbers the layout (running headers/footers, page numbers, review
 line numbers, the vertical arXiv stamp) and moves margin notes after the body; ``to_blocks``
@@ -18,8 +18,8 @@ from typing import Any
 
 import pymupdf
 
-from ingest.chunking import Block
-from ingest.pdfmeta import Line
+from ingest.paper.chunking import Block
+from ingest.paper.pdfmeta import Line
 from ingest.text import join_lines, join_lines_at, match_heading, normalize_text, word_vocabulary
 
 __all__ = ["body_size", "page_lines", "remove_noise", "to_blocks"]

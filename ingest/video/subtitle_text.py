@@ -1,6 +1,6 @@
 """Text-level help for subtitle files: decoding bytes, stripping styling, joining lines.
 
-Split from ``ingest.subtitles`` to keep each module small; nothing here knows about cue
+Split from ``ingest.video.subtitles`` to keep each module small; nothing here knows about cue
 formats. ``join_text`` is the one rule for gluing transcript pieces: no space next to Chinese
 or Japanese, one space between Latin words.
 """

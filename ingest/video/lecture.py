@@ -26,13 +26,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path, PurePath
 
-from ingest import audio
-from ingest.captions import choose_transcript
-from ingest.downloader import Chapter, MediaDownloader, RemoteMedia
-from ingest.speech import Recognition, SpeechRecognizer
-from ingest.subtitles import Cue, parse_subtitles
-from ingest.transcript import chunk_cues
-from ingest.transcript_cache import TranscriptCache
+from ingest.video import audio
+from ingest.video.captions import choose_transcript
+from ingest.video.downloader import Chapter, MediaDownloader, RemoteMedia
+from ingest.video.speech import Recognition, SpeechRecognizer
+from ingest.video.subtitles import Cue, parse_subtitles
+from ingest.video.transcript import chunk_cues
+from ingest.video.transcript_cache import TranscriptCache
 from kernel.errors import (
     CancelledByStudentError,
     MediaTooLongError,

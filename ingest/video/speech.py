@@ -3,7 +3,7 @@ into timestamped ``Cue``s, the same cues a subtitle file gives, so a recognised 
 chunked, cited and linked to the second exactly like captions.
 
 Two recognisers implement it: ``LocalSpeechRecognizer`` (faster-whisper in a child process,
-``ingest/asr_process.py``) and ``RemoteSpeechRecognizer`` (below), which sends the audio in
+``ingest/video/asr_process.py``) and ``RemoteSpeechRecognizer`` (below), which sends the audio in
 windows to any OpenAI-compatible ``/v1/audio/transcriptions`` endpoint through a
 ``TranscriptionEndpoint`` (implemented by ``bot/llm.py``, the one module that imports openai).
 
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from ingest import audio
-from ingest.subtitles import Cue
+from ingest.video import audio
+from ingest.video.subtitles import Cue
 from kernel.errors import CancelledByStudentError, NothingHeardError
 
 __all__ = [

@@ -19,8 +19,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from ingest.speech import Recognition
-from ingest.subtitles import Cue
+from ingest.video.speech import Recognition
+from ingest.video.subtitles import Cue
 
 __all__ = ["TranscriptCache"]
 

@@ -3,7 +3,7 @@
 The one module that imports ``youtube_transcript_api``. Synchronous and not thread-safe (the
 library keeps state on its ``requests.Session``): the bot builds one fetcher per link and runs
 ``fetch`` in a worker thread. Every failure becomes a ``VideoUnavailableError`` whose message
-says what happened and that a subtitle file can be sent instead; ``ingest.lecture`` then tries
+says what happened and that a subtitle file can be sent instead; ``ingest.video.lecture`` then tries
 the platform's tracks and speech recognition through yt-dlp.
 """
 
@@ -28,10 +28,10 @@ from youtube_transcript_api._errors import (
 )
 from youtube_transcript_api.proxies import GenericProxyConfig, InvalidProxyConfig
 
-from ingest.captions import choose_transcript
-from ingest.subtitle_text import clean_line
-from ingest.subtitles import Cue
-from ingest.transcript import chunk_cues
+from ingest.video.captions import choose_transcript
+from ingest.video.subtitle_text import clean_line
+from ingest.video.subtitles import Cue
+from ingest.video.transcript import chunk_cues
 from kernel.errors import ConfigError, VideoUnavailableError
 from kernel.links import VideoLink
 from kernel.models import ParsedSource, SourceKind, VideoMeta
@@ -131,7 +131,7 @@ class YouTubeTranscriptFetcher:
 
     def fetch(self, link: VideoLink) -> ParsedSource:
         """The transcript of ``link`` as a chunked video source (synchronous, network)."""
-        if link.platform != "youtube":  # other sites go through ingest.downloader
+        if link.platform != "youtube":  # other sites go through ingest.video.downloader
             raise ValueError(f"not a YouTube link: {link.url}")
         session = self._session_factory()
         try:

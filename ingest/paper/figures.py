@@ -5,7 +5,7 @@ A caption is a paragraph that starts with a label: "Figure 1:", "Fig. 2.", "Tabl
 or table is what sits next to its caption — above or below, in the caption's column of a
 two-column page or across the page — up to the nearest body prose: drawings and images (raster
 and vector alike), and the text set among them (labels, table cells). The region found is
-what ``ingest.render`` crops when the figure is shown.
+what ``ingest.paper.render`` crops when the figure is shown.
 
 The text inside a figure or table is not prose: ``parse_pdf`` takes those lines, and the
 captions, out of the paragraphs (a caption becomes a chunk of its own).
@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.pdfmeta import Line
+from ingest.paper.pdfmeta import Line
 from ingest.text import is_cjk, join_lines, match_heading
 from kernel.models import FigureKind
 

@@ -27,14 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from ingest.children import context
-from ingest.speech import (
+from ingest.video.speech import (
     Lane,
     Recognition,
     RecognitionProgress,
     keep_heard,
     require_speech,
 )
-from ingest.subtitles import Cue
+from ingest.video.subtitles import Cue
 from kernel.errors import CancelledByStudentError, PaperTutorError, TranscriptionError
 
 __all__ = [
@@ -84,7 +84,7 @@ def model_label(model: str) -> str:
 def _serve(conn: Connection, spec: WhisperSpec) -> None:
     """The child: load the model on the first job, then recognise one file per request."""
     os.nice(_NICE)
-    from ingest.asr import load_model, transcribe_file  # faster-whisper only in the child
+    from ingest.video.asr import load_model, transcribe_file  # faster-whisper only in the child
 
     model: Any = None
 
