@@ -243,7 +243,7 @@ async def loop_run(
     from bot.settings import ASRSettings, LLMSettings, Settings, StorageSettings
     from scripts.bench_servers import Servers
     from scripts.bench_telegram import _prefill
-    from tests.embedding import test_embedder
+    from tests.fakes.embedding import test_embedder
 
     servers = Servers(0.5, "en")
     monitor = StallMonitor()

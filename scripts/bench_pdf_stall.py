@@ -61,7 +61,7 @@ async def _measure(parse: Callable[..., ParsedSource], data: bytes) -> tuple[flo
 
 
 def main() -> int:
-    from tests.pdfs import make_paper_pdf
+    from tests.fakes.pdfs import make_paper_pdf
 
     awkward = corpus_dir() / "awkward"
     parse_pdf_isolated(make_paper_pdf())  # starts the forkserver once, as a running bot has

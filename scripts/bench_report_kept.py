@@ -40,10 +40,10 @@ async def run(latency: float) -> dict[str, tuple[int, float]]:
     from storage.kept_reports import KeptReports
     from storage.store import KnowledgeStore
     from tests.bot.report.support import cooperative, prompt_of
-    from tests.embedding import test_embedder
-    from tests.fake_openai import FakeOpenAI, Status
-    from tests.pdfs import make_paper_pdf
-    from tests.subtitle_samples import lecture_srt
+    from tests.fakes.embedding import test_embedder
+    from tests.fakes.openai_server import FakeOpenAI, Status
+    from tests.fakes.pdfs import make_paper_pdf
+    from tests.fakes.subtitle_samples import lecture_srt
 
     corpus = corpus_dir()
     pdf = corpus / "papers" / "1706.03762.pdf"

@@ -1,7 +1,7 @@
 """One rule for the whole suite: no test's output shows a secret.
 
 After each test phase, its captured stdout, stderr and log (what pytest keeps for the report)
-are searched for the test secrets (``tests/secret_values.py``); a hit fails the test.
+are searched for the test secrets (``tests/fakes/secret_values.py``); a hit fails the test.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.secret_values import leaks
+from tests.fakes.secret_values import leaks
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -23,10 +23,9 @@ from kernel.models import Chunk, PaperMeta, ParsedSource, SourceKind, Term, Vide
 from storage.async_store import AsyncKnowledgeStore
 from storage.index import QdrantIndex
 from storage.store import KnowledgeStore
-from tests.embedding import test_embedder
-from tests.fake_chat import ScriptedChatModel
-from tests.fake_modes import MODES, TutorModel
-from tests.fake_openai import (
+from tests.fakes.chat import ScriptedChatModel
+from tests.fakes.embedding import test_embedder
+from tests.fakes.openai_server import (
     CutOffStream,
     FakeOpenAI,
     Malformed,
@@ -35,6 +34,7 @@ from tests.fake_openai import (
     Timeout,
     fake_openai,  # noqa: F401 - pytest fixture
 )
+from tests.fakes.tutor_model import MODES, TutorModel
 
 CHAT, OTHER = 101, 202
 PAPER_TEXTS = (

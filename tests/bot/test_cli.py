@@ -24,15 +24,15 @@ from storage.index import ChunkPoint, QdrantIndex
 from storage.sparse import sparse_document
 from storage.store import KnowledgeStore, chunk_id
 from tests.bot.report.support import cooperative
-from tests.embedding import TEST_MODEL_NAME, test_embedder, test_model_dir
-from tests.fake_modes import MODES, TutorModel
-from tests.fake_openai import FakeOpenAI, Status, Timeout
-from tests.fake_openai import fake_openai as fake_openai
-from tests.fake_speech import transcription_server
-from tests.pdfs import make_garbage_bytes, make_paper_pdf
-from tests.secret_values import LLM_KEY, leaks
-from tests.speech import media_file
-from tests.subtitle_samples import lecture_srt
+from tests.fakes.embedding import TEST_MODEL_NAME, test_embedder, test_model_dir
+from tests.fakes.openai_server import FakeOpenAI, Status, Timeout
+from tests.fakes.openai_server import fake_openai as fake_openai
+from tests.fakes.pdfs import make_garbage_bytes, make_paper_pdf
+from tests.fakes.recognition import transcription_server
+from tests.fakes.secret_values import LLM_KEY, leaks
+from tests.fakes.speech import media_file
+from tests.fakes.subtitle_samples import lecture_srt
+from tests.fakes.tutor_model import MODES, TutorModel
 
 CHAT, OTHER = 5, 6
 VIDEO_URL = "https://youtu.be/dQw4w9WgXcQ"

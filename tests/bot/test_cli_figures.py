@@ -10,8 +10,8 @@ import pytest
 from bot.cli import main
 from tests.bot.test_cli import env as env
 from tests.bot.test_cli import run_json
-from tests.fake_openai import fake_openai as fake_openai  # the fixture env needs
-from tests.pdfs import make_figures_pdf
+from tests.fakes.openai_server import fake_openai as fake_openai  # the fixture env needs
+from tests.fakes.pdfs import make_figures_pdf
 
 CHAT, OTHER = 5, 6
 

@@ -16,10 +16,10 @@ from bot.prompts import REWRITE_SYSTEM
 from bot.study.prompts import GLOSSARY_SYSTEM, QUIZ_SYSTEM
 from tests.bot.study.support import user_text
 from tests.bot.test_cli import CHAT, OTHER, env, ingest_both, run_json
-from tests.fake_modes import quoted_words
-from tests.fake_openai import FakeOpenAI
-from tests.fake_openai import fake_openai as fake_openai
-from tests.fake_study_model import BANK, glossary_reply, quiz_reply, snippets_in
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import fake_openai as fake_openai
+from tests.fakes.study_model import BANK, glossary_reply, quiz_reply, snippets_in
+from tests.fakes.tutor_model import quoted_words
 
 __all__ = ["env"]  # a fixture
 

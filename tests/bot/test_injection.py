@@ -33,8 +33,8 @@ from ingest.video.transcript import video_source_from_subtitles
 from storage.async_store import AsyncKnowledgeStore
 from storage.store import KnowledgeStore
 from tests.bot.report.support import writer_reply
-from tests.fake_chat import ScriptedChatModel
-from tests.pdfs import make_paper_pdf
+from tests.fakes.chat import ScriptedChatModel
+from tests.fakes.pdfs import make_paper_pdf
 from tests.storage.test_store import open_store
 
 CHAT = 77

@@ -11,7 +11,7 @@ from bot.llm import Message, OpenAIChatModel, OpenAITranscriptionEndpoint
 from bot.model_output import strip_reasoning
 from ingest.video.speech import RemoteSpeechRecognizer
 from kernel.errors import ConfigError, LLMError, TranscriptionError
-from tests.fake_openai import (
+from tests.fakes.openai_server import (
     CutOffStream,
     FakeOpenAI,
     Malformed,
@@ -20,8 +20,8 @@ from tests.fake_openai import (
     Timeout,
     fake_openai,  # noqa: F401 - pytest fixture
 )
-from tests.fake_speech import transcription_server
-from tests.speech import media_file
+from tests.fakes.recognition import transcription_server
+from tests.fakes.speech import media_file
 
 MESSAGES: list[Message] = [
     {"role": "system", "content": "You are a tutor."},

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 from bot.settings import LLMSettings, Settings, StorageSettings, TelegramSettings
 from bot.telegram.app import check_config, run_bot, telegram_config
 from kernel.errors import ConfigError
-from tests.fake_telegram import TOKEN
+from tests.fakes.bot_api import TOKEN
 
 
 def _settings(tmp_path: Path, token: str | None, key: str | None, **tg: object) -> Settings:

@@ -7,8 +7,9 @@ import io
 from PIL import Image
 
 from kernel.errors import LLMError
-from tests.fake_telegram import BOT_ID, BOT_USERNAME
-from tests.telegram.fakes import (
+from tests.fakes.bot_api import BOT_ID, BOT_USERNAME
+from tests.fakes.harness import running
+from tests.fakes.services import (
     FakeAnswerer,
     FakeLibrary,
     FakeNextSteps,
@@ -16,7 +17,6 @@ from tests.telegram.fakes import (
     paper_record,
     services,
 )
-from tests.telegram.harness import running
 
 CHAT = 1001
 GROUP = -100300

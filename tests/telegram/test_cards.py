@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.telegram.cards import suggested_questions
-from tests.telegram.fakes import paper_record
+from tests.fakes.services import paper_record
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from kernel.models import Chunk, PaperMeta, ParsedSource, SourceKind
-from tests.fake_modes import MODES, TutorModel
-from tests.fake_openai import FakeOpenAI
-from tests.fake_telegram import FakeBotApi
+from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.tutor_model import MODES, TutorModel
 from tests.telegram.test_end_to_end import _bot, _wait_text, real_services
 
 STUDENT = 1001

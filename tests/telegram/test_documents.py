@@ -10,8 +10,8 @@ from kernel.errors import (
     ReplaceFailedError,
     WrongPasswordError,
 )
-from tests.telegram.fakes import FakeLibrary, paper_record, services, video_record
-from tests.telegram.harness import running
+from tests.fakes.harness import running
+from tests.fakes.services import FakeLibrary, paper_record, services, video_record
 
 CHAT = 1001
 

@@ -22,14 +22,14 @@ from bot.services import Services
 from bot.settings import LLMSettings, Settings, StorageSettings
 from bot.telegram.app import build_application
 from bot.telegram.config import TelegramConfig
-from tests.embedding import test_embedder
-from tests.fake_modes import quoted_words
-from tests.fake_openai import FakeOpenAI
-from tests.fake_telegram import TOKEN, FakeBotApi, FakeBotApiServer, Seen
-from tests.pdfs import make_paper_pdf
-from tests.speech import media_file, recognizer, video_file
-from tests.subtitle_samples import SRT_EN
-from tests.telegram.fakes import FakeReports, report, services
+from tests.fakes.bot_api import TOKEN, FakeBotApi, FakeBotApiServer, Seen
+from tests.fakes.embedding import test_embedder
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.pdfs import make_paper_pdf
+from tests.fakes.services import FakeReports, report, services
+from tests.fakes.speech import media_file, recognizer, video_file
+from tests.fakes.subtitle_samples import SRT_EN
+from tests.fakes.tutor_model import quoted_words
 
 STUDENT = 1001
 STRANGER = 777
@@ -282,7 +282,7 @@ async def test_a_report_that_survives_a_failed_section_and_a_restart(tmp_path: P
     the .docx with the student's name; after a restart /report md costs no model call."""
     from bot.report.prompts import VERIFY_SYSTEM
     from tests.bot.report.support import cooperative, note, paper_source, video_source
-    from tests.fake_openai import Status
+    from tests.fakes.openai_server import Status
 
     writes = {n: f"请撰写报告的“{h}”部分" for n, h in ((2, "（2）核心内容摘要"),
               (3, "（3）关键技术解析"), (4, "（4）视频补充要点"))}  # fmt: skip

@@ -12,9 +12,9 @@ from bot.pages import PageViewer
 from ingest.paper.pdf import parse_pdf
 from kernel.models import Chunk, ParsedSource, SourceRecord
 from storage.paper_files import PaperFiles
-from tests.pdfs import make_figures_pdf
-from tests.telegram.fakes import FakeAnswerer, FakeLibrary, answer, citation, paper_record, services
-from tests.telegram.harness import running
+from tests.fakes.harness import running
+from tests.fakes.pdfs import make_figures_pdf
+from tests.fakes.services import FakeAnswerer, FakeLibrary, answer, citation, paper_record, services
 
 CHAT = 1001
 SOURCE = str(uuid.uuid5(uuid.NAMESPACE_URL, "figures-paper"))

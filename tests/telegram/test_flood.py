@@ -11,8 +11,8 @@ import pytest
 from telegram.error import RetryAfter
 
 from bot.telegram.flood import ChatRateLimiter, Schedule, droppable
-from tests.telegram.fakes import FakeAnswerer, FakeReports, answer, report, services
-from tests.telegram.harness import running
+from tests.fakes.harness import running
+from tests.fakes.services import FakeAnswerer, FakeReports, answer, report, services
 
 CHAT = 1001
 

@@ -9,9 +9,9 @@ import pytest
 from telegram import Update
 
 from bot.telegram.i18n import lang_for
-from tests.fake_telegram import FakeBotApi
-from tests.telegram.fakes import FakeAnswerer, answer, services
-from tests.telegram.harness import running
+from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.harness import running
+from tests.fakes.services import FakeAnswerer, answer, services
 
 CHAT = 1001
 

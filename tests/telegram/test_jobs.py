@@ -8,8 +8,8 @@ from pathlib import Path
 
 from bot.telegram.jobs import Job, JobLedger
 from storage.recovery import Interrupted, Recovery
-from tests.telegram.fakes import FakeLibrary, FakeReports, FakeStore, paper_record, report, services
-from tests.telegram.harness import running
+from tests.fakes.harness import running
+from tests.fakes.services import FakeLibrary, FakeReports, FakeStore, paper_record, report, services
 
 CHAT = 1001
 

@@ -7,8 +7,8 @@ import asyncio
 
 from bot.telegram.videos import video_link_in
 from kernel.errors import TranscriptionError, VideoUnavailableError
-from tests.telegram.fakes import FakeLibrary, services, transcribed_record, video_record
-from tests.telegram.harness import running
+from tests.fakes.harness import running
+from tests.fakes.services import FakeLibrary, services, transcribed_record, video_record
 
 CHAT = 1001
 MB = 2**20

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from kernel.models import Note
-from tests.telegram.fakes import FakeAnswerer, citation, services
-from tests.telegram.harness import running
+from tests.fakes.harness import running
+from tests.fakes.services import FakeAnswerer, citation, services
 
 CHAT = 1001
 OTHER = 2002

@@ -10,9 +10,9 @@ from pathlib import Path
 from telegram.ext import ExtBot
 
 from bot.telegram.app import ThreadedPicklePersistence
-from tests.fake_telegram import TOKEN
-from tests.telegram.fakes import services
-from tests.telegram.harness import running
+from tests.fakes.bot_api import TOKEN
+from tests.fakes.harness import running
+from tests.fakes.services import services
 
 CHAT = 1001
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from bot.telegram.render import preview_text, render_answer, split_html, utf16_len
 from kernel.models import SourceKind
 from tests.bot.markup.test_markdown import FRAGMENTS
-from tests.telegram.fakes import answer, citation
-from tests.telegram_html import parse_html
+from tests.fakes.services import answer, citation
+from tests.fakes.telegram_html import parse_html
 
 
 def _visible(part: str) -> str:

@@ -9,7 +9,8 @@ import pymupdf
 
 from kernel.errors import LLMError, MissingSourceError, PaperChoiceError, VideoMissingError
 from kernel.models import SourceRecord
-from tests.telegram.fakes import (
+from tests.fakes.harness import running
+from tests.fakes.services import (
     FakeLibrary,
     FakeReports,
     paper_record,
@@ -18,7 +19,6 @@ from tests.telegram.fakes import (
     transcribed_record,
     video_record,
 )
-from tests.telegram.harness import running
 
 CHAT = 1001
 

@@ -15,8 +15,8 @@ from telegram.error import NetworkError
 from bot.cli import main
 from bot.telegram.app import check_telegram
 from bot.telegram.config import TelegramConfig
-from tests.fake_telegram import BOT_USERNAME, TOKEN, FakeBotApi, FakeBotApiServer, RecordingRequest
-from tests.secret_values import LLM_KEY, WRONG_TOKEN, leaks
+from tests.fakes.bot_api import BOT_USERNAME, TOKEN, FakeBotApi, FakeBotApiServer, RecordingRequest
+from tests.fakes.secret_values import LLM_KEY, WRONG_TOKEN, leaks
 
 
 @pytest.fixture

@@ -26,14 +26,14 @@ from ingest.paper.pdf import parse_pdf
 from ingest.video.transcript import video_source_from_subtitles
 from kernel.models import Note, Term
 from tests.bot.study.support import user_text
-from tests.embedding import test_embedder
-from tests.fake_modes import quoted_words
-from tests.fake_openai import FakeOpenAI
-from tests.fake_study_model import BANK, glossary_reply, quiz_reply, snippets_in
-from tests.fake_telegram import Seen
-from tests.pdfs import make_paper_pdf
-from tests.subtitle_samples import SRT_EN
-from tests.telegram.harness import Harness, running
+from tests.fakes.bot_api import Seen
+from tests.fakes.embedding import test_embedder
+from tests.fakes.harness import Harness, running
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.pdfs import make_paper_pdf
+from tests.fakes.study_model import BANK, glossary_reply, quiz_reply, snippets_in
+from tests.fakes.subtitle_samples import SRT_EN
+from tests.fakes.tutor_model import quoted_words
 
 CHAT = 1001
 PAPER_TERMS = (Term(en="sparse attention", zh="稀疏注意力"), Term(en="memory", zh="内存"))

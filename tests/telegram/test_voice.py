@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from kernel.errors import NothingHeardError
-from tests.telegram.fakes import (
+from tests.fakes.harness import running
+from tests.fakes.services import (
     FakeAnswerer,
     FakeLibrary,
     FakeListener,
@@ -11,7 +12,6 @@ from tests.telegram.fakes import (
     services,
     transcribed_record,
 )
-from tests.telegram.harness import running
 
 CHAT = 1001
 

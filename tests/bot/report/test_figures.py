@@ -19,8 +19,8 @@ from kernel.models import Citation, Figure, FigureKind, Note, SourceKind
 from storage.paper_files import PaperFiles
 from tests.bot.report.test_delivery import sample_report
 from tests.bot.test_pages import CHAT, SOURCE, _Store
-from tests.pdfs import make_figures_pdf
-from tests.telegram.fakes import NOW
+from tests.fakes.pdfs import make_figures_pdf
+from tests.fakes.services import NOW
 
 
 def _with_tech(report: Report, body: str) -> Report:

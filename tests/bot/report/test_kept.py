@@ -34,7 +34,7 @@ from tests.bot.report.support import (
     prompt_of,
     video_source,
 )
-from tests.fake_openai import FakeOpenAI, Status, fake_openai
+from tests.fakes.openai_server import FakeOpenAI, Status, fake_openai
 
 __all__ = ["fake_openai"]
 

@@ -19,10 +19,10 @@ from kernel.models import Note, SearchHit, SourceKind, Term
 from storage.async_store import AsyncKnowledgeStore
 from storage.index import QdrantIndex
 from storage.store import KnowledgeStore
-from tests.embedding import test_embedder
-from tests.fake_openai import FakeOpenAI
-from tests.pdfs import make_paper_pdf
-from tests.subtitle_samples import SRT_EN
+from tests.fakes.embedding import test_embedder
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.pdfs import make_paper_pdf
+from tests.fakes.subtitle_samples import SRT_EN
 
 __all__ = [
     "CHAT",

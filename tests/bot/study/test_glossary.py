@@ -18,9 +18,9 @@ from kernel.models import ChatGlossary, Citation, GlossaryEntry, SourceKind, Ter
 from storage.async_store import AsyncKnowledgeStore
 from storage.store import KnowledgeStore
 from tests.bot.study.support import CHAT, OTHER, chunk, core, model, note, prompt_of, store
-from tests.fake_openai import FakeOpenAI, Status
-from tests.fake_openai import fake_openai as fake_openai
-from tests.fake_study_model import glossary_reply, snippets_in, terms_in
+from tests.fakes.openai_server import FakeOpenAI, Status
+from tests.fakes.openai_server import fake_openai as fake_openai
+from tests.fakes.study_model import glossary_reply, snippets_in, terms_in
 
 __all__ = ["core", "model", "store"]  # fixtures
 

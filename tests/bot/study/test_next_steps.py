@@ -18,7 +18,7 @@ from storage.async_store import AsyncKnowledgeStore
 from storage.index import QdrantIndex
 from storage.store import KnowledgeStore
 from tests.bot.study.support import CHAT, note, store
-from tests.embedding import test_embedder
+from tests.fakes.embedding import test_embedder
 
 __all__ = ["store"]  # a fixture (over this module's ``core``)
 

@@ -30,9 +30,9 @@ from tests.bot.study.support import (
     store,
     user_text,
 )
-from tests.fake_openai import FakeOpenAI, Status
-from tests.fake_openai import fake_openai as fake_openai
-from tests.fake_study_model import BANK, quiz_reply, snippets_in
+from tests.fakes.openai_server import FakeOpenAI, Status
+from tests.fakes.openai_server import fake_openai as fake_openai
+from tests.fakes.study_model import BANK, quiz_reply, snippets_in
 
 __all__ = ["core", "model", "store"]  # fixtures
 

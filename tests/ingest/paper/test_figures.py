@@ -10,7 +10,7 @@ from ingest.paper.pdf import ocr_available, parse_pdf
 from ingest.paper.pdfmeta import Line
 from ingest.paper.render import render_regions
 from kernel.models import ChunkRole, FigureKind, PageFigure, ParsedSource
-from tests.pdfs import make_figures_pdf, make_scanned_pdf
+from tests.fakes.pdfs import make_figures_pdf, make_scanned_pdf
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from kernel.errors import (
     WrongPasswordError,
 )
 from kernel.models import ParsedSource, SourceKind
-from tests.pdfs import (
+from tests.fakes.pdfs import (
     INJECTION_TEXT,
     make_chinese_pdf,
     make_encrypted_pdf,
@@ -29,7 +29,7 @@ from tests.pdfs import (
     make_scanned_pdf,
     make_truncated_pdf,
 )
-from tests.requirements import missing
+from tests.fakes.requirements import missing
 
 
 def _all_text(src: ParsedSource) -> str:

@@ -11,7 +11,7 @@ import pytest
 from ingest.paper.pdf import parse_pdf
 from ingest.paper.pdf_process import parse_pdf_isolated, run_isolated
 from kernel.errors import DamagedFileError, NotAPDFError, PasswordRequiredError, TooLargeError
-from tests.pdfs import make_encrypted_pdf, make_garbage_bytes, make_paper_pdf
+from tests.fakes.pdfs import make_encrypted_pdf, make_garbage_bytes, make_paper_pdf
 
 
 def test_the_child_returns_what_parse_pdf_returns_and_relays_progress() -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from ingest.paper.pdf import parse_pdf
 from ingest.paper.pdfmeta import looks_like_real_title
-from tests.pdfs import PAPER_ABSTRACT, make_chinese_pdf, make_paper_pdf, make_plain_pdf
+from tests.fakes.pdfs import PAPER_ABSTRACT, make_chinese_pdf, make_paper_pdf, make_plain_pdf
 
 
 def test_english_paper_metadata() -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from ingest.video.asr_process import LocalSpeechRecognizer, WhisperSpec, model_label
 from kernel.errors import CancelledByStudentError, NothingHeardError, TranscriptionError
-from tests.speech import LECTURE_WORDS, media_file, recognizer, silence_wav, tone_wav
+from tests.fakes.speech import LECTURE_WORDS, media_file, recognizer, silence_wav, tone_wav
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 
 from ingest.video import audio
 from kernel.errors import DamagedFileError, NoAudioError
-from tests.speech import media_file, silence_wav, video_file
+from tests.fakes.speech import media_file, silence_wav, video_file
 
 
 def test_probe_reads_duration_and_sound_of_an_opus_voice_file() -> None:

@@ -12,9 +12,9 @@ import pytest
 
 from ingest.video.downloader import MediaDownloader, translate_error
 from kernel.errors import CancelledByStudentError, VideoUnavailableError
-from tests.fake_http import collect_ytdlp_leaks, static_files
-from tests.recorded_media import BILIBILI_SRT, bilibili_info, live_info, youtube_info
-from tests.speech import media_file
+from tests.fakes.http_server import collect_ytdlp_leaks, static_files
+from tests.fakes.recorded_media import BILIBILI_SRT, bilibili_info, live_info, youtube_info
+from tests.fakes.speech import media_file
 
 SOUND = media_file("lecture_en.ogg").read_bytes()
 

@@ -21,10 +21,10 @@ from kernel.errors import (
 )
 from kernel.links import VideoLink
 from kernel.models import ParsedSource
-from tests.fake_http import StaticFiles, collect_ytdlp_leaks, static_files
-from tests.fake_speech import FakeRecognizer, heard, lecture_reader
-from tests.recorded_media import bilibili_info, live_info, youtube_info
-from tests.speech import media_file, video_file
+from tests.fakes.http_server import StaticFiles, collect_ytdlp_leaks, static_files
+from tests.fakes.recognition import FakeRecognizer, heard, lecture_reader
+from tests.fakes.recorded_media import bilibili_info, live_info, youtube_info
+from tests.fakes.speech import media_file, video_file
 
 SOUND = media_file("lecture_en.ogg").read_bytes()
 BILIBILI = "https://www.bilibili.com/video/BV1GJ411x7h7?p=2"

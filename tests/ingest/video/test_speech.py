@@ -19,7 +19,7 @@ from ingest.video.speech import (
 )
 from ingest.video.subtitles import Cue
 from kernel.errors import CancelledByStudentError, NothingHeardError
-from tests.speech import media_file
+from tests.fakes.speech import media_file
 
 
 def test_phantom_lines_and_sound_marks_are_not_heard() -> None:

@@ -16,7 +16,7 @@ from ingest.video.subtitles import (
     read_subtitles,
 )
 from kernel.errors import PaperTutorError, SubtitleFormatError
-from tests import subtitle_samples as samples
+from tests.fakes import subtitle_samples as samples
 
 CORPUS = Path("/work/shared/corpus/subtitles")
 

@@ -17,7 +17,7 @@ from ingest.video.transcript import chunk_cues, video_source_from_subtitles
 from kernel.errors import TooLargeError
 from kernel.language import transcript_language
 from kernel.models import Chunk, SourceKind
-from tests import subtitle_samples as samples
+from tests.fakes import subtitle_samples as samples
 
 CORPUS = Path("/work/shared/corpus/subtitles")
 SENTENCE_END = re.compile(r"[.?!。？！]$")

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from ingest.video.transcript_cache import TranscriptCache
-from tests.fake_speech import heard
+from tests.fakes.recognition import heard
 
 
 def test_a_recognition_comes_back_as_it_was_kept(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from ingest.video.youtube import (
 from kernel.errors import VideoUnavailableError
 from kernel.links import VideoLink
 from kernel.models import ParsedSource, SourceKind, VideoMeta
-from tests.fake_youtube import FakeTrack, FakeYouTube
+from tests.fakes.youtube import FakeTrack, FakeYouTube
 
 VIDEO_ID = "eMlx5fFNoYc"
 LINK = VideoLink("youtube", VIDEO_ID, f"https://www.youtube.com/watch?v={VIDEO_ID}", 42)

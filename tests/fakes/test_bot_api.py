@@ -9,8 +9,8 @@ from telegram import Bot, Poll
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from tests.fake_telegram import TOKEN, FakeBotApi, RecordingRequest
-from tests.telegram_html import HtmlError, parse_html
+from tests.fakes.bot_api import TOKEN, FakeBotApi, RecordingRequest
+from tests.fakes.telegram_html import HtmlError, parse_html
 
 CHAT = 1001
 

@@ -2,7 +2,8 @@
 
 ``quiz_reply(prompt, modes=..., lang=...)`` answers a quiz prompt the way a model would: one
 question for each fact of ``BANK`` that a snippet of the prompt holds (facts of the test papers
-and lectures: ``tests.pdfs``, ``tests.subtitle_samples`` and the answering tests' texts).
+and lectures: ``tests.fakes.pdfs``, ``tests.fakes.subtitle_samples`` and the answering tests'
+texts).
 ``modes`` names, question by question (cycling), how it misbehaves:
 
 - ``good``: a correct question;

@@ -1,7 +1,7 @@
 """PDF fixtures generated with pymupdf, for every test that needs a paper.
 
 All functions return the bytes of a small, deterministic PDF. They are plain functions (not
-fixtures) so any test package can import them: ``from tests.pdfs import make_paper_pdf``.
+fixtures) so any test package can import them: ``from tests.fakes.pdfs import make_paper_pdf``.
 """
 
 # pymupdf 2.0 ships partial type hints: Document(), Rect() and methods such as tobytes() and

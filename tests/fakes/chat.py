@@ -6,7 +6,7 @@
     model.set_default(fn)                    # when the queue is empty
     model.calls                              # every list of messages received, in order
 
-Seam tests of the real ``OpenAIChatModel`` use ``tests.fake_openai.FakeOpenAI`` instead.
+Seam tests of the real ``OpenAIChatModel`` use ``tests.fakes.openai_server.FakeOpenAI`` instead.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from ingest.video.speech import Lane, Recognition, RecognitionProgress, SpeechRe
 from ingest.video.subtitles import Cue
 from ingest.video.transcript_cache import TranscriptCache
 from kernel.errors import CancelledByStudentError
-from tests.fake_http import QuietHTTPServer
+from tests.fakes.http_server import QuietHTTPServer
 
 __all__ = [
     "FakeRecognizer",

@@ -13,7 +13,7 @@ from telegram.ext import Application
 from bot.services import Services
 from bot.telegram.app import build_application
 from bot.telegram.config import TelegramConfig
-from tests.fake_telegram import TOKEN, FakeBotApi, RecordingRequest
+from tests.fakes.bot_api import TOKEN, FakeBotApi, RecordingRequest
 
 CONFIG = TelegramConfig(token=TOKEN, api_url="http://fake/bot", file_url="http://fake/file/bot")
 

@@ -7,7 +7,7 @@ A token counts as leaked if its secret part (after the bot id) shows: the bot id
 
 from __future__ import annotations
 
-from tests.fake_telegram import TOKEN
+from tests.fakes.bot_api import TOKEN
 
 __all__ = [
     "EMBEDDING_KEY",

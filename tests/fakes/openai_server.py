@@ -13,8 +13,8 @@ default function; every JSON body received is recorded in ``requests``.
 ``FakeOpenAI(delay_s=1.0)`` (or setting ``srv.delay_s``) makes every reply wait that long
 before its first byte, like a real model's latency (benchmarks).
 
-Or as a pytest fixture: ``from tests.fake_openai import fake_openai`` and take ``fake_openai``
-as a test argument.
+Or as a pytest fixture: ``from tests.fakes.openai_server import fake_openai`` and take
+``fake_openai`` as a test argument.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from tests.fake_http import QuietHTTPServer
+from tests.fakes.http_server import QuietHTTPServer
 
 __all__ = [
     "CutOffStream",

@@ -28,7 +28,7 @@ __all__ = [
     "whisper_model_dir",
 ]
 
-MEDIA = Path(__file__).parent / "media"
+MEDIA = Path(__file__).resolve().parents[1] / "media"
 LECTURE_WORDS = ("lecture", "attention", "token", "queries", "keys", "transformer")
 """Words espeak-ng says in ``lecture_en.ogg`` (scripts/make_speech_fixture.py) that Whisper base
 recognises."""
@@ -36,7 +36,7 @@ recognises."""
 
 def whisper_model_dir() -> Path:
     """The offline Whisper base directory; fails the calling test if it is missing."""
-    path = Path(__file__).resolve().parents[1] / ".cache" / "whisper-base"
+    path = Path(__file__).resolve().parents[2] / ".cache" / "whisper-base"
     if not (path / "model.bin").is_file():
         pytest.fail(
             f"the offline Whisper base model is missing at {path}: build it with "

@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 
 from storage.embedder import FastEmbedEmbedder
-from tests.requirements import missing
+from tests.fakes.requirements import missing
 
 __all__ = ["TEST_MODEL_NAME", "test_embedder", "test_model_dir"]
 
@@ -15,7 +15,7 @@ TEST_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
 def test_model_dir() -> Path:
     """The local all-MiniLM-L6-v2 ONNX directory; the calling test fails if it is missing."""
-    path = Path(__file__).resolve().parents[1] / ".cache" / "test-model"
+    path = Path(__file__).resolve().parents[2] / ".cache" / "test-model"
     if not (path / "tokenizer.json").is_file():
         missing(
             f"the offline test embedding model ({path})",

@@ -3,7 +3,7 @@
 ``FakeBotApi`` answers Bot API methods the way Telegram does (enough of them for this bot),
 keeps every chat's messages as the student would see them (edits applied, deletions
 removed), serves files for ``getFile`` + download, and queues updates for ``getUpdates``.
-Texts and captions are checked as Telegram checks them (``tests/telegram_html.py``: HTML parse
+Texts and captions are checked as Telegram checks them (``tests/fakes/telegram_html.py``: HTML parse
 mode, empty or too long), and so are quiz polls (``sendPoll``: question, options and
 explanation lengths, the correct option): a message Telegram would refuse gets its 400 answer
 and is listed in ``rejected``. ``poll_answer_update`` is a student answering a poll.
@@ -13,7 +13,7 @@ and is listed in ``rejected``. ``poll_answer_update`` is a student answering a p
 - ``FakeBotApiServer(api)``: the same API over HTTP on 127.0.0.1, for end-to-end tests with
   the real PTB polling loop (``base_url`` / ``base_file_url`` point at it).
 
-Updates are built from JSON fixtures in ``tests/telegram/fixtures`` (``api.update(...)``).
+Updates are built from JSON fixtures in ``tests/fakes/telegram_updates`` (``api.update(...)``).
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from telegram.constants import PollLimit
 from telegram.request import BaseRequest, RequestData
 
-from tests.fake_http import QuietHTTPServer
-from tests.telegram_html import MAX_CAPTION, HtmlError, check_text, parse_html, utf16_len
+from tests.fakes.http_server import QuietHTTPServer
+from tests.fakes.telegram_html import MAX_CAPTION, HtmlError, check_text, parse_html, utf16_len
 
 __all__ = [
     "BOT_ID",
@@ -56,7 +56,7 @@ __all__ = [
 TOKEN = "123456789:AAFakeTokenForOfflineTestsOnly_0123456789"
 BOT_ID = 123456789
 BOT_USERNAME = "papertutor_test_bot"
-FIXTURES = Path(__file__).parent / "telegram" / "fixtures"
+FIXTURES = Path(__file__).parent / "telegram_updates"
 
 
 class _RefusedError(Exception):
@@ -169,7 +169,7 @@ class FakeBotApi:
             return file_id
 
     def update(self, fixture: str, **fields: Any) -> dict[str, Any]:
-        """An update from ``fixtures/<fixture>.json`` with a fresh id and ``fields`` applied.
+        """An update from ``telegram_updates/<fixture>.json``, a fresh id and ``fields`` applied.
 
         ``fields`` are message fields (``text``, ``caption``, ``document``...), plus ``chat`` /
         ``user`` dicts merged into the chat and sender, and ``data`` for callback queries.
