@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from kernel.models import Chunk, PaperMeta, ParsedSource, SourceKind
+from tests.bot.telegram.test_end_to_end import _bot, _wait_text, real_services
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.tutor_model import MODES, TutorModel
-from tests.telegram.test_end_to_end import _bot, _wait_text, real_services
 
 STUDENT = 1001
 PAPER = ParsedSource(
