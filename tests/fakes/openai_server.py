@@ -13,8 +13,8 @@ default function; every JSON body received is recorded in ``requests``.
 ``FakeOpenAI(delay_s=1.0)`` (or setting ``srv.delay_s``) makes every reply wait that long
 before its first byte, like a real model's latency (benchmarks).
 
-Or as a pytest fixture: ``from tests.fakes.openai_server import fake_openai`` and take
-``fake_openai`` as a test argument.
+Or as the pytest fixture ``fake_openai`` (``tests/conftest.py``): take ``fake_openai`` as a
+test argument.
 """
 
 from __future__ import annotations
@@ -24,12 +24,10 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-
-import pytest
 
 from tests.fakes.http_server import QuietHTTPServer
 
@@ -41,7 +39,6 @@ __all__ = [
     "RateLimited",
     "Status",
     "Timeout",
-    "fake_openai",
 ]
 
 
@@ -322,10 +319,3 @@ class _Handler(BaseHTTPRequestHandler):
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
         }
         self._chunk(f"data: {json.dumps(payload, ensure_ascii=False)}\n\n")
-
-
-@pytest.fixture
-def fake_openai() -> Iterator[FakeOpenAI]:
-    """A started ``FakeOpenAI``, stopped after the test."""
-    with FakeOpenAI() as srv:
-        yield srv

@@ -8,9 +8,7 @@ import pymupdf
 import pytest
 
 from bot.cli import main
-from tests.bot.cli.test_commands import env as env
 from tests.bot.cli.test_commands import run_json
-from tests.fakes.openai_server import fake_openai as fake_openai  # the fixture env needs
 from tests.fakes.pdfs import make_figures_pdf
 
 CHAT, OTHER = 5, 6

@@ -14,14 +14,11 @@ import pytest
 from bot.cli import main
 from bot.prompts import REWRITE_SYSTEM
 from bot.study.prompts import GLOSSARY_SYSTEM, QUIZ_SYSTEM
-from tests.bot.cli.test_commands import CHAT, OTHER, env, ingest_both, run_json
+from tests.bot.cli.test_commands import CHAT, OTHER, ingest_both, run_json
 from tests.bot.study.support import user_text
 from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.openai_server import fake_openai as fake_openai
 from tests.fakes.study_model import BANK, glossary_reply, quiz_reply, snippets_in
 from tests.fakes.tutor_model import quoted_words
-
-__all__ = ["env"]  # a fixture
 
 REWRITE = {
     "queries": ["What is sparse attention?", "什么是稀疏注意力"],

@@ -44,10 +44,8 @@ from tests.bot.report.support import (
     video_source,
     writer_reply,
 )
-from tests.fakes.openai_server import FakeOpenAI, fake_openai
+from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.tutor_model import MODES, TutorModel
-
-__all__ = ["fake_openai"]
 
 PAPER_PAGES = set(range(1, 11))
 TALK_SECONDS = [(60.0 * i, 60.0 * i + 58) for i in range(12)]

@@ -23,18 +23,12 @@ from tests.bot.study.support import (
     CHAT,
     OTHER,
     chunk,
-    core,
-    model,
     note,
     prompt_of,
-    store,
     user_text,
 )
 from tests.fakes.openai_server import FakeOpenAI, Status
-from tests.fakes.openai_server import fake_openai as fake_openai
 from tests.fakes.study_model import BANK, quiz_reply, snippets_in
-
-__all__ = ["core", "model", "store"]  # fixtures
 
 
 def _quizzer(store: AsyncKnowledgeStore, model: OpenAIChatModel) -> Quizzer:
