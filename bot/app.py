@@ -30,9 +30,9 @@ if TYPE_CHECKING:  # the builders import what they make, so a command loads only
     from bot.report.builder import ReportBuilder
     from bot.study import GlossaryBuilder, NextSteps, Quizzer
     from bot.support import SupportScorer
-    from ingest.downloader import Extract
-    from ingest.lecture import LectureReader
-    from ingest.speech import SpeechRecognizer
+    from ingest.video.downloader import Extract
+    from ingest.video.lecture import LectureReader
+    from ingest.video.speech import SpeechRecognizer
     from storage.async_store import AsyncKnowledgeStore
     from storage.embedder import Embedder
     from storage.index import QdrantIndex
@@ -79,7 +79,7 @@ def build_recognizer(cfg: ASRSettings) -> SpeechRecognizer:
     """The transcription endpoint when ``PAPERTUTOR_ASR_URL`` is set, else local faster-whisper."""
     if cfg.url:
         from bot.llm import OpenAITranscriptionEndpoint
-        from ingest.speech import RemoteSpeechRecognizer
+        from ingest.video.speech import RemoteSpeechRecognizer
 
         endpoint = OpenAITranscriptionEndpoint(
             cfg.url,
@@ -89,7 +89,7 @@ def build_recognizer(cfg: ASRSettings) -> SpeechRecognizer:
         )
         return RemoteSpeechRecognizer(endpoint)
     from bot.ops import whisper_spec
-    from ingest.asr_process import LocalSpeechRecognizer
+    from ingest.video.asr_process import LocalSpeechRecognizer
 
     return LocalSpeechRecognizer(whisper_spec(cfg))
 
@@ -102,10 +102,10 @@ def build_lectures(
     extract: Extract | None = None,
 ) -> LectureReader:
     """Links and recordings -> video sources (captions first, else ``recognizer``)."""
-    from ingest.downloader import MediaDownloader
-    from ingest.lecture import LectureReader
-    from ingest.transcript_cache import TranscriptCache
-    from ingest.youtube import YouTubeTranscriptFetcher
+    from ingest.video.downloader import MediaDownloader
+    from ingest.video.lecture import LectureReader
+    from ingest.video.transcript_cache import TranscriptCache
+    from ingest.video.youtube import YouTubeTranscriptFetcher
 
     ing = settings.ingest
     if ing.cookies_file is not None and not ing.cookies_file.is_file():

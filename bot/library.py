@@ -1,6 +1,6 @@
 """The student's sources: ingesting papers and videos into the chat's store, listing, forgetting.
 
-Videos (links and recordings) are read by ``ingest.lecture.LectureReader``: captions when the
+Videos (links and recordings) are read by ``ingest.video.lecture.LectureReader``: captions when the
 platform has them, otherwise speech recognition (in child processes of its own).
 
 Reading a source (PDF parsing, a lecture's captions or recognition) blocks, so it runs in small
@@ -33,11 +33,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.glossary import Glossary
-from ingest.lecture import LectureReader
-from ingest.pdf_process import parse_pdf_isolated
+from ingest.paper.pdf_process import parse_pdf_isolated
 from ingest.routing import route_file
 from ingest.terms import text_terms
-from ingest.transcript import check_segments, video_source_from_subtitles
+from ingest.video.lecture import LectureReader
+from ingest.video.transcript import check_segments, video_source_from_subtitles
 from kernel.errors import CancelledByStudentError, UnsupportedFileError, UnsupportedLinkError
 from kernel.links import web_url
 from kernel.models import ParsedSource, SourceKind, SourceRecord, Term

@@ -10,7 +10,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ingest.lecture import LectureReader
+from ingest.video.lecture import LectureReader
 
 __all__ = ["Listener"]
 

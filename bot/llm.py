@@ -1,6 +1,6 @@
 """The language-model seam: a ``ChatModel`` protocol and its OpenAI-compatible adapter, and
 the remote speech-recognition endpoint (``OpenAITranscriptionEndpoint``, an
-``ingest.speech.TranscriptionEndpoint``).
+``ingest.video.speech.TranscriptionEndpoint``).
 
 This is the only module that imports ``openai``. Services depend on ``ChatModel`` only.
 Every fault of the endpoint (timeout, rate limit, 5xx, connection error, junk body, stream cut
@@ -23,7 +23,7 @@ import openai
 from openai import AsyncOpenAI, OpenAI
 
 from bot.model_output import ReasoningFilter, strip_reasoning
-from ingest.speech import EndpointReply
+from ingest.video.speech import EndpointReply
 from kernel.errors import ConfigError, LLMError, TranscriptionError
 
 __all__ = ["ChatModel", "Message", "OpenAIChatModel", "OpenAITranscriptionEndpoint"]

@@ -4,7 +4,7 @@ preparing the embedding and speech-recognition models ahead of the first student
 
 Nothing here talks to Telegram or imports an SDK: the Qdrant server is probed by
 ``storage.index.probe_server``, the model downloads live in ``storage.model_download`` and
-``ingest.asr``. Messages are for the operator, in Chinese or English.
+``ingest.video.asr``. Messages are for the operator, in Chinese or English.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bot.settings import ASRSettings, Settings
-from ingest.asr_process import DEFAULT_MODEL, WhisperSpec, is_local_model
+from ingest.video.asr_process import DEFAULT_MODEL, WhisperSpec, is_local_model
 from kernel.errors import ConfigError, PaperTutorError, StoreUnavailableError
 from storage.index import probe_server
 from storage.model_download import cached_snapshot, model_files, prefetch_model
@@ -110,7 +110,7 @@ def _asr_line(settings: Settings, lang: str) -> tuple[bool, str]:
             if lang == "en"
             else f"PAPERTUTOR_ASR_MODEL={asr.model} 不是 CTranslate2 模型目录（没有 model.bin）"
         )
-    from ingest.asr import cached_model  # faster-whisper: imported only when asked
+    from ingest.video.asr import cached_model  # faster-whisper: imported only when asked
 
     if cached_model(spec) is not None:
         return True, (
@@ -203,7 +203,7 @@ def download_asr_model(cfg: ASRSettings) -> Path | None:
     (nothing to download). Raises ``TranscriptionError`` with the mirror hint."""
     if cfg.url:
         return None
-    from ingest.asr import download_model as download_whisper
+    from ingest.video.asr import download_model as download_whisper
 
     return download_whisper(whisper_spec(cfg))
 

@@ -4,7 +4,7 @@ Used by both front doors. ``PageViewer`` lists a chat's figures (of its ready pa
 finds the ones a student asks for ("给我看 Figure 1", "架构图") or the ones an answer's sources
 point at, and renders images from the PDF kept at ingestion: a figure's crop (rendered once,
 then kept) or a cited passage's region. Rendering runs in a child process
-(``ingest.pdf_process``), waited for in this service's own threads, a few at a time.
+(``ingest.paper.pdf_process``), waited for in this service's own threads, a few at a time.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ingest.pdf_process import render_regions_isolated
+from ingest.paper.pdf_process import render_regions_isolated
 from kernel.errors import NotFoundError
 from kernel.models import Box, Citation, Figure, FigureKind, SourceKind, SourceStatus
 from storage.async_store import AsyncKnowledgeStore

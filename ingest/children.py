@@ -19,5 +19,5 @@ def context() -> BaseContext:
     ctx = multiprocessing.get_context("forkserver")
     # The server imports __main__ once (children then skip re-importing it), the parser and
     # the page renderer.
-    ctx.set_forkserver_preload(["__main__", "ingest.pdf", "ingest.render"])
+    ctx.set_forkserver_preload(["__main__", "ingest.paper.pdf", "ingest.paper.render"])
     return ctx

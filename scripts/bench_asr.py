@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ingest import audio
-from ingest.asr_process import LocalSpeechRecognizer, WhisperSpec, model_label
+from ingest.video import audio
+from ingest.video.asr_process import LocalSpeechRecognizer, WhisperSpec, model_label
 from scripts.bench_stalls import StallMonitor, Watchdog
 from scripts.benchlib import ROOT, corpus_dir, percentile, write_section
 
@@ -243,7 +243,7 @@ async def loop_run(
     from bot.settings import ASRSettings, LLMSettings, Settings, StorageSettings
     from scripts.bench_servers import Servers
     from scripts.bench_telegram import _prefill
-    from tests.embedding import test_embedder
+    from tests.fakes.embedding import test_embedder
 
     servers = Servers(0.5, "en")
     monitor = StallMonitor()

@@ -33,10 +33,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import ingest.pdf as pdf_module
-from ingest.pdf import ocr_available, parse_pdf
-from ingest.pdf_process import render_regions_isolated
-from ingest.render import render_regions
+import ingest.paper.pdf as pdf_module
+from ingest.paper.pdf import ocr_available, parse_pdf
+from ingest.paper.pdf_process import render_regions_isolated
+from ingest.paper.render import render_regions
 from kernel.models import ParsedSource
 from scripts.benchlib import MODEL_DIR, MODEL_NAME, corpus_dir, percentile, write_section
 from storage.embedder import FastEmbedEmbedder
@@ -153,7 +153,7 @@ def _measure(
 
 _BASELINE_PARSE = """
 import sys, time
-from ingest.pdf import parse_pdf
+from ingest.paper.pdf import parse_pdf
 data = open(sys.argv[1], "rb").read()
 best = float("inf")
 for _ in range({rounds}):

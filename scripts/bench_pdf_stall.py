@@ -5,9 +5,9 @@
 The bot parses PDFs off the event loop; pymupdf still holds the GIL for as long as one call
 into MuPDF lasts (a whole page, OCR included), so a thread is not enough. For a text PDF (T5,
 67 pages) and a scanned one (backprop_old.pdf, OCR), the parse runs once in a worker thread
-(``ingest.pdf.parse_pdf``) and once in a child process (``ingest.pdf_process``) while a probe
-sleeps 10 ms on the loop and records how late it wakes up. Prints a Markdown section and
-rewrites it in BENCHMARKS.md; skips a file that is not in the corpus.
+(``ingest.paper.pdf.parse_pdf``) and once in a child process (``ingest.paper.pdf_process``)
+while a probe sleeps 10 ms on the loop and records how late it wakes up. Prints a Markdown
+section and rewrites it in BENCHMARKS.md; skips a file that is not in the corpus.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from ingest.pdf import parse_pdf
-from ingest.pdf_process import parse_pdf_isolated
+from ingest.paper.pdf import parse_pdf
+from ingest.paper.pdf_process import parse_pdf_isolated
 from kernel.models import ParsedSource
 from scripts.benchlib import corpus_dir, write_section
 
@@ -61,7 +61,7 @@ async def _measure(parse: Callable[..., ParsedSource], data: bytes) -> tuple[flo
 
 
 def main() -> int:
-    from tests.pdfs import make_paper_pdf
+    from tests.fakes.pdfs import make_paper_pdf
 
     awkward = corpus_dir() / "awkward"
     parse_pdf_isolated(make_paper_pdf())  # starts the forkserver once, as a running bot has

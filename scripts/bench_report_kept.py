@@ -33,17 +33,17 @@ async def run(latency: float) -> dict[str, tuple[int, float]]:
     from bot.llm import OpenAIChatModel
     from bot.report import ReportBuilder
     from bot.report.prompts import VERIFY_SYSTEM
-    from ingest.pdf import parse_pdf
-    from ingest.transcript import video_source_from_subtitles
+    from ingest.paper.pdf import parse_pdf
+    from ingest.video.transcript import video_source_from_subtitles
     from storage.async_store import AsyncKnowledgeStore
     from storage.index import QdrantIndex
     from storage.kept_reports import KeptReports
     from storage.store import KnowledgeStore
     from tests.bot.report.support import cooperative, prompt_of
-    from tests.embedding import test_embedder
-    from tests.fake_openai import FakeOpenAI, Status
-    from tests.pdfs import make_paper_pdf
-    from tests.subtitle_samples import lecture_srt
+    from tests.fakes.embedding import test_embedder
+    from tests.fakes.openai_server import FakeOpenAI, Status
+    from tests.fakes.pdfs import make_paper_pdf
+    from tests.fakes.subtitle_samples import lecture_srt
 
     corpus = corpus_dir()
     pdf = corpus / "papers" / "1706.03762.pdf"

@@ -59,7 +59,7 @@ class Chaos:
 
     def __call__(self, body: dict[str, Any]) -> Any:
         from tests.bot.report.support import cooperative
-        from tests.fake_openai import CutOffStream, Malformed, RateLimited, Status
+        from tests.fakes.openai_server import CutOffStream, Malformed, RateLimited, Status
 
         system = str(body["messages"][0]["content"])
         prompt = str(body["messages"][-1]["content"])
@@ -170,13 +170,13 @@ async def run(seed: int, flood_limit: float) -> dict[str, Any]:
     from bot.settings import LLMSettings, Settings, StorageSettings
     from bot.telegram.app import build_application
     from bot.telegram.config import TelegramConfig
-    from ingest.pdf import parse_pdf
-    from ingest.transcript import video_source_from_subtitles
-    from tests.embedding import test_embedder
-    from tests.fake_openai import FakeOpenAI
-    from tests.fake_telegram import TOKEN, FakeBotApi, FakeBotApiServer
-    from tests.pdfs import make_paper_pdf
-    from tests.subtitle_samples import lecture_srt
+    from ingest.paper.pdf import parse_pdf
+    from ingest.video.transcript import video_source_from_subtitles
+    from tests.fakes.bot_api import TOKEN, FakeBotApi, FakeBotApiServer
+    from tests.fakes.embedding import test_embedder
+    from tests.fakes.openai_server import FakeOpenAI
+    from tests.fakes.pdfs import make_paper_pdf
+    from tests.fakes.subtitle_samples import lecture_srt
 
     chaos = Chaos(seed)
     results: dict[str, Any] = {"chaos": chaos.served}

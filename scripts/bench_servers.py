@@ -1,10 +1,10 @@
 """The fake servers of the Telegram load benchmark, in a child process (own GIL).
 
-``Servers(delay_s)`` starts a process running ``tests.fake_telegram.FakeBotApiServer`` (with
+``Servers(delay_s)`` starts a process running ``tests.fakes.bot_api.FakeBotApiServer`` (with
 ``TimedBotApi``: timestamps of updates served and of the bot's messages) and
-``tests.fake_openai.FakeOpenAI`` (``delay_s`` of model latency per call, ``query_delay_s`` for
-the query rewrite as with a faster ``PAPERTUTOR_LLM_QUERY_MODEL``; replies recording when each
-question's rewrite and answer calls arrived), and talks to it over a pipe.
+``tests.fakes.openai_server.FakeOpenAI`` (``delay_s`` of model latency per call,
+``query_delay_s`` for the query rewrite as with a faster ``PAPERTUTOR_LLM_QUERY_MODEL``; replies
+recording when each question's rewrite and answer calls arrived), and talks to it over a pipe.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.prompts import REWRITE_SYSTEM
-from tests.fake_openai import FakeOpenAI
-from tests.fake_telegram import FakeBotApi, FakeBotApiServer
+from tests.fakes.bot_api import FakeBotApi, FakeBotApiServer
+from tests.fakes.openai_server import FakeOpenAI
 
 __all__ = ["DOC_CHAT", "FOLLOW_UPS", "QUESTIONS", "Servers", "TimedBotApi"]
 

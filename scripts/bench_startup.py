@@ -23,7 +23,7 @@ from pathlib import Path
 
 from scripts.benchlib import MODEL_DIR, MODEL_NAME, ROOT, write_section
 from storage.index import QdrantIndex
-from tests.fake_telegram import FakeBotApi, FakeBotApiServer
+from tests.fakes.bot_api import FakeBotApi, FakeBotApiServer
 
 SECTION = "## Start-up messages (issue 14)"
 COMMAND = ".venv/bin/python -m scripts.bench_startup"

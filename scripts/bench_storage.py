@@ -2,7 +2,7 @@
 
     .venv/bin/python -m scripts.bench_storage
 
-Parses and chunks the Attention paper (``ingest.pdf.parse_pdf``), stores it with the offline
+Parses and chunks the Attention paper (``ingest.paper.pdf.parse_pdf``), stores it with the offline
 test model through ``KnowledgeStore.add_source`` (embedding timed separately from everything
 else), measures raw embedding throughput on the same chunks, then search latency (p50/p95)
 for that chat when the embedded store holds 1 chat and when it holds 100 chats x 300 chunks
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.pdf import parse_pdf
+from ingest.paper.pdf import parse_pdf
 from kernel.models import ParsedSource, SourceKind, SourceRecord, SourceStatus
 from scripts.benchlib import MODEL_DIR, MODEL_NAME, corpus_dir, percentile, write_section
 from storage.embedder import FastEmbedEmbedder

@@ -70,8 +70,8 @@ def _model_reply(body: dict[str, Any]) -> str:
     if messages[0]["content"] == REWRITE_SYSTEM:
         question = messages[-1]["content"].rsplit(": ", 1)[-1]
         return json.dumps({"queries": [question], "terms": TERMS}, ensure_ascii=False)
-    from tests.fake_modes import quoted_words
-    from tests.fake_study_model import snippets_in
+    from tests.fakes.study_model import snippets_in
+    from tests.fakes.tutor_model import quoted_words
 
     prompt = messages[-1]["content"]
     snippets = snippets_in(prompt)
@@ -88,7 +88,7 @@ async def _answer_path(
     from bot.services import Services
     from bot.telegram.app import build_application
     from bot.telegram.config import TelegramConfig
-    from tests.fake_telegram import TOKEN, FakeBotApi, RecordingRequest
+    from tests.fakes.bot_api import TOKEN, FakeBotApi, RecordingRequest
 
     class Timed(FakeBotApi):
         def __init__(self) -> None:
@@ -192,7 +192,7 @@ _ASKED = iter(range(1, 10**6))
 
 def _generic_quiz(messages: Sequence[Any]) -> str:
     """A model that answers at once: one checkable question per snippet (its opening words)."""
-    from tests.fake_study_model import snippets_in
+    from tests.fakes.study_model import snippets_in
 
     snippets = snippets_in("\n".join(m["content"] for m in messages if m["role"] == "user"))
     openings = {n: " ".join(t.split()[:6]) for n, t in snippets.items()}
@@ -211,8 +211,8 @@ def _generic_quiz(messages: Sequence[Any]) -> str:
 async def _quiz_and_glossary(services: Any) -> tuple[list[float], list[float], list[float]]:
     """ms per quiz round and per glossary build (first, then kept), model answering at once."""
     from bot.study import GlossaryBuilder, Quizzer
-    from tests.fake_chat import ScriptedChatModel
-    from tests.fake_study_model import glossary_reply
+    from tests.fakes.chat import ScriptedChatModel
+    from tests.fakes.study_model import glossary_reply
 
     model = ScriptedChatModel()
     model.set_default(_generic_quiz)
@@ -311,11 +311,11 @@ async def run(delay: float, limit: int) -> str:
 
     from bot.app import build_services
     from bot.settings import LLMSettings, Settings, StorageSettings
-    from ingest.pdf import parse_pdf
+    from ingest.paper.pdf import parse_pdf
     from ingest.terms import text_terms
-    from ingest.transcript import video_source_from_subtitles
-    from tests.embedding import test_embedder
-    from tests.fake_openai import FakeOpenAI
+    from ingest.video.transcript import video_source_from_subtitles
+    from tests.fakes.embedding import test_embedder
+    from tests.fakes.openai_server import FakeOpenAI
 
     questions = _questions(limit)
     with tempfile.TemporaryDirectory() as tmp, FakeOpenAI(delay_s=delay) as llm:

@@ -7,8 +7,8 @@ Chinese questions (rewritten before the search: two model calls in sequence) and
 (searched as asked: one call on the path) are both measured; ``--sweep`` adds a capacity table
 with fewer chats asking at once.
 
-The fake Bot API server and the fake OpenAI server (``tests.fake_telegram``,
-``tests.fake_openai`` with ``delay_s`` of model latency per call) run in a child process, so
+The fake Bot API server and the fake OpenAI server (``tests.fakes.bot_api``,
+``tests.fakes.openai_server`` with ``delay_s`` of model latency per call) run in a child process, so
 their threads do not compete with the bot for the GIL. The bot is the real thing: services from
 ``bot.app.build_services`` on embedded Qdrant in a temp dir with the offline test embedder, and
 the PTB ``Application`` from ``bot.telegram.app.build_application`` polling the fake server.
@@ -129,11 +129,11 @@ def _prefill(services: Any, chats: Sequence[int], lang: str = "zh", kind: str = 
     exchange they follow in its history."""
     from datetime import UTC, datetime
 
-    from ingest.pdf import parse_pdf
+    from ingest.paper.pdf import parse_pdf
     from ingest.terms import merge_terms, text_terms
     from kernel.models import Turn
     from scripts.bench_servers import ANSWERS
-    from tests.pdfs import make_paper_pdf
+    from tests.fakes.pdfs import make_paper_pdf
 
     parsed = parse_pdf(make_paper_pdf(filler_pages=1), filename="sparse-attention.pdf")
     parsed = parsed.model_copy(update={"terms": merge_terms(_bench_terms(), text_terms(parsed))})
@@ -198,8 +198,8 @@ async def run_once(
     from bot.settings import LLMSettings, Settings, StorageSettings
     from bot.telegram.app import build_application
     from bot.telegram.config import TelegramConfig
-    from tests.embedding import test_embedder
-    from tests.fake_telegram import TOKEN
+    from tests.fakes.bot_api import TOKEN
+    from tests.fakes.embedding import test_embedder
 
     result = RunResult(label, delay_s, n_chats, pdf is not None, lang, query_delay_s)
     result.kind, result.baseline = kind, baseline

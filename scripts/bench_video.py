@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest.subtitles import parse_subtitles
-from ingest.transcript import chunk_cues, video_source_from_subtitles
+from ingest.video.subtitles import parse_subtitles
+from ingest.video.transcript import chunk_cues, video_source_from_subtitles
 from scripts.benchlib import MODEL_DIR, MODEL_NAME, corpus_dir, write_section
 from storage.embedder import FastEmbedEmbedder
 from storage.index import QdrantIndex

@@ -127,8 +127,8 @@ class Outcome:
 
 
 def _parse(path: str, url: str | None, corpus: Path) -> Any:
-    from ingest.pdf import parse_pdf
-    from ingest.transcript import video_source_from_subtitles
+    from ingest.paper.pdf import parse_pdf
+    from ingest.video.transcript import video_source_from_subtitles
 
     file = corpus / path
     if path.endswith(".pdf"):

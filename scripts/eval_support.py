@@ -119,8 +119,8 @@ def _predict(w: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def _chunks(corpus: Path, sources: dict[str, Any]) -> dict[str, list[str]]:
-    from ingest.pdf import parse_pdf
-    from ingest.transcript import video_source_from_subtitles
+    from ingest.paper.pdf import parse_pdf
+    from ingest.video.transcript import video_source_from_subtitles
 
     out = {}
     for name, spec in sources.items():

@@ -1,17 +1,19 @@
-"""One rule for the whole suite: no test's output shows a secret.
+"""One rule for the whole suite: no test's output shows a secret; and the fixtures test modules
+of several folders share.
 
 After each test phase, its captured stdout, stderr and log (what pytest keeps for the report)
-are searched for the test secrets (``tests/secret_values.py``); a hit fails the test.
+are searched for the test secrets (``tests/fakes/secret_values.py``); a hit fails the test.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
 
-from tests.secret_values import leaks
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.secret_values import leaks
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -24,3 +26,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     if found and report.passed:
         report.outcome = "failed"
         report.longrepr = f"a secret reached the output of this test: {', '.join(found)}"
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[FakeOpenAI]:
+    """A started ``FakeOpenAI`` (``tests/fakes/openai_server.py``), stopped after the test."""
+    with FakeOpenAI() as srv:
+        yield srv

@@ -25,11 +25,11 @@ from typing import Any
 
 import pytest
 
-from tests.embedding import TEST_MODEL_NAME, test_model_dir
-from tests.fake_openai import FakeOpenAI
-from tests.fake_telegram import TOKEN, FakeBotApi, FakeBotApiServer, Seen
-from tests.pdfs import make_paper_pdf
-from tests.secret_values import (
+from tests.fakes.bot_api import TOKEN, FakeBotApi, FakeBotApiServer, Seen
+from tests.fakes.embedding import TEST_MODEL_NAME, test_model_dir
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.pdfs import make_paper_pdf
+from tests.fakes.secret_values import (
     EMBEDDING_KEY,
     LLM_KEY,
     QDRANT_KEY,
@@ -37,7 +37,7 @@ from tests.secret_values import (
     WRONG_TOKEN,
     leaks,
 )
-from tests.subtitle_samples import lecture_srt
+from tests.fakes.subtitle_samples import lecture_srt
 
 STUDENT = 1001
 ROOT = Path(__file__).resolve().parents[1]

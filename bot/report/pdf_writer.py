@@ -1,6 +1,6 @@
 """An optional PDF copy of the report, without LibreOffice: HTML laid out by MuPDF.
 
-The HTML and its styles are written here; ``ingest.render.html_to_pdf`` lays them out on A4
+The HTML and its styles are written here; ``ingest.paper.render.html_to_pdf`` lays them out on A4
 pages (its built-in CJK font needs no system fonts) and numbers the pages. Figures go in as
 images with their captions, in （3）关键技术解析.
 """
@@ -13,7 +13,7 @@ from bot.report.escape import html_text
 from bot.report.figures import figure_caption
 from bot.report.formulas import display_formula, formula_block, print_width_in
 from bot.report.models import Report, ReportFigure
-from ingest.render import html_to_pdf
+from ingest.paper.render import html_to_pdf
 
 __all__ = ["report_pdf", "write_pdf"]
 

@@ -10,8 +10,8 @@ from pydantic import SecretStr
 from bot.app import build_lectures, build_recognizer, build_services
 from bot.settings import ASRSettings, IngestSettings, LLMSettings, Settings, StorageSettings
 from kernel.errors import ConfigError
-from tests.embedding import test_embedder
-from tests.fake_speech import FakeRecognizer
+from tests.fakes.embedding import test_embedder
+from tests.fakes.recognition import FakeRecognizer
 
 
 @pytest.mark.parametrize(

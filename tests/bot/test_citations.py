@@ -9,7 +9,7 @@ import pytest
 from bot.citations import build_citations, check_answer, check_citations, trim_snippet
 from kernel.errors import ServiceError
 from kernel.models import SearchHit, SourceKind
-from tests.embedding import test_embedder
+from tests.fakes.embedding import test_embedder
 
 
 def hit(n: int, kind: SourceKind = SourceKind.PAPER, text: str | None = None) -> SearchHit:

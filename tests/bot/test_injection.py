@@ -28,13 +28,13 @@ from bot.fence import DATA_RULE, DATA_RULE_ZH, TAGS, fence
 from bot.llm import Message
 from bot.report import ReportBuilder, to_markdown
 from bot.report.files import report_file
-from ingest.pdf import parse_pdf
-from ingest.transcript import video_source_from_subtitles
+from ingest.paper.pdf import parse_pdf
+from ingest.video.transcript import video_source_from_subtitles
 from storage.async_store import AsyncKnowledgeStore
 from storage.store import KnowledgeStore
 from tests.bot.report.support import writer_reply
-from tests.fake_chat import ScriptedChatModel
-from tests.pdfs import make_paper_pdf
+from tests.fakes.chat import ScriptedChatModel
+from tests.fakes.pdfs import make_paper_pdf
 from tests.storage.test_store import open_store
 
 CHAT = 77

@@ -18,11 +18,11 @@ from kernel.models import Term
 from storage.async_store import AsyncKnowledgeStore
 from storage.index import QdrantIndex
 from storage.store import KnowledgeStore
-from tests.embedding import test_embedder
-from tests.fake_chat import ScriptedChatModel
-from tests.fake_speech import lecture_reader
-from tests.pdfs import make_paper_pdf
-from tests.subtitle_samples import lecture_srt
+from tests.fakes.chat import ScriptedChatModel
+from tests.fakes.embedding import test_embedder
+from tests.fakes.pdfs import make_paper_pdf
+from tests.fakes.recognition import lecture_reader
+from tests.fakes.subtitle_samples import lecture_srt
 
 
 @pytest.fixture

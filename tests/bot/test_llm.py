@@ -9,19 +9,18 @@ import pytest
 
 from bot.llm import Message, OpenAIChatModel, OpenAITranscriptionEndpoint
 from bot.model_output import strip_reasoning
-from ingest.speech import RemoteSpeechRecognizer
+from ingest.video.speech import RemoteSpeechRecognizer
 from kernel.errors import ConfigError, LLMError, TranscriptionError
-from tests.fake_openai import (
+from tests.fakes.openai_server import (
     CutOffStream,
     FakeOpenAI,
     Malformed,
     RateLimited,
     Status,
     Timeout,
-    fake_openai,  # noqa: F401 - pytest fixture
 )
-from tests.fake_speech import transcription_server
-from tests.speech import media_file
+from tests.fakes.recognition import transcription_server
+from tests.fakes.speech import media_file
 
 MESSAGES: list[Message] = [
     {"role": "system", "content": "You are a tutor."},
@@ -30,7 +29,7 @@ MESSAGES: list[Message] = [
 
 
 @pytest.fixture
-async def model(fake_openai: FakeOpenAI) -> AsyncIterator[OpenAIChatModel]:  # noqa: F811
+async def model(fake_openai: FakeOpenAI) -> AsyncIterator[OpenAIChatModel]:
     llm = OpenAIChatModel(
         fake_openai.base_url, "test-key", "tutor-model", timeout_s=0.5, retry_backoff_s=0.01
     )
@@ -44,7 +43,7 @@ async def collect(llm: OpenAIChatModel) -> str:
 
 async def test_complete_sends_messages_model_and_key(
     model: OpenAIChatModel,
-    fake_openai: FakeOpenAI,  # noqa: F811
+    fake_openai: FakeOpenAI,
 ) -> None:
     fake_openai.enqueue("Transformer 是一种神经网络。")
     assert await model.complete(MESSAGES, max_tokens=50) == "Transformer 是一种神经网络。"
@@ -59,7 +58,7 @@ async def test_complete_sends_messages_model_and_key(
 
 async def test_stream_yields_deltas_in_order(
     model: OpenAIChatModel,
-    fake_openai: FakeOpenAI,  # noqa: F811
+    fake_openai: FakeOpenAI,
 ) -> None:
     fake_openai.enqueue("Attention lets every word look at every other word.", stream_chunks=5)
     pieces = [piece async for piece in model.stream(MESSAGES)]
@@ -71,7 +70,7 @@ async def test_stream_yields_deltas_in_order(
 @pytest.mark.parametrize("streaming", [False, True])
 async def test_rate_limit_then_success_is_retried(
     model: OpenAIChatModel,
-    fake_openai: FakeOpenAI,  # noqa: F811
+    fake_openai: FakeOpenAI,
     streaming: bool,
 ) -> None:
     fake_openai.enqueue(RateLimited(2))
@@ -82,7 +81,7 @@ async def test_rate_limit_then_success_is_retried(
 
 
 async def test_rate_limit_forever_gives_up_with_retryable_error(
-    fake_openai: FakeOpenAI,  # noqa: F811
+    fake_openai: FakeOpenAI,
 ) -> None:
     llm = OpenAIChatModel(
         fake_openai.base_url, "k", "m", max_retries=2, retry_backoff_s=0.01, timeout_s=2
@@ -99,7 +98,7 @@ async def test_rate_limit_forever_gives_up_with_retryable_error(
     assert "busy" in info.value.message("en")
 
 
-async def test_retry_after_header_is_capped(fake_openai: FakeOpenAI) -> None:  # noqa: F811
+async def test_retry_after_header_is_capped(fake_openai: FakeOpenAI) -> None:
     llm = OpenAIChatModel(
         fake_openai.base_url, "k", "m", max_retries=1, retry_backoff_s=5, max_backoff_s=0.05
     )
@@ -126,7 +125,7 @@ TRANSIENT = [fault for fault, _, _ in FAULTS]
 @pytest.mark.parametrize("streaming", [False, True])
 @pytest.mark.parametrize(("fault", "zh", "en"), FAULTS)
 async def test_faults_that_persist_become_retryable_llm_errors(
-    fake_openai: FakeOpenAI,  # noqa: F811
+    fake_openai: FakeOpenAI,
     fault: object,
     zh: str,
     en: str,
@@ -161,7 +160,7 @@ async def test_faults_that_persist_become_retryable_llm_errors(
 )
 async def test_a_transient_fault_is_retried_and_the_answer_still_comes(
     model: OpenAIChatModel,
-    fake_openai: FakeOpenAI,  # noqa: F811
+    fake_openai: FakeOpenAI,
     fault: object,
     streaming: bool,
 ) -> None:
@@ -173,7 +172,7 @@ async def test_a_transient_fault_is_retried_and_the_answer_still_comes(
 
 
 async def test_retries_stop_when_the_time_budget_is_spent(
-    fake_openai: FakeOpenAI,  # noqa: F811
+    fake_openai: FakeOpenAI,
 ) -> None:
     model = OpenAIChatModel(
         fake_openai.base_url,
@@ -211,7 +210,7 @@ async def test_retries_stop_when_the_time_budget_is_spent(
 )
 async def test_reasoning_blocks_never_reach_the_student(
     model: OpenAIChatModel,
-    fake_openai: FakeOpenAI,  # noqa: F811
+    fake_openai: FakeOpenAI,
     raw: str,
     shown: str,
     streaming: bool,
@@ -227,7 +226,7 @@ async def test_reasoning_blocks_never_reach_the_student(
 
 async def test_stream_cut_off_still_yields_the_partial_text_first(
     model: OpenAIChatModel,
-    fake_openai: FakeOpenAI,  # noqa: F811
+    fake_openai: FakeOpenAI,
 ) -> None:
     fake_openai.enqueue(CutOffStream(after_chars=20, text="Partial text that stops here."))
     seen: list[str] = []
@@ -266,7 +265,7 @@ async def test_missing_key_is_config_error_naming_the_setting(key: str | None) -
 @pytest.mark.parametrize(("code", "setting"), [(401, "OPENAI_API_KEY"), (404, "MODEL")])
 async def test_rejected_key_or_unknown_model_is_config_error(
     model: OpenAIChatModel,
-    fake_openai: FakeOpenAI,  # noqa: F811
+    fake_openai: FakeOpenAI,
     code: int,
     setting: str,
 ) -> None:
@@ -278,7 +277,7 @@ async def test_rejected_key_or_unknown_model_is_config_error(
 
 async def test_bad_request_is_not_retryable(
     model: OpenAIChatModel,
-    fake_openai: FakeOpenAI,  # noqa: F811
+    fake_openai: FakeOpenAI,
 ) -> None:
     fake_openai.enqueue(Status(400, '{"error": {"message": "context length exceeded"}}'))
     with pytest.raises(LLMError) as info:
@@ -288,7 +287,7 @@ async def test_bad_request_is_not_retryable(
 
 async def test_for_model_shares_endpoint_and_client_with_another_model_name(
     model: OpenAIChatModel,
-    fake_openai: FakeOpenAI,  # noqa: F811
+    fake_openai: FakeOpenAI,
 ) -> None:
     fast = model.for_model("fast-model")
     fake_openai.enqueue("queries")

@@ -23,8 +23,8 @@ from bot.ops import (
 from bot.settings import ASRSettings, EmbeddingSettings, Settings, StorageSettings
 from kernel.errors import ConfigError, StoreUnavailableError
 from storage.index import probe_server
-from tests.fake_hf_hub import fake_hub, use_mirror
-from tests.speech import whisper_model_dir
+from tests.fakes.hf_hub import fake_hub, use_mirror
+from tests.fakes.speech import whisper_model_dir
 
 KEY = "s3cret-key"
 

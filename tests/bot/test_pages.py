@@ -10,12 +10,12 @@ import pytest
 
 from bot.pages import PageViewer, figure_number, figure_query, relevant_figures
 from bot.references import asks_about_references
-from ingest.pdf import parse_pdf
+from ingest.paper.pdf import parse_pdf
 from kernel.errors import NotFoundError
 from kernel.models import Citation, Figure, FigureKind, SourceKind, SourceStatus
 from storage.paper_files import PaperFiles
-from tests.pdfs import make_figures_pdf
-from tests.telegram.fakes import paper_record
+from tests.fakes.pdfs import make_figures_pdf
+from tests.fakes.services import paper_record
 
 CHAT = 1001
 SOURCE = str(uuid.uuid5(uuid.NAMESPACE_URL, "pages-paper"))

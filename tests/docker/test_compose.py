@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from tests.requirements import missing
+from tests.fakes.requirements import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"

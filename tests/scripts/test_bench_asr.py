@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scripts.bench_asr import word_error_rate
 from scripts.whisper_small_proxy import read_model
-from tests.speech import whisper_model_dir
+from tests.fakes.speech import whisper_model_dir
 
 
 def test_word_error_rate_counts_edits_per_reference_word() -> None:

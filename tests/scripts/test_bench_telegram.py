@@ -9,7 +9,7 @@ import time
 import urllib.request
 
 from scripts.bench_stalls import StallMonitor, Watchdog
-from tests.fake_openai import FakeOpenAI
+from tests.fakes.openai_server import FakeOpenAI
 
 
 def _block_the_loop(cpu_seconds: float) -> None:

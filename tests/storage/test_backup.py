@@ -16,7 +16,7 @@ from kernel.models import ChatGlossary, GlossaryEntry, Note, QuizItem, QuizQuest
 from storage import backup
 from storage.index import QdrantIndex
 from storage.store import KnowledgeStore, chunk_id
-from tests.embedding import TEST_MODEL_NAME, test_embedder
+from tests.fakes.embedding import TEST_MODEL_NAME, test_embedder
 from tests.storage.test_store import open_store, paper, video
 
 QUERIES = (

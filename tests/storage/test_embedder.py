@@ -8,7 +8,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.embedding import test_embedder
+from tests.fakes.embedding import test_embedder
 
 LONG_PASSAGE = " ".join(["attention layers map queries and keys to weighted sums of values"] * 20)
 

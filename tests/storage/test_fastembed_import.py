@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.embedding import test_model_dir
+from tests.fakes.embedding import test_model_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 

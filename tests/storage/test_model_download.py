@@ -9,8 +9,8 @@ from huggingface_hub import constants as hf_constants
 
 from kernel.errors import ConfigError, ServiceError
 from storage.model_download import cached_snapshot, default_cache_dir, model_files, prefetch_model
-from tests.embedding import TEST_MODEL_NAME, test_model_dir
-from tests.fake_hf_hub import fake_hub, repo_from_dir, use_mirror
+from tests.fakes.embedding import TEST_MODEL_NAME, test_model_dir
+from tests.fakes.hf_hub import fake_hub, repo_from_dir, use_mirror
 
 TEST_REPO = "Qdrant/all-MiniLM-L6-v2-onnx"  # where fastembed looks for TEST_MODEL_NAME
 

@@ -19,7 +19,7 @@ from kernel.models import SourceStatus
 from storage.index import ChunkPoint, QdrantIndex
 from storage.sparse import sparse_document
 from storage.store import KnowledgeStore, chunk_id, source_id_for
-from tests.embedding import test_embedder
+from tests.fakes.embedding import test_embedder
 from tests.storage.test_store import NEW_TEXTS, PAPER_TEXTS, open_store, paper
 
 WRITES = ("put_record", "put_records", "upsert_chunks", "delete_chunks", "delete_record")

@@ -26,7 +26,7 @@ from storage.embedder import Embedder
 from storage.index import ChunkPoint, QdrantIndex
 from storage.sparse import sparse_document
 from storage.store import KnowledgeStore, chunk_id, source_id_for
-from tests.embedding import test_embedder
+from tests.fakes.embedding import test_embedder
 
 PAPER_TEXTS = (
     "The Transformer relies entirely on self-attention and dispenses with recurrence.",

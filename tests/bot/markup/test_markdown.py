@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.markup.markdown import display_formulas, settled_end, to_plain, to_telegram_html
-from tests.telegram_html import parse_html
+from tests.fakes.telegram_html import parse_html
 
 ANSWER = r"""## 缩放点积注意力
 

@@ -11,9 +11,7 @@ from bot.llm import OpenAIChatModel
 from storage.async_store import AsyncKnowledgeStore
 from storage.store import KnowledgeStore
 from tests.bot.report.support import open_store
-from tests.fake_openai import FakeOpenAI, fake_openai
-
-__all__ = ["fake_openai"]
+from tests.fakes.openai_server import FakeOpenAI
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ from kernel.models import (
 )
 from storage.index import QdrantIndex
 from storage.store import KnowledgeStore
-from tests.embedding import test_embedder
-from tests.fake_modes import TutorModel, quoted_words, report_snippets
+from tests.fakes.embedding import test_embedder
+from tests.fakes.tutor_model import TutorModel, quoted_words, report_snippets
 
 __all__ = [
     "CHAT",

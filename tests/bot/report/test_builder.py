@@ -44,10 +44,8 @@ from tests.bot.report.support import (
     video_source,
     writer_reply,
 )
-from tests.fake_modes import MODES, TutorModel
-from tests.fake_openai import FakeOpenAI, fake_openai
-
-__all__ = ["fake_openai"]
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.tutor_model import MODES, TutorModel
 
 PAPER_PAGES = set(range(1, 11))
 TALK_SECONDS = [(60.0 * i, 60.0 * i + 58) for i in range(12)]
@@ -272,7 +270,7 @@ async def test_no_video_asks_first_then_says_so_plainly(
 async def test_no_paper_asks_for_the_pdf(
     store: KnowledgeStore, served: AsyncKnowledgeStore
 ) -> None:
-    from tests.fake_chat import ScriptedChatModel
+    from tests.fakes.chat import ScriptedChatModel
 
     store.add_source(CHAT, video_source())
     with pytest.raises(MissingSourceError) as info:
@@ -311,7 +309,7 @@ async def test_a_paper_too_short_for_the_report_is_explained(
 async def test_video_points_without_a_timestamp_are_dropped(
     full_store: KnowledgeStore, served: AsyncKnowledgeStore
 ) -> None:
-    from tests.fake_chat import ScriptedChatModel
+    from tests.fakes.chat import ScriptedChatModel
 
     model = ScriptedChatModel()
     model.set_default(lambda messages: writer_reply(messages[-1]["content"]))

@@ -14,13 +14,13 @@ from bot.pages import PageViewer
 from bot.report import HEADINGS, count_zi, to_markdown, write_docx, write_pdf
 from bot.report.figures import add_key_figures, figure_caption, pick_figures
 from bot.report.models import TECH_SECTION, Report, ReportSection
-from ingest.pdf import parse_pdf
+from ingest.paper.pdf import parse_pdf
 from kernel.models import Citation, Figure, FigureKind, Note, SourceKind
 from storage.paper_files import PaperFiles
 from tests.bot.report.test_delivery import sample_report
 from tests.bot.test_pages import CHAT, SOURCE, _Store
-from tests.pdfs import make_figures_pdf
-from tests.telegram.fakes import NOW
+from tests.fakes.pdfs import make_figures_pdf
+from tests.fakes.services import NOW
 
 
 def _with_tech(report: Report, body: str) -> Report:

@@ -34,9 +34,7 @@ from tests.bot.report.support import (
     prompt_of,
     video_source,
 )
-from tests.fake_openai import FakeOpenAI, Status, fake_openai
-
-__all__ = ["fake_openai"]
+from tests.fakes.openai_server import FakeOpenAI, Status
 
 WRITES = {2: "（2）核心内容摘要”部分", 3: "（3）关键技术解析”部分", 4: "（4）视频补充要点”部分"}
 """The words of each section's first-draft prompt (revisions and checks name it otherwise)."""

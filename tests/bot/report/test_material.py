@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from bot.report.material import gather_material
@@ -12,14 +9,7 @@ from kernel.errors import PaperChoiceError
 from kernel.models import Chunk, PaperMeta, ParsedSource, SourceKind
 from storage.async_store import AsyncKnowledgeStore
 from storage.store import KnowledgeStore
-from tests.bot.report.support import CHAT, note, open_store, video_source
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[KnowledgeStore]:
-    st = open_store(tmp_path / "qdrant")
-    yield st
-    st.close()
+from tests.bot.report.support import CHAT, note, video_source
 
 
 def long_paper() -> ParsedSource:

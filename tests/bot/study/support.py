@@ -1,73 +1,30 @@
 """Material for the study-tool tests: the generated sparse-attention paper (parsed by the real
-PDF parser, with its sections), the English lecture subtitles, notes citing them, and the real
-store and ``openai`` client against the fake model server."""
+PDF parser, with its sections), the English lecture subtitles and notes citing them. The real
+store and ``openai`` client against the fake model server are fixtures (``conftest.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.citations import build_citations
-from bot.llm import OpenAIChatModel
-from ingest.pdf import parse_pdf
-from ingest.transcript import video_source_from_subtitles
 from kernel.models import Note, SearchHit, SourceKind, Term
-from storage.async_store import AsyncKnowledgeStore
-from storage.index import QdrantIndex
 from storage.store import KnowledgeStore
-from tests.embedding import test_embedder
-from tests.fake_openai import FakeOpenAI
-from tests.pdfs import make_paper_pdf
-from tests.subtitle_samples import SRT_EN
 
 __all__ = [
     "CHAT",
     "OTHER",
     "VIDEO_URL",
     "chunk",
-    "core",
-    "model",
     "note",
     "prompt_of",
-    "store",
     "user_text",
 ]
 
 CHAT, OTHER = 11, 12
 VIDEO_URL = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
 _T0 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def core(tmp_path: Path) -> Iterator[KnowledgeStore]:
-    """The store with the paper and the lecture in ``CHAT`` (set up and checked directly)."""
-    st = KnowledgeStore(QdrantIndex(path=tmp_path / "qdrant"), test_embedder())
-    st.add_source(CHAT, parse_pdf(make_paper_pdf(), filename="sparse.pdf"))
-    lecture = video_source_from_subtitles(
-        SRT_EN.encode(), filename="lecture.srt", url=VIDEO_URL, title="Attention lecture"
-    )
-    st.add_source(CHAT, lecture)
-    return st
-
-
-@pytest.fixture
-def store(core: KnowledgeStore) -> Iterator[AsyncKnowledgeStore]:
-    st = AsyncKnowledgeStore(core)
-    yield st
-    st.close()
-
-
-@pytest.fixture
-async def model(fake_openai: FakeOpenAI) -> AsyncIterator[OpenAIChatModel]:
-    llm = OpenAIChatModel(
-        fake_openai.base_url, "k", "tutor", timeout_s=2, max_retries=1, retry_backoff_s=0.01
-    )
-    yield llm
-    await llm.aclose()
 
 
 def chunk(core: KnowledgeStore, needle: str, chat: int = CHAT) -> SearchHit:

@@ -17,12 +17,9 @@ from bot.study.prompts import GLOSSARY_SYSTEM
 from kernel.models import ChatGlossary, Citation, GlossaryEntry, SourceKind, Term
 from storage.async_store import AsyncKnowledgeStore
 from storage.store import KnowledgeStore
-from tests.bot.study.support import CHAT, OTHER, chunk, core, model, note, prompt_of, store
-from tests.fake_openai import FakeOpenAI, Status
-from tests.fake_openai import fake_openai as fake_openai
-from tests.fake_study_model import glossary_reply, snippets_in, terms_in
-
-__all__ = ["core", "model", "store"]  # fixtures
+from tests.bot.study.support import CHAT, OTHER, chunk, note, prompt_of
+from tests.fakes.openai_server import FakeOpenAI, Status
+from tests.fakes.study_model import glossary_reply, snippets_in, terms_in
 
 SPARSE = ("sparse attention", "稀疏注意力")
 BLOCK = ("global tokens", "全局 token")

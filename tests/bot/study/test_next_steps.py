@@ -17,10 +17,8 @@ from kernel.models import Chunk, PaperMeta, ParsedSource, SearchHit, SourceKind,
 from storage.async_store import AsyncKnowledgeStore
 from storage.index import QdrantIndex
 from storage.store import KnowledgeStore
-from tests.bot.study.support import CHAT, note, store
-from tests.embedding import test_embedder
-
-__all__ = ["store"]  # a fixture (over this module's ``core``)
+from tests.bot.study.support import CHAT, note
+from tests.fakes.embedding import test_embedder
 
 _PAPER = (
     ("Abstract", "We propose the Transformer, a model based solely on attention mechanisms."),

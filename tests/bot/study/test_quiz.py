@@ -23,18 +23,12 @@ from tests.bot.study.support import (
     CHAT,
     OTHER,
     chunk,
-    core,
-    model,
     note,
     prompt_of,
-    store,
     user_text,
 )
-from tests.fake_openai import FakeOpenAI, Status
-from tests.fake_openai import fake_openai as fake_openai
-from tests.fake_study_model import BANK, quiz_reply, snippets_in
-
-__all__ = ["core", "model", "store"]  # fixtures
+from tests.fakes.openai_server import FakeOpenAI, Status
+from tests.fakes.study_model import BANK, quiz_reply, snippets_in
 
 
 def _quizzer(store: AsyncKnowledgeStore, model: OpenAIChatModel) -> Quizzer:

@@ -12,7 +12,7 @@ from bot.prompts import format_snippets
 from bot.study.quiz_check import check_question, parse_questions
 from bot.study.text import key, utf16_len
 from kernel.models import QuizQuestion, SearchHit, SourceKind
-from tests.fake_study_model import quiz_reply
+from tests.fakes.study_model import quiz_reply
 
 METHOD = (
     "Each layer splits the sequence into blocks of 64 tokens. A token attends to its own "

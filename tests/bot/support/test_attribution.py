@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.support import Candidate, Policy, SupportScorer, check_support
-from tests.embedding import test_embedder
+from tests.fakes.embedding import test_embedder
 
 MARKER = re.compile(r"\[\d+\]")
 SNIPPETS = (
