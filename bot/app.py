@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-import requests
 from pydantic import SecretStr
 
 from bot.services import Services
@@ -21,6 +20,8 @@ from kernel.links import VideoLink
 from kernel.models import ParsedSource
 
 if TYPE_CHECKING:  # the builders import what they make, so a command loads only what it uses
+    import requests
+
     from bot.answering import Answerer
     from bot.library import Library
     from bot.listening import Listener

@@ -13,12 +13,15 @@ import logging
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.settings import ASRSettings, Settings
-from ingest.video.asr_process import DEFAULT_MODEL, WhisperSpec, is_local_model
 from kernel.errors import ConfigError, PaperTutorError, StoreUnavailableError
 from storage.index import probe_server
 from storage.model_download import cached_snapshot, model_files, prefetch_model
+
+if TYPE_CHECKING:  # the recogniser's module loads only for the commands that use it
+    from ingest.video.asr_process import WhisperSpec
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,8 @@ __all__ = [
 
 def whisper_spec(cfg: ASRSettings) -> WhisperSpec:
     """The local recogniser's settings (what the bot runs and ``models download`` fetches)."""
+    from ingest.video.asr_process import DEFAULT_MODEL, WhisperSpec
+
     return WhisperSpec(
         model=cfg.model or DEFAULT_MODEL,
         cache_dir=cfg.cache_dir,
@@ -104,6 +109,8 @@ def _asr_line(settings: Settings, lang: str) -> tuple[bool, str]:
         )
     spec = whisper_spec(asr)
     local = asr.model is not None and Path(asr.model).expanduser().exists()
+    from ingest.video.asr_process import is_local_model
+
     if local and not is_local_model(spec.model):
         return False, (
             f"PAPERTUTOR_ASR_MODEL={asr.model} is not a CTranslate2 model directory (no model.bin)"
@@ -215,6 +222,8 @@ def describe_asr_download(cfg: ASRSettings, path: Path | None, lang: str = "zh")
             if lang == "en"
             else f"语音识别使用接口 {cfg.url}，不需要下载模型。"
         )
+    from ingest.video.asr_process import DEFAULT_MODEL
+
     name = cfg.model or DEFAULT_MODEL
     return (
         f"speech recognition model {name} is ready in {path}."
