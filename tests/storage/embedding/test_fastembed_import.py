@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.fakes.embedding import test_model_dir
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _run(code: str) -> dict[str, object]:
