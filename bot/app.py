@@ -35,10 +35,10 @@ if TYPE_CHECKING:  # the builders import what they make, so a command loads only
     from ingest.video.lecture import LectureReader
     from ingest.video.speech import SpeechRecognizer
     from storage.async_store import AsyncKnowledgeStore
-    from storage.embedder import Embedder
-    from storage.index import QdrantIndex
+    from storage.embedding.embedder import Embedder
     from storage.kept_reports import KeptReports
     from storage.paper_files import PaperFiles
+    from storage.qdrant.index import QdrantIndex
 
 __all__ = [
     "build_embedder",
@@ -52,7 +52,7 @@ __all__ = [
 
 def build_embedder(cfg: EmbeddingSettings) -> Embedder:
     if cfg.url:
-        from storage.http_embedder import HttpEmbedder
+        from storage.embedding.http_embedder import HttpEmbedder
 
         return HttpEmbedder(
             cfg.url,
@@ -62,7 +62,7 @@ def build_embedder(cfg: EmbeddingSettings) -> Embedder:
             passage_prefix=cfg.passage_prefix,
             batch_size=cfg.batch_size,
         )
-    from storage.embedder import FastEmbedEmbedder
+    from storage.embedding.embedder import FastEmbedEmbedder
 
     return FastEmbedEmbedder(
         cfg.model,
@@ -140,7 +140,7 @@ def build_lectures(
 
 def build_index(cfg: StorageSettings) -> QdrantIndex:
     from bot.ops import check_data_dir, wait_for_qdrant
-    from storage.index import QdrantIndex
+    from storage.qdrant.index import QdrantIndex
 
     api_key = cfg.qdrant_api_key.get_secret_value() if cfg.qdrant_api_key else None
     if cfg.qdrant_url:

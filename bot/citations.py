@@ -25,7 +25,7 @@ from bot.prompts import BACKGROUND_LABEL
 from bot.support import Candidate, Policy, SupportScorer, check_support, scorer_for
 from kernel.errors import PaperTutorError
 from kernel.models import Citation, SearchHit, Term
-from storage.embedder import Embedder
+from storage.embedding.embedder import Embedder
 
 __all__ = [
     "SNIPPET_CHARS",

@@ -3,8 +3,9 @@ preparing the embedding and speech-recognition models ahead of the first student
 (``papertutor models download``).
 
 Nothing here talks to Telegram or imports an SDK: the Qdrant server is probed by
-``storage.index.probe_server``, the model downloads live in ``storage.model_download`` and
-``ingest.video.asr``. Messages are for the operator, in Chinese or English.
+``storage.qdrant.index.probe_server``, the model downloads live in
+``storage.embedding.model_download`` and ``ingest.video.asr``. Messages are for the operator, in
+Chinese or English.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from bot.settings import ASRSettings, Settings
 from kernel.errors import ConfigError, PaperTutorError, StoreUnavailableError
-from storage.index import probe_server
-from storage.model_download import cached_snapshot, model_files, prefetch_model
+from storage.embedding.model_download import cached_snapshot, model_files, prefetch_model
+from storage.qdrant.index import probe_server
 
 if TYPE_CHECKING:  # the recogniser's module loads only for the commands that use it
     from ingest.video.asr_process import WhisperSpec

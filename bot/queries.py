@@ -25,7 +25,7 @@ from bot.vocabulary import FRAME, GENERAL
 from ingest.terms import term_key
 from kernel.language import has_cjk, question_language, text_language
 from kernel.models import SearchHit, SourceRecord, Term, Turn
-from storage.sparse import STOPWORDS, tokenize
+from storage.embedding.sparse import STOPWORDS, tokenize
 
 __all__ = [
     "QueryPlan",
@@ -211,7 +211,8 @@ def _context(question: str, history: Sequence[Turn]) -> tuple[str, ...]:
 
 
 def _source_words(terms: Sequence[Term], languages: set[str]) -> frozenset[str]:
-    """Search words (``storage.sparse.tokenize``) of the terms' names in the sources' languages."""
+    """Search words (``storage.embedding.sparse.tokenize``) of the terms' names in the sources'
+    languages."""
     words: set[str] = set()
     for term in terms:
         for lang in languages:

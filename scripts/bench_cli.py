@@ -137,7 +137,7 @@ def main() -> int:
         f"cumulative): {heavy}. fastembed "
         + ("was" if fastembed else "was not")
         + " imported (qdrant-client would import it for helpers of its own; "
-        "`storage/fastembed_import.py` keeps it out). The store cannot be read without "
+        "`storage/embedding/fastembed_import.py` keeps it out). The store cannot be read without "
         "qdrant_client, which is most of what is left.",
     ]
     section = "\n".join(lines) + "\n"

@@ -39,9 +39,9 @@ from ingest.paper.pdf_process import render_regions_isolated
 from ingest.paper.render import render_regions
 from kernel.models import ParsedSource
 from scripts.benchlib import MODEL_DIR, MODEL_NAME, corpus_dir, percentile, write_section
-from storage.embedder import FastEmbedEmbedder
-from storage.index import QdrantIndex
+from storage.embedding.embedder import FastEmbedEmbedder
 from storage.paper_files import PaperFiles
+from storage.qdrant.index import QdrantIndex
 from storage.store import KnowledgeStore, source_id_for
 
 SECTION = "## Figures and printed passages (issue 16)"

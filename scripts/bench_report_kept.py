@@ -36,8 +36,8 @@ async def run(latency: float) -> dict[str, tuple[int, float]]:
     from ingest.paper.pdf import parse_pdf
     from ingest.video.transcript import video_source_from_subtitles
     from storage.async_store import AsyncKnowledgeStore
-    from storage.index import QdrantIndex
     from storage.kept_reports import KeptReports
+    from storage.qdrant.index import QdrantIndex
     from storage.store import KnowledgeStore
     from tests.bot.report.support import cooperative, prompt_of
     from tests.fakes.embedding import test_embedder

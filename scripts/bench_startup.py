@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from scripts.benchlib import MODEL_DIR, MODEL_NAME, ROOT, write_section
-from storage.index import QdrantIndex
+from storage.qdrant.index import QdrantIndex
 from tests.fakes.bot_api import FakeBotApi, FakeBotApiServer
 
 SECTION = "## Start-up messages (issue 14)"

@@ -30,9 +30,9 @@ import numpy as np
 from ingest.paper.pdf import parse_pdf
 from kernel.models import ParsedSource, SourceKind, SourceRecord, SourceStatus
 from scripts.benchlib import MODEL_DIR, MODEL_NAME, corpus_dir, percentile, write_section
-from storage.embedder import FastEmbedEmbedder
-from storage.index import ChunkPoint, QdrantIndex
-from storage.sparse import sparse_document, sparse_query
+from storage.embedding.embedder import FastEmbedEmbedder
+from storage.embedding.sparse import sparse_document, sparse_query
+from storage.qdrant.index import ChunkPoint, QdrantIndex
 from storage.store import KnowledgeStore, chunk_id, source_id_for
 
 PAPER = corpus_dir() / "papers" / "1706.03762.pdf"

@@ -19,8 +19,8 @@ from pathlib import Path
 from ingest.video.subtitles import parse_subtitles
 from ingest.video.transcript import chunk_cues, video_source_from_subtitles
 from scripts.benchlib import MODEL_DIR, MODEL_NAME, corpus_dir, write_section
-from storage.embedder import FastEmbedEmbedder
-from storage.index import QdrantIndex
+from storage.embedding.embedder import FastEmbedEmbedder
+from storage.qdrant.index import QdrantIndex
 from storage.store import KnowledgeStore
 
 SECTION = "## Video ingest (issue 3)"

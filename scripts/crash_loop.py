@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kernel.models import Chunk, PaperMeta, ParsedSource, SourceKind, SourceRecord, SourceStatus
-from storage.index import QdrantIndex
+from storage.qdrant.index import QdrantIndex
 from storage.recovery import load
 from storage.store import KnowledgeStore, source_id_for
 

@@ -190,7 +190,7 @@ def evaluate(embedder: Any, chats: Sequence[Chat], corpus: Path) -> Outcome:
     from bot.queries import plan_queries, source_language, weak_result
     from ingest.terms import merge_terms, text_terms
     from kernel.models import Term
-    from storage.index import QdrantIndex
+    from storage.qdrant.index import QdrantIndex
     from storage.store import KnowledgeStore
 
     references = reference_terms()

@@ -162,7 +162,7 @@ def evaluate(
     embedder: Any, sources: Sequence[Any], questions: Sequence[Question]
 ) -> dict[str, Any]:
     """Index ``sources`` with ``embedder`` and collect first-relevant ranks per (mode, pass)."""
-    from storage.index import QdrantIndex
+    from storage.qdrant.index import QdrantIndex
     from storage.store import KnowledgeStore
 
     with tempfile.TemporaryDirectory(prefix="papertutor-eval-") as tmp:
@@ -220,8 +220,8 @@ def goals(results: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def _embedders() -> Iterator[tuple[str, Any]]:
-    from storage.embedder import FastEmbedEmbedder
-    from storage.http_embedder import HttpEmbedder
+    from storage.embedding.embedder import FastEmbedEmbedder
+    from storage.embedding.http_embedder import HttpEmbedder
 
     model_dir = MODEL_DIR
     yield (

@@ -256,8 +256,8 @@ def _answer_latency(embedder: Any, chunks: Sequence[str], sentences: Sequence[st
 
 
 def _embedders() -> Iterator[tuple[str, Any]]:
-    from storage.embedder import FastEmbedEmbedder
-    from storage.http_embedder import HttpEmbedder
+    from storage.embedding.embedder import FastEmbedEmbedder
+    from storage.embedding.http_embedder import HttpEmbedder
 
     yield "MiniLM-L6 (test model, English)", FastEmbedEmbedder(MODEL_NAME, model_path=MODEL_DIR)
     import importlib.util

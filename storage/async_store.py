@@ -36,7 +36,7 @@ from kernel.models import (
     Term,
     Turn,
 )
-from storage.embedder import Embedder
+from storage.embedding.embedder import Embedder
 from storage.recovery import Recovery
 from storage.store import ChatSnapshot, KnowledgeStore, Query
 

@@ -29,9 +29,9 @@ from storage.backup_file import (
     validate,
     write_file,
 )
-from storage.embedder import Embedder
-from storage.index import KINDS, ExportedPoint, QdrantIndex
+from storage.embedding.embedder import Embedder
 from storage.paper_files import PaperFiles
+from storage.qdrant.index import KINDS, ExportedPoint, QdrantIndex
 from storage.store import indexed_text
 
 __all__ = [

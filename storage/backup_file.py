@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from kernel.errors import InputError
-from storage.index import KINDS, ExportedPoint
-from storage.sparse import SparseVec
+from storage.embedding.sparse import SparseVec
+from storage.qdrant.index import KINDS, ExportedPoint
 
 __all__ = [
     "FORMAT",

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from kernel.models import SourceRecord, SourceStatus
-from storage.index import QdrantIndex
+from storage.qdrant.index import QdrantIndex
 
 __all__ = [
     "STALE_AFTER",

@@ -1,7 +1,7 @@
 """The knowledge store the bot layer uses: sources, hybrid search, notes and history per chat.
 
 Synchronous and thread-safe (the bot calls it from worker threads). It turns value objects into
-Qdrant points and back; ``storage.index`` does the Qdrant work, an ``Embedder`` the vectors.
+Qdrant points and back; ``storage.qdrant.index`` does the Qdrant work, an ``Embedder`` the vectors.
 
 Each indexing of a source is a new *generation* of its chunks. A new source is written as
 INDEXING first and flipped to READY only after its last chunk is stored. A replacement is
@@ -37,10 +37,10 @@ from kernel.models import (
     Turn,
 )
 from storage.diversity import select_hits
-from storage.embedder import Embedder
-from storage.index import ChunkPoint, IndexQuery, QdrantIndex
+from storage.embedding.embedder import Embedder
+from storage.embedding.sparse import sparse_document, sparse_query
+from storage.qdrant.index import ChunkPoint, IndexQuery, QdrantIndex
 from storage.recovery import Recovery, load, put_source, recover, roll_back
-from storage.sparse import sparse_document, sparse_query
 
 __all__ = [
     "NAMESPACE",

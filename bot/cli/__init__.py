@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _refuse_if_in_use(settings: Settings) -> None:
     """Another process (the bot?) has the embedded store: say so now, not after seconds."""
-    from storage.lock import in_use
+    from storage.qdrant.lock import in_use
 
     path = settings.storage.qdrant_path
     if settings.storage.qdrant_url is None and in_use(path):

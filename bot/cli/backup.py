@@ -15,8 +15,8 @@ from bot.cli.output import report_recovery
 from bot.settings import Settings, StorageSettings
 from kernel.errors import InputError
 from storage import backup
-from storage.index import QdrantIndex
 from storage.paper_files import PaperFiles
+from storage.qdrant.index import QdrantIndex
 
 __all__ = ["run"]
 

@@ -1,8 +1,8 @@
 """Small text tools the study features share: comparing texts, finding a citation's chunk,
 naming where a snippet is, and telling whether a short text is in the chat's language.
 
-Words are the search index's words (``storage.sparse.tokenize``: English words folded to the
-singular, stopwords dropped, Chinese as character bigrams), so "heads" matches "head" and
+Words are the search index's words (``storage.embedding.sparse.tokenize``: English words folded
+to the singular, stopwords dropped, Chinese as character bigrams), so "heads" matches "head" and
 "自注意力" matches inside "自注意力模型" here exactly as they do in search.
 """
 
@@ -18,7 +18,7 @@ from bot.model_output import strip_reasoning
 from kernel.language import has_cjk, text_language
 from kernel.locators import where
 from kernel.models import Citation, SearchHit, SourceKind
-from storage.sparse import tokenize
+from storage.embedding.sparse import tokenize
 
 __all__ = [
     "clip",

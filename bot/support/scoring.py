@@ -30,7 +30,7 @@ import numpy as np
 from bot.support.text import coverage, numbers, split_sentences
 from kernel.language import has_cjk
 from kernel.models import Term
-from storage.embedder import Embedder
+from storage.embedding.embedder import Embedder
 
 __all__ = [
     "CALIBRATIONS",

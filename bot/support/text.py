@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from kernel.language import has_cjk
 from kernel.models import Term
-from storage.sparse import tokenize
+from storage.embedding.sparse import tokenize
 
 __all__ = [
     "Sentence",

@@ -21,7 +21,7 @@ from kernel.errors import ConfigError, InputError, LLMError
 from kernel.language import question_language
 from kernel.models import Chunk, PaperMeta, ParsedSource, SourceKind, Term, VideoMeta
 from storage.async_store import AsyncKnowledgeStore
-from storage.index import QdrantIndex
+from storage.qdrant.index import QdrantIndex
 from storage.store import KnowledgeStore
 from tests.fakes.chat import ScriptedChatModel
 from tests.fakes.embedding import test_embedder

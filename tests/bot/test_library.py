@@ -16,7 +16,7 @@ from bot.llm import Message
 from kernel.errors import LLMError, TooLargeError, UnsupportedLinkError
 from kernel.models import Term
 from storage.async_store import AsyncKnowledgeStore
-from storage.index import QdrantIndex
+from storage.qdrant.index import QdrantIndex
 from storage.store import KnowledgeStore
 from tests.fakes.chat import ScriptedChatModel
 from tests.fakes.embedding import test_embedder

@@ -22,7 +22,7 @@ from bot.ops import (
 )
 from bot.settings import ASRSettings, EmbeddingSettings, Settings, StorageSettings
 from kernel.errors import ConfigError, StoreUnavailableError
-from storage.index import probe_server
+from storage.qdrant.index import probe_server
 from tests.fakes.hf_hub import fake_hub, use_mirror
 from tests.fakes.speech import whisper_model_dir
 

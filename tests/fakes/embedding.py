@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from storage.embedder import FastEmbedEmbedder
+from storage.embedding.embedder import FastEmbedEmbedder
 from tests.fakes.requirements import missing
 
 __all__ = ["TEST_MODEL_NAME", "test_embedder", "test_model_dir"]

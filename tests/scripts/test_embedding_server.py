@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from scripts.embedding_server import make_server
-from storage.embedder import Embedder
-from storage.http_embedder import HttpEmbedder
+from storage.embedding.embedder import Embedder
+from storage.embedding.http_embedder import HttpEmbedder
 
 
 class RecordingEngine:

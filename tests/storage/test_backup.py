@@ -14,7 +14,7 @@ import pytest
 from kernel.errors import ConfigError, InputError, NotFoundError
 from kernel.models import ChatGlossary, GlossaryEntry, Note, QuizItem, QuizQuestion, SearchHit, Turn
 from storage import backup
-from storage.index import QdrantIndex
+from storage.qdrant.index import QdrantIndex
 from storage.store import KnowledgeStore, chunk_id
 from tests.fakes.embedding import TEST_MODEL_NAME, test_embedder
 from tests.storage.test_store import open_store, paper, video

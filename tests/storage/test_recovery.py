@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from kernel.models import SourceStatus
-from storage.index import ChunkPoint, QdrantIndex
-from storage.sparse import sparse_document
+from storage.embedding.sparse import sparse_document
+from storage.qdrant.index import ChunkPoint, QdrantIndex
 from storage.store import KnowledgeStore, chunk_id, source_id_for
 from tests.fakes.embedding import test_embedder
 from tests.storage.test_store import NEW_TEXTS, PAPER_TEXTS, open_store, paper

@@ -22,9 +22,9 @@ from kernel.models import (
     Turn,
     VideoMeta,
 )
-from storage.embedder import Embedder
-from storage.index import ChunkPoint, QdrantIndex
-from storage.sparse import sparse_document
+from storage.embedding.embedder import Embedder
+from storage.embedding.sparse import sparse_document
+from storage.qdrant.index import ChunkPoint, QdrantIndex
 from storage.store import KnowledgeStore, chunk_id, source_id_for
 from tests.fakes.embedding import test_embedder
 

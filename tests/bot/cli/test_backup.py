@@ -12,7 +12,7 @@ from bot.app import build_index
 from bot.cli import main
 from bot.settings import StorageSettings
 from kernel.errors import StoreUnavailableError
-from storage.index import QdrantIndex
+from storage.qdrant.index import QdrantIndex
 from tests.fakes.embedding import TEST_MODEL_NAME, test_model_dir
 from tests.storage.test_backup import assert_same_chat, fill
 from tests.storage.test_store import open_store

@@ -20,8 +20,8 @@ from docx import Document
 from bot import prompts
 from bot.cli import commands as cli_commands
 from bot.cli import main
-from storage.index import ChunkPoint, QdrantIndex
-from storage.sparse import sparse_document
+from storage.embedding.sparse import sparse_document
+from storage.qdrant.index import ChunkPoint, QdrantIndex
 from storage.store import KnowledgeStore, chunk_id
 from tests.bot.report.support import cooperative
 from tests.fakes.embedding import test_embedder

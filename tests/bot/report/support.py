@@ -20,7 +20,7 @@ from kernel.models import (
     Term,
     VideoMeta,
 )
-from storage.index import QdrantIndex
+from storage.qdrant.index import QdrantIndex
 from storage.store import KnowledgeStore
 from tests.fakes.embedding import test_embedder
 from tests.fakes.tutor_model import TutorModel, quoted_words, report_snippets

@@ -15,7 +15,7 @@ from bot.llm import OpenAIChatModel
 from ingest.paper.pdf import parse_pdf
 from ingest.video.transcript import video_source_from_subtitles
 from storage.async_store import AsyncKnowledgeStore
-from storage.index import QdrantIndex
+from storage.qdrant.index import QdrantIndex
 from storage.store import KnowledgeStore
 from tests.bot.study.support import CHAT, VIDEO_URL
 from tests.fakes.embedding import test_embedder

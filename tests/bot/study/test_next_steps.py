@@ -15,7 +15,7 @@ from bot.study import NextSteps
 from ingest.terms import text_terms
 from kernel.models import Chunk, PaperMeta, ParsedSource, SearchHit, SourceKind, Term, VideoMeta
 from storage.async_store import AsyncKnowledgeStore
-from storage.index import QdrantIndex
+from storage.qdrant.index import QdrantIndex
 from storage.store import KnowledgeStore
 from tests.bot.study.support import CHAT, note
 from tests.fakes.embedding import test_embedder

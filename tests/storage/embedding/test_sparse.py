@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from storage.sparse import K1, sparse_document, sparse_query, tokenize
+from storage.embedding.sparse import K1, sparse_document, sparse_query, tokenize
 
 
 def test_english_words_are_lowercased_normalised_and_stopwords_dropped() -> None:

@@ -8,7 +8,12 @@ import pytest
 from huggingface_hub import constants as hf_constants
 
 from kernel.errors import ConfigError, ServiceError
-from storage.model_download import cached_snapshot, default_cache_dir, model_files, prefetch_model
+from storage.embedding.model_download import (
+    cached_snapshot,
+    default_cache_dir,
+    model_files,
+    prefetch_model,
+)
 from tests.fakes.embedding import TEST_MODEL_NAME, test_model_dir
 from tests.fakes.hf_hub import fake_hub, repo_from_dir, use_mirror
 
@@ -86,7 +91,7 @@ def test_prefetched_model_is_found_by_fastembed_offline(
     assert cached_snapshot(TEST_MODEL_NAME, tmp_path) == snapshot
 
     # A later run with no network finds it through the ordinary embedder path.
-    from storage.embedder import FastEmbedEmbedder
+    from storage.embedding.embedder import FastEmbedEmbedder
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     embedder = FastEmbedEmbedder(TEST_MODEL_NAME, cache_dir=tmp_path)

@@ -2,12 +2,12 @@
 
 A server or an image is prepared before the first student arrives, so the first question does
 not wait for a 640 MB download (or fail on a machine that cannot reach the hub). fastembed does
-the work (``storage/embedder.py`` is its only importer): its model list says where a model lives
-and which ONNX files it needs, and its own hub download puts the files where, and checked the
-way, fastembed later looks for them offline. This module adds what an operator needs: any
-Hugging Face repo id (fastembed does not know such a model by name, so it is used through
-``PAPERTUTOR_EMBEDDING_MODEL_PATH`` pointing at the returned directory), a progress bar in
-``docker build`` logs, and errors that say what to do.
+the work (``storage/embedding/embedder.py`` is its only importer): its model list says where a
+model lives and which ONNX files it needs, and its own hub download puts the files where, and
+checked the way, fastembed later looks for them offline. This module adds what an operator
+needs: any Hugging Face repo id (fastembed does not know such a model by name, so it is used
+through ``PAPERTUTOR_EMBEDDING_MODEL_PATH`` pointing at the returned directory), a progress bar
+in ``docker build`` logs, and errors that say what to do.
 
 The hub is ``HF_ENDPOINT`` (a mirror) when set; it must be set when the process starts, since
 huggingface_hub's default client (which fastembed's download asks for the repo's file list)
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kernel.errors import ConfigError, ServiceError
-from storage.embedder import default_cache_dir, fetch_from_hub, hub_model
+from storage.embedding.embedder import default_cache_dir, fetch_from_hub, hub_model
 
 __all__ = ["ModelFiles", "cached_snapshot", "default_cache_dir", "model_files", "prefetch_model"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from kernel.errors import ConfigError
-from storage.fastembed_import import allowed as fastembed_allowed
+from storage.embedding.fastembed_import import allowed as fastembed_allowed
 
 __all__ = [
     "Embedder",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.fakes.embedding import test_model_dir
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _run(code: str) -> dict[str, object]:
@@ -34,10 +34,10 @@ def test_opening_the_store_imports_no_fastembed_and_the_embedder_still_loads(
     result = _run(
         f"""
         import json, pathlib, sys
-        from storage.index import QdrantIndex
+        from storage.qdrant.index import QdrantIndex
         index = QdrantIndex(path=pathlib.Path({str(tmp_path / "qdrant")!r}))
         after_store = "fastembed" in sys.modules
-        from storage.embedder import FastEmbedEmbedder
+        from storage.embedding.embedder import FastEmbedEmbedder
         embedder = FastEmbedEmbedder(
             "sentence-transformers/all-MiniLM-L6-v2", model_path=pathlib.Path({str(model)!r})
         )
@@ -54,11 +54,11 @@ def test_an_embedder_made_first_is_not_hidden_from_the_store(tmp_path: Path) -> 
     result = _run(
         f"""
         import json, pathlib, sys
-        from storage.embedder import FastEmbedEmbedder
+        from storage.embedding.embedder import FastEmbedEmbedder
         embedder = FastEmbedEmbedder(
             "sentence-transformers/all-MiniLM-L6-v2", model_path=pathlib.Path({str(model)!r})
         )
-        from storage.index import QdrantIndex
+        from storage.qdrant.index import QdrantIndex
         index = QdrantIndex(path=pathlib.Path({str(tmp_path / "qdrant")!r}))
         print(json.dumps({{"module": sys.modules["fastembed"] is not None,
                            "dim": len(embedder.embed_query("still works"))}}))
@@ -72,7 +72,7 @@ def test_an_import_waits_while_fastembed_is_hidden_then_succeeds() -> None:
     result = _run(
         """
         import json, sys, threading, time
-        from storage.fastembed_import import allowed, hidden
+        from storage.embedding.fastembed_import import allowed, hidden
         entered, release, seen = threading.Event(), threading.Event(), []
 
         def qdrant_start():

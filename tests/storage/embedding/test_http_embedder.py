@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from kernel.errors import ConfigError, ServiceError
-from storage.http_embedder import HttpEmbedder
+from storage.embedding.http_embedder import HttpEmbedder
 
 Reply = Callable[[dict[str, Any]], tuple[int, Any]]
 

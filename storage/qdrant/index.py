@@ -28,11 +28,12 @@ from typing import Any, Final, Literal, TypeVar
 import httpx
 
 from kernel.errors import ConfigError, StoreInUseError, StoreUnavailableError
-from storage.fastembed_import import hidden as _fastembed_hidden
-from storage.lock import in_use
-from storage.sparse import SparseVec
+from storage.embedding.fastembed_import import hidden as _fastembed_hidden
+from storage.embedding.sparse import SparseVec
+from storage.qdrant.lock import in_use
 
-with _fastembed_hidden():  # see storage.fastembed_import: qdrant-client's own fastembed use
+# See storage.embedding.fastembed_import: qdrant-client's own fastembed use
+with _fastembed_hidden():
     from qdrant_client import QdrantClient
     from qdrant_client import models as qm
     from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse

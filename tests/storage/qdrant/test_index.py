@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from kernel.errors import ConfigError, StoreInUseError, StoreUnavailableError
-from storage.index import ChunkPoint, QdrantIndex
-from storage.sparse import sparse_document, sparse_query
+from storage.embedding.sparse import sparse_document, sparse_query
+from storage.qdrant.index import ChunkPoint, QdrantIndex
 
 DIM = 4
 

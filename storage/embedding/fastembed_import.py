@@ -1,12 +1,12 @@
 """fastembed is imported for the embedder only, never for qdrant-client's start-up.
 
 qdrant-client imports fastembed, when it is installed, at import and again when a client is
-made, for embedding helpers of its own that this project does not use (``storage.embedder``
-makes every vector). With fastembed's image models that costs ~0.4 s, a quarter of
-``papertutor sources``, which loads no model. ``hidden()`` makes that import fail while
-qdrant-client runs (a ``None`` entry in ``sys.modules``: qdrant-client then takes fastembed
-for absent); the embedder's own imports run inside ``allowed()``. One lock keeps the two apart
-across threads, so an embedder being made never sees fastembed hidden.
+made, for embedding helpers of its own that this project does not use
+(``storage.embedding.embedder`` makes every vector). With fastembed's image models that costs
+~0.4 s, a quarter of ``papertutor sources``, which loads no model. ``hidden()`` makes that
+import fail while qdrant-client runs (a ``None`` entry in ``sys.modules``: qdrant-client then
+takes fastembed for absent); the embedder's own imports run inside ``allowed()``. One lock keeps
+the two apart across threads, so an embedder being made never sees fastembed hidden.
 """
 
 from __future__ import annotations
