@@ -41,7 +41,7 @@ test: $(VENV)/.dev-installed $(TEST_MODEL)/model.onnx $(WHISPER_MODEL)/model.bin
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	bash .ci/compose-check
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses 4
 
 bench: $(VENV)/.dev-installed $(TEST_MODEL)/model.onnx $(WHISPER_MODEL)/model.bin
 	$(BIN)/python -m scripts.bench

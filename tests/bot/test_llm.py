@@ -243,7 +243,8 @@ async def test_stream_cut_off_still_yields_the_partial_text_first(
 async def test_connection_refused_is_llm_error() -> None:
     with FakeOpenAI() as srv:
         url = srv.base_url  # the port is closed once the server stops
-    llm = OpenAIChatModel(url, "k", "m", timeout_s=1)
+    # Retried like any transient fault (three times), without the production backoff's 7 s.
+    llm = OpenAIChatModel(url, "k", "m", timeout_s=1, retry_backoff_s=0.01)
     with pytest.raises(LLMError) as info:
         await llm.complete(MESSAGES)
     await llm.aclose()
