@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
-import math
 import os
 import queue
 import random
@@ -46,6 +44,7 @@ from kernel.models import Chunk, PaperMeta, ParsedSource, SourceKind, SourceReco
 from storage.qdrant.index import QdrantIndex
 from storage.recovery import load
 from storage.store import KnowledgeStore, source_id_for
+from tests.fakes.embedding import HashEmbedder
 
 __all__ = ["HashEmbedder", "Tally", "Zygote", "check_store", "run_store_loop"]
 
@@ -56,34 +55,9 @@ CHAT = 7
 MAIN = "sha256:crash-loop-main"  # the source every cycle re-ingests
 CHUNKS, EXTRA_CHUNKS, BATCH = 40, 12, 4
 VIDEO_URL = "https://youtu.be/eMlx5fFNoYc"
-
-
-class HashEmbedder:
-    """A deterministic stand-in for the embedding model (this loop tests storage, not vectors);
-    it takes a few milliseconds per batch, as a real model takes longer, so kills land inside
-    indexing too."""
-
-    model_name = "crash-loop-hash"
-    dim = 32
-
-    def __init__(self, batch_delay_s: float = 0.004) -> None:
-        self.batch_delay_s = batch_delay_s
-
-    def _vector(self, text: str) -> list[float]:
-        digest = hashlib.sha256(text.encode("utf-8")).digest()
-        raw = [b / 255 - 0.5 for b in digest]
-        norm = math.sqrt(sum(x * x for x in raw)) or 1.0
-        return [x / norm for x in raw]
-
-    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
-        time.sleep(self.batch_delay_s)
-        return [self._vector(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vector(text)
-
-    def close(self) -> None:
-        return None
+# Per passage batch of the stand-in embedder: a real model takes longer, so kills land inside
+# indexing too.
+INDEXING_DELAY_S = 0.004
 
 
 def version_texts(version: int) -> tuple[str, ...]:
@@ -112,7 +86,7 @@ def _say(line: str) -> None:
 
 
 def _work(data: Path, cycle: int) -> None:
-    store = _open(data, HashEmbedder().batch_delay_s)
+    store = _open(data, INDEXING_DELAY_S)
     _say("open")
     store.add_source(
         CHAT,

@@ -1,14 +1,19 @@
-"""The offline embedding model for tests: locate it, fail loudly without it, load it once."""
+"""Embedders for tests: the offline model (located, loaded once, failing loudly when missing),
+and a deterministic stand-in for tests where the vectors' meaning does not matter."""
 
 from __future__ import annotations
 
+import hashlib
+import math
+import time
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
 from storage.embedding.embedder import FastEmbedEmbedder
 from tests.fakes.requirements import missing
 
-__all__ = ["TEST_MODEL_NAME", "test_embedder", "test_model_dir"]
+__all__ = ["TEST_MODEL_NAME", "HashEmbedder", "test_embedder", "test_model_dir"]
 
 TEST_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -37,3 +42,33 @@ def test_embedder() -> FastEmbedEmbedder:
 # These helpers are named test_* for readability; tell pytest they are not tests.
 test_model_dir.__test__ = False  # type: ignore[attr-defined]
 test_embedder.__test__ = False  # type: ignore[attr-defined]
+
+
+class HashEmbedder:
+    """A deterministic stand-in for the embedding model where the vectors' meaning does not
+    matter (storage's bookkeeping: recovery, generations, kills): no model file, no ONNX. Each
+    text's vector comes from its hash; ``batch_delay_s`` per passage batch makes indexing take
+    a little time, as a real model's does, so a kill can land inside it."""
+
+    model_name = "test-hash"
+    dim = 32
+
+    def __init__(self, batch_delay_s: float = 0.0) -> None:
+        self.batch_delay_s = batch_delay_s
+
+    def _vector(self, text: str) -> list[float]:
+        digest = hashlib.sha256(text.encode("utf-8")).digest()
+        raw = [b / 255 - 0.5 for b in digest]
+        norm = math.sqrt(sum(x * x for x in raw)) or 1.0
+        return [x / norm for x in raw]
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        if self.batch_delay_s:
+            time.sleep(self.batch_delay_s)
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)
+
+    def close(self) -> None:
+        return None

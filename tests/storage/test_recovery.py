@@ -3,7 +3,9 @@
 The store is killed deterministically: after N writes to Qdrant every further call fails, as
 if the process had died there (nothing of the store's own error handling gets through), then
 the store is reopened and recovered. Every N from 0 to the whole ingestion is tried, so each
-point between two writes is covered. ``scripts/crash_loop.py`` and
+point between two writes is covered. The vectors' meaning does not matter here (a search of k
+larger than the source finds every chunk), so these run on the hash stand-in, not the model;
+the legacy-store test searches by meaning and keeps the model. ``scripts/crash_loop.py`` and
 ``tests/storage/test_kill_loop.py`` do the same with real ``kill -9``.
 """
 
@@ -19,7 +21,7 @@ from kernel.models import SourceStatus
 from storage.embedding.sparse import sparse_document
 from storage.qdrant.index import ChunkPoint, QdrantIndex
 from storage.store import KnowledgeStore, chunk_id, source_id_for
-from tests.fakes.embedding import test_embedder
+from tests.fakes.embedding import HashEmbedder, test_embedder
 from tests.storage.test_store import NEW_TEXTS, PAPER_TEXTS, open_store, paper
 
 WRITES = ("put_record", "put_records", "upsert_chunks", "delete_chunks", "delete_record")
@@ -60,7 +62,7 @@ KILL_POINTS = 7  # kill_after = 0 .. 6: before the first write of an ingestion t
 
 def _writes_of_one_ingestion(path: Path) -> int:
     """How many writes a replacement makes (measured, so the test follows the code)."""
-    store = open_store(path, batch_size=2)
+    store = open_store(path, HashEmbedder(), batch_size=2)
     store.add_source(1, paper())
     real = store.index
     counting = _DyingIndex(real, 10**6)
@@ -83,7 +85,7 @@ def _assert_consistent(store: KnowledgeStore, chat: int) -> None:
 def test_a_replacement_killed_after_any_write_keeps_one_whole_version(
     tmp_path: Path, kill_after: int
 ) -> None:
-    store = open_store(tmp_path / "q", batch_size=2)
+    store = open_store(tmp_path / "q", HashEmbedder(), batch_size=2)
     old = store.add_source(1, paper())
     real = store.index
     store.index = _DyingIndex(real, kill_after)  # type: ignore[assignment]
@@ -91,7 +93,7 @@ def test_a_replacement_killed_after_any_write_keeps_one_whole_version(
         store.add_source(1, paper(texts=NEW_TEXTS))
     real.close()
 
-    again = KnowledgeStore(QdrantIndex(path=tmp_path / "q"), test_embedder())
+    again = KnowledgeStore(QdrantIndex(path=tmp_path / "q"), HashEmbedder())
     recovery = again.recover()
     (record,) = again.sources(1)
     assert record.status is SourceStatus.READY
@@ -117,7 +119,7 @@ def test_the_kill_points_cover_every_write_of_an_ingestion(tmp_path: Path) -> No
 def test_a_new_source_killed_after_any_write_is_failed_or_whole(
     tmp_path: Path, kill_after: int
 ) -> None:
-    store = open_store(tmp_path / "q", batch_size=2)
+    store = open_store(tmp_path / "q", HashEmbedder(), batch_size=2)
     real = store.index
     dying = _DyingIndex(real, kill_after)
     store.index = dying  # type: ignore[assignment]
@@ -125,7 +127,7 @@ def test_a_new_source_killed_after_any_write_is_failed_or_whole(
         store.add_source(1, paper())
     real.close()
 
-    again = KnowledgeStore(QdrantIndex(path=tmp_path / "q"), test_embedder())
+    again = KnowledgeStore(QdrantIndex(path=tmp_path / "q"), HashEmbedder())
     recovery = again.recover()
     records = again.sources(1)
     if not dying.dead:
@@ -139,7 +141,7 @@ def test_a_new_source_killed_after_any_write_is_failed_or_whole(
 
 
 def test_chunks_no_record_points_to_are_removed(tmp_path: Path) -> None:
-    store = open_store(tmp_path / "q")
+    store = open_store(tmp_path / "q", HashEmbedder())
     kept = store.add_source(1, paper())
     gone = store.add_source(2, paper("sha256:other"))
     # A crash half-way through forgetting: the record is deleted, its chunks are not yet.
