@@ -3,10 +3,11 @@
     .venv/bin/python -m scripts.bench_cli
 
 Runs the installed ``papertutor`` command as an operator does: each run is a fresh process
-(cold: nothing imported yet, the OS file cache warm), median of 9, wall time from start to
-exit. ``sources`` lists a chat holding one ingested subtitle file (ingested once beforehand with
-the test model, in a temporary data directory). Prints a Markdown section and rewrites
-"## CLI start-up (issue 12)" in BENCHMARKS.md. Needs the test model.
+(cold: nothing imported yet, the OS file cache warm), the commands taking turns, median of 15
+runs, wall time from start to exit. ``sources`` and ``notes`` read a chat holding one ingested
+subtitle file (ingested once beforehand with the test model, in a temporary data directory).
+Prints a Markdown section and rewrites "## CLI start-up (issue 12)" in BENCHMARKS.md. Needs
+the test model.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from scripts.benchlib import MODEL_DIR, MODEL_NAME, ROOT, write_section
 
 SECTION = "## CLI start-up (issue 12)"
 COMMAND = ".venv/bin/python -m scripts.bench_cli"
-RUNS = 9
+RUNS = 15
 PAPERTUTOR = ROOT / ".venv" / "bin" / "papertutor"
 GOALS = {"--help": 0.5, "sources": 1.5, "notes": 1.5}
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -54,9 +55,14 @@ def _run(argv: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-def _times(argv: list[str], env: dict[str, str]) -> list[float]:
-    CPU.pop(argv[0], None)
-    return [_run(argv, env) for _ in range(RUNS)]
+def _rounds(commands: list[list[str]], env: dict[str, str]) -> list[list[float]]:
+    """``RUNS`` wall times of each command, the commands taking turns, so a drift in the
+    machine's speed (a shared host) reaches all of them alike."""
+    times: list[list[float]] = [[] for _ in commands]
+    for _ in range(RUNS):
+        for argv, out in zip(commands, times, strict=True):
+            out.append(_run(argv, env))
+    return times
 
 
 def _imports(argv: list[str], env: dict[str, str]) -> tuple[list[tuple[str, float]], bool]:
@@ -98,10 +104,13 @@ def main() -> int:
         subtitle = Path(tmp) / "lecture.srt"
         subtitle.write_text(_SRT, encoding="utf-8")
         _run(["ingest", str(subtitle), "--chat", "1", "--title", "Attention"], env)
+        CPU.clear()
+        commands = [["--help"], ["sources", "--chat", "1"], ["notes", "--chat", "1"]]
+        help_t, sources_t, notes_t = _rounds(commands, env)
         rows = [
-            ("--help", "`papertutor --help`", _times(["--help"], env)),
-            ("sources", "`papertutor sources --chat 1`", _times(["sources", "--chat", "1"], env)),
-            ("notes", "`papertutor notes --chat 1`", _times(["notes", "--chat", "1"], env)),
+            ("--help", "`papertutor --help`", help_t),
+            ("sources", "`papertutor sources --chat 1`", sources_t),
+            ("notes", "`papertutor notes --chat 1`", notes_t),
         ]
         imported, fastembed = _imports(["sources", "--chat", "1"], env)
     load = os.getloadavg()
@@ -111,8 +120,8 @@ def main() -> int:
         f"Command: `{COMMAND}` ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
         f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
         "(1/5/15 min) at the end). Wall time of a fresh `.venv/bin/papertutor` process, "
-        f"start to exit, {RUNS} runs, and its CPU time (user + system); `sources` and "
-        "`notes` read a chat holding one subtitle file. "
+        f"start to exit, {RUNS} runs each (the three commands in turn), and its CPU time "
+        "(user + system); `sources` and `notes` read a chat holding one subtitle file. "
         "Before issue 12: `--help` 5.7 s, `sources` 8-9 s on a busy 2-core machine.",
         "",
         "| command | median s | min s | max s | CPU s, median | goal s |",
