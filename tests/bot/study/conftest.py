@@ -25,7 +25,7 @@ from tests.fakes.subtitle_samples import SRT_EN
 
 
 @pytest.fixture
-def core(tmp_path: Path) -> Iterator[KnowledgeStore]:
+def core(tmp_path: Path) -> KnowledgeStore:
     """The store with the paper and the lecture in ``CHAT`` (set up and checked directly)."""
     st = KnowledgeStore(QdrantIndex(path=tmp_path / "qdrant"), test_embedder())
     st.add_source(CHAT, parse_pdf(make_paper_pdf(), filename="sparse.pdf"))
