@@ -336,7 +336,7 @@ class Answerer:
             queries, terms = await self._rewritten(question, history, ready, lang, plan)
             return queries, terms, await self._search(chat_id, question, queries, sources), None
         queries, terms = list(plan.queries), list(plan.terms)
-        hits = await self._search(chat_id, question, queries, sources)
+        hits = await self._search(chat_id, question, queries, sources, plan.meaning_queries)
         if weak_result(plan, hits):
             queries, terms = await self._rewritten(question, history, ready, lang, plan)
             return queries, terms, await self._search(chat_id, question, queries, sources), None
@@ -351,14 +351,23 @@ class Answerer:
         question: str,
         queries: Sequence[str],
         sources: Sequence[SourceRecord],
+        meaning: Sequence[str] | None = None,
     ) -> list[SearchHit]:
+        """``meaning``: the queries searched by meaning too (``QueryPlan.meaning_queries``;
+        None = all, as for the model's rewrite)."""
         # The bibliography is searched only for a question about it ("[12] 是哪篇论文？");
         # "[12]" survives in the question, maybe not in the queries.
         bibliography = asks_about_references(question)
         if bibliography:
             queries = list(dict.fromkeys([*queries, question]))
         return await self.store.search(
-            chat_id, queries, k=self.k, sources=sources, diverse=True, references=bibliography
+            chat_id,
+            queries,
+            k=self.k,
+            sources=sources,
+            diverse=True,
+            references=bibliography,
+            dense=meaning,
         )
 
     async def _rewritten(

@@ -69,6 +69,20 @@ class QueryPlan:
     needs_rewrite: bool = False
     source_words: frozenset[str] = frozenset()
 
+    @property
+    def meaning_queries(self) -> tuple[str, ...]:
+        """The texts searched by meaning (a dense vector each) as well as by their words.
+
+        When the code wrote the question again (in the sources' language, with its terms, or
+        with the conversation it leans on), those versions; the question as typed is then
+        searched by its words only. Its meaning is in the versions already, and on its own it
+        is either in another language than the sources or missing what "it" refers to: a
+        vector of it added noise to the fusion. Measured (``scripts/eval_queries.py``,
+        BENCHMARKS.md "Retrieval without a model call"): R@5 as good or better in every
+        scenario with both embedders, and one embedding fewer per question on the way to the
+        first words."""
+        return self.queries[1:] or self.queries
+
 
 def source_language(source: SourceRecord) -> str:
     """Two-letter language of a source: the transcript's, else judged from title + abstract."""

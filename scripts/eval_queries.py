@@ -168,21 +168,23 @@ def _run(
     q: Question,
     plans: dict[str, Any],
     material: str,
-    search: Callable[[Sequence[str]], list[Any]],
+    search: Callable[[Sequence[str], Sequence[str] | None], list[Any]],
     weak_result: Callable[[Any, Sequence[Any]], bool],
 ) -> tuple[list[Any], bool]:
-    """The hits one pipeline gets for ``q``, and whether it waited for the model's rewrite."""
+    """The hits one pipeline gets for ``q``, and whether it waited for the model's rewrite.
+    Code-built searches give a dense leg to the plan's ``meaning_queries`` only, as the bot's."""
     if pipeline == "before":
-        return search(_before(q, material)), False
+        return search(_before(q, material), None), False
     if pipeline != "bot":
-        return search(plans[pipeline].queries), False
+        plan = plans[pipeline]
+        return search(plan.queries, plan.meaning_queries), False
     plan = plans["code"]
     rewritten = [q.rewrite] if q.rewrite else [q.question]
     if plan.needs_rewrite:
-        return search([*rewritten, *plan.queries]), True
-    hits = search(plan.queries)
+        return search([*rewritten, *plan.queries], None), True
+    hits = search(plan.queries, plan.meaning_queries)
     if weak_result(plan, hits):
-        return search([*rewritten, *plan.queries]), True
+        return search([*rewritten, *plan.queries], None), True
     return hits, False
 
 
@@ -214,8 +216,10 @@ def evaluate(embedder: Any, chats: Sequence[Chat], corpus: Path) -> Outcome:
                 material = source_language(records_ref[0])
                 by_id = {q.id: q for q in chat.questions}
 
-                def search(texts: Sequence[str], chat_id: int = n) -> list[Any]:
-                    return store.search(chat_id, list(texts), k=K)
+                def search(
+                    texts: Sequence[str], dense: Sequence[str] | None, chat_id: int = n
+                ) -> list[Any]:
+                    return store.search(chat_id, list(texts), k=K, dense=dense)
 
                 for q in chat.questions:
                     history = _history(q, by_id)

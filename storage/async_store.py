@@ -160,6 +160,7 @@ class AsyncKnowledgeStore:
         sources: Sequence[SourceRecord] | None = None,
         diverse: bool = False,
         references: bool = False,
+        dense: Collection[str] | None = None,
     ) -> list[SearchHit]:
         """The ``k`` best chunks of the chat's ready sources (see ``KnowledgeStore.search``)."""
         return await self._read(
@@ -173,6 +174,7 @@ class AsyncKnowledgeStore:
                 sources=sources,
                 diverse=diverse,
                 references=references,
+                dense=dense,
             ),
         )
 

@@ -65,7 +65,9 @@ class Query:
     ``diverse``: drop near-duplicates and keep both kinds of source represented
     (``storage.diversity.select_hits``), choosing from twice as many hits. A paper's
     bibliography is left out unless ``references`` (it is not prose to quote, but it answers
-    "which paper is [12]?").
+    "which paper is [12]?"). ``dense``: the texts (of ``texts``) that get a dense leg in the
+    hybrid and dense modes; None = all of them. The others are searched by their words only
+    (one embedding fewer each).
     """
 
     texts: tuple[str, ...]
@@ -74,6 +76,7 @@ class Query:
     kinds: frozenset[SourceKind] | None = None
     diverse: bool = False
     references: bool = False
+    dense: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,17 @@ class ChatSnapshot:
 
 def _texts(query: Query) -> list[str]:
     return list(dict.fromkeys(t.strip() for t in query.texts if t and t.strip()))
+
+
+def _dense_texts(query: Query, texts: Sequence[str]) -> list[str]:
+    """The texts of a query that get a dense leg (none in sparse mode)."""
+    if query.mode == "sparse":
+        return []
+    if query.dense is None:
+        return list(texts)
+    chosen = {t.strip() for t in query.dense}
+    # None of them among the texts (a caller's slip): every text, never a search without meaning.
+    return [t for t in texts if t in chosen] or list(texts)
 
 
 def indexed_text(text: str, section: str | None) -> str:
@@ -335,15 +349,25 @@ class KnowledgeStore:
         sources: Sequence[SourceRecord] | None = None,
         diverse: bool = False,
         references: bool = False,
+        dense: Collection[str] | None = None,
     ) -> list[SearchHit]:
         """The ``k`` best chunks of the chat's READY sources for one or more query texts.
 
         ``sources``: the chat's source records when the caller has just read them (saves a
-        read); otherwise they are read here. ``diverse``, ``references``: see ``Query``.
+        read); otherwise they are read here. ``diverse``, ``references``, ``dense``: see
+        ``Query``.
         """
         texts = (queries,) if isinstance(queries, str) else tuple(queries)
         chosen = frozenset(kinds) if kinds is not None else None
-        query = Query(texts, k=k, mode=mode, kinds=chosen, diverse=diverse, references=references)
+        query = Query(
+            texts,
+            k=k,
+            mode=mode,
+            kinds=chosen,
+            diverse=diverse,
+            references=references,
+            dense=frozenset(dense) if dense is not None else None,
+        )
         return self.search_many(chat_id, [query], sources=sources)[0]
 
     def search_many(
@@ -361,21 +385,18 @@ class KnowledgeStore:
         records = self.sources(chat_id) if sources is None else sources
         ready = [r for r in records if r.status is SourceStatus.READY and r.chat_id == chat_id]
         groups = [_texts(q) for q in queries]
-        dense_texts = list(
-            dict.fromkeys(
-                t for q, g in zip(queries, groups, strict=True) for t in g if q.mode != "sparse"
-            )
-        )
+        dense_groups = [_dense_texts(q, g) for q, g in zip(queries, groups, strict=True)]
+        dense_texts = list(dict.fromkeys(t for g in dense_groups for t in g))
         vectors = dict(zip(dense_texts, self._embed_queries(dense_texts), strict=True))
         requests = []
-        for q, texts in zip(queries, groups, strict=True):
+        for q, texts, dense in zip(queries, groups, dense_groups, strict=True):
             live = {
                 r.source_id: r.generation for r in ready if q.kinds is None or r.kind in q.kinds
             }
             fetch = q.k * 2 if q.diverse else q.k
             requests.append(
                 IndexQuery(
-                    dense=[vectors[t] for t in texts] if q.mode != "sparse" else [],
+                    dense=[vectors[t] for t in dense],
                     sparse=[sparse_query(t) for t in texts] if q.mode != "dense" else [],
                     sources=live if texts else {},
                     kinds=[k.value for k in q.kinds] if q.kinds is not None else None,

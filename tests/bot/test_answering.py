@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,7 @@ ZH_ANSWER = (
     "可以把它想成老师直接告诉你两份作业哪份更好，而不是先训练一个打分员。\n\n"
     "（背景知识）这类方法通常在预训练之后使用。它还很省事[9]。"
 )
+LECTURE_TEXT = "In this lecture DPO optimizes preferences directly, no reward model needed."
 
 
 def paper(texts: tuple[str, ...] = PAPER_TEXTS, fingerprint: str = "sha256:p") -> ParsedSource:
@@ -76,7 +77,7 @@ def video() -> ParsedSource:
         chunks=(
             Chunk(
                 ordinal=0,
-                text="In this lecture DPO optimizes preferences directly, no reward model needed.",
+                text=LECTURE_TEXT,
                 start_s=754.0,
                 end_s=790.0,
             ),
@@ -104,6 +105,24 @@ def answer_requests(fake: FakeOpenAI) -> list[dict[str, Any]]:
 
 def snippets_in(prompt: str) -> list[str]:
     return re.findall(r'<snippet n="\d+" source="[^"]*">\n(.*?)\n</snippet>', prompt, re.S)
+
+
+def citing(template: str, **snippets: str | None) -> Callable[[dict[str, Any]], str]:
+    """An answer whose markers name snippets by their text, whatever rank the search gave
+    them: ``citing("... [{clip}]", clip=LECTURE_TEXT)``; None = the first snippet that is none
+    of the named ones (an off-topic one)."""
+
+    def reply(body: dict[str, Any]) -> str:
+        given = snippets_in(user_prompt(body))
+        named = {t for t in snippets.values() if t is not None}
+        other = next(n for n, s in enumerate(given, start=1) if s not in named)
+        numbers = {
+            key: (given.index(text) + 1 if text is not None else other)
+            for key, text in snippets.items()
+        }
+        return template.format(**numbers)
+
+    return reply
 
 
 @pytest.fixture
@@ -152,7 +171,8 @@ async def test_chinese_question_finds_english_passages_and_cites_them(
     core: KnowledgeStore,
     fake_openai: FakeOpenAI,
 ) -> None:
-    fake_openai.enqueue(ZH_ANSWER, stream_chunks=8)
+    # The model cites the lecture snippet for its first sentence (whatever its number).
+    fake_openai.set_default(citing(ZH_ANSWER.replace("[1]", "[{clip}]"), clip=LECTURE_TEXT))
     drafts: list[str] = []
 
     async def on_delta(piece: str) -> None:
@@ -170,14 +190,15 @@ async def test_chinese_question_finds_english_passages_and_cites_them(
     assert prompts.LANGUAGE_NAMES["zh"] in sent
     snippets = snippets_in(sent)
     assert len(snippets) == 3  # k
-    assert PAPER_TEXTS[0] in snippets  # the English DPO passage, found from a Chinese question
-    assert PAPER_TEXTS[3] not in snippets  # GPU training: off topic
+    # The two passages about DPO come first (the English one found from a Chinese question);
+    # the third is one of the off-topic passages, as k asks for three.
+    assert set(snippets[:2]) == {PAPER_TEXTS[0], LECTURE_TEXT}
     assert "source=\"paper 'Preference Learning Notes', p. 1\">\n" + PAPER_TEXTS[0] in sent
     assert "12:34" in sent  # the video snippet is labelled with its timestamp
 
     # What the student gets.
     assert len(drafts) > 1  # streamed in pieces
-    assert "".join(drafts) == ZH_ANSWER
+    assert "".join(drafts) == ZH_ANSWER.replace("[1]", f"[{snippets.index(LECTURE_TEXT) + 1}]")
     assert answer.lang == "zh"
     assert answer.grounded
     assert answer.flagged  # [9] was invented
@@ -186,9 +207,8 @@ async def test_chinese_question_finds_english_passages_and_cites_them(
     assert "（背景知识）" in answer.answer
     assert answer.queries[0] == "什么是DPO?"
     assert "Direct Preference Optimization" in answer.queries[1]
-    # The model cited the lecture snippet ([1]); the paper passage supports the sentence
-    # better (fine-tuning, preference pairs) and the lecture's falls short: the marker moved.
-    assert snippets[0].startswith("In this lecture")
+    # The model cited the lecture snippet; the paper passage supports the sentence better
+    # (fine-tuning, preference pairs) and the lecture's falls short: the marker moved.
     [citation] = answer.citations
     assert citation.n == 1
     assert citation.snippet == PAPER_TEXTS[0]
@@ -204,6 +224,30 @@ async def test_chinese_question_finds_english_passages_and_cites_them(
         ("user", "什么是DPO?"),
         ("assistant", answer.answer),
     ]
+
+
+async def test_the_question_as_typed_is_searched_by_its_words_its_english_version_by_meaning(
+    answerer: Answerer,
+    store: AsyncKnowledgeStore,
+    fake_openai: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    searched: list[tuple[list[str], Any]] = []
+    search = store.search
+
+    async def spy(chat_id: int, queries: Sequence[str], **kwargs: Any) -> Any:
+        searched.append((list(queries), kwargs.get("dense")))
+        return await search(chat_id, queries, **kwargs)
+
+    monkeypatch.setattr(store, "search", spy)
+    fake_openai.set_default(citing("DPO 直接用偏好数据训练[{p}]。", p=PAPER_TEXTS[0]))
+    await answerer.ask(CHAT, "什么是DPO?")
+    [(queries, dense)] = searched
+    assert queries[0] == "什么是DPO?"
+    # One embedding on the way to the first words: the English version, not the Chinese
+    # question the sources' language does not share (its words still reach the lexical leg).
+    assert list(dense) == queries[1:]
+    assert "Direct Preference Optimization" in dense[0]
 
 
 async def test_follow_up_uses_the_conversation(
@@ -329,22 +373,25 @@ async def test_english_question_gets_english_answer_with_video_citation(
 ) -> None:
     # No history, English sources: the rewrite runs alongside the answer (either may arrive
     # first), so the replies are chosen by request, not by order.
-    english = (
-        "DPO trains on preference pairs directly [1]. The lecture adds that no reward model "
-        "is needed [3]. (Background knowledge) It became popular in 2023."
+    english = citing(
+        "DPO trains on preference pairs directly [{clip}]. The lecture adds that no reward "
+        "model is needed [{off}]. (Background knowledge) It became popular in 2023.",
+        clip=LECTURE_TEXT,
+        paper=PAPER_TEXTS[0],
+        off=None,
     )
     fake_openai.set_default(
-        lambda body: rewrite(["What is DPO?", "什么是DPO"]) if _is_rewrite(body) else english
+        lambda body: rewrite(["What is DPO?", "什么是DPO"]) if _is_rewrite(body) else english(body)
     )
     answer = await answerer.ask(CHAT, "What is DPO?")
     assert answer.lang == "en"
     [answer_req] = [r for r in fake_openai.requests if not _is_rewrite(r)]
     assert prompts.LANGUAGE_NAMES["en"] in user_prompt(answer_req)
     sent = snippets_in(user_prompt(answer_req))
-    assert sent[0].startswith("In this lecture")
-    assert sent[2].startswith("Tokenization")
-    # "no reward model is needed [3]" cited the tokenization snippet: the marker moved to the
-    # lecture snippet, which says it (and so the answer is flagged).
+    assert set(sent[:2]) == {PAPER_TEXTS[0], LECTURE_TEXT}  # the passages about DPO first
+    # "no reward model is needed" cited an off-topic snippet: the marker moved to the lecture
+    # snippet, which says it (and so the answer is flagged); both sentences cite the clip,
+    # numbered [1] in the answer as the first (and only) source it cites.
     assert answer.flagged
     assert answer.answer.startswith("DPO trains on preference pairs directly [1].")
     assert "no reward model is needed [1]." in answer.answer
@@ -832,7 +879,8 @@ async def test_every_citation_the_student_gets_is_supported_whatever_the_model_d
         assert not answer.flagged
     if mode == "least_related":
         # The model cited the snippet least related to the question; the marker moved.
-        least = min(given, key=lambda s: len(set(s.split()) & {"DPO"}))
+        [least] = model.cited
+        assert least in given
         assert answer.flagged
         assert all(c.snippet != least for c in answer.citations)
     if mode == "invents_numbers":

@@ -64,6 +64,17 @@ def test_a_chinese_question_is_written_again_in_the_sources_language() -> None:
     assert plan.queries[1] == "what is Multi-Head Attention ?"
     assert plan.terms == (Term(en="Multi-Head Attention", zh="多头注意力"),)
     assert not plan.needs_rewrite
+    # Searched by meaning in the sources' language; the question as typed by its words only.
+    assert plan.meaning_queries == ("what is Multi-Head Attention ?",)
+
+
+def test_a_question_the_code_did_not_rewrite_is_searched_by_meaning_itself() -> None:
+    plan = plan_queries("Why does training repeat outputs?", [], [source("en")])
+    assert plan.queries == ("Why does training repeat outputs?",)
+    assert plan.meaning_queries == plan.queries
+    follow_up = plan_queries("那多头注意力呢?", asked("什么是 RLHF?"), [source("en")])
+    assert len(follow_up.queries) > 1
+    assert follow_up.meaning_queries == follow_up.queries[1:]  # with the conversation
 
 
 def test_an_english_question_over_chinese_material_gets_the_chinese_terms() -> None:

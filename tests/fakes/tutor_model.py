@@ -63,6 +63,7 @@ class TutorModel:
             raise ValueError(f"mode must be one of {MODES}")
         self.mode = mode
         self.calls: Counter[str] = Counter()
+        self.cited: list[str] = []  # the snippet texts its answers cited first, in order
 
     def for_body(self, body: dict[str, Any]) -> str:
         """The ``FakeOpenAI.set_default`` form (a request body)."""
@@ -94,6 +95,7 @@ class TutorModel:
         ranked = sorted(snippets, key=lambda s: -_overlap(question, s[1]))
         best, least = ranked[0], ranked[-1]
         cite = least if self.mode == "least_related" else best
+        self.cited.append(cite[1])
         parts = [(best[1], cite[0])]
         if len(ranked) > 1 and self.mode != "least_related":
             parts.append((ranked[1][1], ranked[1][0]))

@@ -112,6 +112,57 @@ def test_several_query_texts_are_fused(store: KnowledgeStore) -> None:
     assert hits[0].page == 5
 
 
+class _CountingEmbedder:
+    """The test model, recording every query text it embeds."""
+
+    def __init__(self) -> None:
+        self.inner = test_embedder()
+        self.model_name, self.dim = self.inner.model_name, self.inner.dim
+        self.queries: list[str] = []
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        return self.inner.embed_passages(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        self.queries.append(text)
+        return self.inner.embed_query(text)
+
+    def close(self) -> None:
+        pass
+
+
+def test_only_the_texts_chosen_for_meaning_are_embedded_the_rest_by_their_words(
+    tmp_path: Path,
+) -> None:
+    counting = _CountingEmbedder()
+    store = KnowledgeStore(QdrantIndex(path=tmp_path / "q"), counting)
+    try:
+        store.add_source(7, paper())
+        counting.queries.clear()
+        texts = ["标签平滑有什么用", "label smoothing effect"]
+        hits = store.search(7, texts, k=2, dense=["label smoothing effect"])
+        assert counting.queries == ["label smoothing effect"]  # one embedding, not two
+        assert hits[0].page == 5
+        # The text without a dense leg still finds by its words: a Chinese passage the English
+        # test model cannot embed.
+        store.add_source(7, paper("sha256:zh", ("标签平滑会损害困惑度，但能提高准确率。",)))
+        counting.queries.clear()
+        found = store.search(7, texts, k=3, dense=["label smoothing effect"])
+        assert "标签平滑会损害困惑度，但能提高准确率。" in [h.text for h in found]
+        assert counting.queries == ["label smoothing effect"]
+        # None = every text; a choice naming none of the texts falls back to every text.
+        for dense in (None, ["not one of the texts"]):
+            counting.queries.clear()
+            store.search(7, texts, k=2, dense=dense)
+            assert sorted(counting.queries) == sorted(texts)
+        # Sparse mode embeds nothing.
+        counting.queries.clear()
+        store.search(7, texts, k=2, mode="sparse", dense=texts)
+        assert counting.queries == []
+    finally:
+        store.close()
+
+
 def test_a_chat_never_sees_another_chats_material(store: KnowledgeStore) -> None:
     store.add_source(1, paper())
     now = datetime.now(UTC)

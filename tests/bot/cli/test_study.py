@@ -35,8 +35,11 @@ def _model(body: dict[str, Any]) -> str:
         return quiz_reply(user_text(body), lang=lang)
     if system == GLOSSARY_SYSTEM:
         return glossary_reply(user_text(body))
-    first = snippets_in(body["messages"][-1]["content"]).get(1, "")
-    return f"稀疏注意力只让每个词关注一部分其他词，原文说：“{quoted_words(first)}” [1]。"
+    # A cooperative answer: it quotes and cites the first snippet about sparse attention.
+    given = snippets_in(body["messages"][-1]["content"])
+    n = next((n for n, s in sorted(given.items()) if "sparse attention" in s.lower()), 1)
+    quote = quoted_words(given.get(n, ""))
+    return f"稀疏注意力只让每个词关注一部分其他词，原文说：“{quote}” [{n}]。"
 
 
 def _fact_answer(question: str) -> str:
