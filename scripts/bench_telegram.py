@@ -72,6 +72,7 @@ class RunResult:
     before_llm: list[float] = field(default_factory=list)
     between_calls: list[float] = field(default_factory=list)
     after_llm: list[float] = field(default_factory=list)
+    answer_call: list[float] = field(default_factory=list)  # update -> answer call at the model
     llm_calls: int = 0
     burst_stall: float = 0.0
     ingest_stall: float = 0.0
@@ -343,6 +344,7 @@ def _score(
             result.waited += 1
         if answer is None:
             continue
+        result.answer_call.append(answer - t0)
         result.after_llm.append(t_end - answer - result.delay_s)
         if result.lang == "zh" and rewrite is not None:  # rewrite, then search, then answer
             result.before_llm.append(rewrite - t0)
@@ -539,8 +541,8 @@ def _fw_cell(r: RunResult) -> str:
     if not r.first_words:
         return "-"
     return (
-        f"{_p(r.first_words)} ({_p(r.latencies)}); {r.waited}/{len(r.latencies)} waited, "
-        f"stall {_ms(r.burst_stall)}"
+        f"{_p(r.first_words)} ({_p(r.latencies)}); answer call {_p(r.answer_call)}; "
+        f"{r.waited}/{len(r.latencies)} waited, stall {_ms(r.burst_stall)}"
     )
 
 
@@ -559,8 +561,9 @@ def render_first_words(results: Sequence[RunResult]) -> str:
         "exchange they follow is in the chat's history. N chats ask at once (one getUpdates "
         "batch). Cell: time from the update being served to the first answer text the student "
         "sees (a message draft in these private chats), p50 / p95 in s; in brackets the final "
-        "answer, p50 / p95; how many questions waited for a rewrite call before their answer "
-        "call; the largest event-loop stall. Questions: "
+        "answer, p50 / p95; when the answer call reached the model, p50 / p95 (its first byte "
+        "comes the model latency later); how many questions waited for a rewrite call before "
+        "their answer call; the largest event-loop stall. Questions: "
         f"zh first `{QUESTIONS['zh'].format(n='N')}`, zh follow-up "
         f"`{FOLLOW_UPS['zh'].format(n='N')}`, en first `{QUESTIONS['en'].format(n='N')}`, en "
         f"follow-up `{FOLLOW_UPS['en'].format(n='N')}`.",

@@ -64,6 +64,7 @@ def test_first_words_report_reads_the_goal_from_the_25_chat_runs() -> None:
     fast = RunResult("zh first x 25", 1.0, 25, False, "zh", kind="first")
     fast.first_words = [1.1] * 23 + [1.2] * 2  # nearest-rank p95 of 25: the 24th
     fast.latencies = [2.0] * 25
+    fast.answer_call = [0.1] * 24 + [0.3]
     slow = RunResult("zh follow-up x 25", 1.0, 25, False, "zh", kind="follow-up")
     slow.first_words = [2.1] * 25
     slow.latencies = [3.0] * 25
@@ -73,6 +74,6 @@ def test_first_words_report_reads_the_goal_from_the_25_chat_runs() -> None:
     text = render_first_words([fast, slow, before])
     assert "- zh, first: p95 1.20 s met" in text
     assert "- zh, follow-up: p95 2.10 s missed" in text
-    assert "| 25 | 1.10 / 1.20 (2.00 / 2.00); 0/25 waited" in text
+    assert "| 25 | 1.10 / 1.20 (2.00 / 2.00); answer call 0.10 / 0.10; 0/25 waited" in text
     assert "25/25 waited" in text
     assert "| 25 (before: rewrite first) | 2.20 / 2.20" in text
