@@ -157,6 +157,16 @@ def test_a_resend_killed_mid_way_is_reported_and_the_paper_still_works(
             assert "失败" not in listing.plain
             assert "处理中" not in listing.plain
 
+            # The operator's command line lists what the running bot holds (bot.control).
+            cli = subprocess.run(
+                [*PAPERTUTOR, "sources", "--chat", str(STUDENT), "--json"],
+                cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+            )  # fmt: skip
+            assert cli.returncode == 0, cli.stderr
+            [listed] = json.loads(cli.stdout)["sources"]
+            assert listed["title"] == "Sparse Attention for Beginners"
+            _assert_clean(cli.stdout, cli.stderr)
+
             api.queue(api.update("message", text="什么是稀疏注意力？"))
             _wait(lambda: _find(api, "来源") is not None, "an answer with sources")
         finally:

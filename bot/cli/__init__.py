@@ -40,8 +40,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.settings import load_settings  # after parsing: --help needs none of it
 
         settings = load_settings()
-        if args.command not in ("health", "models"):
-            _refuse_if_in_use(settings)  # at once, before anything heavy is loaded
+        if args.command not in ("health", "models") and _store_in_use(settings):
+            # At once, before anything heavy is loaded: the running bot answers the reads
+            # it serves, anything else waits until it stops.
+            if _served_by_bot(args) and _read_from_bot(args, settings):
+                return 0
+            raise StoreInUseError("in_use", path=settings.storage.qdrant_path)
         from bot.redact import configure_logging, redactor
 
         redact = redactor(settings)
@@ -80,13 +84,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNEXPECTED
 
 
-def _refuse_if_in_use(settings: Settings) -> None:
-    """Another process (the bot?) has the embedded store: say so now, not after seconds."""
+def _store_in_use(settings: Settings) -> bool:
+    """Whether another process (the bot?) holds the embedded store: known in milliseconds."""
     from storage.qdrant.lock import in_use
 
-    path = settings.storage.qdrant_path
-    if settings.storage.qdrant_url is None and in_use(path):
-        raise StoreInUseError("in_use", path=path)
+    return settings.storage.qdrant_url is None and in_use(settings.storage.qdrant_path)
+
+
+def _served_by_bot(args: argparse.Namespace) -> bool:
+    """Reads the running bot answers (``bot.control``): listing sources, listing notes."""
+    if args.command == "notes":
+        return not (args.remove or args.star or args.unstar)
+    return bool(args.command == "sources")
+
+
+def _read_from_bot(args: argparse.Namespace, settings: Settings) -> bool:
+    """Print what the running bot answers; False when no bot answered (then: in use)."""
+    from bot.cli import output as out
+    from bot.control import BotUnreachableError, read_from_bot
+    from kernel.models import Note, SourceRecord
+
+    try:
+        records = read_from_bot(settings.storage.data_dir, args.command, args.chat)
+    except BotUnreachableError:
+        return False
+    if args.command == "sources":
+        out.show_sources([SourceRecord.model_validate(r) for r in records], args.json)
+    else:
+        out.show_notes([Note.model_validate(r) for r in records], args.json)
+    return True
 
 
 def _say(exc: PaperTutorError, lang: str, redact: Callable[[str], str]) -> None:

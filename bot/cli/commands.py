@@ -130,10 +130,7 @@ def _head(path: Path) -> bytes:
 
 
 async def _sources(services: Any, args: argparse.Namespace) -> None:
-    records = await services.store.sources(args.chat)
-    payload = {"sources": [out.source_summary(r) for r in records]}
-    text = "\n".join(out.format_source(r) for r in records) or "(no sources)"
-    out.emit(payload, args.json, text)
+    out.show_sources(await services.store.sources(args.chat), args.json)
 
 
 async def _forget(services: Any, args: argparse.Namespace) -> None:
@@ -209,9 +206,7 @@ async def _notes(services: Any, args: argparse.Namespace) -> None:
             raise InputError(f"没有这条笔记：{note_id}", f"No such note: {note_id}")
         print(f"{'starred' if args.star else 'unstarred'} {note_id}")
         return
-    notes = await services.store.notes(args.chat)
-    payload = {"notes": [out.note_json(n) for n in notes]}
-    out.emit(payload, args.json, "\n\n".join(out.format_note(n) for n in notes) or "(no notes)")
+    out.show_notes(await services.store.notes(args.chat), args.json)
 
 
 async def _quiz(services: Any, args: argparse.Namespace) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -63,6 +64,18 @@ def emit(payload: dict[str, Any], as_json: bool, text: str) -> None:
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
         print(_CONTROL.sub("", text))
+
+
+def show_sources(records: Sequence[SourceRecord], as_json: bool) -> None:
+    """``papertutor sources``: read from the store, or from the running bot (the same)."""
+    payload = {"sources": [source_summary(r) for r in records]}
+    emit(payload, as_json, "\n".join(format_source(r) for r in records) or "(no sources)")
+
+
+def show_notes(notes: Sequence[Note], as_json: bool) -> None:
+    """``papertutor notes``: read from the store, or from the running bot (the same)."""
+    payload = {"notes": [note_json(n) for n in notes]}
+    emit(payload, as_json, "\n\n".join(format_note(n) for n in notes) or "(no notes)")
 
 
 def source_summary(record: SourceRecord, seconds: float | None = None) -> dict[str, Any]:

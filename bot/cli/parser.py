@@ -60,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--title", help="video title for a subtitle file")
     _as_json(sp)
 
-    sp = sub.add_parser("sources", help="list the chat's sources")
+    sp = sub.add_parser(
+        "sources", help="list the chat's sources (asks the running bot while it holds the store)"
+    )
     _chat(sp)
     _as_json(sp)
 

@@ -382,10 +382,22 @@ def run_bot(settings: Settings) -> None:
         loop.close()
         raise
     application = build_application(services, config)
+    from bot.control import ControlServer, socket_path
+
+    # `papertutor sources|notes` while the bot holds the store: it answers them (bot.control).
+    control = ControlServer(services.store, socket_path(storage.data_dir))
+    starting = application.post_init
+
+    async def post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        if starting is not None:
+            await starting(app)
+        await control.start()
 
     async def post_shutdown(_: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        await control.close()
         await services.aclose()
 
+    application.post_init = post_init
     application.post_shutdown = post_shutdown
     try:
         if config.webhook_url:
