@@ -35,7 +35,7 @@ from storage.store import KnowledgeStore
 from tests.bot.report.support import writer_reply
 from tests.fakes.chat import ScriptedChatModel
 from tests.fakes.pdfs import make_paper_pdf
-from tests.storage.test_store import open_store
+from tests.storage.support import open_store
 
 CHAT = 77
 OBEYED = "INJECTED-AND-OBEYED"  # what the gullible model writes when it obeys; in no input

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pymupdf
@@ -14,22 +13,8 @@ from ingest.paper.pdf import parse_pdf
 from kernel.errors import NotFoundError
 from kernel.models import Citation, Figure, FigureKind, SourceKind, SourceStatus
 from storage.paper_files import PaperFiles
+from tests.bot.paper_chat import CHAT, SOURCE, OnePaperStore
 from tests.fakes.pdfs import make_figures_pdf
-from tests.fakes.services import paper_record
-
-CHAT = 1001
-SOURCE = str(uuid.uuid5(uuid.NAMESPACE_URL, "pages-paper"))
-
-
-class _Store:
-    def __init__(self, status: SourceStatus = SourceStatus.READY) -> None:
-        self.status = status
-
-    async def sources(self, chat_id: int) -> list[object]:
-        record = paper_record(chat_id).model_copy(
-            update={"source_id": SOURCE, "status": self.status}
-        )
-        return [record] if chat_id == CHAT else []
 
 
 @pytest.mark.parametrize(
@@ -127,7 +112,7 @@ async def test_an_image_is_rendered_once_then_kept(tmp_path: Path) -> None:
     files = PaperFiles(tmp_path)
     parsed = parse_pdf(make_figures_pdf(), ocr=False)
     files.save(CHAT, SOURCE, make_figures_pdf(), parsed.figures)
-    viewer = PageViewer(_Store(), files)  # type: ignore[arg-type]
+    viewer = PageViewer(OnePaperStore(), files)  # type: ignore[arg-type]
     try:
         [fig1] = await viewer.find(CHAT, figure_query("Figure 1"))  # type: ignore[arg-type]
         png = await viewer.image(fig1)
@@ -145,7 +130,7 @@ async def test_an_image_is_rendered_once_then_kept(tmp_path: Path) -> None:
 async def test_figures_of_a_paper_not_ready_are_not_shown(tmp_path: Path) -> None:
     files = PaperFiles(tmp_path)
     files.save(CHAT, SOURCE, make_figures_pdf(), parse_pdf(make_figures_pdf(), ocr=False).figures)
-    viewer = PageViewer(_Store(SourceStatus.INDEXING), files)  # type: ignore[arg-type]
+    viewer = PageViewer(OnePaperStore(SourceStatus.INDEXING), files)  # type: ignore[arg-type]
     try:
         assert await viewer.figures(CHAT) == []
     finally:
@@ -153,7 +138,7 @@ async def test_figures_of_a_paper_not_ready_are_not_shown(tmp_path: Path) -> Non
 
 
 async def test_a_paper_whose_pdf_was_not_kept_says_so(tmp_path: Path) -> None:
-    viewer = PageViewer(_Store(), PaperFiles(tmp_path))  # type: ignore[arg-type]
+    viewer = PageViewer(OnePaperStore(), PaperFiles(tmp_path))  # type: ignore[arg-type]
     try:
         with pytest.raises(NotFoundError) as info:
             await viewer.passage(CHAT, SOURCE, [(1, 0.0, 0.0, 100.0, 100.0)])

@@ -6,82 +6,16 @@ import gzip
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from kernel.errors import ConfigError, InputError, NotFoundError
-from kernel.models import ChatGlossary, GlossaryEntry, Note, QuizItem, QuizQuestion, SearchHit, Turn
 from storage import backup
 from storage.qdrant.index import QdrantIndex
 from storage.store import KnowledgeStore, chunk_id
 from tests.fakes.embedding import TEST_MODEL_NAME, test_embedder
-from tests.storage.test_store import open_store, paper, video
-
-QUERIES = (
-    "How many GPUs were used for training?",
-    "what are positional encodings",
-    "attention heads",
-    "多头注意力",
-)
-
-
-def fill(store: KnowledgeStore, chat: int, *, with_video: bool = True) -> None:
-    store.add_source(chat, paper(fingerprint=f"sha256:paper{chat}"))
-    if with_video:
-        store.add_source(chat, video())
-    start = datetime(2026, 3, 1, tzinfo=UTC)
-    for i in range(3):
-        store.put_note(
-            Note(
-                chat_id=chat,
-                note_id=f"n{i}",
-                question=f"问题 {i}",
-                answer=f"答案 {i} [1]",
-                grounded=i != 1,
-                created_at=start + timedelta(minutes=i),
-            )
-        )
-    for i in range(5):
-        store.add_turn(
-            Turn(
-                chat_id=chat,
-                turn_id=f"t{i}",
-                role="user" if i % 2 == 0 else "assistant",
-                text=f"turn {i}",
-                created_at=start + timedelta(seconds=i),
-            )
-        )
-    question = QuizQuestion(
-        question="多少个头？", options=("8", "4", "16"), correct_option_id=0, explanation="见论文"
-    )
-    store.put_quiz_items(
-        [QuizItem(chat_id=chat, quiz_id="q1", round_id="r1", question=question, asked_at=start)]
-    )
-    store.answer_quiz(chat, "q1", 1)
-    entry = GlossaryEntry(en="attention", zh="注意力", explanation="关注重要的词")
-    glossary = ChatGlossary(
-        chat_id=chat, lang="zh", fingerprint="f", entries=(entry,), built_at=start
-    )
-    store.put_glossary(glossary)
-
-
-def results(store: KnowledgeStore, chat: int) -> list[list[SearchHit]]:
-    return [store.search(chat, q, k=4, mode=m) for q in QUERIES for m in ("hybrid", "dense")]
-
-
-def assert_same_chat(a: KnowledgeStore, b: KnowledgeStore, chat: int) -> None:
-    for hits_a, hits_b in zip(results(a, chat), results(b, chat), strict=True):
-        assert [h.chunk_id for h in hits_a] == [h.chunk_id for h in hits_b]
-        assert [h.text for h in hits_a] == [h.text for h in hits_b]
-        for x, y in zip(hits_a, hits_b, strict=True):
-            assert abs(x.score - y.score) < 1e-6
-    assert a.notes(chat) == b.notes(chat)
-    assert a.quiz_items(chat) == b.quiz_items(chat)
-    assert a.glossary(chat, "zh") == b.glossary(chat, "zh")
-    assert a.turns(chat, limit=50) == b.turns(chat, limit=50)
-    assert a.sources(chat) == b.sources(chat)
+from tests.storage.support import assert_same_chat, fill, open_store, paper
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from storage.embedding.sparse import sparse_document
 from storage.qdrant.index import ChunkPoint, QdrantIndex
 from storage.store import KnowledgeStore, chunk_id, source_id_for
 from tests.fakes.embedding import HashEmbedder, test_embedder
-from tests.storage.test_store import NEW_TEXTS, PAPER_TEXTS, open_store, paper
+from tests.storage.support import NEW_TEXTS, PAPER_TEXTS, open_store, paper
 
 WRITES = ("put_record", "put_records", "upsert_chunks", "delete_chunks", "delete_record")
 

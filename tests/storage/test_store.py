@@ -20,53 +20,12 @@ from kernel.models import (
     SourceStatus,
     Term,
     Turn,
-    VideoMeta,
 )
-from storage.embedding.embedder import Embedder
 from storage.embedding.sparse import sparse_document
 from storage.qdrant.index import ChunkPoint, QdrantIndex
 from storage.store import KnowledgeStore, chunk_id, source_id_for
 from tests.fakes.embedding import test_embedder
-
-PAPER_TEXTS = (
-    "The Transformer relies entirely on self-attention and dispenses with recurrence.",
-    "Multi-head attention lets the model attend to information from different subspaces.",
-    "We trained the base models for 100,000 steps on eight NVIDIA P100 GPUs.",
-    "Positional encodings use sine and cosine functions of different frequencies.",
-    "Label smoothing hurts perplexity but improves accuracy and BLEU score.",
-)
-
-
-def paper(fingerprint: str = "sha256:paper", texts: Sequence[str] = PAPER_TEXTS) -> ParsedSource:
-    return ParsedSource(
-        kind=SourceKind.PAPER,
-        fingerprint=fingerprint,
-        paper=PaperMeta(title="Attention Is All You Need", pages=len(texts)),
-        chunks=tuple(
-            Chunk(ordinal=i, text=t, page=i + 1, page_end=i + 1, section="Model")
-            for i, t in enumerate(texts)
-        ),
-    )
-
-
-def video() -> ParsedSource:
-    return ParsedSource(
-        kind=SourceKind.VIDEO,
-        fingerprint="youtube:dQw4w9WgXcQ",
-        video=VideoMeta(title="Lecture", url="https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
-        chunks=(
-            Chunk(ordinal=0, text="Welcome to the lecture on GPU training", start_s=0, end_s=30),
-            Chunk(ordinal=1, text="Attention heads look at other tokens", start_s=754.6, end_s=790),
-        ),
-    )
-
-
-def open_store(
-    path: Path, embedder: Embedder | None = None, batch_size: int = 16
-) -> KnowledgeStore:
-    return KnowledgeStore(
-        QdrantIndex(path=path), embedder or test_embedder(), batch_size=batch_size
-    )
+from tests.storage.support import NEW_TEXTS, PAPER_TEXTS, open_store, paper, video
 
 
 @pytest.fixture
@@ -339,11 +298,6 @@ def test_recover_cleans_up_a_source_a_crash_left_indexing(tmp_path: Path) -> Non
     assert store.search(5, "Transformer") == []
     assert not store.recover()
     store.close()
-
-
-NEW_TEXTS = tuple(
-    f"Revised passage {i}: sparse mixtures of experts route tokens." for i in range(6)
-)
 
 
 def test_a_replacement_is_invisible_until_it_is_complete(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kernel.models import ChatGlossary, GlossaryEntry, QuizItem, QuizQuestion
 from storage.async_store import AsyncKnowledgeStore
-from tests.storage.test_store import open_store, paper
+from tests.storage.support import open_store, paper
 
 CHAT, OTHER = 31, 32
 T0 = datetime(2026, 2, 1, tzinfo=UTC)

@@ -14,8 +14,7 @@ from bot.settings import StorageSettings
 from kernel.errors import StoreUnavailableError
 from storage.qdrant.index import QdrantIndex
 from tests.fakes.embedding import TEST_MODEL_NAME, test_model_dir
-from tests.storage.test_backup import assert_same_chat, fill
-from tests.storage.test_store import open_store
+from tests.storage.support import assert_same_chat, fill, open_store
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from bot.cli import main
 from storage.embedding.sparse import sparse_document
 from storage.qdrant.index import ChunkPoint, QdrantIndex
 from storage.store import KnowledgeStore, chunk_id
+from tests.bot.cli.support import CHAT, OTHER, ingest_both, run_json
 from tests.bot.report.support import cooperative
 from tests.fakes.embedding import test_embedder
 from tests.fakes.openai_server import FakeOpenAI, Status, Timeout
@@ -31,23 +32,6 @@ from tests.fakes.recognition import transcription_server
 from tests.fakes.secret_values import LLM_KEY, leaks
 from tests.fakes.speech import media_file
 from tests.fakes.tutor_model import MODES, TutorModel
-
-CHAT, OTHER = 5, 6
-VIDEO_URL = "https://youtu.be/dQw4w9WgXcQ"
-
-
-def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
-    assert main([*argv, "--json"]) == 0, capsys.readouterr().err
-    return json.loads(capsys.readouterr().out)
-
-
-def ingest_both(capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    paper = run_json(capsys, "ingest", "paper.pdf", "--chat", str(CHAT))
-    video = run_json(
-        capsys, "ingest", "lecture.srt", "--chat", str(CHAT), "--url", VIDEO_URL,
-        "--title", "Attention lecture",
-    )  # fmt: skip
-    return paper, video
 
 
 def test_ingest_search_sources_forget_json_contract(

@@ -8,7 +8,7 @@ import pymupdf
 import pytest
 
 from bot.cli import main
-from tests.bot.cli.test_commands import run_json
+from tests.bot.cli.support import run_json
 from tests.fakes.pdfs import make_figures_pdf
 
 CHAT, OTHER = 5, 6

@@ -14,7 +14,7 @@ import pytest
 from bot.cli import main
 from bot.prompts import REWRITE_SYSTEM
 from bot.study.prompts import GLOSSARY_SYSTEM, QUIZ_SYSTEM
-from tests.bot.cli.test_commands import CHAT, OTHER, ingest_both, run_json
+from tests.bot.cli.support import CHAT, OTHER, ingest_both, run_json
 from tests.bot.study.support import user_text
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.study_model import BANK, glossary_reply, quiz_reply, snippets_in

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.markup.markdown import display_formulas, settled_end, to_plain, to_telegram_html
+from tests.bot.markup.support import FRAGMENTS
 from tests.fakes.telegram_html import parse_html
 
 ANSWER = r"""## 缩放点积注意力
@@ -178,17 +179,6 @@ def test_settled_end_never_cuts_inside_code_or_display_math() -> None:
     assert settled_end("第一段\n\n```\ncode\n\nmore") == len("第一段")
     assert settled_end("a\n\n$$\nx\n\ny") == 1
     assert settled_end("只有一段") == 0
-
-
-FRAGMENTS = [
-    "注意力", "Attention ", "。", "，", " ", "\n", "\n\n", "# ", "### ", "- ", "1. ", "> ",
-    "**", "*", "_", "~~", "`", "```", "```python\n", "$", "$$", "\\(", "\\)", "\\[", "\\]",
-    "\\frac{a}{b}", "\\sqrt{d_k}", "x^2", "d_k", "\\alpha", "{", "}", "[1]", "[2][3]", "[4]: ",
-    "<script>", "</b>", "<b>", "&amp;", "&", "<", ">", '"', "'", "|", "---",
-    "| a | b |\n|---|---|\n",
-    "[链接](https://example.org/a?b=1&c=2)", "[坏](javascript:alert(1))", "![图](https://x.org/i.png)",
-    "<https://example.org>", "😀", "\\", "“", "”", "：",
-]  # fmt: skip
 
 
 @settings(max_examples=400, deadline=None)

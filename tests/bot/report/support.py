@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.report import HEADINGS, REPORT_TITLE, Report, ReportSection
 from bot.report.prompts import VERIFY_SYSTEM
 from bot.report.wordcount import count_zi
 from kernel.models import (
@@ -34,6 +35,7 @@ __all__ = [
     "open_store",
     "paper_source",
     "prompt_of",
+    "sample_report",
     "video_source",
     "writer_reply",
 ]
@@ -177,3 +179,26 @@ def cooperative(body: dict[str, Any]) -> str:
     if body["messages"][0]["content"] == VERIFY_SYSTEM:
         return TutorModel("cooperative").for_body(body)
     return writer_reply(prompt_of(body))
+
+
+def sample_report(paper_title: str = "Attention Is All You Need") -> Report:
+    bodies = (
+        "论文标题：Attention Is All You Need\n作者：Ashish Vaswani、Noam Shazeer",
+        "本文提出变换器（Transformer）[论文 p.2]。\n实验表明 BLEU 达到 28.4[论文 p.8]。",
+        "注意力机制（Attention）计算查询与键的相似度[论文 p.4][视频 12:34]。",
+        "要点一：视频用直观的动画解释了注意力[视频 03:10]。",
+    )
+    sections = tuple(
+        ReportSection(h, b, count_zi(h) + count_zi(b))
+        for h, b in zip(HEADINGS, bodies, strict=True)
+    )
+    return Report(
+        title=REPORT_TITLE,
+        sections=sections,
+        sources=("论文：Vaswani 等.《Attention Is All You Need》", "讲解视频：《Attention》"),
+        chars=sum(s.chars for s in sections),
+        citations=5,
+        video_included=True,
+        notes_used=1,
+        paper_title=paper_title,
+    )

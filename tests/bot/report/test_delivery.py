@@ -18,29 +18,7 @@ from bot.report import (
     write_docx,
     write_pdf,
 )
-
-
-def sample_report(paper_title: str = "Attention Is All You Need") -> Report:
-    bodies = (
-        "论文标题：Attention Is All You Need\n作者：Ashish Vaswani、Noam Shazeer",
-        "本文提出变换器（Transformer）[论文 p.2]。\n实验表明 BLEU 达到 28.4[论文 p.8]。",
-        "注意力机制（Attention）计算查询与键的相似度[论文 p.4][视频 12:34]。",
-        "要点一：视频用直观的动画解释了注意力[视频 03:10]。",
-    )
-    sections = tuple(
-        ReportSection(h, b, count_zi(h) + count_zi(b))
-        for h, b in zip(HEADINGS, bodies, strict=True)
-    )
-    return Report(
-        title=REPORT_TITLE,
-        sections=sections,
-        sources=("论文：Vaswani 等.《Attention Is All You Need》", "讲解视频：《Attention》"),
-        chars=sum(s.chars for s in sections),
-        citations=5,
-        video_included=True,
-        notes_used=1,
-        paper_title=paper_title,
-    )
+from tests.bot.report.support import sample_report
 
 
 def _east_asia(style: docx.styles.style.BaseStyle) -> tuple[str | None, list[str]]:

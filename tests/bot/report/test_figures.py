@@ -17,8 +17,8 @@ from bot.report.models import TECH_SECTION, Report, ReportSection
 from ingest.paper.pdf import parse_pdf
 from kernel.models import Citation, Figure, FigureKind, Note, SourceKind
 from storage.paper_files import PaperFiles
-from tests.bot.report.test_delivery import sample_report
-from tests.bot.test_pages import CHAT, SOURCE, _Store
+from tests.bot.report.support import sample_report
+from tests.bot.paper_chat import CHAT, SOURCE, OnePaperStore
 from tests.fakes.pdfs import make_figures_pdf
 from tests.fakes.services import NOW
 
@@ -35,7 +35,7 @@ def _with_tech(report: Report, body: str) -> Report:
 async def _report_with_figures(tmp_path: Path, notes: list[Note] | None = None) -> Report:
     files = PaperFiles(tmp_path)
     files.save(CHAT, SOURCE, make_figures_pdf(), parse_pdf(make_figures_pdf(), ocr=False).figures)
-    viewer = PageViewer(_Store(), files)  # type: ignore[arg-type]
+    viewer = PageViewer(OnePaperStore(), files)  # type: ignore[arg-type]
     body = "模型由编码器和解码器组成，结构见 Figure 1[论文 p.1]。\n第二段讲注意力的计算[论文 p.2]。"
     try:
         return await add_key_figures(
@@ -118,7 +118,7 @@ def test_key_figures_follow_the_notes_first() -> None:
 
 
 async def test_no_figures_no_change(tmp_path: Path) -> None:
-    viewer = PageViewer(_Store(), PaperFiles(tmp_path))  # type: ignore[arg-type]
+    viewer = PageViewer(OnePaperStore(), PaperFiles(tmp_path))  # type: ignore[arg-type]
     try:
         report = sample_report()
         assert await add_key_figures(viewer, CHAT, str(uuid.uuid4()), report, []) == report

@@ -11,7 +11,7 @@ from bot.report import HEADINGS, Report, ReportSection, count_zi, to_markdown, w
 from bot.report.drafts import clean_draft
 from bot.report.formulas import clean_math, display_formula
 from bot.report.pdf_writer import report_pdf
-from tests.bot.report.test_delivery import sample_report
+from tests.bot.report.support import sample_report
 
 ATTENTION = r"\mathrm{Attention}(Q,K,V)=\mathrm{softmax}\left(\frac{QK^T}{\sqrt{d_k}}\right)V"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from kernel.models import Chunk, PaperMeta, ParsedSource, SourceKind
-from tests.bot.telegram.test_end_to_end import _bot, _wait_text, real_services
 from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.harness import polling, real_services, wait_text
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.tutor_model import MODES, TutorModel
 
@@ -42,9 +42,9 @@ async def test_the_answer_shows_only_checked_citations(tmp_path: Path, mode: str
         svc = real_services(tmp_path, llm)
         try:
             svc.store.core.add_source(STUDENT, PAPER)
-            async with _bot(api, svc, tmp_path, allowed_users=frozenset({STUDENT})):
+            async with polling(api, svc, tmp_path, allowed_users=frozenset({STUDENT})):
                 api.queue(api.update("message", text="sparse attention 为什么省内存？"))
-                reply = await _wait_text(api, STUDENT, "来源")
+                reply = await wait_text(api, STUDENT, "来源")
         finally:
             await svc.aclose()
     body, sources = reply.plain.split("来源", 1)

@@ -8,8 +8,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +18,9 @@ from bot.app import build_services
 from bot.prompts import REWRITE_SYSTEM
 from bot.services import Services
 from bot.settings import LLMSettings, Settings, StorageSettings
-from bot.telegram.app import build_application
-from bot.telegram.config import TelegramConfig
-from tests.fakes.bot_api import TOKEN, FakeBotApi, FakeBotApiServer, Seen
+from tests.fakes.bot_api import FakeBotApi, Seen
 from tests.fakes.embedding import test_embedder
+from tests.fakes.harness import last_text, polling, real_services, wait_text
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.pdfs import make_paper_pdf
 from tests.fakes.services import FakeReports, report, services
@@ -53,63 +50,13 @@ def _model(body: dict[str, Any]) -> str:
     )
 
 
-@asynccontextmanager
-async def _bot(
-    api: FakeBotApi, svc: Services, tmp_path: Path, **config: Any
-) -> AsyncIterator[None]:
-    with FakeBotApiServer(api).running() as server:
-        cfg = TelegramConfig(
-            token=TOKEN,
-            api_url=server.base_url,
-            file_url=server.file_url,
-            persistence_path=tmp_path / "telegram.pickle",
-            edit_interval_s=0.2,
-            **config,
-        )
-        app = build_application(svc, cfg)
-        async with app:
-            assert app.post_init is not None
-            await app.post_init(app)
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0.0, timeout=1)
-            await app.start()
-            try:
-                yield
-            finally:
-                await app.updater.stop()
-                await app.stop()
-
-
-def _last(api: FakeBotApi, chat: int, needle: str) -> Seen | None:
-    found = [m for m in api.bot_messages(chat) if needle in m.plain]
-    return found[-1] if found else None
-
-
-async def _wait_text(api: FakeBotApi, chat: int, needle: str, within: float = 60) -> Seen:
-    await api.wait_for(lambda: _last(api, chat, needle) is not None, within=within, what=needle)
-    found = _last(api, chat, needle)
-    assert found is not None
-    return found
-
-
-def real_services(tmp_path: Path, llm: FakeOpenAI) -> Services:
-    """The real services on tmp_path, the test embedder and the fake model server."""
-    settings = Settings(
-        storage=StorageSettings(data_dir=tmp_path),
-        llm=LLMSettings(  # type: ignore[call-arg]
-            OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY=SecretStr("test")
-        ),
-    )
-    return build_services(settings, embedder=test_embedder())
-
-
 async def test_student_journey(tmp_path: Path) -> None:
     api = FakeBotApi()
     with FakeOpenAI() as llm:
         llm.set_default(_model)
         svc = real_services(tmp_path, llm)
         try:
-            async with _bot(api, svc, tmp_path, allowed_users=frozenset({STUDENT})):
+            async with polling(api, svc, tmp_path, allowed_users=frozenset({STUDENT})):
                 await _journey(api, llm, svc)
                 # A stranger: refused, and nothing is stored or asked of the model.
                 calls_before = len(llm.requests)
@@ -121,7 +68,7 @@ async def test_student_journey(tmp_path: Path) -> None:
                         user={"id": STRANGER},
                     )
                 )
-                refusal = await _wait_text(api, STRANGER, "只对受邀的同学开放")
+                refusal = await wait_text(api, STRANGER, "只对受邀的同学开放")
                 assert refusal.plain.startswith("抱歉")
                 assert await svc.library.sources(STRANGER) == []
                 assert await svc.answerer.notes(STRANGER) == []
@@ -132,10 +79,10 @@ async def test_student_journey(tmp_path: Path) -> None:
 
 async def _journey(api: FakeBotApi, llm: FakeOpenAI, svc: Services) -> None:
     api.queue(api.update("message", text="/start"))
-    await _wait_text(api, STUDENT, "把论文 PDF 发给我")
+    await wait_text(api, STUDENT, "把论文 PDF 发给我")
 
     api.queue(api.document_update(make_paper_pdf(), "sparse.pdf"))
-    card = await _wait_text(api, STUDENT, "论文读完了")
+    card = await wait_text(api, STUDENT, "论文读完了")
     assert "Sparse Attention for Beginners" in card.plain
     assert "Alice Zhang" in card.plain
     assert "2021" in card.plain
@@ -143,7 +90,7 @@ async def _journey(api: FakeBotApi, llm: FakeOpenAI, svc: Services) -> None:
     assert [t for t, _ in card.buttons][1] == "Sparse Attention 是什么？请用简单的话解释"
 
     api.queue(api.document_update(SRT_EN.encode(), "lecture.srt"))
-    video = await _wait_text(api, STUDENT, "视频字幕读完了")
+    video = await wait_text(api, STUDENT, "视频字幕读完了")
     assert "片段" in video.plain
 
     for n, question in enumerate(
@@ -183,33 +130,33 @@ async def _journey(api: FakeBotApi, llm: FakeOpenAI, svc: Services) -> None:
 
     # Asked right after the answer arrived: the note was saved before it was shown.
     api.queue(api.update("message", text="/notes"))
-    notes = await _wait_text(api, STUDENT, "📝 你的笔记")
+    notes = await wait_text(api, STUDENT, "📝 你的笔记")
     assert "共 3 条" in notes.plain
 
     api.queue(api.update("message", text="/sources"))
-    listing = await _wait_text(api, STUDENT, "📚 你的资料")
+    listing = await wait_text(api, STUDENT, "📚 你的资料")
     assert "Sparse Attention for Beginners" in listing.plain
     assert len(listing.buttons) == 2
     video_button = next(
         data for text, data in listing.buttons if text.endswith(str(_line_of(listing, "🎬")))
     )
     api.queue(api.callback_update(STUDENT, listing.message_id, video_button))
-    await _wait_text(api, STUDENT, "已删除")
+    await wait_text(api, STUDENT, "已删除")
     api.queue(api.update("message", text="/sources"))
     await api.wait_for(
         lambda: sum("📚 你的资料" in m.plain for m in api.bot_messages(STUDENT)) == 2
     )
-    after = _last(api, STUDENT, "📚 你的资料")
+    after = last_text(api, STUDENT, "📚 你的资料")
     assert after is not None
     assert "🎬" not in after.plain
     assert len(after.buttons) == 1
 
     api.queue(api.document_update(b"PK\x03\x04", "slides.pptx"))
-    await _wait_text(api, STUDENT, "slides.pptx")
+    await wait_text(api, STUDENT, "slides.pptx")
 
     downloads = len(api.of("getFile"))
     api.queue(api.document_update(b"%PDF-1.7", "huge.pdf", file_size=30 * 2**20))
-    await _wait_text(api, STUDENT, "超过了 Telegram 允许机器人下载的上限")
+    await wait_text(api, STUDENT, "超过了 Telegram 允许机器人下载的上限")
     assert len(api.of("getFile")) == downloads
 
 
@@ -223,7 +170,7 @@ def _line_of(message: Seen, marker: str) -> int:
 async def test_report_document_is_uploaded_as_multipart(tmp_path: Path) -> None:
     api = FakeBotApi()
     reports = FakeReports(results=[report(reused=True)])  # kept whole: sent at once
-    async with _bot(api, services(reports=reports), tmp_path):
+    async with polling(api, services(reports=reports), tmp_path):
         api.queue(api.update("message", text="/report"))
         await api.wait_for(lambda: bool(api.of("sendDocument")), what="sendDocument")
     [upload] = api.of("sendDocument")
@@ -249,20 +196,20 @@ async def test_a_recorded_lecture_and_a_voice_question(tmp_path: Path) -> None:
         )
         svc = build_services(settings, embedder=test_embedder(), recognizer=local)
         try:
-            async with _bot(api, svc, tmp_path):
+            async with polling(api, svc, tmp_path):
                 clip = video_file(tmp_path / "lecture.mp4", sound=media_file("lecture_en.ogg"))
                 api.queue(api.media_update("video", clip.read_bytes(), duration=19))
-                card = await _wait_text(api, STUDENT, "视频字幕读完了", within=240)
+                card = await wait_text(api, STUDENT, "视频字幕读完了", within=240)
                 assert "语音识别自动转写（faster-whisper whisper-base）" in card.plain
                 assert any(h.startswith("🎙 转写中") for h in card.history)
                 assert "语言：en" in card.plain
 
                 voice = media_file("question_en.ogg").read_bytes()
                 api.queue(api.media_update("voice", voice, duration=2, mime_type="audio/ogg"))
-                heard = await _wait_text(api, STUDENT, "🎤", within=240)
+                heard = await wait_text(api, STUDENT, "🎤", within=240)
                 assert "self-attention" in heard.plain.lower()
                 # An English question gets an English answer, like a typed one.
-                answered = await _wait_text(api, STUDENT, "Sources", within=120)
+                answered = await wait_text(api, STUDENT, "Sources", within=120)
                 assert "稀疏注意力只让每个词关注一部分词" in answered.plain  # the fake model's
                 assert "video 0:00 (machine-transcribed)" in answered.plain
                 assert "self-attention" in answered.plain  # the quoted, recognised snippet
@@ -270,7 +217,7 @@ async def test_a_recorded_lecture_and_a_voice_question(tmp_path: Path) -> None:
                 assert any("self-attention" in a.lower() for a in asked)
 
                 api.queue(api.update("message", text="/sources"))
-                listing = await _wait_text(api, STUDENT, "📚 你的资料")
+                listing = await wait_text(api, STUDENT, "📚 你的资料")
                 assert "🎙 语音识别" in listing.plain
         finally:
             await svc.aclose()
@@ -308,7 +255,7 @@ async def test_a_report_that_survives_a_failed_section_and_a_restart(tmp_path: P
             svc.store.core.add_source(STUDENT, paper_source())
             svc.store.core.add_source(STUDENT, video_source())
             note(svc.store.core, "什么是Transformer？", [("Transformer", "变换器")], STUDENT)
-            async with _bot(api, svc, tmp_path):
+            async with polling(api, svc, tmp_path):
                 api.queue(api.update("message", text="/report"))
                 await api.wait_for(
                     lambda: any(m.buttons for m in api.bot_messages(STUDENT)),
@@ -323,7 +270,7 @@ async def test_a_report_that_survives_a_failed_section_and_a_restart(tmp_path: P
                 failing["on"] = False
                 calls = len(llm.requests)
                 api.queue(api.callback_update(STUDENT, failed.message_id, failed.buttons[0][1]))
-                preview = await _wait_text(api, STUDENT, "报告预览", within=120)
+                preview = await wait_text(api, STUDENT, "报告预览", within=120)
                 assert drafts(llm, calls) == [3, 4]  # (2) was kept
                 assert "<blockquote expandable>" in preview.text
 
@@ -336,7 +283,7 @@ async def test_a_report_that_survives_a_failed_section_and_a_restart(tmp_path: P
                     what="the second preview",
                 )
                 assert drafts(llm, calls) == [3]  # only (3) was written again
-                second = _last(api, STUDENT, "报告预览")
+                second = last_text(api, STUDENT, "报告预览")
                 assert second is not None
                 accept = second.buttons[-1][1]
                 api.queue(api.callback_update(STUDENT, second.message_id, accept))
@@ -354,7 +301,7 @@ async def test_a_report_that_survives_a_failed_section_and_a_restart(tmp_path: P
         calls = len(llm.requests)
         svc = real_services(tmp_path, llm)
         try:
-            async with _bot(api, svc, tmp_path):
+            async with polling(api, svc, tmp_path):
                 api.queue(api.update("message", text="/report md"))
                 await api.wait_for(lambda: len(api.of("sendDocument")) == 2, within=60)
         finally:

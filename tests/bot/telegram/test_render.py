@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.telegram.render import preview_text, render_answer, split_html, utf16_len
 from kernel.models import SourceKind
-from tests.bot.markup.test_markdown import FRAGMENTS
+from tests.bot.markup.support import FRAGMENTS
 from tests.fakes.services import answer, citation
 from tests.fakes.telegram_html import parse_html
 
