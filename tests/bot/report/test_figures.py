@@ -17,8 +17,8 @@ from bot.report.models import TECH_SECTION, Report, ReportSection
 from ingest.paper.pdf import parse_pdf
 from kernel.models import Citation, Figure, FigureKind, Note, SourceKind
 from storage.paper_files import PaperFiles
-from tests.bot.report.support import sample_report
 from tests.bot.paper_chat import CHAT, SOURCE, OnePaperStore
+from tests.bot.report.support import sample_report
 from tests.fakes.pdfs import make_figures_pdf
 from tests.fakes.services import NOW
 
