@@ -2,7 +2,7 @@
 
 Embedded Qdrant lets one process hold the store, so while the bot runs, ``papertutor sources``
 and ``papertutor notes`` could only say "in use". The bot listens on ``<data dir>/bot.sock``
-(only its owner may connect: mode 0600, like the store's files beside it) and answers these two
+(only its owner may connect: mode 0600, set before it listens) and answers these two
 reads from the store it holds; the command line asks it when the store is in use, and so also
 starts without loading qdrant-client at all. Writes are never taken here: they wait for the bot
 to stop (or go through the chat).
@@ -60,13 +60,17 @@ class ControlServer:
             # A socket file left by a bot that was killed: this process holds the store now.
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
-            old = os.umask(0o177)  # created 0600, never briefly open to others
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
+                # Bound and made 0600 before it listens: nobody else can ever connect.
+                sock.bind(str(self.path))
+                os.chmod(self.path, 0o600)
                 self._server = await asyncio.start_unix_server(
-                    self._serve, path=str(self.path), limit=MAX_REQUEST
+                    self._serve, sock=sock, limit=MAX_REQUEST
                 )
-            finally:
-                os.umask(old)
+            except BaseException:
+                sock.close()
+                raise
         except OSError as exc:  # e.g. a path longer than a socket address allows
             log.warning("command-line reads while the bot runs are off: %s", exc)
             return False
