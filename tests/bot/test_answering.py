@@ -248,6 +248,9 @@ async def test_the_question_as_typed_is_searched_by_its_words_its_english_versio
     # question the sources' language does not share (its words still reach the lexical leg).
     assert list(dense) == queries[1:]
     assert "Direct Preference Optimization" in dense[0]
+    # And the student still gets the English DPO passage, found from the Chinese question.
+    [answer_req] = answer_requests(fake_openai)
+    assert PAPER_TEXTS[0] in snippets_in(user_prompt(answer_req))
 
 
 async def test_follow_up_uses_the_conversation(
